@@ -1,0 +1,113 @@
+# kubemend build. `make` builds bin/kubemend; `make test` runs unit, fuzz-corpus
+# replay and end-to-end tests; `make check` runs the same suite under
+# ASan+UBSan with leak detection; `make demo` runs the demo.
+#
+# Sources are picked up by directory: a new src/<layer>/<file>.c or
+# tests/unit/test_<name>.c needs no change here.
+
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+SAN     ?=
+WERROR  ?=
+CFLAGS  ?= -O2 -g
+
+PKGS     := libcurl jansson yaml-0.1 libmicrohttpd gnutls openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
+        -Wwrite-strings -Wformat=2
+ifneq ($(WERROR),)
+WARN += -Werror
+endif
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+endif
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc \
+              $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+LIBS := $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/main.o
+LIBA     := $(BUILD)/libkubemend.a
+KUBEMEND := $(BIN)/kubemend
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
+
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench lint
+all: $(KUBEMEND)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(KUBEMEND): $(MAIN_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS) -lcmocka
+
+$(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(LIBA) $(LIBS)
+
+unit: $(UNIT_BIN)
+	@scripts/run-tests.sh unit $(UNIT_BIN)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@scripts/run-tests.sh fuzz $(FUZZ_REPLAY)
+
+e2e: $(KUBEMEND)
+	@KUBEMEND=$(abspath $(KUBEMEND)) scripts/run-tests.sh e2e $(sort $(wildcard tests/e2e/*.sh))
+
+lint:
+	@scripts/lint.sh
+
+# The whole suite: lint, unit tests, fuzz corpus replay, end-to-end tests.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit fuzz-replay e2e
+
+# The same suite under ASan+UBSan with leak checks, in its own build tree.
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 \
+	    CFLAGS="-O1 -g" unit fuzz-replay e2e
+
+demo: deps all
+	$(KUBEMEND) demo
+
+# libFuzzer builds (clang): make fuzz FUZZ=fuzz_yaml RUNS=100000
+FUZZ ?= $(basename $(notdir $(firstword $(FUZZ_SRC))))
+RUNS ?= 10000
+fuzz:
+	@mkdir -p build-fuzz
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD:build=build-fuzz)/libkubemend.a
+	clang -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined fuzz/$(FUZZ).c \
+	    build-fuzz/libkubemend.a $(LIBS) -o build-fuzz/$(FUZZ)
+	build-fuzz/$(FUZZ) -runs=$(RUNS) fuzz/corpus/$(FUZZ:fuzz_%=%)
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

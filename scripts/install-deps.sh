@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package kubemend's build, tests and demo need.
+# Idempotent: packages already present are skipped, and apt is not touched
+# at all when nothing is missing. Runs `apt-get update` before installing.
+set -euo pipefail
+
+pkgs=(
+  # build
+  gcc make pkg-config
+  libcurl4-openssl-dev   # net/: HTTP client (TLS, gzip, connection reuse)
+  libjansson-dev         # JSON everywhere
+  libyaml-dev            # conf/: kubeconfig, config files, sim scenarios
+  libmicrohttpd-dev      # net/: HTTP server (sim, monitor endpoints)
+  libgnutls28-dev        # net/: client-certificate checks in the HTTP server (libmicrohttpd uses GnuTLS)
+  libssl-dev             # net/: generating the sim's CA, server and client certificates
+  zlib1g-dev             # gzip of large API responses
+  libcmocka-dev          # unit tests
+  # tests
+  clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
+  openssl                # e2e tests inspect generated certificates
+  procps                 # ps/pgrep in e2e tests
+)
+# kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+  command -v sudo >/dev/null 2>&1 || { echo "install-deps: not root and no sudo; please install: ${missing[*]}" >&2; exit 1; }
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,158 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum log_level min_level = LOG_INFO;
+static int to_stderr = 1;
+static FILE *log_file;
+static char *log_path;
+static size_t log_max;
+static size_t log_size;
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	static const struct { const char *name; enum log_level lvl; } t[] = {
+		{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "warn", LOG_WARN },
+		{ "warning", LOG_WARN }, { "error", LOG_ERROR }, { "off", LOG_OFF },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (s && strcmp(s, t[i].name) == 0) {
+			*out = t[i].lvl;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void log_set_level(enum log_level lvl)
+{
+	min_level = lvl;
+}
+
+void log_set_stderr(int enabled)
+{
+	to_stderr = enabled;
+}
+
+int log_open(const char *path, size_t max_bytes)
+{
+	FILE *f = fopen(path, "a");
+	struct stat st;
+
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&log_lock);
+	if (log_file)
+		fclose(log_file);
+	free(log_path);
+	log_file = f;
+	log_path = xstrdup(path);
+	log_max = max_bytes;
+	log_size = fstat(fileno(f), &st) == 0 ? (size_t)st.st_size : 0;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+void log_close(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
+	free(log_path);
+	log_path = NULL;
+	pthread_mutex_unlock(&log_lock);
+}
+
+static int needs_quote(const char *v)
+{
+	if (!*v)
+		return 1;
+	for (; *v; v++)
+		if (*v <= ' ' || *v == '"' || *v == '=' || *v == '\\' || *v == 0x7f)
+			return 1;
+	return 0;
+}
+
+void logfmt_pair(struct buf *line, const char *key, const char *value)
+{
+	if (line->len)
+		buf_addch(line, ' ');
+	buf_adds(line, key);
+	buf_addch(line, '=');
+	if (needs_quote(value))
+		buf_add_json_str(line, value);
+	else
+		buf_adds(line, value);
+}
+
+static const char *level_name(enum log_level l)
+{
+	switch (l) {
+	case LOG_DEBUG: return "debug";
+	case LOG_INFO: return "info";
+	case LOG_WARN: return "warn";
+	case LOG_ERROR: return "error";
+	default: return "off";
+	}
+}
+
+static void rotate_locked(void)
+{
+	struct buf old = BUF_INIT;
+
+	if (!log_file || !log_max || log_size < log_max)
+		return;
+	fclose(log_file);
+	buf_addf(&old, "%s.1", log_path);
+	rename(log_path, old.data);
+	buf_release(&old);
+	log_file = fopen(log_path, "a");
+	log_size = 0;
+}
+
+void log_kv(enum log_level lvl, const char *component, const char *msg, ...)
+{
+	struct buf line = BUF_INIT;
+	char ts[RFC3339_MAX];
+	va_list ap;
+	const char *k;
+
+	if (lvl < min_level || lvl >= LOG_OFF)
+		return;
+	time_rfc3339_ms(time_real_ms(), ts);
+	logfmt_pair(&line, "time", ts);
+	logfmt_pair(&line, "level", level_name(lvl));
+	logfmt_pair(&line, "component", component ? component : "kubemend");
+	logfmt_pair(&line, "msg", msg ? msg : "");
+	va_start(ap, msg);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+		if (v)
+			logfmt_pair(&line, k, v);
+	}
+	va_end(ap);
+	buf_addch(&line, '\n');
+
+	pthread_mutex_lock(&log_lock);
+	if (to_stderr)
+		fwrite(line.data, 1, line.len, stderr);
+	if (log_file) {
+		fwrite(line.data, 1, line.len, log_file);
+		fflush(log_file);
+		log_size += line.len;
+		rotate_locked();
+	}
+	pthread_mutex_unlock(&log_lock);
+	buf_release(&line);
+}
