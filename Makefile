@@ -105,7 +105,9 @@ fuzz:
 	clang -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined fuzz/$(FUZZ).c \
 	    build-fuzz/libkubemend.a $(LIBS) -o build-fuzz/$(FUZZ)
-	build-fuzz/$(FUZZ) -runs=$(RUNS) fuzz/corpus/$(FUZZ:fuzz_%=%)
+	@mkdir -p build-fuzz/corpus-$(FUZZ)
+	build-fuzz/$(FUZZ) -runs=$(RUNS) build-fuzz/corpus-$(FUZZ) fuzz/corpus/$(FUZZ:fuzz_%=%)
+	@echo "new inputs are in build-fuzz/corpus-$(FUZZ); copy the interesting ones to fuzz/corpus/$(FUZZ:fuzz_%=%)"
 
 clean:
 	rm -rf build build-san build-fuzz bin
