@@ -1,0 +1,57 @@
+#ifndef REMEDY_POLICY_H
+#define REMEDY_POLICY_H
+/*
+ * The rules every proposed action must pass before anyone is asked to
+ * approve it (config/agent_config.yaml, docs/remediation.md): namespaces,
+ * cooldown per target, an hourly budget, and bounds per action. struct
+ * policy owns its namespace lists and its memory of recent actions;
+ * policy_release() frees them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "base/strvec.h"
+#include "remedy/action.h"
+
+struct policy_recent;
+
+struct policy {
+	struct strvec allow_namespaces;     /* empty: every namespace not denied */
+	struct strvec deny_namespaces;      /* default: kube-system */
+	int64_t cooldown_ms;                /* per target; default 5 min */
+	int hourly_budget;                  /* actions per rolling hour; default 10 */
+	int min_replicas, max_replicas;     /* default 1 and 50 */
+	int max_scale_step;                 /* replicas added or removed at once; default 5 */
+	double max_limit_factor;            /* a limit changes by at most this factor per step; default 2 */
+	double max_cpu_limit;               /* cores; default 8 */
+	double max_mem_limit;               /* bytes; default 16 GiB */
+	double max_cordoned_share;          /* of all nodes, cordoned at once; default 0.34 */
+	bool allow_bare_pods;               /* restart_pod on pods without a controller */
+
+	struct policy_recent *recent;       /* actions taken (for cooldown and budget) */
+	size_t nrecent, caprecent;
+};
+
+/* What the policy needs to know about the cluster now. */
+struct cluster_facts {
+	int nodes;                  /* all nodes */
+	int schedulable_nodes;      /* not cordoned */
+};
+
+/* The defaults listed above. */
+void policy_init(struct policy *p);
+void policy_release(struct policy *p);
+
+/*
+ * 0 when the proposal may go ahead; otherwise -EPERM and *rule names the rule
+ * that refused it (a static string such as "namespace_denied",
+ * "cooldown", "hourly_budget", "max_scale_step", "last_schedulable_node").
+ */
+int policy_check(const struct policy *p, const struct proposal *prop,
+		 const struct cluster_facts *facts, int64_t now_ms,
+		 const char **rule);
+
+/* Remembers that the proposal was acted on at now_ms (cooldown, budget). */
+void policy_record(struct policy *p, const struct proposal *prop, int64_t now_ms);
+
+#endif
