@@ -1,0 +1,176 @@
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "base/str.h"
+#include "insight/advice.h"
+#include "base/banned.h"
+
+#define MI (1024.0 * 1024.0)
+
+static bool known(double v)
+{
+	return isfinite(v) && v > 0;
+}
+
+static void target_workload(const struct insight *in, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", in->namespace_ ? in->namespace_ : "",
+		 in->owner_name ? in->owner_name : "");
+}
+
+static void target_pod(const struct insight *in, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", in->namespace_ ? in->namespace_ : "",
+		 in->npods ? in->pods[0] : "");
+}
+
+static bool is_deployment(const struct insight *in)
+{
+	return in->owner_kind && !strcmp(in->owner_kind, "Deployment") && in->owner_name;
+}
+
+/* Memory limit after a step: enough for the peak with 25% headroom, at least
+ * 1.5x, at most 2x (the policy's default factor), rounded up to 16 MiB. */
+static double next_mem_limit(const struct workload_facts *wf)
+{
+	double want = known(wf->mem_peak) ? wf->mem_peak * 1.25 : 0;
+	double lim = wf->mem_limit * 1.5;
+
+	if (want > lim)
+		lim = want;
+	if (lim > wf->mem_limit * 2)
+		lim = wf->mem_limit * 2;
+	return ceil(lim / (16 * MI)) * 16 * MI;
+}
+
+static void add_restart(struct insight *in, const char *why, const char *risk)
+{
+	char t[256];
+
+	target_pod(in, t, sizeof(t));
+	insight_add_recommendation(in, "restart_pod", "Pod", t, NULL, why, risk);
+}
+
+static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
+			   const char *why)
+{
+	char t[256];
+
+	if (!is_deployment(in) || !known(wf->mem_limit))
+		return;
+	target_workload(in, t, sizeof(t));
+	insight_add_recommendation(in, "change_limits", "Deployment", t,
+		json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
+			  "memory_limit_after", next_mem_limit(wf)), why, "medium");
+}
+
+static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
+{
+	char t[256];
+	int step;
+
+	if (!is_deployment(in) || wf->replicas <= 0)
+		return;
+	step = wf->replicas / 2 > 1 ? wf->replicas / 2 : 1;
+	target_workload(in, t, sizeof(t));
+	insight_add_recommendation(in, "scale_deployment", "Deployment", t,
+		json_pack("{s:i, s:i}", "replicas_before", wf->replicas,
+			  "replicas_after", wf->replicas + step), why, "low");
+}
+
+static void add_cpu_limits(struct insight *in, const struct workload_facts *wf,
+			   const char *why)
+{
+	char t[256];
+
+	if (!is_deployment(in) || !known(wf->cpu_limit))
+		return;
+	target_workload(in, t, sizeof(t));
+	insight_add_recommendation(in, "change_limits", "Deployment", t,
+		json_pack("{s:f, s:f}", "cpu_limit_before", wf->cpu_limit,
+			  "cpu_limit_after", wf->cpu_limit * 1.5), why, "medium");
+}
+
+static void add_node(struct insight *in, const char *action, const char *why,
+		     const char *risk)
+{
+	if (in->node)
+		insight_add_recommendation(in, action, "Node", in->node, NULL, why, risk);
+}
+
+static void add_none(struct insight *in, const char *why)
+{
+	insight_add_recommendation(in, "none", "", "", NULL, why, "low");
+}
+
+void insight_advise(struct insight *in, const struct workload_facts *wf)
+{
+	static const struct workload_facts none_known;
+	const char *t = in->anomaly_type ? in->anomaly_type : "";
+	char text[640];
+
+	if (!wf)
+		wf = &none_known;
+	for (size_t i = 0; i < in->nrecs; i++)
+		json_decref(in->recs[i].params);
+	in->nrecs = 0;
+
+	if (!strcmp(t, "oom")) {
+		if (known(wf->mem_limit))
+			snprintf(text, sizeof(text), "The container is killed by the kernel "
+				 "when its memory reaches the %.0f MiB limit; it restarts and "
+				 "is killed again. The limit is too low for this workload.",
+				 wf->mem_limit / MI);
+		else
+			snprintf(text, sizeof(text), "The container is killed for using more "
+				 "memory than its limit allows; it restarts and is killed again.");
+		add_mem_limits(in, wf, "memory use reaches the limit and the kernel kills the container");
+		add_restart(in, "a restart clears the memory but the limit stays", "low");
+	} else if (!strcmp(t, "memory_leak")) {
+		snprintf(text, sizeof(text), "Memory grows steadily while CPU and traffic "
+			 "stay normal, which is how a leak looks; left alone the pod will be "
+			 "OOM-killed when it reaches its limit.");
+		add_restart(in, "a new pod starts with fresh memory; the leak lives in the pod", "low");
+		add_mem_limits(in, wf, "more headroom delays the OOM kill but does not fix the leak");
+	} else if (!strcmp(t, "crash_loop")) {
+		snprintf(text, sizeof(text), "The container exits with an error soon after "
+			 "each start and the kubelet backs off restarting it "
+			 "(CrashLoopBackOff). The cause is in the application or its "
+			 "configuration: its logs say why.");
+		add_restart(in, "a fresh pod may recover if the failure is transient", "low");
+	} else if (!strcmp(t, "cpu_saturation")) {
+		snprintf(text, sizeof(text), "CPU use is far above normal and at its limit, "
+			 "so the container is throttled and slows down.");
+		add_scale(in, wf, "more replicas spread the load");
+		add_cpu_limits(in, wf, "a higher CPU limit stops the throttling");
+	} else if (!strcmp(t, "network")) {
+		snprintf(text, sizeof(text), "The pod's network interface reports errors or "
+			 "dropped packets well above normal; traffic to and from it is failing.");
+		add_restart(in, "a new pod gets a new network interface, likely on another node", "low");
+	} else if (!strcmp(t, "partial_failure")) {
+		snprintf(text, sizeof(text), "Some containers of the pod are not ready while "
+			 "it keeps running, so it receives no traffic.");
+		add_restart(in, "a restart often clears a stuck readiness check", "low");
+	} else if (!strcmp(t, "node")) {
+		snprintf(text, sizeof(text), "The node %s reports a problem (not ready or under "
+			 "resource pressure) and the pods on it suffer.", in->node ? in->node : "");
+		add_node(in, "cordon_node", "no new pods are placed on the failing node", "low");
+		add_node(in, "drain_node", "its pods move to healthy nodes (PodDisruptionBudgets are honoured)", "high");
+	} else if (!strcmp(t, "scheduling")) {
+		snprintf(text, sizeof(text), "The pod cannot be scheduled: no node has room "
+			 "for its requests, or none matches its constraints.");
+		add_none(in, "lower the requests, add capacity, or relax the constraints");
+	} else if (!strcmp(t, "image_pull")) {
+		snprintf(text, sizeof(text), "The container image cannot be pulled "
+			 "(ErrImagePull / ImagePullBackOff): the image name or tag is wrong, or "
+			 "the registry refuses access.");
+		add_none(in, "fix the image reference or the pull secret; a restart will not help");
+	} else if (!strcmp(t, "io")) {
+		snprintf(text, sizeof(text), "Disk use or I/O of the pod is far above normal.");
+		add_none(in, "find what writes; a restart loses the evidence");
+	} else {
+		snprintf(text, sizeof(text), "The pod behaves unlike its own history.");
+		add_none(in, "no safe automatic action is known for this");
+	}
+	insight_set_explanation(in, text, "rules", NULL);
+}

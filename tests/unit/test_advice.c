@@ -1,0 +1,94 @@
+#include <math.h>
+#include <stdio.h>
+#include "testutil.h"
+#include "insight/advice.h"
+
+#define MI (1024.0 * 1024.0)
+
+static struct insight *open_insight(struct insight_store *s, const char *type)
+{
+	struct finding f = {
+		.namespace_ = "shop", .pod = "web-1", .node = "node-2",
+		.owner_kind = "Deployment", .owner_name = "web", .anomaly_type = type,
+		.probability = 0.9, .sample_ms = 1,
+	};
+	insight_store_init(s, 0.7);
+	return insight_store_observe(s, &f);
+}
+
+static double param(const struct recommendation *r, const char *key)
+{
+	return json_number_value(json_object_get(r->params, key));
+}
+
+static void oom_raises_the_limit_first(void **state)
+{
+	struct insight_store s;
+	struct insight *in = open_insight(&s, "oom");
+	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 256 * MI };
+	(void)state;
+	insight_advise(in, &wf);
+	assert_int_equal(in->nrecs, 2);
+	assert_string_equal(in->recs[0].action, "change_limits");
+	assert_string_equal(in->recs[0].target, "shop/web");
+	assert_true(param(&in->recs[0], "memory_limit_before") == 256 * MI);
+	assert_true(param(&in->recs[0], "memory_limit_after") == 384 * MI);
+	assert_string_equal(in->recs[1].action, "restart_pod");
+	assert_string_equal(in->recs[1].target, "shop/web-1");
+	assert_non_null(strstr(in->explanation, "256 MiB"));
+	assert_string_equal(in->explanation_source, "rules");
+	/* a peak far above the limit still moves at most 2x per step */
+	wf.mem_peak = 1000 * MI;
+	insight_advise(in, &wf);
+	assert_int_equal(in->nrecs, 2); /* replaced, not appended */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
+	/* without a known limit there is nothing to change */
+	wf.mem_limit = 0;
+	insight_advise(in, &wf);
+	assert_int_equal(in->nrecs, 1);
+	assert_string_equal(in->recs[0].action, "restart_pod");
+	insight_store_release(&s);
+}
+
+static void each_type_has_advice(void **state)
+{
+	static const struct { const char *type, *first; } cases[] = {
+		{ "memory_leak", "restart_pod" }, { "crash_loop", "restart_pod" },
+		{ "cpu_saturation", "scale_deployment" }, { "network", "restart_pod" },
+		{ "partial_failure", "restart_pod" }, { "node", "cordon_node" },
+		{ "scheduling", "none" }, { "image_pull", "none" }, { "io", "none" },
+		{ "weird", "none" },
+	};
+	struct workload_facts wf = { .replicas = 4, .cpu_limit = 0.5, .mem_limit = 128 * MI };
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct insight_store s;
+		struct insight *in = open_insight(&s, cases[i].type);
+		insight_advise(in, &wf);
+		assert_true(in->nrecs >= 1);
+		if (strcmp(in->recs[0].action, cases[i].first))
+			fail_msg("%s: first action %s, want %s", cases[i].type,
+				 in->recs[0].action, cases[i].first);
+		assert_non_null(in->explanation);
+		assert_true(strlen(in->recs[0].rationale) > 10);
+		if (!strcmp(cases[i].type, "cpu_saturation")) {
+			assert_true(param(&in->recs[0], "replicas_after") == 6);
+			assert_string_equal(in->recs[1].action, "change_limits");
+		}
+		if (!strcmp(cases[i].type, "node")) {
+			assert_string_equal(in->recs[0].target, "node-2");
+			assert_string_equal(in->recs[1].action, "drain_node");
+			assert_string_equal(in->recs[1].risk, "high");
+		}
+		insight_store_release(&s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(oom_raises_the_limit_first),
+		cmocka_unit_test(each_type_has_advice),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
