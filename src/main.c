@@ -9,6 +9,7 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "config", cmd_config, "show the effective configuration and where each value came from" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -9,5 +9,13 @@
 #define EXIT_USAGE 2
 
 int cmd_version(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+struct config;
+/*
+ * Loads the config files from dir (NULL: $KUBEMEND_CONFIG_DIR or "config")
+ * and the environment into c; prints the error and returns -1 on failure.
+ */
+int cli_load_config(struct config *c, const char *dir);
 
 #endif
