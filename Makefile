@@ -63,7 +63,7 @@ $(KUBEMEND): $(MAIN_OBJ) $(LIBA)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS) -lcmocka -lutil
 
 $(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA)
 	@mkdir -p $(@D)
