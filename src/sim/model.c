@@ -335,7 +335,8 @@ static void clean_effects(const struct pod_effects *in, struct pod_effects *out)
 	out->tx_err_ps = clean(in->tx_err_ps);
 	out->rx_drop_ps = clean(in->rx_drop_ps);
 	out->tx_drop_ps = clean(in->tx_drop_ps);
-	out->cpu_factor = isfinite(in->cpu_factor) && in->cpu_factor >= 0 ?
+	/* 0 (a zeroed struct) and nonsense mean no change. */
+	out->cpu_factor = isfinite(in->cpu_factor) && in->cpu_factor > 0 ?
 		(in->cpu_factor > 1e6 ? 1e6 : in->cpu_factor) : 1;
 }
 

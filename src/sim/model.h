@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include "sim/scenario.h"
 
-/* What the active faults do to one pod now (the store fills it in). */
+/*
+ * What the active faults do to one pod now (the store fills it in). A zeroed
+ * struct means no effects (a cpu_factor of 0 is taken as 1).
+ */
 struct pod_effects {
 	double leak_bps;        /* memory grows this many bytes/s while running; reset by a restart */
 	double cpu_factor;      /* usage multiplier (1 = none); capped by the CPU limit (throttling) */

@@ -429,6 +429,18 @@ static void hostile_inputs(void **state)
 	podsim_metrics(p, &m);
 	check_sane(&m);
 	podsim_free(p);
+
+	/* A zeroed pod_effects is no effect at all, not a CPU factor of 0. */
+	{
+		struct pod_effects zero;
+		memset(&zero, 0, sizeof(zero));
+		p = podsim_new(0, &web_usage, &web_res, T0);
+		run(p, 0, 120, &zero, NULL);
+		podsim_metrics(p, &m);
+		assert_true(m.cpu_cores > 0.1 && m.cpu_cores < 0.35);
+		assert_true(m.cpu_seconds > 10);
+		podsim_free(p);
+	}
 }
 
 /* A day advanced at once: the events past the cap are counted, not lost silently. */
