@@ -87,6 +87,13 @@ struct podsim;
  */
 struct podsim *podsim_new(uint64_t seed, const struct usage *usage,
 			  const struct resources *res, int64_t now_ms);
+/*
+ * The same pod, but already running and warmed up at now_ms: for the pods a
+ * cluster starts with (a scenario's workloads start healthy), so they are
+ * Ready at once even while the clock is frozen (--speed 0).
+ */
+struct podsim *podsim_new_running(uint64_t seed, const struct usage *usage,
+				  const struct resources *res, int64_t now_ms);
 void podsim_free(struct podsim *p);
 
 /*
