@@ -63,8 +63,10 @@ struct fault {
 	/*
 	 * Parameters, every one with a default (docs/scenarios.md):
 	 * rate: bytes/s (memory_leak), errors/s (network_errors), drops/s
-	 * (packet_drops); factor: cpu multiplier (cpu_spike, cpu_throttling);
-	 * limit: the too-low memory limit in bytes (oom_limit_too_low).
+	 * (packet_drops); factor: cpu multiplier (cpu_spike, cpu_throttling),
+	 * request multiplier (unschedulable); limit: the too-low memory limit
+	 * in bytes (oom_limit_too_low). Unused ones are 0 (factor 1). Defaults
+	 * that depend on the target are resolved by the reader.
 	 */
 	double rate, factor, limit;
 	int line;               /* where it was defined (0 when generated) */
@@ -81,11 +83,28 @@ struct scenario {
 	size_t nfaults;
 };
 
+/* Hard limits on what a scenario may ask for. */
+#define SCENARIO_MAX_NODES 10000
+#define SCENARIO_MAX_WORKLOADS 20000
+#define SCENARIO_MAX_REPLICAS 10000
+#define SCENARIO_MAX_PODS 1000000
+#define SCENARIO_MAX_FAULTS 1000
+#define SCENARIO_MAX_BYTES (4u << 20)
+
 /*
  * Reads and validates a scenario file. On error returns -EINVAL (or a file
  * errno) and writes one line "FILE:LINE:COL: what is wrong" into err.
+ * *sc is written only on success.
  */
 int scenario_load(struct scenario *sc, const char *path, char *err, size_t errlen);
+/* The same for text in memory; name stands for FILE in error messages. */
+int scenario_parse(struct scenario *sc, const char *text, size_t len,
+		   const char *name, char *err, size_t errlen);
+/* Looks up a workload by namespace and deployment name, or NULL. */
+const struct workload *scenario_find(const struct scenario *sc, const char *ns,
+				     const char *deployment);
+/* Sum of the workloads' replicas. */
+long scenario_pods(const struct scenario *sc);
 /*
  * The default cluster for --nodes/--pods: `pods` Deployment pods spread over
  * several namespaces and deployments, deterministic for a seed. No faults.
