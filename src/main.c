@@ -10,6 +10,7 @@ static const struct cmd {
 	const char *summary;
 } commands[] = {
 	{ "version", cmd_version, "print the version" },
+	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 };
 
 static void usage(FILE *out)

@@ -9,5 +9,6 @@
 #define EXIT_USAGE 2
 
 int cmd_version(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 #endif
