@@ -10,6 +10,8 @@ static const struct cmd {
 	const char *summary;
 } commands[] = {
 	{ "version", cmd_version, "print the version" },
+	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
+	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
 };
 
 static void usage(FILE *out)

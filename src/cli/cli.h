@@ -9,5 +9,7 @@
 #define EXIT_USAGE 2
 
 int cmd_version(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif
