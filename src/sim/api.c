@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "sim/api.h"
 #include "sim/simctl.h"
+#include "sim/pbjson.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -200,6 +201,40 @@ static bool authorized(struct simstate *s, const struct httpd_req *r)
 	return r->client_cn != NULL && !strcmp(r->client_cn, s->client_cn_ok);
 }
 
+static bool json_body(const struct httpd_req *r)
+{
+	const char *ct = httpd_req_header(r, "Content-Type");
+
+	return !ct || str_starts_with(ct, "application/json") ||
+	       str_starts_with(ct, "application/vnd.kubernetes.protobuf") || !r->body_len;
+}
+
+json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp)
+{
+	const char *ct = httpd_req_header(r, "Content-Type");
+	json_error_t je;
+	json_t *j = NULL;
+	char err[200];
+
+	if (ct && str_starts_with(ct, "application/vnd.kubernetes.protobuf")) {
+		int rc = pb_to_json(r->body, r->body_len, &j, err, sizeof(err));
+
+		if (rc == -ENOTSUP)
+			api_status(resp, 415, "UnsupportedMediaType", "%s", err);
+		else if (rc)
+			api_status(resp, 400, "BadRequest", "%s", err);
+		return rc ? NULL : j;
+	}
+	j = json_loadb(r->body, r->body_len, 0, &je);
+	if (!json_is_object(j)) {
+		api_status(resp, 400, "BadRequest", "the request body is not a JSON object%s%s",
+			   j ? "" : ": ", j ? "" : je.text);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 /* seg[0..n) after "api"/"apis GROUP": "v1", ["namespaces", NS], RES, [NAME, [SUB, REST...]]. */
 static void resource_request(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,
 			     const char *group, char **seg, int n, const char *path)
@@ -258,12 +293,20 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 	if (a.sub && !strcmp(a.sub, "eviction") && a.res->kind == K_POD) {
 		if (strcmp(r->method, "POST"))
 			api_status(resp, 405, "MethodNotAllowed", "evictions are created with POST");
+		else if (!json_body(r))
+			api_status(resp, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+				   "accepted media types include: application/json, application/yaml");
 		else
 			api_eviction(&a);
 		return;
 	}
 	if (a.sub && strcmp(a.sub, "status")) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		return;
+	}
+	if ((!strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) && !json_body(r)) {
+		api_status(resp, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+			   "accepted media types include: application/json, application/yaml");
 		return;
 	}
 	if (!strcmp(r->method, "GET"))

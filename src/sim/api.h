@@ -9,6 +9,7 @@
  * Internal to src/sim/.
  */
 #include <stdbool.h>
+#include <jansson.h>
 #include "net/httpd.h"
 #include "sim/store.h"
 
@@ -42,6 +43,8 @@ void api_not_found(struct apireq *a);
 /* The Table's PartialObjectMetadata for m. */
 void api_meta_object(struct buf *b, const struct meta *m);
 bool api_wants_table(const struct httpd_req *r);
+/* The request body as a JSON object (JSON or Kubernetes protobuf), or NULL with an error response set. */
+json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp);
 
 void api_get(struct apireq *a);
 void api_list(struct apireq *a);

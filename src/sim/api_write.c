@@ -496,13 +496,10 @@ out:
 void api_update(struct apireq *a)
 {
 	struct meta *m;
-	json_t *obj = json_loadb(a->r->body, a->r->body_len, 0, NULL);
+	json_t *obj = api_body_json(a->r, a->resp);
 
-	if (!json_is_object(obj)) {
-		api_status(a->resp, 400, "BadRequest", "the request body is not a JSON object");
-		json_decref(obj);
+	if (!obj)
 		return;
-	}
 	pthread_mutex_lock(&a->s->mu);
 	m = store_get(a->s, a->res->kind, a->ns, a->name);
 	if (!m)
@@ -595,9 +592,8 @@ static struct meta *new_object(struct simstate *s, enum kind k, const char *ns, 
 void api_create(struct apireq *a)
 {
 	struct simstate *s = a->s;
-	json_t *obj = json_loadb(a->r->body, a->r->body_len, 0, NULL);
-	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	json_t *obj = NULL;
+	const char *name, *ns;
 	struct meta *m;
 	struct update u;
 
@@ -605,10 +601,11 @@ void api_create(struct apireq *a)
 		api_status(a->resp, 405, "MethodNotAllowed", "the sim creates poddisruptionbudgets, leases and evictions only");
 		goto out;
 	}
-	if (!json_is_object(obj)) {
-		api_status(a->resp, 400, "BadRequest", "the request body is not a JSON object");
+	obj = api_body_json(a->r, a->resp);
+	if (!obj)
 		goto out;
-	}
+	name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
 	if (!name || !*name || strlen(name) > 253 || strchr(name, '/')) {
 		api_status(a->resp, 422, "Invalid", "%s.%s \"\" is invalid: metadata.name: Required value: name is required",
 			   a->res->name, a->res->group);
@@ -787,13 +784,10 @@ void api_eviction(struct apireq *a)
 	struct pod *p;
 	struct pdb *hit = NULL;
 	int nhit = 0;
-	json_t *obj = json_loadb(a->r->body, a->r->body_len, 0, NULL);
+	json_t *obj = api_body_json(a->r, a->resp);
 
-	if (!json_is_object(obj)) {
-		api_status(a->resp, 400, "BadRequest", "the request body is not an Eviction object");
-		json_decref(obj);
+	if (!obj)
 		return;
-	}
 	json_decref(obj);
 	pthread_mutex_lock(&s->mu);
 	p = (struct pod *)store_get(s, K_POD, a->ns, a->name);

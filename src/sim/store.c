@@ -371,7 +371,9 @@ void store_event(struct simstate *s, struct meta *inv, const char *reason, bool 
 	}
 	e = xcalloc(1, sizeof(*e));
 	e->m.kind = K_EVENT;
-	snprintf(name, sizeof(name), "%s.%016llx", inv->name, (unsigned long long)store_rand(s) >> 4);
+	/* As the kubelet names them: the object, then a time-ordered hex suffix. */
+	snprintf(name, sizeof(name), "%s.%016llx", inv->name,
+		 (unsigned long long)now * 1000000ull + (++s->event_seq % 1000000ull));
 	e->m.name = xstrdup(name);
 	e->m.ns = inv->ns ? inv->ns : store_intern("default");
 	e->m.created_ms = now;

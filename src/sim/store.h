@@ -204,6 +204,7 @@ struct simstate {
 	uint64_t rng;
 	uint64_t seed;
 	uint32_t next_ordinal;
+	uint64_t event_seq;
 	bool quiet;             /* bulk set-up: no watch events */
 	bool stopping;
 

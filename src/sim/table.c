@@ -243,8 +243,9 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		age(b, now, e->last_ms);
 		str_cell(b, e->warning ? "Warning" : "Normal");
 		str_cell(b, e->reason);
-		buf_addf(&t, "%s/%s", e->inv_kind == K_POD ? "pod" : e->inv_kind == K_NODE ? "node" :
-			 kind_name(e->inv_kind), e->inv_name);
+		for (const char *k = kind_name(e->inv_kind); *k; k++)
+			buf_addch(&t, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
+		buf_addf(&t, "/%s", e->inv_name);
 		str_cell(b, t.data);
 		buf_release(&t);
 		str_cell(b, e->inv_kind == K_POD ? "spec.containers{app}" : "");
