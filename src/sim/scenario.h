@@ -81,11 +81,28 @@ struct scenario {
 	size_t nfaults;
 };
 
+/* Hard limits on what a scenario may ask for. */
+#define SCENARIO_MAX_NODES 10000
+#define SCENARIO_MAX_WORKLOADS 20000
+#define SCENARIO_MAX_REPLICAS 10000
+#define SCENARIO_MAX_PODS 1000000
+#define SCENARIO_MAX_FAULTS 1000
+#define SCENARIO_MAX_BYTES (4u << 20)
+
 /*
  * Reads and validates a scenario file. On error returns -EINVAL (or a file
  * errno) and writes one line "FILE:LINE:COL: what is wrong" into err.
+ * *sc is written only on success.
  */
 int scenario_load(struct scenario *sc, const char *path, char *err, size_t errlen);
+/* The same for text in memory; name stands for FILE in error messages. */
+int scenario_parse(struct scenario *sc, const char *text, size_t len,
+		   const char *name, char *err, size_t errlen);
+/* Looks up a workload by namespace and deployment name, or NULL. */
+const struct workload *scenario_find(const struct scenario *sc, const char *ns,
+				     const char *deployment);
+/* Sum of the workloads' replicas. */
+long scenario_pods(const struct scenario *sc);
 /*
  * The default cluster for --nodes/--pods: `pods` Deployment pods spread over
  * several namespaces and deployments, deterministic for a seed. No faults.
