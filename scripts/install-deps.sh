@@ -19,6 +19,8 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
+  jq                     # e2e tests compare kubectl's JSON with collect's rows
+  curl                   # e2e tests drive the sim's control endpoint
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)

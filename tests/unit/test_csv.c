@@ -302,6 +302,20 @@ static void numbers_format_without_nan(void **state)
 	assert_string_equal(out, "-0.0001");
 }
 
+static void docs_list_every_column(void **state)
+{
+	struct buf doc = BUF_INIT;
+	(void)state;
+	assert_int_equal(file_read_all("docs/csv.md", 1 << 20, &doc), 0);
+	for (size_t i = 0; i < sample_native_ncols; i++) {
+		char want[80];
+		snprintf(want, sizeof(want), "| `%s` |", sample_native_cols[i].name);
+		if (!strstr(doc.data, want))
+			fail_msg("docs/csv.md does not describe column %s", sample_native_cols[i].name);
+	}
+	buf_release(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +326,7 @@ int main(void)
 		cmocka_unit_test(tail_waits_for_whole_rows),
 		cmocka_unit_test(split_follows_rfc4180),
 		cmocka_unit_test(numbers_format_without_nan),
+		cmocka_unit_test(docs_list_every_column),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
