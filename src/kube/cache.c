@@ -360,11 +360,20 @@ size_t kube_cache_size(struct kube_cache *c)
 	return n;
 }
 
-void kube_cache_stop(struct kube_cache *c)
+void kube_cache_signal(struct kube_cache *c)
 {
 	if (!c || !c->type)
 		return;
 	c->stop = 1;
+	if (c->running)
+		http_client_wake(&c->client.http);
+}
+
+void kube_cache_stop(struct kube_cache *c)
+{
+	if (!c || !c->type)
+		return;
+	kube_cache_signal(c);
 	if (c->running)
 		pthread_join(c->thread, NULL);
 	map_clear(c->type, &c->objs);
