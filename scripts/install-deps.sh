@@ -21,6 +21,7 @@ pkgs=(
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests compare kubectl's JSON with collect's rows
   curl                   # e2e tests drive the sim's control endpoint
+  prometheus             # e2e: a real Prometheus scraping the sim for collect --prometheus-url
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
