@@ -171,7 +171,7 @@ static void add_daemonset(struct simstate *s)
 	store_add(s, &d->m);
 }
 
-static void build_cluster(struct simstate *s)
+void sim_build_cluster(struct simstate *s)
 {
 	s->quiet = true;
 	add_namespace(s, "default");
@@ -269,7 +269,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
 	make_token(s->token);
-	build_cluster(s);
+	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
 		snprintf(err, errlen, "cannot start the fault engine: %s", strerror(-rc));
 		goto fail;
