@@ -19,8 +19,8 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
-  jq                     # e2e tests compare kubectl's JSON with collect's rows
-  curl                   # e2e tests drive the sim's control endpoint
+  jq                     # e2e tests read kubectl's JSON output
+  curl                   # e2e tests call the sim's API and control endpoints directly
   prometheus             # e2e: a real Prometheus scraping the sim for collect --prometheus-url
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.

@@ -283,6 +283,7 @@ static void start_watch(struct apireq *a, struct query *q)
 	}
 	w->s = s;
 	w->q = *q;
+	w->q.ns = store_intern(q->ns);  /* the request's path dies before the stream does */
 	if (to)
 		w->deadline = time_mono_ms() + to * 1000;
 	if (s->apif.watch_cut_s > 0)
@@ -315,8 +316,6 @@ static void start_watch(struct apireq *a, struct query *q)
 	} else {
 		w->from_rv = rv;
 		w->cursor = rv < s->ring_floor_rv ? 0 : s->ring_first;
-		if (rv < s->ring_floor_rv && s->ring_first == 0)
-			s->ring_first = 0;      /* cursor 0 < ring_first may not hold: force the 410 below */
 	}
 	if (rv && rv < s->ring_floor_rv) {
 		buf_addf(&a->resp->body, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","

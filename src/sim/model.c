@@ -47,6 +47,7 @@ static const char *const reason_names[] = {
 
 #define F_RAN            1u   /* the container has run at least once */
 #define F_CRASH_PENDING  2u   /* deadline is this run's crash */
+#define F_WARM           4u   /* this run started warm: no memory ramp */
 
 struct podsim {
 	uint64_t rng;
@@ -143,6 +144,21 @@ struct podsim *podsim_new(uint64_t seed, const struct usage *usage,
 	return p;
 }
 
+struct podsim *podsim_new_running(uint64_t seed, const struct usage *usage,
+				  const struct resources *res, int64_t now_ms)
+{
+	struct podsim *p = podsim_new(seed, usage, res, now_ms);
+
+	p->state = CS_RUNNING;
+	p->reason = R_NONE;
+	p->flags = F_RAN | F_WARM;
+	p->started = now_ms;
+	p->deadline = NEVER;
+	p->mem_now = p->base_mem;
+	p->cpu_now = p->base_cpu;
+	return p;
+}
+
 void podsim_free(struct podsim *p)
 {
 	free(p);
@@ -166,7 +182,7 @@ static void start(struct podsim *p, const struct pod_effects *fx,
 		p->restarts++;
 	if (p->reason == R_PULLBACKOFF || p->reason == R_CREATING)
 		p->backoff_s = BACKOFF_START_S;
-	p->flags = (uint8_t)((p->flags | F_RAN) & ~F_CRASH_PENDING);
+	p->flags = (uint8_t)((p->flags | F_RAN) & ~(F_CRASH_PENDING | F_WARM));
 	p->state = CS_RUNNING;
 	p->reason = R_NONE;
 	p->started = p->now;
@@ -287,7 +303,7 @@ static void run_step(struct podsim *p, int64_t t1, const struct pod_effects *fx,
 	else if (p->wander < -WANDER_MAX)
 		p->wander = -WANDER_MAX;
 	nat = p->base_mem * (1 + 0.3f * (cyc - 1) + p->wander);
-	if (age < RAMP_MS / 1000.0f)
+	if (age < RAMP_MS / 1000.0f && !(p->flags & F_WARM))
 		nat *= 0.4f + 0.6f * age / (RAMP_MS / 1000.0f);
 	/* Natural variation never reaches the limit; only growth beyond the baseline does. */
 	if (p->mem_lim > p->base_mem && nat > p->base_mem + 0.9f * (p->mem_lim - p->base_mem))
@@ -335,7 +351,8 @@ static void clean_effects(const struct pod_effects *in, struct pod_effects *out)
 	out->tx_err_ps = clean(in->tx_err_ps);
 	out->rx_drop_ps = clean(in->rx_drop_ps);
 	out->tx_drop_ps = clean(in->tx_drop_ps);
-	out->cpu_factor = isfinite(in->cpu_factor) && in->cpu_factor >= 0 ?
+	/* 0 (a zeroed struct) and nonsense mean no change. */
+	out->cpu_factor = isfinite(in->cpu_factor) && in->cpu_factor > 0 ?
 		(in->cpu_factor > 1e6 ? 1e6 : in->cpu_factor) : 1;
 }
 
@@ -392,7 +409,8 @@ void podsim_advance(struct podsim *p, int64_t now_ms, const struct pod_effects *
 			p->deadline = NEVER;
 			p->flags &= (uint8_t)~F_CRASH_PENDING;
 		}
-		t1 = p->now + (p->now - p->started < RAMP_MS ? RAMP_STEP_MS : MAX_STEP_MS);
+		t1 = p->now + (p->now - p->started < RAMP_MS && !(p->flags & F_WARM) ?
+			       RAMP_STEP_MS : MAX_STEP_MS);
 		if (t1 > now_ms)
 			t1 = now_ms;
 		if (t1 > p->deadline)

@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include "sim/scenario.h"
 
-/* What the active faults do to one pod now (the store fills it in). */
+/*
+ * What the active faults do to one pod now (the store fills it in). A zeroed
+ * struct means no effects (a cpu_factor of 0 is taken as 1).
+ */
 struct pod_effects {
 	double leak_bps;        /* memory grows this many bytes/s while running; reset by a restart */
 	double cpu_factor;      /* usage multiplier (1 = none); capped by the CPU limit (throttling) */
@@ -84,6 +87,13 @@ struct podsim;
  */
 struct podsim *podsim_new(uint64_t seed, const struct usage *usage,
 			  const struct resources *res, int64_t now_ms);
+/*
+ * The same pod, but already running and warmed up at now_ms: for the pods a
+ * cluster starts with (a scenario's workloads start healthy), so they are
+ * Ready at once even while the clock is frozen (--speed 0).
+ */
+struct podsim *podsim_new_running(uint64_t seed, const struct usage *usage,
+				  const struct resources *res, int64_t now_ms);
 void podsim_free(struct podsim *p);
 
 /*

@@ -462,6 +462,7 @@ static int parse_fault(struct ctx *c, const struct ynode *m, struct fault *f,
 	int err;
 
 	f->line = m->line;
+	f->factor = 1;
 	if ((err = want_map(c, m, "a fault")) || (err = check_keys(c, m, "fault", fault_keys)))
 		return err;
 	if (!(t = ynode_get(m, "type")))
@@ -471,7 +472,7 @@ static int parse_fault(struct ctx *c, const struct ynode *m, struct fault *f,
 	if (fault_type_parse(s, &f->type)) {
 		char list[512] = "";
 		size_t off = 0;
-		for (int i = 0; i < FAULT__COUNT; i++)
+		for (int i = 0; i < FAULT__COUNT && off < sizeof(list); i++)
 			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
 						i ? ", " : "", ftypes[i].name);
 		return fail(c, t, "unknown fault type '%s' (known: %s)", s, list);

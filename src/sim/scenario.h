@@ -63,8 +63,10 @@ struct fault {
 	/*
 	 * Parameters, every one with a default (docs/scenarios.md):
 	 * rate: bytes/s (memory_leak), errors/s (network_errors), drops/s
-	 * (packet_drops); factor: cpu multiplier (cpu_spike, cpu_throttling);
-	 * limit: the too-low memory limit in bytes (oom_limit_too_low).
+	 * (packet_drops); factor: cpu multiplier (cpu_spike, cpu_throttling),
+	 * request multiplier (unschedulable); limit: the too-low memory limit
+	 * in bytes (oom_limit_too_low). Unused ones are 0 (factor 1). Defaults
+	 * that depend on the target are resolved by the reader.
 	 */
 	double rate, factor, limit;
 	int line;               /* where it was defined (0 when generated) */

@@ -32,6 +32,17 @@ struct sim {
 
 void sim_step_locked(struct simstate *s, int64_t now)
 {
+	/* Stop at every fault boundary on the way so faults start and end on time. */
+	for (int guard = 0; guard < 10000; guard++) {
+		int64_t due = faults_next_due(s);
+
+		if (due > now)
+			break;
+		if (due > s->now_ms)
+			ctl_advance(s, due);
+		faults_tick(s, s->now_ms);
+		ctl_reconcile(s);
+	}
 	if (now > s->now_ms)
 		ctl_advance(s, now);
 	faults_tick(s, s->now_ms);
@@ -160,7 +171,7 @@ static void add_daemonset(struct simstate *s)
 	store_add(s, &d->m);
 }
 
-static void build_cluster(struct simstate *s)
+void sim_build_cluster(struct simstate *s)
 {
 	s->quiet = true;
 	add_namespace(s, "default");
@@ -258,7 +269,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
 	make_token(s->token);
-	build_cluster(s);
+	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
 		snprintf(err, errlen, "cannot start the fault engine: %s", strerror(-rc));
 		goto fail;

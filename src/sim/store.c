@@ -239,7 +239,8 @@ static int meta_cmp(const void *a, const void *b)
 
 void store_sort(struct simstate *s, enum kind k)
 {
-	qsort(s->lists[k].v, s->lists[k].n, sizeof(struct meta *), meta_cmp);
+	if (s->lists[k].n)
+		qsort(s->lists[k].v, s->lists[k].n, sizeof(struct meta *), meta_cmp);
 }
 
 static void fifo_push_event(struct simstate *s, struct meta *m)
@@ -401,6 +402,7 @@ int64_t store_clock(const struct simstate *s)
 void tpl_release(struct podtemplate *t)
 {
 	labels_unref(t->labels);
+	labels_unref(t->annotations);
 	free(t->c.name);
 	free(t->c.image);
 	memset(t, 0, sizeof(*t));

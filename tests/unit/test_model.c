@@ -49,6 +49,8 @@ static void check_sane(const struct podsim_metrics *m)
 		assert_true(isfinite(v[i]) && v[i] >= 0);
 }
 
+static int find(const struct seen *s, enum podsim_event_kind k, int from);
+
 static void small_footprint(void **state)
 {
 	(void)state;
@@ -77,6 +79,40 @@ static void starts_after_creating(void **state)
 	assert_int_equal(s.started_ms, ev.ev[0].at_ms);
 	podsim_free(p);
 	podsim_free(NULL);
+}
+
+static void initial_pods_start_running(void **state)
+{
+	struct pod_effects fx = { .cpu_factor = 1, .crash = true };
+	struct podsim *p = podsim_new_running(2, &web_usage, &web_res, T0);
+	struct podsim_status s;
+	struct podsim_metrics m;
+	struct seen ev = { .n = 0 };
+	(void)state;
+	podsim_status(p, &s);
+	assert_int_equal(s.state, CS_RUNNING);
+	assert_true(s.ready);
+	assert_int_equal(s.started_ms, T0);
+	assert_int_equal(s.restarts, 0);
+	podsim_metrics(p, &m);
+	assert_true(m.mem_bytes > 0.9 * 100 * MI && m.cpu_cores > 0);
+	/* warm: memory is at its baseline from the first second */
+	advance(p, T0 + SEC, &calm, &ev);
+	podsim_metrics(p, &m);
+	assert_true(m.mem_bytes > 0.8 * 100 * MI);
+	assert_int_equal(ev.n, 0);
+	/* and it lives the same life as any other pod: a crash is a restart */
+	run(p, 1, 60, &fx, &ev);
+	assert_true(find(&ev, PEV_CRASHED, 0) >= 0);
+	podsim_status(p, &s);
+	{
+		int starts = 0;
+		for (int i = 0; (i = find(&ev, PEV_STARTED, i)) >= 0; i++)
+			starts++;
+		assert_true(starts >= 1);
+		assert_int_equal(s.restarts, starts);
+	}
+	podsim_free(p);
 }
 
 static void deterministic(void **state)
@@ -429,6 +465,18 @@ static void hostile_inputs(void **state)
 	podsim_metrics(p, &m);
 	check_sane(&m);
 	podsim_free(p);
+
+	/* A zeroed pod_effects is no effect at all, not a CPU factor of 0. */
+	{
+		struct pod_effects zero;
+		memset(&zero, 0, sizeof(zero));
+		p = podsim_new(0, &web_usage, &web_res, T0);
+		run(p, 0, 120, &zero, NULL);
+		podsim_metrics(p, &m);
+		assert_true(m.cpu_cores > 0.1 && m.cpu_cores < 0.35);
+		assert_true(m.cpu_seconds > 10);
+		podsim_free(p);
+	}
 }
 
 /* A day advanced at once: the events past the cap are counted, not lost silently. */
@@ -454,6 +502,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(small_footprint),
 		cmocka_unit_test(starts_after_creating),
+		cmocka_unit_test(initial_pods_start_running),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(healthy_pod_counters_and_cycle),
 		cmocka_unit_test(leak_ooms_near_prediction),

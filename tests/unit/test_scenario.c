@@ -67,6 +67,7 @@ static void faults_and_defaults(void **state)
 	assert_null(f->namespace_);
 	assert_int_equal(f->at_ms, 0);
 	assert_int_equal(f->duration_ms, 0);
+	assert_true(f->factor == 1 && f->rate == 0 && f->limit == 0);
 	/* Defaults that depend on the target (docs/scenarios.md). */
 	f = &sc.faults[2];
 	assert_int_equal(f->type, FAULT_OOM_LIMIT_TOO_LOW);
