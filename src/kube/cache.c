@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "kube/cache.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -79,7 +80,18 @@ static void map_clear(const struct kube_cache_type *t, struct strmap *m)
 	strmap_clear(m, NULL);
 }
 
+static int apply(struct kube_cache *c, const char *line, size_t len);
+
 int kube_cache_apply(struct kube_cache *c, const char *line, size_t len)
+{
+	int rc;
+	json_scope_begin();
+	rc = apply(c, line, len);
+	json_scope_end();
+	return rc;
+}
+
+static int apply(struct kube_cache *c, const char *line, size_t len)
 {
 	json_t *ev = json_loadb(line, len, 0, NULL);
 	const json_t *type, *obj, *meta, *rv;
