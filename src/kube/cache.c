@@ -50,14 +50,21 @@ static void free_obj(const struct kube_cache_type *t, void *obj)
 	}
 }
 
-/* Parses obj and stores it in m under its key, replacing an older one. */
+/* Parses obj and stores it in m under its key, replacing an older one;
+ * a new key beyond max objects is refused (-E2BIG). */
 static int store(const struct kube_cache_type *t, struct strmap *m, const json_t *obj,
-		 char *err, size_t errlen)
+		 size_t max, char *err, size_t errlen)
 {
 	struct buf key = BUF_INIT;
-	void *typed = xcalloc(1, t->size);
+	void *typed;
 	int rc = object_key(obj, &key);
 
+	if (rc == 0 && m->n >= max && !strmap_get(m, key.data)) {
+		snprintf(err, errlen, "%s: more than %zu objects", t->resource, max);
+		buf_release(&key);
+		return -E2BIG;
+	}
+	typed = xcalloc(1, t->size);
 	if (rc == 0)
 		rc = t->parse(obj, typed, err, errlen);
 	else
@@ -117,7 +124,12 @@ static int apply(struct kube_cache *c, const char *line, size_t len)
 	}
 	pthread_mutex_lock(&c->mu);
 	if (!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) {
-		rc = store(c->type, &c->objs, obj, err, sizeof(err));
+		rc = store(c->type, &c->objs, obj, c->max_objects ? c->max_objects :
+			   KUBE_CACHE_MAX_OBJECTS, err, sizeof(err));
+		if (rc == -E2BIG) {
+			c->dropped++;
+			rc = 0;
+		}
 	} else if (!strcmp(t, "DELETED")) {
 		struct buf key = BUF_INIT;
 		rc = object_key(obj, &key);
@@ -150,7 +162,11 @@ struct list_ctx {
 static int on_item(const json_t *item, void *vctx)
 {
 	struct list_ctx *l = vctx;
-	if (store(l->c->type, &l->fresh, item, l->err, sizeof(l->err)) < 0)
+	int rc = store(l->c->type, &l->fresh, item, l->c->max_objects ? l->c->max_objects :
+		       KUBE_CACHE_MAX_OBJECTS, l->err, sizeof(l->err));
+	if (rc == -E2BIG)
+		l->c->dropped++;
+	else if (rc < 0)
 		l->bad++; /* skipped: one odd object does not hide the rest */
 	return 0;
 }

@@ -24,6 +24,8 @@ struct kube_cache_type {
 	void (*release)(void *obj);
 };
 
+#define KUBE_CACHE_MAX_OBJECTS 2000000
+
 extern const struct kube_cache_type kube_cache_pods, kube_cache_nodes, kube_cache_events;
 
 struct kube_cache {
@@ -40,8 +42,9 @@ struct kube_cache {
 	int last_rc;                    /* the last list or watch error (0 when healthy) */
 	struct kube_error last_err;
 	volatile int stop;
+	size_t max_objects;             /* hard cap (KUBE_CACHE_MAX_OBJECTS); more are dropped */
 	/* counters, for tests and /metrics */
-	unsigned long lists, watches, events, bad_events;
+	unsigned long lists, watches, events, bad_events, dropped;
 	int64_t watch_timeout_s;        /* timeoutSeconds asked of the server */
 };
 
