@@ -270,6 +270,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	}
 	s->seed = s->sc.seed;
 	s->rng = s->seed ^ 0x9e3779b97f4a7c15ull;
+	s->fault_rng = s->seed * 31 + 7;
 	s->speed = opt->speed;
 	s->apif.latency_ms = opt->fault_latency_ms;
 	s->apif.rate_500 = opt->fault_500_rate;
