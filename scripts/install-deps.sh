@@ -20,6 +20,7 @@ pkgs=(
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests read kubectl's JSON output
+  prometheus             # e2e: a real Prometheus scrapes the sim (promtool lints the page)
   curl                   # e2e tests call the sim's API and control endpoints directly
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
