@@ -250,6 +250,8 @@ static int watch_once(struct kube_cache *c)
 	buf_release(&url);
 	if (status == 410 || w.gone)
 		rc = 1;
+	else if (status == 401 || status == 403)
+		rc = 1; /* a list will ask for a fresh credential, or report the refusal */
 	else if (rc == 0 && (status < 200 || status > 299))
 		rc = -EIO;
 	buf_release(&errbody);
@@ -270,6 +272,7 @@ static void *run(void *arg)
 	struct kube_cache *c = arg;
 	int64_t backoff = 0;
 	bool need_list = true;
+	int failures = 0;
 
 	while (!c->stop) {
 		int rc;
@@ -290,9 +293,19 @@ static void *run(void *arg)
 			need_list = true;
 			backoff = 0;
 		} else if (rc < 0) {
-			/* Connection trouble: back off, then resume from our resourceVersion. */
+			/* Connection trouble: back off, then resume from our
+			 * resourceVersion. After three failures in a row, list again:
+			 * that either heals the cache or reports why it cannot
+			 * (readers see the error instead of stale objects). */
+			if (time_mono_ms() - began >= 5000)
+				failures = 0; /* it worked for a while: a cut, not an outage */
 			backoff = backoff ? (backoff * 2 > 10000 ? 10000 : backoff * 2) : 200;
 			nap(c, backoff);
+			if (++failures >= 3) {
+				need_list = true;
+				failures = 0;
+			}
+			continue;
 		} else {
 			/* The server closed a healthy stream: resume, but never in a hot
 			 * loop against a server that closes at once. */
@@ -300,6 +313,7 @@ static void *run(void *arg)
 			if (time_mono_ms() - began < 1000)
 				nap(c, 1000);
 		}
+		failures = 0;
 	}
 	return NULL;
 }
@@ -351,12 +365,12 @@ int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube
 	pthread_mutex_lock(&c->mu);
 	while (!c->synced && c->last_rc == 0 && rc == 0)
 		rc = pthread_cond_timedwait(&c->cond, &c->mu, &ts);
-	if (c->synced)
-		rc = 0;
-	else if (c->last_rc) {
+	if (c->last_rc) {
 		rc = c->last_rc;
 		if (e)
 			*e = c->last_err;
+	} else if (c->synced) {
+		rc = 0;
 	} else {
 		rc = -ETIMEDOUT;
 		if (e) {

@@ -55,6 +55,8 @@ int kube_cache_start(struct kube_cache *c, const struct kube_cache_type *type,
 /*
  * Waits until the first list has completed (0), or until it failed (the
  * error is copied to e and returned), or timeout_ms passed (-ETIMEDOUT).
+ * Later, it returns the error of the last list while the cache cannot
+ * list again (the server gone, the permission revoked), else 0.
  */
 int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube_error *e);
 /* Calls fn for each object under the lock; fn must not call into the cache. */

@@ -377,8 +377,20 @@ static void cache_lists_then_watches_and_resumes(void **state)
 	assert_true(seen.has_d);
 	/* One list (two pages), never repeated. */
 	assert_int_equal(stub_count(&s, "GET /api/v1/pods?limit=500"), 2);
-	kube_cache_stop(&cache);
+	/* The server goes away: readers soon get the error, not stale objects. */
 	stub_stop(&s);
+	{
+		int rc = 0;
+		for (int i = 0; i < 300 && rc == 0; i++) {
+			struct timespec ts = { 0, 100000000L };
+			rc = kube_cache_wait_synced(&cache, 0, &e);
+			if (rc == 0)
+				nanosleep(&ts, NULL);
+		}
+		assert_int_equal(rc, -ECONNREFUSED);
+		assert_non_null(strstr(e.msg, "list pods"));
+	}
+	kube_cache_stop(&cache);
 
 	/* A 410 in the stream means the version is gone: list again. */
 	a.watch_mode = 1;
