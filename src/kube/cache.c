@@ -242,6 +242,7 @@ static int watch_once(struct kube_cache *c)
 		 c->path, strchr(c->path, '?') ? "&" : "?", (long long)c->watch_timeout_s);
 	http_add_query_escaped(&url, c->rv);
 	c->watches++;
+	c->events_at_watch = c->events;
 	pthread_mutex_unlock(&c->mu);
 	full = kube_url(&c->client, url.data);
 	rc = http_stream(&c->client.http, full, WATCH_MAX_LINE, on_line, &w, &c->stop,
@@ -265,6 +266,16 @@ static void nap(struct kube_cache *c, int64_t ms)
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* Whether the last watch applied anything (then a cut is no outage). */
+static bool w_events_moved(struct kube_cache *c)
+{
+	bool moved;
+	pthread_mutex_lock(&c->mu);
+	moved = c->events != c->events_at_watch;
+	pthread_mutex_unlock(&c->mu);
+	return moved;
 }
 
 static void *run(void *arg)
@@ -297,8 +308,10 @@ static void *run(void *arg)
 			 * resourceVersion. After three failures in a row, list again:
 			 * that either heals the cache or reports why it cannot
 			 * (readers see the error instead of stale objects). */
-			if (time_mono_ms() - began >= 5000)
+			if (time_mono_ms() - began >= 5000 || w_events_moved(c)) {
 				failures = 0; /* it worked for a while: a cut, not an outage */
+				backoff = 0;
+			}
 			backoff = backoff ? (backoff * 2 > 10000 ? 10000 : backoff * 2) : 200;
 			nap(c, backoff);
 			if (++failures >= 3) {

@@ -45,6 +45,7 @@ struct kube_cache {
 	size_t max_objects;             /* hard cap (KUBE_CACHE_MAX_OBJECTS); more are dropped */
 	/* counters, for tests and /metrics */
 	unsigned long lists, watches, events, bad_events, dropped;
+	unsigned long events_at_watch;  /* events when the current watch began */
 	int64_t watch_timeout_s;        /* timeoutSeconds asked of the server */
 };
 
