@@ -67,6 +67,12 @@ YAML
   grep -q -- "--for $v" "$TMPDIR_E2E/plugin.calls" || fail "plugin $v not called with its args"
 done
 
+# Without --namespace, the context's namespace (kube-system) is collected.
+"$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/exec-v1.yaml" --cycles 1 --output-file "$TMPDIR_E2E/ctxns.csv" 2>/dev/null \
+  || fail "collect in the context's namespace"
+c_ns=$(csv_col "$TMPDIR_E2E/ctxns.csv" namespace)
+[ "$(tail -n +2 "$TMPDIR_E2E/ctxns.csv" | cut -d, -f"$c_ns" | sort -u)" = kube-system ] || fail "the context's namespace was not used"
+
 # KUBECONFIG lists: the first file's context wins; K8S_NAMESPACE picks the namespace.
 sed "s/namespace: kube-system/namespace: nowhere/; s/name: ex/name: other/; s/current-context: ex/current-context: other/" \
   "$TMPDIR_E2E/exec-v1.yaml" >"$TMPDIR_E2E/second.yaml"
