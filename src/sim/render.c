@@ -86,14 +86,13 @@ static void render_owner(struct buf *b, const struct meta *o)
 	buf_addf(b, ",\"uid\":\"%s\",\"controller\":true,\"blockOwnerDeletion\":true}]", uid);
 }
 
-/* Opens the object and writes metadata up to (not including) its closing brace. */
-static void render_meta_open(struct buf *b, const struct meta *m)
+/* Opens an object of the given kind and writes m's metadata up to (not including) its closing brace. */
+static void render_meta_as(struct buf *b, const struct meta *m, const char *kind, const char *apiversion)
 {
 	char uid[37];
 
 	store_uid(m->uid, uid);
-	buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"name\":",
-		 kind_name(m->kind), kind_api_version(m->kind));
+	buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"name\":", kind, apiversion);
 	buf_add_json_str(b, m->name);
 	if (m->ns) {
 		buf_adds(b, ",\"namespace\":");
@@ -113,6 +112,12 @@ static void render_meta_open(struct buf *b, const struct meta *m)
 		buf_adds(b, ",\"annotations\":");
 		render_labels(b, m->annotations);
 	}
+}
+
+/* Opens the object and writes metadata up to (not including) its closing brace. */
+static void render_meta_open(struct buf *b, const struct meta *m)
+{
+	render_meta_as(b, m, kind_name(m->kind), kind_api_version(m->kind));
 }
 
 static void render_resources(struct buf *b, const struct resources *r)
@@ -516,6 +521,18 @@ static void render_lease(struct buf *b, const struct lease *l)
 		time_rfc3339_ms(l->renew_ms, t);
 		buf_addf(b, ",\"renewTime\":\"%.23s000Z\"", t);
 	}
+	buf_adds(b, "}}");
+}
+
+void render_partial_meta(struct buf *b, const struct meta *m)
+{
+	const struct meta *owner = m->kind == K_POD ? ((const struct pod *)m)->owner :
+				   m->kind == K_REPLICASET && ((const struct replicaset *)m)->owner ?
+				   &((const struct replicaset *)m)->owner->m : NULL;
+
+	render_meta_as(b, m, "PartialObjectMetadata", "meta.k8s.io/v1");
+	if (owner)
+		render_owner(b, owner);
 	buf_adds(b, "}}");
 }
 

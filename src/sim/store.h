@@ -264,6 +264,8 @@ char *store_pod_name(struct simstate *s, const char *prefix);
 
 /* render.c: the object as JSON (with kind and apiVersion). */
 void render_obj(struct simstate *s, struct buf *b, const struct meta *m);
+/* m's metadata as a meta.k8s.io/v1 PartialObjectMetadata (Table rows). */
+void render_partial_meta(struct buf *b, const struct meta *m);
 const char *kind_name(enum kind k);
 const char *kind_api_version(enum kind k);
 const char *phase_name(enum pod_phase p);
