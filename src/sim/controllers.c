@@ -140,51 +140,79 @@ void ctl_delete_pod(struct simstate *s, struct pod *p, const char *why)
 	store_remove(s, &p->m);
 }
 
-static bool node_fits(const struct node *n, const struct pod *p)
+/* Why a node cannot take the pod, in the scheduler's words; NULL when it fits. */
+static const char *misfit(const struct node *n, const struct pod *p)
 {
-	return !n->unschedulable && !n->not_ready && !n->mem_pressure && n->npods < n->max_pods &&
-	       n->cpu_req + p->c.res.cpu_request <= n->cpu_alloc + 1e-9 &&
-	       n->mem_req + p->c.res.mem_request <= n->mem_alloc + 0.5;
+	if (n->unschedulable)
+		return "node(s) were unschedulable";
+	if (n->not_ready)
+		return "node(s) had untolerated taint {node.kubernetes.io/unreachable: }";
+	if (n->mem_pressure)
+		return "node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }";
+	if (n->npods >= n->max_pods)
+		return "Too many pods";
+	if (n->cpu_req + p->c.res.cpu_request > n->cpu_alloc + 1e-9)
+		return "Insufficient cpu";
+	if (n->mem_req + p->c.res.mem_request > n->mem_alloc + 0.5)
+		return "Insufficient memory";
+	return NULL;
 }
 
-/* Least requested CPU share wins; ties go to the lower index. */
+/* Least requested share wins; ties go to the first node. */
 static void schedule(struct simstate *s, struct pod *p)
 {
+	static const char *const reasons[] = {
+		"node(s) were unschedulable", "node(s) had untolerated taint {node.kubernetes.io/unreachable: }",
+		"node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }", "Too many pods",
+		"Insufficient cpu", "Insufficient memory",
+	};
 	struct objlist *nodes = &s->lists[K_NODE];
 	struct node *best = NULL;
 	double best_score = 0;
-	int free_nodes = 0;
+	size_t counts[6] = { 0 };
+	struct buf msg = BUF_INIT;
 
 	if (p->owner && p->owner->kind == K_DAEMONSET)
 		return;
-	if (!p->unschedulable) {
-		for (size_t i = 0; i < nodes->n; i++) {
-			struct node *n = (struct node *)nodes->v[i];
-			double score;
+	for (size_t i = 0; i < nodes->n; i++) {
+		struct node *n = (struct node *)nodes->v[i];
+		const char *why = misfit(n, p);
+		double score;
 
-			if (!node_fits(n, p))
-				continue;
-			free_nodes++;
-			score = (n->cpu_req + p->c.res.cpu_request) / n->cpu_alloc +
-				(n->mem_req + p->c.res.mem_request) / n->mem_alloc;
-			if (!best || score < best_score) {
-				best = n;
-				best_score = score;
-			}
+		if (why) {
+			for (size_t r = 0; r < 6; r++)
+				if (why == reasons[r] || !strcmp(why, reasons[r]))
+					counts[r]++;
+			continue;
+		}
+		score = (n->cpu_req + p->c.res.cpu_request) / n->cpu_alloc +
+			(n->mem_req + p->c.res.mem_request) / n->mem_alloc;
+		if (!best || score < best_score) {
+			best = n;
+			best_score = score;
 		}
 	}
 	if (best) {
+		free(p->sched_msg);
+		p->sched_msg = NULL;
 		pod_bind(s, p, best);
 		return;
 	}
-	if (!p->sched_reported) {
-		p->sched_reported = true;
-		store_event(s, &p->m, "FailedScheduling", true, "default-scheduler",
-			    "0/%zu nodes are available: %s preemption: 0/%zu nodes are available: "
-			    "%zu No preemption victims found for incoming pod.", nodes->n,
-			    p->unschedulable ? "pod's node affinity/selector matches no node." :
-			    "Insufficient cpu or memory, or node(s) were unschedulable.", nodes->n, nodes->n);
+	buf_addf(&msg, "0/%zu nodes are available:", nodes->n);
+	for (size_t r = 0, first = 1; r < 6; r++)
+		if (counts[r]) {
+			buf_addf(&msg, "%s %zu %s", first ? "" : ",", counts[r], reasons[r]);
+			first = 0;
+		}
+	buf_addf(&msg, ". preemption: 0/%zu nodes are available: %zu Preemption is not helpful for scheduling.",
+		 nodes->n, nodes->n);
+	if (!p->sched_msg || strcmp(p->sched_msg, msg.data)) {
+		free(p->sched_msg);
+		p->sched_msg = buf_detach(&msg, NULL);
+		store_event(s, &p->m, "FailedScheduling", true, "default-scheduler", "%s", p->sched_msg);
+		store_touch(s, &p->m);
 	}
+	buf_release(&msg);
 }
 
 static void daemonsets(struct simstate *s)

@@ -272,7 +272,7 @@ static void render_container_status(struct buf *b, const struct pod *p)
 
 static void render_pod(struct buf *b, const struct pod *p)
 {
-	char ip[20], hip[20], msg[160];
+	char ip[20], hip[20];
 	bool ready = p->node && p->st.ready && !p->node->not_ready;
 
 	render_meta_open(b, &p->m);
@@ -282,9 +282,8 @@ static void render_pod(struct buf *b, const struct pod *p)
 	render_podspec(b, &p->c, p->emptydir, p->node ? p->node->m.name : NULL);
 	buf_addf(b, ",\"status\":{\"phase\":\"%s\",\"conditions\":[", phase_name(p->phase));
 	if (!p->node) {
-		snprintf(msg, sizeof(msg), "0/%s nodes are available: no node has room for the pod's requests.",
-			 "all");
-		render_cond(b, true, "PodScheduled", "False", p->m.created_ms, "Unschedulable", msg);
+		render_cond(b, true, "PodScheduled", "False", p->m.created_ms, p->sched_msg ? "Unschedulable" : NULL,
+			    p->sched_msg);
 		buf_adds(b, "]");
 	} else {
 		render_cond(b, true, "PodReadyToStartContainers", "True", p->scheduled_ms, NULL, NULL);

@@ -421,6 +421,7 @@ void obj_free(struct meta *m)
 		free(p->c.name);
 		free(p->c.image);
 		podsim_free(p->sim);
+		free(p->sched_msg);
 		free(p->fx);
 		break;
 	}

@@ -74,8 +74,7 @@ struct pod {
 	struct usage usage;
 	bool emptydir;
 	enum pod_phase phase;
-	bool unschedulable;     /* an `unschedulable` fault: no node fits */
-	bool sched_reported;    /* FailedScheduling event sent for the current attempt */
+	char *sched_msg;        /* why no node fits (FailedScheduling), NULL once scheduled */
 	bool evicted;
 	int64_t scheduled_ms;
 	uint32_t ordinal;       /* for the pod IP and the model seed */
