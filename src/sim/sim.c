@@ -316,7 +316,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 		sim->ticker_started = true;
 	if (opt->kubeconfig_out) {
 		kc = kubeconfig(sim);
-		rc = file_write_atomic(opt->kubeconfig_out, kc, strlen(kc));
+		rc = file_write_atomic_mode(opt->kubeconfig_out, kc, strlen(kc), 0600);   /* token, client key */
 		memset(kc, 0, strlen(kc));
 		free(kc);
 		if (rc) {

@@ -39,6 +39,8 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$d/kc1" ] && break; sleep 0.1; done
 port=$(sed -n 's/.*server: http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$d/kc1")
 [ -n "$port" ] || fail "first sim did not start"
+[ "$(stat -c %a "$d/kc1")" = 600 ] || fail "kubeconfig (token, key) is not mode 600"
+echo "ok: kubeconfig mode 600"
 check "port in use" 1 "127.0.0.1:$port: address already in use" -- --listen "127.0.0.1:$port" --kubeconfig-out "$d/kc"
 
 # --help tells the truth: every flag it lists is accepted
