@@ -110,6 +110,31 @@ struct pod *ctl_create_pod(struct simstate *s, struct meta *owner, const struct 
 	return p;
 }
 
+/*
+ * The model runs on its own epoch: a run's model time depends only on the
+ * time elapsed since the scenario started, not on the wall clock the run
+ * started at, so a seed gives the same usage (daily cycle included) every run.
+ */
+#define MODEL_EPOCH_MS 1767607200000LL  /* 2026-01-05T10:00:00Z */
+
+static int64_t model_ms(const struct simstate *s, int64_t virt)
+{
+	return virt - s->start_ms + MODEL_EPOCH_MS;
+}
+
+static int64_t virt_ms(const struct simstate *s, int64_t model)
+{
+	return model ? model - MODEL_EPOCH_MS + s->start_ms : 0;
+}
+
+/* The model's status with its times on the virtual clock. */
+static void pod_status(const struct simstate *s, struct pod *p)
+{
+	podsim_status(p->sim, &p->st);
+	p->st.started_ms = virt_ms(s, p->st.started_ms);
+	p->st.last_finished_ms = virt_ms(s, p->st.last_finished_ms);
+}
+
 void pod_bind(struct simstate *s, struct pod *p, struct node *n)
 {
 	int64_t at = s->quiet ? p->m.created_ms : s->now_ms;
@@ -119,8 +144,8 @@ void pod_bind(struct simstate *s, struct pod *p, struct node *n)
 	n->mem_req += p->c.res.mem_request;
 	n->npods++;
 	p->scheduled_ms = at;
-	p->sim = podsim_new(s->seed * 0x100000001b3ull + p->ordinal, &p->usage, &p->c.res, at);
-	podsim_status(p->sim, &p->st);
+	p->sim = podsim_new(s->seed * 0x100000001b3ull + p->ordinal, &p->usage, &p->c.res, model_ms(s, at));
+	pod_status(s, p);
 	store_event(s, &p->m, "Scheduled", false, "default-scheduler",
 		    "Successfully assigned %s/%s to %s", p->m.ns, p->m.name, n->m.name);
 	if (!s->quiet)
@@ -606,10 +631,10 @@ void ctl_advance(struct simstate *s, int64_t now)
 		if (!p->sim)
 			continue;
 		fx.node_down = p->node->not_ready;
-		podsim_advance(p->sim, now, &fx, &step);
+		podsim_advance(p->sim, model_ms(s, now), &fx, &step);
 		model_events(s, p, &step);
 		if (step.status_changed || was_ready != pod_ready(p)) {
-			podsim_status(p->sim, &p->st);
+			pod_status(s, p);
 			p->phase = p->st.state == CS_RUNNING || p->st.restarts ? PH_RUNNING : PH_PENDING;
 			store_touch(s, &p->m);
 		}
