@@ -390,6 +390,30 @@ static void rollout(struct simstate *s, struct deployment *d, struct replicaset 
 	}
 }
 
+/* revisionHistoryLimit 10: the oldest empty ReplicaSets beyond ten go. */
+static void prune_history(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+
+	for (;;) {
+		struct replicaset *oldest = NULL;
+		int empty = 0;
+
+		for (size_t j = 0; j < rss->n; j++) {
+			struct replicaset *r = (struct replicaset *)rss->v[j];
+
+			if (r->owner != d || r == cur || r->replicas || r->st_replicas)
+				continue;
+			empty++;
+			if (!oldest || r->revision < oldest->revision)
+				oldest = r;
+		}
+		if (empty <= 10)
+			return;
+		store_remove(s, &oldest->m);
+	}
+}
+
 static void deployments(struct simstate *s)
 {
 	struct objlist *ds = &s->lists[K_DEPLOYMENT], *rss = &s->lists[K_REPLICASET];
@@ -414,6 +438,7 @@ static void deployments(struct simstate *s)
 		if (!cur)
 			cur = new_rs(s, d);
 		rollout(s, d, cur);
+		prune_history(s, d, cur);
 		if (d->revision != cur->revision) {
 			d->revision = cur->revision;
 		}

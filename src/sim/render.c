@@ -250,8 +250,16 @@ static void render_container_status(struct buf *b, const struct pod *p)
 		buf_addch(b, '}');
 	} else {
 		buf_addf(b, "\"waiting\":{\"reason\":\"%s\"", st->reason ? st->reason : "ContainerCreating");
-		if (st->reason && !strcmp(st->reason, "CrashLoopBackOff"))
+		if (st->reason && !strcmp(st->reason, "CrashLoopBackOff")) {
 			buf_adds(b, ",\"message\":\"back-off restarting failed container\"");
+		} else if (st->reason && (!strcmp(st->reason, "ImagePullBackOff") || !strcmp(st->reason, "ErrImagePull"))) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "%s \"%s\"", !strcmp(st->reason, "ErrImagePull") ?
+				 "failed to pull and unpack image" : "Back-off pulling image", p->c.image);
+			buf_adds(b, ",\"message\":");
+			buf_add_json_str(b, msg);
+		}
 		buf_addch(b, '}');
 	}
 	buf_adds(b, "},\"lastState\":{");
