@@ -559,6 +559,7 @@ void api_delete(struct apireq *a)
 		ctl_delete_pod(s, (struct pod *)m, "restart_pod");
 		break;
 	case K_DEPLOYMENT:
+		faults_deployment_deleted(s, (struct deployment *)m);
 		delete_cascade(s, m);
 		store_remove(s, m);
 		break;

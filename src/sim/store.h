@@ -224,6 +224,7 @@ struct simstate {
 
 	size_t max_events;      /* Event objects kept */
 	struct meta **event_fifo;
+	struct meta *evicting;  /* the Event the FIFO is dropping */
 	size_t event_head, nevents_fifo;
 
 	struct scenario sc;
