@@ -20,12 +20,20 @@ void tpl_copy(struct podtemplate *dst, const struct podtemplate *src)
 	dst->emptydir = src->emptydir;
 }
 
+/* Quantities as the API writes them: millicores and whole bytes. */
+static bool res_equal(const struct resources *a, const struct resources *b)
+{
+	return llround(a->cpu_request * 1000) == llround(b->cpu_request * 1000) &&
+	       llround(a->cpu_limit * 1000) == llround(b->cpu_limit * 1000) &&
+	       llround(a->mem_request) == llround(b->mem_request) &&
+	       llround(a->mem_limit) == llround(b->mem_limit);
+}
+
 bool tpl_equal(const struct podtemplate *a, const struct podtemplate *b)
 {
 	return labels_equal(a->labels, b->labels) && labels_equal(a->annotations, b->annotations) &&
-	       !strcmp(a->c.name, b->c.name) &&
-	       !strcmp(a->c.image, b->c.image) && !memcmp(&a->c.res, &b->c.res, sizeof(a->c.res)) &&
-	       a->emptydir == b->emptydir;
+	       !strcmp(a->c.name, b->c.name) && !strcmp(a->c.image, b->c.image) &&
+	       res_equal(&a->c.res, &b->c.res) && a->emptydir == b->emptydir;
 }
 
 /* FNV-1a over the template, in the alphabet Kubernetes uses for pod-template-hash. */
@@ -39,8 +47,9 @@ void tpl_hash(const struct podtemplate *t, char out[16])
 		buf_addf(&b, "%s;", t->labels->kv[i]);
 	for (int i = 0; t->annotations && i < 2 * t->annotations->n; i++)
 		buf_addf(&b, "a%s;", t->annotations->kv[i]);
-	buf_addf(&b, "%s;%s;%.6f;%.6f;%.0f;%.0f;%d", t->c.name, t->c.image, t->c.res.cpu_request,
-		 t->c.res.cpu_limit, t->c.res.mem_request, t->c.res.mem_limit, t->emptydir);
+	buf_addf(&b, "%s;%s;%lld;%lld;%lld;%lld;%d", t->c.name, t->c.image, llround(t->c.res.cpu_request * 1000),
+		 llround(t->c.res.cpu_limit * 1000), llround(t->c.res.mem_request), llround(t->c.res.mem_limit),
+		 t->emptydir);
 	for (size_t i = 0; i < b.len; i++)
 		h = (h ^ (unsigned char)b.data[i]) * 1099511628211ull;
 	buf_release(&b);
@@ -295,6 +304,11 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	r->m.kind = K_REPLICASET;
 	tpl_hash(&d->tpl, r->hash);
 	snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
+	/* a hash collision with a different template: vary the hash, as the collisionCount does */
+	for (int c = 1; store_get(s, K_REPLICASET, d->m.ns, name) && c < 100; c++) {
+		snprintf(r->hash + 8, 3, "%02d", c);
+		snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
+	}
 	r->m.name = xstrdup(name);
 	r->m.ns = d->m.ns;
 	r->m.created_ms = s->now_ms;
@@ -390,6 +404,30 @@ static void rollout(struct simstate *s, struct deployment *d, struct replicaset 
 	}
 }
 
+/* A template that matches an older ReplicaSet (a rollback) makes that one the newest revision. */
+static void reuse_rs(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+	int64_t max = 0;
+	char rev[24];
+	struct labels *a;
+
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+
+		if (r->owner == d && r->revision > max)
+			max = r->revision;
+	}
+	if (cur->revision == max)
+		return;
+	cur->revision = max + 1;
+	snprintf(rev, sizeof(rev), "%lld", (long long)cur->revision);
+	a = labels_with(cur->m.annotations, "deployment.kubernetes.io/revision", rev);
+	labels_unref(cur->m.annotations);
+	cur->m.annotations = a;
+	store_touch(s, &cur->m);
+}
+
 /* revisionHistoryLimit 10: the oldest empty ReplicaSets beyond ten go. */
 static void prune_history(struct simstate *s, struct deployment *d, struct replicaset *cur)
 {
@@ -437,6 +475,8 @@ static void deployments(struct simstate *s)
 		}
 		if (!cur)
 			cur = new_rs(s, d);
+		else
+			reuse_rs(s, d, cur);
 		rollout(s, d, cur);
 		prune_history(s, d, cur);
 		if (d->revision != cur->revision) {
