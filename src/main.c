@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "kube/jsonarena.h"
 #include "base/banned.h"
 
 /* The command table: one row per subcommand (git's commands[]). */
@@ -11,6 +12,9 @@ static const struct cmd {
 } commands[] = {
 	{ "config", cmd_config, "show the effective configuration and where each value came from" },
 	{ "version", cmd_version, "print the version" },
+	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
+	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
+	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
 };
 
 static void usage(FILE *out)
@@ -24,6 +28,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+
+	json_arena_install(); /* before any JSON value exists */
 
 	if (!name) {
 		usage(stderr);
