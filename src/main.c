@@ -10,6 +10,8 @@ static const struct cmd {
 	const char *summary;
 } commands[] = {
 	{ "version", cmd_version, "print the version" },
+	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 };
 
 static void usage(FILE *out)

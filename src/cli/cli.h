@@ -9,5 +9,7 @@
 #define EXIT_USAGE 2
 
 int cmd_version(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif
