@@ -5,10 +5,39 @@
 #include "detect/uni.h"
 #include "base/banned.h"
 
+/*
+ * How it works. Two prediction errors are computed for each value: against
+ * the robust centre (median) of the last REF values, and against the median
+ * of the same time of day on the previous three days (when the sampling
+ * interval makes a day a whole number of samples that fits the history).
+ * Each error is divided by its own exponentially weighted mean absolute
+ * error, log-compressed, smoothed over about SHORT samples, and compared with
+ * its own recent history (CAL samples) as a Gaussian upper tail; the surprise
+ * is -log10 of that tail. A value outside the range of everything seen so
+ * far by more than RANGE_TOL of that range is a strong surprise on its own
+ * (NAB's HTM detector treats such "spatial anomalies" the same way). The
+ * largest surprise becomes the score through 1 - exp(-L / SPREAD). After an
+ * alarm the score is halved for HOLD samples unless a clearly stronger
+ * surprise arrives, so one event reports once. Every constant is fixed for
+ * all series: nothing is tuned per file and no range is known in advance.
+ */
 #define HIST 4096       /* values kept (power of two) */
 #define REF 512         /* reference window for the robust centre and scale */
 #define CAL 2048        /* calibration history per component */
-#define NCOMP 4
+#define NCOMP 2         /* point, season */
+
+#define WARM 150        /* samples before any score */
+#define ZWARM 50        /* samples a component's error scale needs */
+#define CWARM 100       /* samples a component's calibration needs */
+#define MAE_HALF 500.0  /* half-life (samples) of the error scale */
+#define SHORT 10.0      /* smoothing of the log error (samples) */
+#define SPREAD 6.8      /* surprise -> score: L = 4.7 maps to 0.5 */
+#define ALARM 0.408     /* score that starts a refractory period */
+#define HOLD 1000       /* refractory period (samples) */
+#define SUPP 0.5        /* damping of the score inside it */
+#define MARGIN 1.2      /* a surprise this much stronger breaks through */
+#define RANGE_L 20.0    /* surprise of a range break */
+#define RANGE_TOL 0.05  /* range break margin, as a fraction of the range */
 
 struct cal {
 	double ring[CAL];
@@ -23,40 +52,20 @@ struct unidet {
 	size_t nsorted;
 	int64_t last_ts, dt_ms;
 	struct cal cal[NCOMP];
-	double peak[NCOMP];     /* decaying maximum of each component's surprise */
-	double mae[NCOMP];      /* EW mean of the component's absolute error */
-	double prev;
-	double gs[NCOMP];
-	size_t cnt[NCOMP];      /* observations each component has had */
-	double last_score;
+	double mae[NCOMP];      /* EW mean absolute error of each component */
+	double gs[NCOMP];       /* smoothed log error */
+	size_t cnt[NCOMP];      /* errors each component has seen */
+	double vmin, vmax;      /* range of every value seen */
 	size_t since_alarm;
-	double recent;
-	double vmin, vmax;      /* range of every value seen */          /* decaying memory of the last alarm's strength */
+	double alarm_score;     /* the score that started the refractory period */
+	double last_score;
 	struct uni_parts last;
 };
-
-/* Tunables, fixed for every series: nothing here is set per file. */
-static double P_LEVEL_N = 6, P_WARM = 150, P_ALARM = 0.3, P_HOLD = 600,
-	P_SUPP = 0.5, P_SHORT = 10, P_SPREAD = 10, P_HALF = 2000, P_FLOOR = 3,
-	P_MSTART = 30, P_GAIN = 1, P_MAEHALF = 500, P_MODE = 0, P_PARTS = 15, P_ZWARM = 50, P_CWARM = 100, P_MARGIN = 1.0, P_RANGEL = 20, P_RTOL = 0.05;
-
-static void tunables(void)
-{
-	static int done;
-	const char *e;
-	if (done)
-		return;
-	done = 1;
-#define T(name) if ((e = getenv("KM_" #name))) P_##name = strtod(e, NULL)
-	T(LEVEL_N); T(WARM); T(ALARM); T(HOLD); T(SUPP); T(SHORT); T(SPREAD); T(HALF); T(FLOOR); T(MSTART); T(GAIN); T(MAEHALF); T(MODE); T(PARTS); T(ZWARM); T(CWARM); T(MARGIN); T(RANGEL); T(RTOL);
-#undef T
-}
 
 struct unidet *unidet_new(void)
 {
 	struct unidet *d = xcalloc(1, sizeof(*d));
-	tunables();
-	d->since_alarm = (size_t)-1 / 2;
+	d->since_alarm = HOLD;
 	return d;
 }
 
@@ -138,7 +147,7 @@ static double tail_log10(double z)
 static double calibrate(struct cal *c, double g)
 {
 	double L = 0;
-	if (c->n >= P_CWARM) {
+	if (c->n >= CWARM) {
 		double mu = c->sum / (double)c->n;
 		double var = c->sum2 / (double)c->n - mu * mu;
 		double sd = sqrt(var > 1e-12 ? var : 1e-12);
@@ -161,27 +170,48 @@ static double calibrate(struct cal *c, double g)
 /* Maps a surprise in -log10 units onto [0,1). */
 static double spread(double L)
 {
-	return 1.0 - exp(-L / P_SPREAD);
+	return 1.0 - exp(-L / SPREAD);
+}
+
+/* Median of the same time of day on the previous three days (3 x 3
+ * neighbouring samples), or NaN when that history is not there. */
+static double seasonal_pred(const struct unidet *d)
+{
+	size_t lag = d->dt_ms > 0 ? (size_t)(86400000 / d->dt_ms) : 0, nv = 0;
+	double v[9];
+
+	if (lag < 2 || lag * 3 + 2 >= HIST || d->n <= lag * 3 + 2)
+		return NAN;
+	for (size_t k = 1; k <= 3; k++)
+		for (size_t o = 0; o < 3; o++)
+			v[nv++] = hist_at(d, k * lag + o - 1);
+	for (size_t i = 1; i < nv; i++)
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[4];
 }
 
 double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 		      struct uni_parts *parts)
 {
-	double centre, scale, z[NCOMP], p[NCOMP], stat = 0, score;
-	size_t lag = 0;
+	double centre, scale, e[NCOMP], L[NCOMP] = { 0 }, stat = 0, score;
+	double a = pow(0.5, 1.0 / MAE_HALF), range = 0;
 
 	if (!isfinite(x)) {
 		if (parts)
 			*parts = d->last;
 		return d->last_score;
 	}
+	/* Sampling interval from in-order timestamps only. */
 	if (d->n && ts_ms > d->last_ts) {
 		int64_t dt = ts_ms - d->last_ts;
 		d->dt_ms = d->dt_ms ? (d->dt_ms * 7 + dt) / 8 : dt;
 	}
 	if (!d->n || ts_ms > d->last_ts)
 		d->last_ts = ts_ms;
-	/* learn the value */
 	if (d->n >= REF)
 		sorted_remove(d, hist_at(d, REF - 1));
 	d->hist[d->n & (HIST - 1)] = x;
@@ -190,91 +220,48 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 
 	centre = quant(d, 0.5);
 	scale = robust_scale(d, centre);
-	{
-		double e[NCOMP], a = pow(0.5, 1.0 / P_MAEHALF);
-		size_t m = (size_t)P_LEVEL_N, k;
-		double sum = 0;
-		e[0] = x - centre;
-		if (m > d->n)
-			m = d->n;
-		for (k = 0; k < m; k++)
-			sum += hist_at(d, k);
-		e[1] = sum / (double)m - centre;
-		e[2] = NAN;
-		if (d->dt_ms > 0)
-			lag = (size_t)(86400000 / d->dt_ms);
-		if (lag >= 2 && lag * 3 + 2 < HIST && d->n > lag * 3 + 2) {
-			double v[9];
-			size_t nv = 0;
-			for (k = 1; k <= 3; k++)
-				for (size_t o = 0; o < 3; o++)
-					v[nv++] = hist_at(d, k * lag + o - 1);
-			for (size_t i = 1; i < nv; i++)
-				for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-					double t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
-				}
-			e[2] = x - v[4];
-		}
-		e[3] = d->n > 1 ? x - d->prev : 0;
-		d->prev = x;
-		for (int c = 0; c < NCOMP; c++) {
-			double floor = 1e-3 * scale + 1e-9;
-			if (isnan(e[c])) {
-				z[c] = NAN;
-				continue;
-			}
-			z[c] = fabs(e[c]) / fmax(d->mae[c], floor);
-			d->mae[c] = !d->cnt[c] ? fabs(e[c]) : a * d->mae[c] + (1 - a) * fabs(e[c]);
-			if (d->cnt[c]++ < P_ZWARM)
-				z[c] = NAN;
-		}
-	}
+	e[0] = x - centre;
+	e[1] = x - seasonal_pred(d);
 	for (int c = 0; c < NCOMP; c++) {
-		double g = log1p(z[c]);
-		if (isnan(z[c])) {
-			p[c] = 0;
+		double z, floor = 1e-3 * scale + 1e-9;
+		if (isnan(e[c]))
 			continue;
-		}
-		if (P_MODE == 1) {
-			double m = fmax(d->peak[c], P_FLOOR), q = z[c] / m;
-			p[c] = q <= 1 ? 0.5 * q : 1.0 - 0.5 / (1.0 + P_GAIN * (q - 1.0));
-			d->peak[c] = fmax(d->peak[c] * pow(0.5, 1.0 / P_HALF), z[c]);
-		} else {
-			d->gs[c] = d->gs[c] * (1 - 1 / P_SHORT) + g / P_SHORT;
-			p[c] = calibrate(&d->cal[c], d->gs[c]);
-			p[c] = spread(p[c]);
-		}
-		if (d->n < P_WARM)
-			p[c] = 0;
-		if (!((unsigned)P_PARTS & (1u << c)))
+		z = fabs(e[c]) / fmax(d->mae[c], floor);
+		d->mae[c] = !d->cnt[c] ? fabs(e[c]) : a * d->mae[c] + (1 - a) * fabs(e[c]);
+		if (d->cnt[c]++ < ZWARM)
 			continue;
-		if (p[c] > stat)
-			stat = p[c];
+		d->gs[c] += (log1p(z) - d->gs[c]) / SHORT;
+		L[c] = calibrate(&d->cal[c], d->gs[c]);
+		if (d->n < WARM)
+			L[c] = 0;
+		if (spread(L[c]) > stat)
+			stat = spread(L[c]);
 	}
-	/* An event reports once: while a recent stronger alarm is remembered,
-	 * weaker or equal scores are damped. */
-	/* A value beyond everything seen so far (by a margin of the range) is
-	 * an alarm on its own, as NAB's HTM detector treats a spatial anomaly. */
-	if (d->n > P_WARM && P_RANGEL > 0) {
-		double tol = P_RTOL * (d->vmax - d->vmin);
-		if (tol > 0 && (x > d->vmax + tol || x < d->vmin - tol))
-			stat = fmax(stat, spread(P_RANGEL));
+	if (d->n > WARM) {
+		double tol = RANGE_TOL * (d->vmax - d->vmin);
+		if (tol > 0 && (x > d->vmax + tol || x < d->vmin - tol)) {
+			range = spread(RANGE_L);
+			stat = fmax(stat, range);
+		}
 	}
 	if (d->n == 1 || x < d->vmin)
 		d->vmin = x;
 	if (d->n == 1 || x > d->vmax)
 		d->vmax = x;
+
 	score = stat;
 	d->since_alarm++;
-	if (d->since_alarm < P_HOLD)
-		score *= P_SUPP;
-	else if (score >= P_ALARM)
+	if (d->since_alarm < HOLD && !(stat > d->alarm_score * MARGIN)) {
+		score *= SUPP;
+	} else if (score >= ALARM) {
 		d->since_alarm = 0;
-	d->last.point = p[0];
-	d->last.level = p[1];
-	d->last.season = p[2];
-	d->last.model = p[3];
+		d->alarm_score = stat;
+	}
+	d->last.point = spread(L[0]);
+	d->last.season = spread(L[1]);
+	d->last.range = range;
 	d->last.stat = stat;
+	d->last.model = 0;
 	d->last.combined = score;
 	d->last_score = score;
 	if (parts)

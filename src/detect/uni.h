@@ -12,7 +12,7 @@
 /* Per-component scores of one observation, each in [0,1]. */
 struct uni_parts {
 	double point;    /* value far from the recent robust centre */
-	double level;    /* the recent mean moved away from the reference */
+	double range;    /* the value left the range of everything seen */
 	double season;   /* unlike the same time on previous days */
 	double stat;     /* statistics combined */
 	double model;    /* prediction surprise of the online model */
