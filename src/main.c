@@ -11,6 +11,7 @@ static const struct cmd {
 } commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "detect", cmd_detect, "score pod samples from a CSV with the model and rules" },
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
 	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 };

@@ -135,8 +135,10 @@ int lstm_decode(const void *data, size_t len, struct lstm *out, char *err,
 			FAIL("truncated in feature names at byte %zu", r.pos);
 		l = (size_t)r.p[r.pos] | (size_t)r.p[r.pos + 1] << 8;
 		r.pos += 2;
-		if (l == 0 || l > LSTM_NAME_MAX || need(&r, l))
+		if (l == 0 || l > LSTM_NAME_MAX)
 			FAIL("bad feature name length %zu at byte %zu", l, r.pos - 2);
+		if (need(&r, l))
+			FAIL("truncated in feature names at byte %zu", r.pos);
 		for (size_t k = 0; k < l; k++)
 			if (r.p[r.pos + k] < 0x21 || r.p[r.pos + k] > 0x7e)
 				FAIL("feature name with a non-printable byte at byte %zu", r.pos + k);
