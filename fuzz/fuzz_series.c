@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (series_parse((const char *)data, size, &s, err, sizeof(err)) == 0) {
 		double *sc = malloc((s.n ? s.n : 1) * sizeof(double));
-		uni_score_series(s.ts_ms, s.value, s.n, sc, NULL);
+		uni_score_series(s.ts_ms, s.value, s.n, sc, NULL, 0);
 		for (size_t i = 0; i < s.n; i++)
 			if (!(sc[i] >= 0 && sc[i] <= 1))
 				abort();

@@ -20,7 +20,7 @@
 #include "base/banned.h"
 
 enum { COMP_COMBINED, COMP_STAT, COMP_MODEL, NCOMP };
-static const char *const comp_name[NCOMP] = { "combined", "statistics", "model" };
+static const char *const comp_name[NCOMP] = { "combined", "statistics", "lstm" };
 
 static int is_dir(const char *p)
 {
@@ -67,14 +67,16 @@ static void usage_nab(FILE *out)
 {
 	fprintf(out,
 		"usage: kubemend eval nab --data DIR --windows FILE --out OUTDIR\n"
-		"                         [--threshold T]\n"
+		"                         [--threshold T] [--lstm]\n"
 		"  Scores every DIR/<category>/<file>.csv online, writes\n"
 		"  OUTDIR/<category>/<file>.csv (timestamp,value,anomaly_score), an SVG\n"
 		"  per file and OUTDIR/index.html, and prints the NAB scores (standard,\n"
 		"  reward_low_FP_rate, reward_low_FN_rate) with the corpus-optimised\n"
 		"  threshold and with the fixed threshold T (default %.2f). When DIR has\n"
 		"  data/ and labels/ (the NAB layout), --windows defaults to\n"
-		"  DIR/labels/combined_windows.json. The last line is standard=<score>.\n",
+		"  DIR/labels/combined_windows.json. The online LSTM's part is scored on its\n"
+		"  own; --lstm also adds it to the combined score (what `score --lstm` does).\n"
+		"  The last line is standard=<score>.\n",
 		UNI_ALARM_THRESHOLD);
 }
 
@@ -103,6 +105,7 @@ static int eval_nab(int argc, char **argv)
 		{ "windows", required_argument, NULL, 'w' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "lstm", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,10 +121,11 @@ static int eval_nab(int argc, char **argv)
 	char err[512];
 	size_t nwin_total = 0, nf = 0;
 	int c, rc = 1;
+	unsigned flags = UNI_MODEL;
 	int64_t t0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:w:o:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:w:o:t:lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'w': windows = optarg; break;
@@ -133,6 +137,7 @@ static int eval_nab(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'l': flags = UNI_MODEL_COMBINE; break;
 		case 'h': usage_nab(stdout); return 0;
 		default: usage_nab(stderr); return EXIT_USAGE;
 		}
@@ -196,7 +201,7 @@ static int eval_nab(int argc, char **argv)
 			files[k][nf] = (struct nab_file){ ser[nf].n, v, win[nf], nw };
 		}
 		uni_score_series(ser[nf].ts_ms, ser[nf].value, ser[nf].n,
-				 (double *)files[COMP_COMBINED][nf].score, parts[nf]);
+				 (double *)files[COMP_COMBINED][nf].score, parts[nf], flags);
 		for (size_t i = 0; i < ser[nf].n; i++) {
 			((double *)files[COMP_STAT][nf].score)[i] = parts[nf][i].stat;
 			((double *)files[COMP_MODEL][nf].score)[i] = parts[nf][i].model;

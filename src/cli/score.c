@@ -16,10 +16,11 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kubemend score --input IN.csv --output OUT.csv\n"
+		"usage: kubemend score --input IN.csv --output OUT.csv [--lstm]\n"
 		"  Scores a univariate series (columns timestamp,value) online: the\n"
 		"  score of a row depends only on that row and the rows before it.\n"
-		"  OUT.csv has timestamp,value,anomaly_score (in [0,1]).\n");
+		"  OUT.csv has timestamp,value,anomaly_score (in [0,1]). --lstm also learns a\n"
+		"  small LSTM online and adds its prediction error (slower; see docs/model.md).\n");
 }
 
 int cmd_score(int argc, char **argv)
@@ -27,6 +28,7 @@ int cmd_score(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "lstm", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -35,12 +37,14 @@ int cmd_score(int argc, char **argv)
 	char err[512];
 	double *score;
 	int c, rc;
+	unsigned flags = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 'o': outp = optarg; break;
+		case 'l': flags = UNI_MODEL_COMBINE; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -54,7 +58,7 @@ int cmd_score(int argc, char **argv)
 		return 1;
 	}
 	score = xcalloc(s.n ? s.n : 1, sizeof(*score));
-	uni_score_series(s.ts_ms, s.value, s.n, score, NULL);
+	uni_score_series(s.ts_ms, s.value, s.n, score, NULL, flags);
 	rc = nabio_write_scores(outp, &s, score);
 	if (rc < 0)
 		fprintf(stderr, "kubemend score: %s: %s\n", outp, strerror(-rc));

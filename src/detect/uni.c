@@ -3,6 +3,7 @@
 #include <string.h>
 #include "base/mem.h"
 #include "detect/uni.h"
+#include "detect/unilstm.h"
 #include "base/banned.h"
 
 /*
@@ -24,7 +25,7 @@
 #define HIST 4096       /* values kept (power of two) */
 #define REF 512         /* reference window for the robust centre and scale */
 #define CAL 2048        /* calibration history per component */
-#define NCOMP 2         /* point, season */
+#define NCOMP 3         /* point, season, model */
 
 #define WARM 150        /* samples before any score */
 #define ZWARM 50        /* samples a component's error scale needs */
@@ -38,6 +39,26 @@
 #define MARGIN 1.2      /* a surprise this much stronger breaks through */
 #define RANGE_L 20.0    /* surprise of a range break */
 #define RANGE_TOL 0.05  /* range break margin, as a fraction of the range */
+
+/* One event reports once: after an alarm the stream's score is damped for
+ * HOLD samples unless a clearly stronger surprise arrives. */
+struct refractory {
+	size_t since;
+	double alarm;
+};
+
+static double refractory_apply(struct refractory *r, double s)
+{
+	double out = s;
+	r->since++;
+	if (r->since < HOLD && !(s > r->alarm * MARGIN)) {
+		out = s * SUPP;
+	} else if (s >= ALARM) {
+		r->since = 0;
+		r->alarm = s;
+	}
+	return out;
+}
 
 struct cal {
 	double ring[CAL];
@@ -56,21 +77,28 @@ struct unidet {
 	double gs[NCOMP];       /* smoothed log error */
 	size_t cnt[NCOMP];      /* errors each component has seen */
 	double vmin, vmax;      /* range of every value seen */
-	size_t since_alarm;
-	double alarm_score;     /* the score that started the refractory period */
+	struct refractory rf[3];        /* combined, statistics, model */
+	struct unilstm *lstm;
+	int combine_model;
 	double last_score;
 	struct uni_parts last;
 };
 
-struct unidet *unidet_new(void)
+struct unidet *unidet_new(unsigned flags)
 {
 	struct unidet *d = xcalloc(1, sizeof(*d));
-	d->since_alarm = HOLD;
+	for (int i = 0; i < 3; i++)
+		d->rf[i].since = HOLD;
+	if (flags & (UNI_MODEL | UNI_MODEL_COMBINE))
+		d->lstm = unilstm_new(1);
+	d->combine_model = (flags & UNI_MODEL_COMBINE) != 0;
 	return d;
 }
 
 void unidet_free(struct unidet *d)
 {
+	if (d)
+		unilstm_free(d->lstm);
 	free(d);
 }
 
@@ -222,6 +250,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	scale = robust_scale(d, centre);
 	e[0] = x - centre;
 	e[1] = x - seasonal_pred(d);
+	e[2] = d->lstm && d->n > 30 ? unilstm_step(d->lstm, (x - centre) / scale) * scale : NAN;
 	for (int c = 0; c < NCOMP; c++) {
 		double z, floor = 1e-3 * scale + 1e-9;
 		if (isnan(e[c]))
@@ -234,7 +263,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 		L[c] = calibrate(&d->cal[c], d->gs[c]);
 		if (d->n < WARM)
 			L[c] = 0;
-		if (spread(L[c]) > stat)
+		if (c < 2 && spread(L[c]) > stat)
 			stat = spread(L[c]);
 	}
 	if (d->n > WARM) {
@@ -249,19 +278,12 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	if (d->n == 1 || x > d->vmax)
 		d->vmax = x;
 
-	score = stat;
-	d->since_alarm++;
-	if (d->since_alarm < HOLD && !(stat > d->alarm_score * MARGIN)) {
-		score *= SUPP;
-	} else if (score >= ALARM) {
-		d->since_alarm = 0;
-		d->alarm_score = stat;
-	}
+	score = refractory_apply(&d->rf[0], d->combine_model ? fmax(stat, spread(L[2])) : stat);
 	d->last.point = spread(L[0]);
 	d->last.season = spread(L[1]);
 	d->last.range = range;
-	d->last.stat = stat;
-	d->last.model = 0;
+	d->last.stat = refractory_apply(&d->rf[1], stat);
+	d->last.model = refractory_apply(&d->rf[2], spread(L[2]));
 	d->last.combined = score;
 	d->last_score = score;
 	if (parts)
@@ -270,9 +292,9 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 }
 
 void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
-		      double *score, struct uni_parts *parts)
+		      double *score, struct uni_parts *parts, unsigned flags)
 {
-	struct unidet *d = unidet_new();
+	struct unidet *d = unidet_new(flags);
 
 	for (size_t i = 0; i < n; i++)
 		score[i] = unidet_observe(d, ts_ms[i], x[i], parts ? &parts[i] : NULL);

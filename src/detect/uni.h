@@ -24,7 +24,15 @@ struct uni_parts {
 
 struct unidet;
 
-struct unidet *unidet_new(void);
+/*
+ * Flags: UNI_MODEL learns a small LSTM online (unilstm.h) and reports its
+ * part; UNI_MODEL_COMBINE also adds it to the combined score. Without them
+ * the detector is statistics only (the default of `score`: on the NAB subset
+ * the LSTM's part lowers the corpus-optimised score, see docs/model.md).
+ */
+#define UNI_MODEL 1u
+#define UNI_MODEL_COMBINE 2u
+struct unidet *unidet_new(unsigned flags);
 void unidet_free(struct unidet *d);
 /*
  * Observes one sample. x may be NaN or infinite (missing: the score is that
@@ -39,6 +47,6 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
  * score[i] (and parts[i] when parts is not NULL) for each of the n samples.
  */
 void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
-		      double *score, struct uni_parts *parts);
+		      double *score, struct uni_parts *parts, unsigned flags);
 
 #endif

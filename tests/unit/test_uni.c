@@ -13,7 +13,7 @@ static double noise(unsigned *seed)
 
 static void test_flat_never_alarms(void **st)
 {
-	struct unidet *d = unidet_new();
+	struct unidet *d = unidet_new(0);
 	(void)st;
 	for (int i = 0; i < N; i++) {
 		double s = unidet_observe(d, (int64_t)i * 300000, 42.0, NULL);
@@ -24,7 +24,7 @@ static void test_flat_never_alarms(void **st)
 
 static void test_spike_alarms_once(void **st)
 {
-	struct unidet *d = unidet_new();
+	struct unidet *d = unidet_new(0);
 	unsigned seed = 7;
 	double peak = 0, after = 0;
 	(void)st;
@@ -51,7 +51,7 @@ static void test_spike_alarms_once(void **st)
  * what the detector learns from the valid values. */
 static void test_bad_input_does_not_poison(void **st)
 {
-	struct unidet *a = unidet_new(), *b = unidet_new();
+	struct unidet *a = unidet_new(0), *b = unidet_new(0);
 	unsigned s1 = 3, s2 = 3;
 	(void)st;
 	for (int i = 0; i < N; i++) {
@@ -83,7 +83,7 @@ static void test_level_shift_detected(void **st)
 		ts[i] = (int64_t)i * 60000;
 		x[i] = (i < 2500 ? 100 : 130) + 3 * noise(&seed);
 	}
-	uni_score_series(ts, x, N, sc, NULL);
+	uni_score_series(ts, x, N, sc, NULL, 0);
 	for (int i = 300; i < 2500; i++)
 		best_before = fmax(best_before, sc[i]);
 	for (int i = 2500; i < 2510; i++)
