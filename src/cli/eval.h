@@ -19,4 +19,11 @@ int evalplot_nab(const char *outdir, const char *const *names,
 		 const struct series *s, const struct nab_file *f, size_t n,
 		 double theta);
 
+/* OUTDIR/<machine>.svg: both scores over the test split with the labels. */
+int evalplot_multi(const char *outdir, const char *machine, const double *lstm,
+		   const double *pca, const double *label, size_t n);
+/* OUTDIR/index.html: the summary text and every machine's plot. */
+int evalplot_multi_index(const char *outdir, const char *const *machines, size_t n,
+			 const char *summary);
+
 #endif

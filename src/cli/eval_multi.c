@@ -162,11 +162,16 @@ static int load(const char *dir, const char *machine, const char *what,
 	return rc;
 }
 
+static struct buf summary = BUF_INIT;
+
 static void print_row(const char *machine, const char *method, const struct mv_metrics *m)
 {
-	printf("%-14s %-6s point_f1=%.4f event_f1=%.4f pa_k_auc=%.4f pa_f1(K=0)=%.4f "
-	       "pa_f1(K=50)=%.4f pa_f1(K=100)=%.4f\n", machine, method, m->point_f1, m->event_f1,
-	       m->pak_auc, m->pak_f1[0], m->pak_f1[50], m->pak_f1[100]);
+	char line[300];
+	snprintf(line, sizeof(line), "%-14s %-6s point_f1=%.4f event_f1=%.4f pa_k_auc=%.4f "
+		 "pa_f1(K=0)=%.4f pa_f1(K=50)=%.4f pa_f1(K=100)=%.4f\n", machine, method,
+		 m->point_f1, m->event_f1, m->pak_auc, m->pak_f1[0], m->pak_f1[50], m->pak_f1[100]);
+	fputs(line, stdout);
+	buf_adds(&summary, line);
 }
 
 int eval_multi(int argc, char **argv)
@@ -361,7 +366,8 @@ int eval_multi(int argc, char **argv)
 				buf_addf(&csv, "%.9g\n", s_lstm[i]);
 			buf_addf(&p, "%s/%s.csv", outdir, mname);
 			if ((c = file_mkdirs(outdir)) < 0 ||
-			    (c = file_write_atomic(p.data, csv.data, csv.len)) < 0)
+			    (c = file_write_atomic(p.data, csv.data, csv.len)) < 0 ||
+			    (c = evalplot_multi(outdir, mname, s_lstm, s_pca, lb.data, te.rows)) < 0)
 				fprintf(stderr, "kubemend eval multi: %s: %s\n", p.data, strerror(-c));
 			buf_release(&csv);
 			buf_release(&p);
@@ -386,8 +392,12 @@ int eval_multi(int argc, char **argv)
 	printf("lstm_beats_pca point_f1=%s event_f1=%s (against the better PCA)\n",
 	       sum[0].point_f1 > fmax(sum[1].point_f1, sum[2].point_f1) ? "yes" : "no",
 	       sum[0].event_f1 > fmax(sum[1].event_f1, sum[2].event_f1) ? "yes" : "no");
+	if (outdir && evalplot_multi_index(outdir, (const char *const *)machines.v, machines.n,
+					   summary.data ? summary.data : "") < 0)
+		fprintf(stderr, "kubemend eval multi: %s/index.html: cannot write\n", outdir);
 	rc = 0;
 out:
+	buf_release(&summary);
 	strvec_clear(&machines);
 	strvec_clear(&filter);
 	return rc;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/buf.h"
 #include "base/file.h"
@@ -113,6 +114,101 @@ int evalplot_nab(const char *outdir, const char *const *names,
 		rc = file_write_atomic(path.data, idx.data, idx.len);
 	}
 	buf_release(&idx);
+	buf_release(&path);
+	return rc;
+}
+
+/* Scores scaled to [0,1] by their 99.5th percentile, so one huge value does
+ * not flatten the rest. */
+static void scaled(const double *s, size_t n, double *out)
+{
+	double hi = 0;
+	size_t cnt = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(s[i]) && s[i] > hi)
+			hi = s[i];
+	/* a coarse percentile: halve the cap while fewer than 0.5% exceed it */
+	for (int it = 0; it < 60 && hi > 0; it++) {
+		cnt = 0;
+		for (size_t i = 0; i < n; i++)
+			cnt += s[i] > hi / 2;
+		if ((double)cnt > 0.005 * (double)n)
+			break;
+		hi /= 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = hi > 0 && isfinite(s[i]) ? fmin(s[i] / hi, 1.0) : 0;
+}
+
+int evalplot_multi(const char *outdir, const char *machine, const double *lstm,
+		   const double *pca, const double *label, size_t n)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	double *a = malloc((n ? n : 1) * sizeof(double)), *p = malloc((n ? n : 1) * sizeof(double));
+	int rc;
+
+	if (!a || !p) {
+		free(a);
+		free(p);
+		return -ENOMEM;
+	}
+	scaled(lstm, n, a);
+	scaled(pca, n, p);
+	buf_addf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		 "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" "
+		 "fill=\"white\"/>\n<text x=\"30\" y=\"14\">", W, H);
+	for (const char *c = machine; *c; c++)
+		buf_addch(&b, (*c == '<' || *c == '>' || *c == '&') ? '_' : *c);
+	buf_adds(&b, ": anomaly scores on the test split</text>\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		if (label[i] == 0)
+			continue;
+		while (j + 1 < n && label[j + 1] != 0)
+			j++;
+		buf_addf(&b, "<rect x=\"%.1f\" y=\"20\" width=\"%.1f\" height=\"%.0f\" fill=\"#f66\" "
+			 "fill-opacity=\"0.3\"/>\n", xpos(i, n), fmax(1.0, xpos(j, n) - xpos(i, n)), H - 40);
+		i = j;
+	}
+	polyline(&b, a, n, 0, 1, 24, 100, "#1f5fa8");
+	polyline(&b, p, n, 0, 1, 132, 100, "#e07b00");
+	buf_adds(&b, "<text x=\"30\" y=\"254\">blue: LSTM surprise; orange: PCA reconstruction "
+		 "error (each scaled to its 99.5th percentile); red bands: labelled anomalies</text>\n"
+		 "</svg>\n");
+	buf_addf(&path, "%s/%s.svg", outdir, machine);
+	rc = file_write_atomic(path.data, b.data, b.len);
+	buf_release(&b);
+	buf_release(&path);
+	free(a);
+	free(p);
+	return rc;
+}
+
+int evalplot_multi_index(const char *outdir, const char *const *machines, size_t n,
+			 const char *summary)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	int rc;
+
+	buf_adds(&b, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kubemend eval multi"
+		 "</title></head>\n<body><h1>kubemend eval multi</h1>\n<pre>");
+	for (const char *c = summary; *c; c++) {
+		if (*c == '<')
+			buf_adds(&b, "&lt;");
+		else if (*c == '&')
+			buf_adds(&b, "&amp;");
+		else
+			buf_addch(&b, *c);
+	}
+	buf_adds(&b, "</pre>\n");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "<h3>%s</h3>\n<img src=\"%s.svg\" alt=\"%s\">\n", machines[i], machines[i],
+			 machines[i]);
+	buf_adds(&b, "</body></html>\n");
+	buf_addf(&path, "%s/index.html", outdir);
+	rc = file_write_atomic(path.data, b.data, b.len);
+	buf_release(&b);
 	buf_release(&path);
 	return rc;
 }

@@ -14,6 +14,8 @@ done
 grep -q '^lstm_beats_pca ' "$TMPDIR_E2E/multi.txt"
 [ "$(wc -l < "$TMPDIR_E2E/out/omi-2.csv")" -eq 4321 ]
 head -n 1 "$TMPDIR_E2E/out/omi-2.csv" | grep -qx anomaly_score
+grep -q '<polyline' "$TMPDIR_E2E/out/omi-2.svg"
+grep -q 'omi-2.svg' "$TMPDIR_E2E/out/index.html"
 # a directory without the layout is a clear error
 ! "$KUBEMEND" eval multi --dataset asd --data "$TMPDIR_E2E" 2> "$TMPDIR_E2E/err.txt"
 grep -q 'processed' "$TMPDIR_E2E/err.txt"
