@@ -243,9 +243,9 @@ static int eval_nab(int argc, char **argv)
 			nab_score_file(&files[COMP_COMBINED][f], NAB_STANDARD, th, &r);
 			printf("%-48s %5zu %4zu %4zu %8.3f\n", names.v[f], r.windows, r.tp, r.fp, r.raw);
 		}
-		if (outdir)
-			evalplot_nab(outdir, (const char *const *)names.v, ser, files[COMP_COMBINED],
-				     nf, th);
+		if (outdir && (c = evalplot_nab(outdir, (const char *const *)names.v, ser,
+						files[COMP_COMBINED], nf, th)) < 0)
+			fprintf(stderr, "kubemend eval nab: plots in %s: %s\n", outdir, strerror(-c));
 	}
 	for (int k = NCOMP - 1; k >= 0; k--)
 		print_profiles(files[k], nf, nwin_total, comp_name[k], fixed,

@@ -39,8 +39,8 @@ static void usage(FILE *out)
 struct progress {
 	int epochs, quiet;
 	int64_t t0;
-	size_t nlog;
-	struct lstm_epoch *log;
+	size_t nlog, cap;
+	struct lstm_epoch *log;         /* every epoch run, in order */
 };
 
 static void on_progress(void *ctx, int epoch, size_t done, size_t total, double loss)
@@ -73,8 +73,8 @@ static void on_epoch(void *ctx, const struct lstm_epoch *e)
 	       e->train_loss, e->val_loss, e->best ? " (best)" : "");
 	fflush(stdout);
 	if (p->nlog < MAX_EPOCHS_LOG) {
-		ARRAY_GROW(p->log, p->nlog, p->nlog + 1);
-		p->log[e->epoch - 1] = *e;
+		ARRAY_GROW(p->log, p->cap, p->nlog + 1);
+		p->log[p->nlog++] = *e;
 	}
 }
 
@@ -301,7 +301,7 @@ int cmd_train(int argc, char **argv)
 	{
 		struct buf svg = BUF_INIT;
 		buf_addf(&svg, "%s.loss.svg", outp);
-		if ((c = train_loss_svg(svg.data, prog.log, (size_t)nep)) < 0)
+		if ((c = train_loss_svg(svg.data, prog.log, prog.nlog)) < 0)
 			fprintf(stderr, "kubemend train: %s: %s\n", svg.data, strerror(-c));
 		else
 			printf("loss curve: %s\n", svg.data);

@@ -49,9 +49,9 @@ int lstm_train(struct lstm *m, const struct lstm_data *d,
 	       int nlog, int *nepochs);
 
 /*
- * Mean squared prediction error of the window ending before row t of
- * sequence data x (rows x nin), in units of m->err_scale; NaN targets are
- * skipped. pred (nout) may be NULL. ws as for lstm_loss_grad.
+ * The surprise at next (nout values, NaN = missing) after window (T x nin,
+ * normalised, no NaN): the mean over present outputs of the squared
+ * prediction error in units of m->err_scale. ws as for lstm_loss_grad.
  */
 double lstm_surprise(const struct lstm *m, const double *window, int T,
 		     const double *next, double *ws);
