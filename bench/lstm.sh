@@ -21,6 +21,8 @@ echo "$n" | grep -q '^outputs_equal=yes$' || { echo "bench-lstm: outputs differ"
 cs=$(echo "$c" | sed -n 's/^c_seconds=//p')
 ns=$(echo "$n" | sed -n 's/^numpy_seconds=//p')
 g=$(echo "$c" | sed -n 's/^c_gflops=//p')
-pk=$(echo "$c" | sed -n 's/^peak_measured_gflops=//p')
-awk -v g="$g" -v p="$pk" 'BEGIN { if (p > 0) printf "fraction_of_peak=%.2f (%.2f of %.2f GFLOP/s measured FMA peak)\n", g / p, g, p }'
+pk=$(echo "$c" | sed -n 's/^peak_measured_gflops=\([0-9.]*\).*/\1/p')
+pz=$(echo "$c" | sed -n 's/^peak512_measured_gflops=\([0-9.]*\).*/\1/p')
+awk -v g="$g" -v p="$pk" 'BEGIN { if (p > 0) printf "fraction_of_avx2_peak=%.2f (%.2f of %.2f GFLOP/s measured AVX2+FMA peak)\n", g / p, g, p }'
+[ -z "$pz" ] || awk -v g="$g" -v p="$pz" 'BEGIN { printf "fraction_of_avx512_peak=%.2f (%.2f of %.2f GFLOP/s measured AVX-512 peak)\n", g / p, g, p }'
 awk -v n="$ns" -v c="$cs" 'BEGIN { printf "ratio_vs_numpy=%.2f\n", n / c }'

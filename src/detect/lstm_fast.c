@@ -28,6 +28,32 @@ void lstm_fast_init(struct lstm_fast *f, const struct lstm *m)
 		for (size_t r = 0; r < 4 * H; r++)
 			for (size_t k = 0; k < K; k++)
 				f->wt[l][k * 4 * H + r] = (float)m->p[off + r * K + k];
+		if (H % 4 == 0) {
+			f->ws[l] = aligned_alloc(32, ((K * 4 * H * sizeof(float)) + 31) & ~(size_t)31);
+			f->bs[l] = aligned_alloc(32, ((4 * H * sizeof(float)) + 31) & ~(size_t)31);
+			if (!f->ws[l] || !f->bs[l])
+				abort();
+			/* gate g of hidden unit u goes to column 16 (u / 4) + 4 g + u % 4 */
+			for (size_t r = 0; r < 4 * H; r++) {
+				size_t g = r / H, u = r % H, col = 16 * (u / 4) + 4 * g + u % 4;
+				for (size_t k = 0; k < K; k++)
+					f->ws[l][k * 4 * H + col] = (float)m->p[off + r * K + k];
+				f->bs[l][col] = (float)m->p[off + 4 * H * K + r];
+			}
+		}
+		if (H % 8 == 0) {
+			f->wz[l] = aligned_alloc(64, ((K * 4 * H * sizeof(float)) + 63) & ~(size_t)63);
+			f->bz[l] = aligned_alloc(64, ((4 * H * sizeof(float)) + 63) & ~(size_t)63);
+			if (!f->wz[l] || !f->bz[l])
+				abort();
+			/* 32-column blocks: i, f, g, o of hidden units u..u+7 */
+			for (size_t r = 0; r < 4 * H; r++) {
+				size_t g = r / H, u = r % H, col = 32 * (u / 8) + 8 * g + u % 8;
+				for (size_t k = 0; k < K; k++)
+					f->wz[l][k * 4 * H + col] = (float)m->p[off + r * K + k];
+				f->bz[l][col] = (float)m->p[off + 4 * H * K + r];
+			}
+		}
 		off += 4 * H * K;
 		for (size_t r = 0; r < 4 * H; r++)
 			f->b[l][r] = (float)m->p[off + r];
@@ -40,15 +66,24 @@ void lstm_fast_init(struct lstm_fast *f, const struct lstm *m)
 	for (int j = 0; j < sh->nout; j++)
 		f->by[j] = (float)m->p[off + (size_t)sh->nout * H + (size_t)j];
 #ifdef HAVE_X86
-	/* the SIMD kernel works on 16 gate columns at a time */
-	f->simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-		  (4 * H) % 16 == 0;
+	/* the AVX2 kernel takes 4 hidden units at a time, the AVX-512 one 8 */
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && H % 4 == 0)
+		f->simd = 1;
+	if (f->simd && __builtin_cpu_supports("avx512f") && H % 8 == 0)
+		f->simd = 2;
 #endif
+	f->simd_max = f->simd;
 }
 
 void lstm_fast_portable(struct lstm_fast *f)
 {
 	f->simd = 0;
+}
+
+int lstm_fast_set_simd(struct lstm_fast *f, int level)
+{
+	f->simd = level < f->simd_max ? (level < 0 ? 0 : level) : f->simd_max;
+	return f->simd;
 }
 
 void lstm_fast_release(struct lstm_fast *f)
@@ -58,6 +93,10 @@ void lstm_fast_release(struct lstm_fast *f)
 	for (int l = 0; l < LSTM_MAX_LAYERS; l++) {
 		free(f->wt[l]);
 		free(f->b[l]);
+		free(f->ws[l]);
+		free(f->bs[l]);
+		free(f->wz[l]);
+		free(f->bz[l]);
 	}
 	free(f->wy);
 	free(f->by);
@@ -137,8 +176,11 @@ static inline __m256 exp256(__m256 x)
 __attribute__((target("avx2,fma")))
 static inline __m256 sigm256(__m256 x)
 {
-	const __m256 one = _mm256_set1_ps(1.0f);
-	return _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+	/* 1 / d by the reciprocal estimate and one Newton step (about 23 bits) */
+	const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
+	__m256 d = _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x)));
+	__m256 r = _mm256_rcp_ps(d);
+	return _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, two));
 }
 
 __attribute__((target("avx2,fma")))
@@ -149,14 +191,18 @@ static inline __m256 tanh256(__m256 x)
 	return _mm256_fmsub_ps(two, sigm256(_mm256_mul_ps(two, x)), _mm256_set1_ps(1.0f));
 }
 
-/* G = b + A . Wt for `rows` rows (a multiple of MR), N a multiple of 16. */
-__attribute__((target("avx2,fma")))
-static void gemm_avx2(const float *A, size_t K, const float *Wt, const float *b,
-		      size_t N, float *G, size_t rows)
+/*
+ * G = b + A . Wt for `rows` rows (a multiple of MR) and the first ncols
+ * columns (a multiple of 16) of Wt, whose rows are N floats apart; G's rows
+ * are ncols floats apart.
+ */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void gemm_avx2(const float *A, size_t K, const float *Wt, const float *b,
+			     size_t N, float *G, size_t rows, size_t ncols)
 {
 	for (size_t r = 0; r < rows; r += MR) {
 		const float *a0 = A + r * K;
-		for (size_t j = 0; j < N; j += 16) {
+		for (size_t j = 0; j < ncols; j += 16) {
 			__m256 b0 = _mm256_loadu_ps(b + j), b1 = _mm256_loadu_ps(b + j + 8);
 			__m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
 			__m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
@@ -176,39 +222,168 @@ static void gemm_avx2(const float *A, size_t K, const float *Wt, const float *b,
 				a = _mm256_broadcast_ss(a0 + 5 * K + k);
 				c50 = _mm256_fmadd_ps(a, w0, c50); c51 = _mm256_fmadd_ps(a, w1, c51);
 			}
-			float *g = G + r * N + j;
-			_mm256_storeu_ps(g, c00); _mm256_storeu_ps(g + 8, c01); g += N;
-			_mm256_storeu_ps(g, c10); _mm256_storeu_ps(g + 8, c11); g += N;
-			_mm256_storeu_ps(g, c20); _mm256_storeu_ps(g + 8, c21); g += N;
-			_mm256_storeu_ps(g, c30); _mm256_storeu_ps(g + 8, c31); g += N;
-			_mm256_storeu_ps(g, c40); _mm256_storeu_ps(g + 8, c41); g += N;
+			float *g = G + r * ncols + j;
+			_mm256_storeu_ps(g, c00); _mm256_storeu_ps(g + 8, c01); g += ncols;
+			_mm256_storeu_ps(g, c10); _mm256_storeu_ps(g + 8, c11); g += ncols;
+			_mm256_storeu_ps(g, c20); _mm256_storeu_ps(g + 8, c21); g += ncols;
+			_mm256_storeu_ps(g, c30); _mm256_storeu_ps(g + 8, c31); g += ncols;
+			_mm256_storeu_ps(g, c40); _mm256_storeu_ps(g + 8, c41); g += ncols;
 			_mm256_storeu_ps(g, c50); _mm256_storeu_ps(g + 8, c51);
 		}
 	}
 }
 
-/* H a multiple of 4 (4H a multiple of 16): 8 lanes at a time, tail scalar. */
+/*
+ * The fused step: gates for 6 rows x 4 hidden units at a time straight from
+ * the accumulators into the cell update, so the gate matrix never goes to
+ * memory. Wt's columns are interleaved (see lstm_fast_init): block j/4 holds
+ * i, f, g, o of hidden units j..j+3, so one 16-column block is
+ * [i0-3 f0-3] [g0-3 o0-3]. rows is a multiple of MR.
+ */
 __attribute__((target("avx2,fma")))
-static void cell_avx2(float *G, size_t N, size_t H, float *c, float *h, size_t rows)
+static void step_fused_avx2(const float *A, size_t K, const float *Wt, const float *b,
+			    size_t N, size_t H, float *c, float *h, size_t rows)
 {
-	for (size_t r = 0; r < rows; r++) {
-		float *g = G + r * N, *cr = c + r * H, *hr = h + r * H;
-		size_t j = 0;
-		for (; j + 8 <= H; j += 8) {
-			__m256 gi = sigm256(_mm256_loadu_ps(g + j));
-			__m256 gf = sigm256(_mm256_loadu_ps(g + H + j));
-			__m256 gg = tanh256(_mm256_loadu_ps(g + 2 * H + j));
-			__m256 go = sigm256(_mm256_loadu_ps(g + 3 * H + j));
-			__m256 cn = _mm256_fmadd_ps(gf, _mm256_loadu_ps(cr + j), _mm256_mul_ps(gi, gg));
-			_mm256_storeu_ps(cr + j, cn);
-			_mm256_storeu_ps(hr + j, _mm256_mul_ps(go, tanh256(cn)));
+	/* g lanes: tanh x = 2 sigmoid(2x) - 1; o lanes: sigmoid */
+	const __m256 sc = _mm256_setr_ps(2, 2, 2, 2, 1, 1, 1, 1);
+	const __m256 sh = _mm256_setr_ps(1, 1, 1, 1, 0, 0, 0, 0);
+	const __m256 two = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f);
+	float G[MR * 16] __attribute__((aligned(32)));
+
+	for (size_t r = 0; r < rows; r += MR) {
+		for (size_t j = 0; j < N; j += 16) {
+			__m256 cn[MR / 2];
+			__m128 o[MR];
+			size_t u = j / 4;       /* first hidden unit of the block */
+			/* the 6 x 16 block of gates, through L1 */
+			gemm_avx2(A + r * K, K, Wt + j, b + j, N, G, MR, 16);
+			for (int q = 0; q < MR; q++) {
+				__m256 s0 = sigm256(_mm256_load_ps(G + q * 16));
+				__m256 s1 = _mm256_fmsub_ps(sc, sigm256(_mm256_mul_ps(sc, _mm256_load_ps(G + q * 16 + 8))), sh);
+				float *cp = c + (r + (size_t)q) * H + u;
+				__m128 cv = _mm_fmadd_ps(_mm256_extractf128_ps(s0, 1), _mm_loadu_ps(cp),
+							 _mm_mul_ps(_mm256_castps256_ps128(s0),
+								    _mm256_castps256_ps128(s1)));
+				_mm_storeu_ps(cp, cv);
+				o[q] = _mm256_extractf128_ps(s1, 1);
+				if (q & 1)
+					cn[q / 2] = _mm256_insertf128_ps(cn[q / 2], cv, 1);
+				else
+					cn[q / 2] = _mm256_castps128_ps256(cv);
+			}
+			for (int q = 0; q < MR / 2; q++) {
+				__m256 t = _mm256_fmsub_ps(two, sigm256(_mm256_mul_ps(two, cn[q])), one);
+				_mm_storeu_ps(h + (r + 2 * (size_t)q) * H + u,
+					      _mm_mul_ps(o[2 * q], _mm256_castps256_ps128(t)));
+				_mm_storeu_ps(h + (r + 2 * (size_t)q + 1) * H + u,
+					      _mm_mul_ps(o[2 * q + 1], _mm256_extractf128_ps(t, 1)));
+			}
 		}
-		for (; j < H; j++) {
-			float gi = sigmf(g[j]), gf = sigmf(g[H + j]), gg = tanhf(g[2 * H + j]);
-			float go = sigmf(g[3 * H + j]);
-			float cn = gf * cr[j] + gi * gg;
-			cr[j] = cn;
-			hr[j] = go * tanhf(cn);
+	}
+}
+
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline __m512 exp512(__m512 x)
+{
+	const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-87.3f);
+	__m512 n, r, p;
+	__m512i e;
+
+	x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+	n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+				 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+	p = _mm512_set1_ps(1.9875691500E-4f);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+	p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+	e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline __m512 sigm512(__m512 x)
+{
+	const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+	__m512 d = _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x)));
+	__m512 r = _mm512_rcp14_ps(d);
+	return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, two));
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline __m256 hi256(__m512 v)
+{
+	return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+/*
+ * The AVX-512 fused step: 6 rows x 8 hidden units (32 gate columns, Wt in
+ * the wz layout: [i0-7 f0-7] [g0-7 o0-7]) per block, gates straight from
+ * the accumulators into the cell update. rows is a multiple of MR.
+ */
+__attribute__((target("avx512f,avx2,fma")))
+static void step_fused_avx512(const float *A, size_t K, const float *Wt, const float *b,
+			      size_t N, size_t H, float *c, float *h, size_t rows)
+{
+	const __m512 sc = _mm512_setr_ps(2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1);
+	const __m512 sh = _mm512_setr_ps(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m512 two = _mm512_set1_ps(2.0f), one = _mm512_set1_ps(1.0f);
+
+	for (size_t r = 0; r < rows; r += MR) {
+		const float *a0 = A + r * K;
+		for (size_t j = 0; j < N; j += 32) {
+			__m512 b0 = _mm512_loadu_ps(b + j), b1 = _mm512_loadu_ps(b + j + 16);
+			__m512 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
+			__m512 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+			__m512 acc[MR][2], cn[MR / 2];
+			__m256 o[MR];
+			const float *w = Wt + j;
+			size_t u = j / 4;
+			for (size_t k = 0; k < K; k++, w += N) {
+				__m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16), a;
+				a = _mm512_set1_ps(a0[k]);
+				c00 = _mm512_fmadd_ps(a, w0, c00); c01 = _mm512_fmadd_ps(a, w1, c01);
+				a = _mm512_set1_ps(a0[K + k]);
+				c10 = _mm512_fmadd_ps(a, w0, c10); c11 = _mm512_fmadd_ps(a, w1, c11);
+				a = _mm512_set1_ps(a0[2 * K + k]);
+				c20 = _mm512_fmadd_ps(a, w0, c20); c21 = _mm512_fmadd_ps(a, w1, c21);
+				a = _mm512_set1_ps(a0[3 * K + k]);
+				c30 = _mm512_fmadd_ps(a, w0, c30); c31 = _mm512_fmadd_ps(a, w1, c31);
+				a = _mm512_set1_ps(a0[4 * K + k]);
+				c40 = _mm512_fmadd_ps(a, w0, c40); c41 = _mm512_fmadd_ps(a, w1, c41);
+				a = _mm512_set1_ps(a0[5 * K + k]);
+				c50 = _mm512_fmadd_ps(a, w0, c50); c51 = _mm512_fmadd_ps(a, w1, c51);
+			}
+			acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
+			acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
+			acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
+			for (int q = 0; q < MR; q++) {
+				__m512 s0 = sigm512(acc[q][0]);
+				__m512 s1 = _mm512_fmsub_ps(sc, sigm512(_mm512_mul_ps(sc, acc[q][1])), sh);
+				float *cp = c + (r + (size_t)q) * H + u;
+				__m256 cv = _mm256_fmadd_ps(hi256(s0), _mm256_loadu_ps(cp),
+							    _mm256_mul_ps(_mm512_castps512_ps256(s0),
+									  _mm512_castps512_ps256(s1)));
+				_mm256_storeu_ps(cp, cv);
+				o[q] = hi256(s1);
+				if (q & 1)
+					cn[q / 2] = _mm512_castpd_ps(_mm512_insertf64x4(
+						_mm512_castps_pd(cn[q / 2]), _mm256_castps_pd(cv), 1));
+				else
+					cn[q / 2] = _mm512_castps256_ps512(cv);
+			}
+			for (int q = 0; q < MR / 2; q++) {
+				__m512 t = _mm512_fmsub_ps(two, sigm512(_mm512_mul_ps(two, cn[q])), one);
+				_mm256_storeu_ps(h + (r + 2 * (size_t)q) * H + u,
+						 _mm256_mul_ps(o[2 * q], _mm512_castps512_ps256(t)));
+				_mm256_storeu_ps(h + (r + 2 * (size_t)q + 1) * H + u,
+						 _mm256_mul_ps(o[2 * q + 1], hi256(t)));
+			}
 		}
 	}
 }
@@ -220,7 +395,7 @@ void lstm_fast_run(const struct lstm_fast *f, const float *x, size_t B, int T,
 	const struct lstm_shape *sh = &f->sh;
 	size_t H = (size_t)sh->nhid, N = 4 * H, L = (size_t)sh->nlayers, nin = (size_t)sh->nin;
 	size_t Kmax = (nin > H ? nin : H) + H;
-	float *A = aligned_alloc(32, TILE * Kmax * sizeof(float));
+	float *A = aligned_alloc(64, ((TILE * Kmax * sizeof(float)) + 63) & ~(size_t)63);
 	float *G = aligned_alloc(32, TILE * N * sizeof(float));
 	float *hs = xcalloc(L * TILE * H, sizeof(float)), *cs = xcalloc(L * TILE * H, sizeof(float));
 
@@ -244,9 +419,12 @@ void lstm_fast_run(const struct lstm_fast *f, const float *x, size_t B, int T,
 					memcpy(A + r * K + I, h + r * H, H * sizeof(float));
 				}
 #ifdef HAVE_X86
-				if (f->simd) {
-					gemm_avx2(A, K, f->wt[l], f->b[l], N, G, prow);
-					cell_avx2(G, N, H, c, h, rows);
+				if (f->simd == 2) {
+					step_fused_avx512(A, K, f->wz[l], f->bz[l], N, H, c, h, prow);
+					continue;
+				}
+				if (f->simd == 1) {
+					step_fused_avx2(A, K, f->ws[l], f->bs[l], N, H, c, h, prow);
 					continue;
 				}
 #endif

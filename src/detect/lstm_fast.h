@@ -14,14 +14,21 @@ struct lstm_fast {
 	struct lstm_shape sh;
 	float *wt[LSTM_MAX_LAYERS];     /* K x 4H, transposed, K = in + H */
 	float *b[LSTM_MAX_LAYERS];      /* 4H */
+	float *ws[LSTM_MAX_LAYERS];     /* as wt with gate columns interleaved (SIMD path) */
+	float *bs[LSTM_MAX_LAYERS];
+	float *wz[LSTM_MAX_LAYERS];     /* as wt, 32-column gate blocks (AVX-512 path) */
+	float *bz[LSTM_MAX_LAYERS];
 	float *wy, *by;                 /* nout x H, nout */
-	int simd;                       /* 1 when the AVX2+FMA path is used */
+	int simd;                       /* 0 portable C, 1 AVX2+FMA, 2 AVX-512 */
+	int simd_max;                   /* the best this CPU and shape allow */
 };
 
 void lstm_fast_init(struct lstm_fast *f, const struct lstm *m);
 void lstm_fast_release(struct lstm_fast *f);
 /* Disables the SIMD path (for tests that compare both). */
 void lstm_fast_portable(struct lstm_fast *f);
+/* Uses at most SIMD level `level` (0, 1, 2); returns the level in use. */
+int lstm_fast_set_simd(struct lstm_fast *f, int level);
 /*
  * x: B windows of T x nin floats (already normalised, no NaN), row-major;
  * out: B x nout predictions. T <= window.
