@@ -22,7 +22,7 @@
 #include "base/banned.h"
 
 #define BATCH 10000
-#define RUNS 5
+#define RUNS 15
 
 static int dump(const char *dir, const char *name, const float *v, size_t n)
 {

@@ -41,7 +41,7 @@ def run(x):
     return h @ Wy.T + by
 
 best = 1e30
-for _ in range(5):
+for _ in range(9):
     t0 = time.perf_counter()
     y = run(x)
     best = min(best, time.perf_counter() - t0)

@@ -242,7 +242,8 @@ static inline void gemm_avx2(const float *A, size_t K, const float *Wt, const fl
  */
 __attribute__((target("avx2,fma")))
 static void step_fused_avx2(const float *A, size_t K, const float *Wt, const float *b,
-			    size_t N, size_t H, float *c, float *h, size_t rows)
+			    size_t N, size_t H, float *c, float *h1, size_t ld1, float *h2,
+			    size_t ld2, size_t rows)
 {
 	/* g lanes: tanh x = 2 sigmoid(2x) - 1; o lanes: sigmoid */
 	const __m256 sc = _mm256_setr_ps(2, 2, 2, 2, 1, 1, 1, 1);
@@ -273,10 +274,13 @@ static void step_fused_avx2(const float *A, size_t K, const float *Wt, const flo
 			}
 			for (int q = 0; q < MR / 2; q++) {
 				__m256 t = _mm256_fmsub_ps(two, sigm256(_mm256_mul_ps(two, cn[q])), one);
-				_mm_storeu_ps(h + (r + 2 * (size_t)q) * H + u,
-					      _mm_mul_ps(o[2 * q], _mm256_castps256_ps128(t)));
-				_mm_storeu_ps(h + (r + 2 * (size_t)q + 1) * H + u,
-					      _mm_mul_ps(o[2 * q + 1], _mm256_extractf128_ps(t, 1)));
+				__m128 v0 = _mm_mul_ps(o[2 * q], _mm256_castps256_ps128(t));
+				__m128 v1 = _mm_mul_ps(o[2 * q + 1], _mm256_extractf128_ps(t, 1));
+				size_t r0 = r + 2 * (size_t)q;
+				_mm_storeu_ps(h1 + r0 * ld1 + u, v0);
+				_mm_storeu_ps(h1 + (r0 + 1) * ld1 + u, v1);
+				_mm_storeu_ps(h2 + r0 * ld2 + u, v0);
+				_mm_storeu_ps(h2 + (r0 + 1) * ld2 + u, v1);
 			}
 		}
 	}
@@ -327,7 +331,8 @@ static inline __m256 hi256(__m512 v)
  */
 __attribute__((target("avx512f,avx2,fma")))
 static void step_fused_avx512(const float *A, size_t K, const float *Wt, const float *b,
-			      size_t N, size_t H, float *c, float *h, size_t rows)
+			      size_t N, size_t H, float *c, float *h1, size_t ld1, float *h2,
+			      size_t ld2, size_t rows)
 {
 	const __m512 sc = _mm512_setr_ps(2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1);
 	const __m512 sh = _mm512_setr_ps(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -378,11 +383,56 @@ static void step_fused_avx512(const float *A, size_t K, const float *Wt, const f
 			}
 			for (int q = 0; q < MR / 2; q++) {
 				__m512 t = _mm512_fmsub_ps(two, sigm512(_mm512_mul_ps(two, cn[q])), one);
-				_mm256_storeu_ps(h + (r + 2 * (size_t)q) * H + u,
-						 _mm256_mul_ps(o[2 * q], _mm512_castps512_ps256(t)));
-				_mm256_storeu_ps(h + (r + 2 * (size_t)q + 1) * H + u,
-						 _mm256_mul_ps(o[2 * q + 1], hi256(t)));
+				__m256 v0 = _mm256_mul_ps(o[2 * q], _mm512_castps512_ps256(t));
+				__m256 v1 = _mm256_mul_ps(o[2 * q + 1], hi256(t));
+				size_t r0 = r + 2 * (size_t)q;
+				_mm256_storeu_ps(h1 + r0 * ld1 + u, v0);
+				_mm256_storeu_ps(h1 + (r0 + 1) * ld1 + u, v1);
+				_mm256_storeu_ps(h2 + r0 * ld2 + u, v0);
+				_mm256_storeu_ps(h2 + (r0 + 1) * ld2 + u, v1);
 			}
+		}
+	}
+}
+#endif
+
+#ifdef HAVE_X86
+/*
+ * One tile on the SIMD path. Each layer has two input buffers, one per step
+ * parity, with rows [layer input | previous h]; a step reads one and its
+ * kernel writes the new h straight into the other (for the next step) and
+ * into the next layer's current buffer (or hl for the last layer), so no
+ * row is copied but layer 0's input.
+ */
+static void tile_simd(const struct lstm_fast *f, const float *x, size_t rows, int T,
+		      float **Ab, float *cs, float *hl)
+{
+	const struct lstm_shape *sh = &f->sh;
+	size_t H = (size_t)sh->nhid, N = 4 * H, L = (size_t)sh->nlayers, nin = (size_t)sh->nin;
+	size_t prow = (rows + MR - 1) / MR * MR;     /* padded to the kernels */
+
+	for (size_t l = 0; l < L; l++) {
+		size_t K = (l ? H : nin) + H;
+		memset(Ab[2 * l], 0, TILE * K * sizeof(float));
+		memset(Ab[2 * l + 1], 0, TILE * K * sizeof(float));
+	}
+	memset(cs, 0, L * TILE * H * sizeof(float));
+	for (int t = 0; t < T; t++) {
+		int cur = t & 1;
+		for (size_t r = 0; r < rows; r++)
+			memcpy(Ab[cur] + r * (nin + H), x + (r * (size_t)T + (size_t)t) * nin,
+			       nin * sizeof(float));
+		for (size_t l = 0; l < L; l++) {
+			size_t I = l ? H : nin, K = I + H;
+			float *in = Ab[2 * l + (size_t)cur], *next = Ab[2 * l + (size_t)(1 - cur)] + I;
+			float *up = l + 1 < L ? Ab[2 * (l + 1) + (size_t)cur] : hl;
+			size_t ldup = l + 1 < L ? 2 * H : H;
+			if (f->simd == 2)
+				step_fused_avx512(in, K, f->wz[l], f->bz[l], N, H, cs + l * TILE * H,
+						  next, K, up, ldup, prow);
+			else
+				step_fused_avx2(in, K, f->ws[l], f->bs[l], N, H, cs + l * TILE * H,
+						next, K, up, ldup, prow);
 		}
 	}
 }
@@ -398,11 +448,26 @@ void lstm_fast_run(const struct lstm_fast *f, const float *x, size_t B, int T,
 	float *G = aligned_alloc(32, TILE * N * sizeof(float));
 	float *hs = xcalloc(L * TILE * H, sizeof(float)), *cs = xcalloc(L * TILE * H, sizeof(float));
 
+	float *Ab[2 * LSTM_MAX_LAYERS] = { 0 };
+
 	if (!A || !G)
 		abort();
+	for (size_t l = 0; f->simd && l < L; l++) {
+		size_t K = (l ? H : nin) + H;
+		for (int p = 0; p < 2; p++) {
+			Ab[2 * l + (size_t)p] = aligned_alloc(64, ((TILE * K * sizeof(float)) + 63) & ~(size_t)63);
+			if (!Ab[2 * l + (size_t)p])
+				abort();
+		}
+	}
 	for (size_t t0 = 0; t0 < B; t0 += TILE) {
 		size_t rows = B - t0 < TILE ? B - t0 : TILE;
-		size_t prow = (rows + MR - 1) / MR * MR;   /* padded to the kernel */
+#ifdef HAVE_X86
+		if (f->simd) {
+			tile_simd(f, x + t0 * (size_t)T * nin, rows, T, Ab, cs, hs + (L - 1) * TILE * H);
+			goto head;
+		}
+#endif
 		memset(hs, 0, L * TILE * H * sizeof(float));
 		memset(cs, 0, L * TILE * H * sizeof(float));
 		memset(A, 0, TILE * Kmax * sizeof(float));
@@ -417,20 +482,13 @@ void lstm_fast_run(const struct lstm_fast *f, const float *x, size_t B, int T,
 					memcpy(A + r * K, in, I * sizeof(float));
 					memcpy(A + r * K + I, h + r * H, H * sizeof(float));
 				}
-#ifdef HAVE_X86
-				if (f->simd == 2) {
-					step_fused_avx512(A, K, f->wz[l], f->bz[l], N, H, c, h, prow);
-					continue;
-				}
-				if (f->simd == 1) {
-					step_fused_avx2(A, K, f->ws[l], f->bs[l], N, H, c, h, prow);
-					continue;
-				}
-#endif
 				gemm_portable(A, K, f->wt[l], f->b[l], N, G, rows);
 				cell_portable(G, N, H, c, h, rows);
 			}
 		}
+#ifdef HAVE_X86
+head:
+#endif
 		for (size_t r = 0; r < rows; r++) {
 			const float *h = hs + (L - 1) * TILE * H + r * H;
 			for (int j = 0; j < sh->nout; j++) {
@@ -445,4 +503,6 @@ void lstm_fast_run(const struct lstm_fast *f, const float *x, size_t B, int T,
 	free(G);
 	free(hs);
 	free(cs);
+	for (size_t l = 0; l < 2 * LSTM_MAX_LAYERS; l++)
+		free(Ab[l]);
 }
