@@ -18,7 +18,8 @@
  * far by more than RANGE_TOL of that range is a strong surprise on its own
  * (NAB's HTM detector treats such "spatial anomalies" the same way). The
  * largest surprise becomes the score through 1 - exp(-L / SPREAD). After an
- * alarm the score is halved for HOLD samples unless a clearly stronger
+ * alarm the score is halved for HOLD_MS of series time (1,000 samples at
+ * NAB's usual 5 minutes; at least 50 samples) unless a clearly stronger
  * surprise arrives, so one event reports once. Every constant is fixed for
  * all series: nothing is tuned per file and no range is known in advance.
  */
@@ -34,24 +35,25 @@
 #define SHORT 10.0      /* smoothing of the log error (samples) */
 #define SPREAD 6.8      /* surprise -> score: L = 4.7 maps to 0.5 */
 #define ALARM 0.408     /* score that starts a refractory period */
-#define HOLD 1000       /* refractory period (samples) */
+#define HOLD_MS (1000 * 300000.0) /* refractory period: 1,000 five-minute samples */
+#define HOLD_MIN 50     /* samples, whatever the interval */
 #define SUPP 0.5        /* damping of the score inside it */
 #define MARGIN 1.2      /* a surprise this much stronger breaks through */
 #define RANGE_L 20.0    /* surprise of a range break */
 #define RANGE_TOL 0.05  /* range break margin, as a fraction of the range */
 
 /* One event reports once: after an alarm the stream's score is damped for
- * HOLD samples unless a clearly stronger surprise arrives. */
+ * `hold` samples unless a clearly stronger surprise arrives. */
 struct refractory {
 	size_t since;
 	double alarm;
 };
 
-static double refractory_apply(struct refractory *r, double s)
+static double refractory_apply(struct refractory *r, double s, size_t hold)
 {
 	double out = s;
 	r->since++;
-	if (r->since < HOLD && !(s > r->alarm * MARGIN)) {
+	if (r->since < hold && !(s > r->alarm * MARGIN)) {
 		out = s * SUPP;
 	} else if (s >= ALARM) {
 		r->since = 0;
@@ -88,7 +90,7 @@ struct unidet *unidet_new(unsigned flags)
 {
 	struct unidet *d = xcalloc(1, sizeof(*d));
 	for (int i = 0; i < 3; i++)
-		d->rf[i].since = HOLD;
+		d->rf[i].since = (size_t)-1 / 2;
 	if (flags & (UNI_MODEL | UNI_MODEL_COMBINE))
 		d->lstm = unilstm_new(1);
 	d->combine_model = (flags & UNI_MODEL_COMBINE) != 0;
@@ -227,6 +229,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 {
 	double centre, scale, e[NCOMP], L[NCOMP] = { 0 }, stat = 0, score;
 	double a = pow(0.5, 1.0 / MAE_HALF), range = 0;
+	size_t hold;
 
 	if (!isfinite(x)) {
 		if (parts)
@@ -278,12 +281,17 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	if (d->n == 1 || x > d->vmax)
 		d->vmax = x;
 
-	score = refractory_apply(&d->rf[0], d->combine_model ? fmax(stat, spread(L[2])) : stat);
+	{
+		/* the refractory period in samples at the current interval */
+		double hs = d->dt_ms > 0 ? HOLD_MS / (double)d->dt_ms : 1000;
+		hold = hs < HOLD_MIN ? HOLD_MIN : hs > 1e6 ? 1000000 : (size_t)(hs + 0.5);
+	}
+	score = refractory_apply(&d->rf[0], d->combine_model ? fmax(stat, spread(L[2])) : stat, hold);
 	d->last.point = spread(L[0]);
 	d->last.season = spread(L[1]);
 	d->last.range = range;
-	d->last.stat = refractory_apply(&d->rf[1], stat);
-	d->last.model = refractory_apply(&d->rf[2], spread(L[2]));
+	d->last.stat = refractory_apply(&d->rf[1], stat, hold);
+	d->last.model = refractory_apply(&d->rf[2], spread(L[2]), hold);
 	d->last.combined = score;
 	d->last_score = score;
 	if (parts)
