@@ -22,6 +22,8 @@ pkgs=(
   jq                     # e2e tests read kubectl's JSON output
   prometheus             # e2e: a real Prometheus scrapes the sim (promtool lints the page; collect --prometheus-url reads it)
   curl                   # e2e tests call the sim's API and control endpoints directly
+  python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
+  libopenblas0-pthread   # make bench-lstm: numpy on OpenBLAS, the strongest peer Debian offers (else reference BLAS flatters us ~6x)
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)

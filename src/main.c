@@ -15,6 +15,10 @@ static const struct cmd {
 	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
 	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
+	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "detect", cmd_detect, "score pod samples from a CSV with the model and rules" },
+	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
+	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 };
 
 static void usage(FILE *out)

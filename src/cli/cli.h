@@ -20,5 +20,9 @@ int cli_load_config(struct config *c, const char *dir);
 int cmd_collect(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 
 #endif
