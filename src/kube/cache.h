@@ -58,6 +58,8 @@ int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube
 void kube_cache_foreach(struct kube_cache *c, void (*fn)(void *obj, void *ctx), void *ctx);
 /* The number of objects now. */
 size_t kube_cache_size(struct kube_cache *c);
+/* Asks the thread to stop without waiting (stopping several caches at once). */
+void kube_cache_signal(struct kube_cache *c);
 void kube_cache_stop(struct kube_cache *c);
 
 /* Applies one watch event line to the map (exported for tests): 0, 1 for a

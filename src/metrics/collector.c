@@ -127,6 +127,9 @@ void collector_release(struct collector *c)
 	if (!c)
 		return;
 	if (c->started) {
+		kube_cache_signal(&c->pods);
+		kube_cache_signal(&c->nodes);
+		kube_cache_signal(&c->events);
 		kube_cache_stop(&c->pods);
 		kube_cache_stop(&c->nodes);
 		kube_cache_stop(&c->events);
