@@ -325,7 +325,15 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 
 static int rand_hit(struct simstate *s, double rate)
 {
-	return rate > 0 && (double)(store_rand(s) >> 11) / 9007199254740992.0 < rate;
+	uint64_t z;
+
+	if (rate <= 0)
+		return 0;
+	z = (s->fault_rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0 < rate;
 }
 
 /* --fault-* flags: added latency, 500s, 429s and truncated bodies on API requests. */

@@ -761,10 +761,6 @@ void api_scale(struct apireq *a)
 		*replicas = (int)json_integer_value(r);
 		if (*replicas != cur) {
 			m->generation++;
-			if (m->kind == K_DEPLOYMENT)
-				store_event(s, m, "ScalingReplicaSet", false, "deployment-controller",
-					    "Scaled %s replica set from %d to %d", *replicas > cur ? "up" : "down", cur,
-					    *replicas);
 			store_touch(s, m);
 			ctl_reconcile(s);
 			if (m->kind == K_DEPLOYMENT)

@@ -391,7 +391,12 @@ static void render_deployment(struct simstate *s, struct buf *b, const struct de
 		    avail[0] == 'T' ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
 		    avail[0] == 'T' ? "Deployment has minimum availability." :
 				      "Deployment does not have minimum availability.");
-	snprintf(msg, sizeof(msg), "ReplicaSet \"%s\" has successfully progressed.", d->m.name);
+	{
+		char hash[16];
+
+		tpl_hash(&d->tpl, hash);
+		snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has successfully progressed.", d->m.name, hash);
+	}
 	render_cond(b, false, "Progressing", "True", d->m.created_ms, "NewReplicaSetAvailable", msg);
 	buf_adds(b, "]}}");
 }
@@ -465,8 +470,15 @@ static void render_event(struct buf *b, const struct event *e)
 	buf_adds(b, "\"name\":");
 	buf_add_json_str(b, e->inv_name);
 	buf_addf(b, ",\"uid\":\"%s\",\"apiVersion\":\"%s\"", uid, kind_api_version(e->inv_kind));
-	if (e->inv_kind == K_POD)
-		buf_adds(b, ",\"fieldPath\":\"spec.containers{app}\"");
+	if (e->container) {
+		buf_adds(b, ",\"fieldPath\":");
+		{
+			char fp[300];
+
+			snprintf(fp, sizeof(fp), "spec.containers{%s}", e->container);
+			buf_add_json_str(b, fp);
+		}
+	}
 	buf_adds(b, "},\"reason\":");
 	buf_add_json_str(b, e->reason);
 	buf_adds(b, ",\"message\":");

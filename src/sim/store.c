@@ -389,6 +389,8 @@ void store_event(struct simstate *s, struct meta *inv, const char *reason, bool 
 	e->component = component;
 	if (inv->kind == K_POD && ((struct pod *)inv)->node)
 		e->host = xstrdup(((struct pod *)inv)->node->m.name);
+	if (inv->kind == K_POD && !strcmp(component, "kubelet"))
+		e->container = xstrdup(((struct pod *)inv)->c.name);
 	else if (inv->kind == K_NODE)
 		e->host = xstrdup(inv->name);
 	store_add(s, &e->m);
@@ -446,6 +448,7 @@ void obj_free(struct meta *m)
 		free(e->reason);
 		free(e->message);
 		free(e->host);
+		free(e->container);
 		break;
 	}
 	case K_LEASE:

@@ -157,6 +157,7 @@ struct event {
 	int64_t first_ms, last_ms;
 	const char *component;  /* static */
 	char *host;             /* source.host, or NULL */
+	char *container;        /* kubelet events about a container: its name, else NULL */
 };
 
 struct lease {
@@ -203,6 +204,7 @@ struct simstate {
 	uint64_t rv;
 	uint64_t next_uid;
 	uint64_t rng;
+	uint64_t fault_rng;     /* API fault draws: separate, so they do not shift the cluster's names */
 	uint64_t seed;
 	uint32_t next_ordinal;
 	uint64_t event_seq;
