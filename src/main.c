@@ -14,6 +14,8 @@ static const struct cmd {
 	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
 	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
+	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
+	{ "history", cmd_history, "list the remediation history" },
 };
 
 static void usage(FILE *out)

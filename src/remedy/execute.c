@@ -135,6 +135,8 @@ static enum exec_outcome restart_pod(const struct remedy_exec *x, const struct p
 	}
 	json_object_set_new(res, "operation", json_string("delete_pod"));
 	json_object_set_new(res, "uid", json_string(cur->uid));
+	if (cur->deployment[0])
+		json_object_set_new(res, "deployment", json_string(cur->deployment));
 	rc = kube_pod_delete(x->kc, p->namespace_, p->name, cur->uid, cur->rv, x->dry_run,
 			     NULL, &e);
 	if (rc)

@@ -63,7 +63,7 @@ int target_read_deployment(const json_t *dep, const char *container, struct targ
 	return 0;
 }
 
-static int get_obj(struct kube_client *kc, const char *what, const char *prefix,
+int target_get(struct kube_client *kc, const char *what, const char *prefix,
 		   const char *ns, const char *res, const char *name, json_t **out,
 		   struct kube_error *e)
 {
@@ -91,7 +91,7 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 	char err[KUBE_ERRLEN];
 	int rc;
 
-	rc = get_obj(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
+	rc = target_get(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
 	if (rc)
 		return rc;
 	rc = kube_pod_parse(pod, &kp, err, sizeof(err));
@@ -109,7 +109,7 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 	if (strcmp(st->owner_kind, "ReplicaSet") != 0)
 		return 0;
 	/* A ReplicaSet's controller is usually a Deployment: rollouts need it. */
-	if (get_obj(kc, "get replicaset", "/apis/apps/v1", p->namespace_, "replicasets",
+	if (target_get(kc, "get replicaset", "/apis/apps/v1", p->namespace_, "replicasets",
 		    st->owner_name, &rs, e) == 0) {
 		if (kube_owner_parse(rs, &ko, err, sizeof(err)) == 0) {
 			if (str_eq(ko.owner_kind, "Deployment"))
@@ -119,7 +119,7 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 		json_decref(rs);
 	}
 	if (st->deployment[0] &&
-	    get_obj(kc, "get deployment", "/apis/apps/v1", p->namespace_, "deployments",
+	    target_get(kc, "get deployment", "/apis/apps/v1", p->namespace_, "deployments",
 		    st->deployment, &dep, e) == 0) {
 		struct target_state ds;
 		memset(&ds, 0, sizeof(ds));
@@ -143,7 +143,7 @@ int target_observe(struct kube_client *kc, const struct proposal *p, const char 
 		return observe_pod(kc, p, st, e);
 	case ACT_SCALE_DEPLOYMENT:
 	case ACT_CHANGE_LIMITS:
-		rc = get_obj(kc, "get deployment", "/apis/apps/v1", p->namespace_,
+		rc = target_get(kc, "get deployment", "/apis/apps/v1", p->namespace_,
 			     "deployments", p->name, &obj, e);
 		if (rc)
 			return rc;
@@ -159,7 +159,7 @@ int target_observe(struct kube_client *kc, const struct proposal *p, const char 
 	case ACT_CORDON_NODE:
 	case ACT_UNCORDON_NODE:
 	case ACT_DRAIN_NODE:
-		rc = get_obj(kc, "get node", "/api/v1", NULL, "nodes", p->name, &obj, e);
+		rc = target_get(kc, "get node", "/api/v1", NULL, "nodes", p->name, &obj, e);
 		if (rc)
 			return rc;
 		copy_json_str(st->uid, sizeof(st->uid),
@@ -214,7 +214,7 @@ int workload_pods_list(struct kube_client *kc, const char *ns, const char *deplo
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = get_obj(kc, "get deployment", "/apis/apps/v1", ns, "deployments", deployment, &dep, e);
+	rc = target_get(kc, "get deployment", "/apis/apps/v1", ns, "deployments", deployment, &dep, e);
 	if (rc)
 		return rc;
 	ml = json_object_get(json_object_get(json_object_get(dep, "spec"), "selector"),

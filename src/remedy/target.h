@@ -58,6 +58,11 @@ void workload_pods_release(struct workload_pods *w);
 void quantity_bytes(double v, char *out, size_t n);
 void quantity_cores(double v, char *out, size_t n);
 
+/* GETs prefix[/namespaces/ns]/res/name ("/api/v1", "pods"): as kube_get(). */
+int target_get(struct kube_client *kc, const char *what, const char *prefix,
+	       const char *ns, const char *res, const char *name, json_t **out,
+	       struct kube_error *e);
+
 /* Escapes s into p as a URL path segment or query value. */
 struct buf;
 void target_escape(struct buf *p, const char *s);
