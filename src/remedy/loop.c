@@ -270,9 +270,9 @@ static json_t *params_of(const struct plan_item *it, const struct insight *in)
 	return params;
 }
 
-static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending,
-		  const struct cluster_facts *facts)
+static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending)
 {
+	struct cluster_facts facts = { 0, 0 };
 	struct plan_item items[INSIGHT_MAX_RECS];
 	size_t n = plan_insight(in, l->o.threshold, items, INSIGHT_MAX_RECS);
 	const char *mode = l->o.dry_run ? "dry_run" : "applied";
@@ -304,9 +304,19 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			l->stats.proposed++;
 			log_step("proposed", id, in, p, "probability", NULL);
 		}
+		if (action_is_node(p->kind)) {
+			/* node rules count cordoned nodes: read them now, not at the pass's start */
+			rc = read_facts(l, &facts, &e);
+			if (rc) {
+				l->stats.failed++;
+				log_step("cannot list nodes", id, in, p, "error", e.msg);
+				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+					"result", "http_status", (int)e.status, "message", e.msg));
+			}
+		}
 		if (!within_insight(in, p))
 			rule = "target_outside_insight";
-		else if (policy_check(l->pol, p, facts, time_real_ms(), &rule) == 0)
+		else if (policy_check(l->pol, p, &facts, time_real_ms(), &rule) == 0)
 			rule = NULL;
 		if (rule) {
 			l->stats.refused++;
@@ -349,9 +359,6 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
 {
 	struct insight_store s;
-	struct cluster_facts facts;
-	struct kube_error e = { 0 };
-	bool have_facts = false;
 	int rc;
 
 	insight_store_init(&s, l->o.threshold);
@@ -371,15 +378,7 @@ int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
 			continue; /* handled once: not again while it stays open */
 		if (pending && !l->o.auto_approve && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
-		if (!have_facts) {
-			rc = read_facts(l, &facts, &e);
-			if (rc) {
-				snprintf(err, errlen, "%s", e.msg);
-				break;
-			}
-			have_facts = true;
-		}
-		rc = handle(l, in, pending ? prev : NULL, &facts);
+		rc = handle(l, in, pending ? prev : NULL);
 		if (rc) {
 			snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
 			break;

@@ -80,3 +80,28 @@ rvs() {
   done
   $K get nodes -o json | jq -r '.items[] | "Node/\(.metadata.name) \(.metadata.resourceVersion)"'
 }
+
+# in_terminal ANSWER OUT ARGS...: runs kubemend ARGS on a pseudo-terminal
+# (script(1)), waits for each "[y/N]" prompt and types ANSWER ("" answers
+# nothing). The transcript goes to OUT; returns kubemend's exit status.
+in_terminal() {
+  local answer=$1 out=$2; shift 2
+  local fifo=$out.fifo cmd="" a prompts=0
+  for a in "$KUBEMEND" "$@"; do cmd+=" $(printf '%q' "$a")"; done
+  rm -f "$fifo" "$out"; mkfifo "$fifo"
+  script -qfec "$cmd" /dev/null <"$fifo" >"$out" 2>&1 &
+  local pid=$!
+  exec 7>"$fifo"
+  while kill -0 "$pid" 2>/dev/null; do
+    local n
+    n=$(grep -c '\[y/N\]' "$out" 2>/dev/null || true)
+    if [ "${n:-0}" -gt "$prompts" ]; then
+      prompts=$n
+      sleep 0.2
+      [ -n "$answer" ] && printf '%s\r' "$answer" >&7
+    fi
+    sleep 0.1
+  done
+  exec 7>&-
+  wait "$pid"
+}
