@@ -22,7 +22,11 @@ dns=$(insight i-dns crash_loop kube-system dns "" 0.99 "[{\"action\":\"restart_p
 low=$(insight i-low oom shop cart "" 0.3 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/cart\"},\"params\":{\"memory_limit_before\":$((256*MI)),\"memory_limit_after\":$((384*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
 # a recommendation naming a workload the insight is not about
 stray=$(insight i-stray oom pay api "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/cart\"},\"params\":{\"memory_limit_before\":$((256*MI)),\"memory_limit_after\":$((384*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
-insights_file "$d/insights.json" "$web" "$dns" "$low" "$stray"
+# proposed against a limit that is no longer there: skipped by the guard
+guard=$(insight i-guard oom shop cart "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/cart\"},\"params\":{\"memory_limit_before\":$((512*MI)),\"memory_limit_after\":$((768*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
+# a pod that does not exist: a recorded failure (404), not a crash
+gone=$(insight i-gone crash_loop shop cart "" 0.95 '[{"action":"restart_pod","target":{"kind":"Pod","name":"shop/cart-gone"},"params":{},"rationale":"r","risk":"low"}]' '["cart-gone"]')
+insights_file "$d/insights.json" "$web" "$dns" "$low" "$stray" "$guard" "$gone"
 
 rvs shop | grep -v '/web' | grep -v '^Node' | sort >"$d/healthy.before"
 $K get deploy,rs,pods -n kube-system -o json | jq -r '.items[] | "\(.kind)/\(.metadata.name) \(.metadata.uid) \(.metadata.generation)"' | sort >"$d/ks.before"
@@ -42,6 +46,9 @@ expect "truth: cured by change_limits" \
   "$(jq -r '.[] | select(.type=="oom_limit_too_low") | .ended_by' "$TRUTH")" change_limits
 expect "kube-system refused" "$(jq -r '.[] | select(.insight_id=="i-dns") | "\(.status) \(.result.rule)"' "$H")" "refused namespace_denied"
 expect "stray target refused" "$(jq -r '.[] | select(.insight_id=="i-stray") | "\(.status) \(.result.rule)"' "$H")" "refused target_outside_insight"
+expect "changed target skipped" "$(jq -r '.[] | select(.insight_id=="i-guard") | .status' "$H")" skipped
+jq -r '.[] | select(.insight_id=="i-guard") | .result.message' "$H" | grep -q "no longer what the proposal started from" || fail "skip message"
+expect "missing pod: failed 404" "$(jq -r '.[] | select(.insight_id=="i-gone") | "\(.status) \(.result.http_status)"' "$H")" "failed 404"
 expect "low confidence not proposed" "$(jq '[.[] | select(.insight_id=="i-low")] | length' "$H")" 0
 expect "one action for i-web" "$(jq '[.[] | select(.insight_id=="i-web")] | length' "$H")" 1
 
