@@ -20,8 +20,8 @@ pkgs=(
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests read kubectl's JSON output
+  prometheus             # e2e: a real Prometheus scrapes the sim (promtool lints the page; collect --prometheus-url reads it)
   curl                   # e2e tests call the sim's API and control endpoints directly
-  prometheus             # e2e: a real Prometheus scraping the sim for collect --prometheus-url
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)

@@ -77,13 +77,19 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 		free(c->namespace);
 		return rc;
 	}
+	for (; c->nfetchers < COLLECTOR_FETCHERS - 1; c->nfetchers++) {
+		rc = kube_client_init(&c->fetchers[c->nfetchers], c->kube, &c->http, err, errlen);
+		if (rc < 0) {
+			collector_release(c);
+			return rc;
+		}
+	}
 	c->ncustom = o->ncustom;
 	if (o->prom_url) {
 		rc = prom_client_init(&c->prom, o->prom_url,
 				      o->prom_timeout_ms > 0 ? o->prom_timeout_ms : 10000, err, errlen);
 		if (rc < 0) {
-			kube_client_release(&c->kc);
-			free(c->namespace);
+			collector_release(c);
 			return rc;
 		}
 		c->prom_on = true;
@@ -135,6 +141,8 @@ void collector_release(struct collector *c)
 		kube_cache_stop(&c->events);
 	}
 	kube_client_release(&c->kc);
+	for (size_t i = 0; i < c->nfetchers; i++)
+		kube_client_release(&c->fetchers[i]);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {

@@ -19,6 +19,20 @@ grep -v "certificate-authority-data" "$KC" >"$TMPDIR_E2E/noca.yaml"
   || fail "an untrusted server was accepted"
 grep -qi "certificate" "$TMPDIR_E2E/noca.err" || { cat "$TMPDIR_E2E/noca.err"; fail "no certificate error"; }
 
+# The same with the CA, certificate and key as files beside the kubeconfig
+# (relative paths), and the client certificate alone (no token).
+mkdir -p "$TMPDIR_E2E/files"
+for f in certificate-authority client-certificate client-key; do
+  awk -v k="$f-data:" '$1 == k {print $2; exit}' "$KC" | base64 -d >"$TMPDIR_E2E/files/$f.pem"
+  [ -s "$TMPDIR_E2E/files/$f.pem" ] || fail "no $f-data in the sim's kubeconfig"
+done
+sed -e "s|certificate-authority-data: .*|certificate-authority: certificate-authority.pem|" \
+    -e "s|client-certificate-data: .*|client-certificate: client-certificate.pem|" \
+    -e "s|client-key-data: .*|client-key: client-key.pem|" -e "/token:/d" "$KC" >"$TMPDIR_E2E/files/kc.yaml"
+"$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/files/kc.yaml" -A --cycles 1 --output-file "$TMPDIR_E2E/files.csv" \
+  2>"$TMPDIR_E2E/files.log" || { cat "$TMPDIR_E2E/files.log"; fail "collect with certificate files failed"; }
+[ "$(tail -n +2 "$TMPDIR_E2E/files.csv" | wc -l)" -ge 6 ] || fail "too few rows with certificate files"
+
 # An exec plugin that hands out the sim's token.
 start_sim plain --speed 0 --nodes 1 --pods 3
 cat >"$TMPDIR_E2E/plugin.sh" <<PLUGIN
@@ -52,6 +66,12 @@ YAML
     --output-file "$TMPDIR_E2E/exec-$v.csv" 2>"$TMPDIR_E2E/exec.log" || { cat "$TMPDIR_E2E/exec.log"; fail "exec $v"; }
   grep -q -- "--for $v" "$TMPDIR_E2E/plugin.calls" || fail "plugin $v not called with its args"
 done
+
+# Without --namespace, the context's namespace (kube-system) is collected.
+"$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/exec-v1.yaml" --cycles 1 --output-file "$TMPDIR_E2E/ctxns.csv" 2>/dev/null \
+  || fail "collect in the context's namespace"
+c_ns=$(csv_col "$TMPDIR_E2E/ctxns.csv" namespace)
+[ "$(tail -n +2 "$TMPDIR_E2E/ctxns.csv" | cut -d, -f"$c_ns" | sort -u)" = kube-system ] || fail "the context's namespace was not used"
 
 # KUBECONFIG lists: the first file's context wins; K8S_NAMESPACE picks the namespace.
 sed "s/namespace: kube-system/namespace: nowhere/; s/name: ex/name: other/; s/current-context: ex/current-context: other/" \

@@ -46,9 +46,11 @@ restarts=$($K get pod -n shop "$leaky" -o jsonpath='{.status.containerStatuses[0
 echo "ok: leaking pod restarted $restarts times"
 expect "last termination OOMKilled" \
 	"$($K get pod -n shop "$leaky" -o jsonpath='{.status.containerStatuses[0].lastState.terminated.reason}')" OOMKilled
-$K get events -n shop | grep -q OOMKilled || fail "no OOMKilled event"
+events=$($K get events -n shop)
+grep -q OOMKilled <<<"$events" || fail "no OOMKilled event"
 echo "ok: OOMKilled event"
-$K get --raw /metrics | grep -q "kube_pod_container_status_restarts_total{namespace=\"shop\",pod=\"$leaky\",container=\"web\"} [1-9]" ||
+metrics=$($K get --raw /metrics)
+grep -q "kube_pod_container_status_restarts_total{namespace=\"shop\",pod=\"$leaky\",container=\"web\"} [1-9]" <<<"$metrics" ||
 	fail "restart counter not in /metrics"
 echo "ok: /metrics restarts"
 

@@ -39,6 +39,8 @@ suite() { # suite NAME [sim flags...]
 	echo "== $name"
 
 	# reads, JSON and tables
+	$K api-resources >"$dir/api-resources.txt" || fail "kubectl api-resources failed"
+	contains "api-resources" "$(cat "$dir/api-resources.txt")" "poddisruptionbudgets *pdb *policy/v1"
 	expect "nodes as JSON" "$($K get nodes -o json | jq '.items | length')" 4
 	contains "nodes table" "$($K get nodes)" "node-3 .*Ready .*worker"
 	local npods
