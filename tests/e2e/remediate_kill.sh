@@ -48,4 +48,20 @@ for i in 1 2 3 4 5 6; do
 done
 echo "ok: history parses after random kills"
 "$KUBEMEND" history --history-file "$H" | grep -q 'executing' || fail "history command cannot read it"
+
+# watching: a new insight in the file is picked up on the next interval;
+# SIGTERM ends the loop cleanly with the history written
+W=$d/watch-history.json
+insights_file "$d/watch.json"
+"$KUBEMEND" remediate --dry-run --auto-approve --watch-interval 0.3 --insights-file "$d/watch.json" \
+  --history-file "$W" --verify-window 1s --log-dir "$d/logs" </dev/null 2>"$d/watch.err" &
+pid=$!
+sleep 1
+insights_file "$d/watch.json" "$(insight i-w oom shop cart "" 0.95 '[{"action":"change_limits","target":{"kind":"Deployment","name":"shop/cart"},"params":{"memory_limit_after":402653184},"rationale":"r","risk":"medium"}]')"
+for _ in $(seq 50); do [ "$(jq -r '.[0].status' "$W" 2>/dev/null)" = dry_run ] && break; sleep 0.2; done
+expect "watch mode picked the new insight up" "$(jq -r '.[0].status' "$W")" dry_run
+kill -TERM "$pid"
+wait "$pid" || fail "remediate did not exit cleanly on SIGTERM"
+grep -q 'msg=summary' "$d/watch.err" || fail "no summary at exit"
+echo "ok: watch mode and SIGTERM"
 echo "all remediate kill checks passed"
