@@ -281,6 +281,10 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->virt_base_ms = s->start_ms;
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
+	if (opt->truth_out && (rc = truth_write(&s->truth))) {
+		snprintf(err, errlen, "%s: cannot write the truth file: %s", opt->truth_out, strerror(-rc));
+		goto fail;
+	}
 	make_token(s->token);
 	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
@@ -316,7 +320,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 		sim->ticker_started = true;
 	if (opt->kubeconfig_out) {
 		kc = kubeconfig(sim);
-		rc = file_write_atomic(opt->kubeconfig_out, kc, strlen(kc));
+		rc = file_write_atomic_mode(opt->kubeconfig_out, kc, strlen(kc), 0600);   /* token, client key */
 		memset(kc, 0, strlen(kc));
 		free(kc);
 		if (rc) {

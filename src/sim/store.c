@@ -248,10 +248,14 @@ static void fifo_push_event(struct simstate *s, struct meta *m)
 	if (s->nevents_fifo == s->max_events) {
 		struct meta *old = s->event_fifo[s->event_head];
 
+		s->event_fifo[s->event_head] = NULL;
 		s->event_head = (s->event_head + 1) % s->max_events;
 		s->nevents_fifo--;
-		if (old)
+		if (old) {
+			s->evicting = old;      /* already out of the FIFO: store_remove need not look */
 			store_remove(s, old);
+			s->evicting = NULL;
+		}
 	}
 	s->event_fifo[(s->event_head + s->nevents_fifo) % s->max_events] = m;
 	s->nevents_fifo++;
@@ -297,7 +301,7 @@ void store_remove(struct simstate *s, struct meta *m)
 		return;
 	memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
 	l->n--;
-	if (m->kind == K_EVENT) {
+	if (m->kind == K_EVENT && m != s->evicting) {
 		for (size_t j = 0; j < s->nevents_fifo; j++) {
 			size_t at = (s->event_head + j) % s->max_events;
 
@@ -421,6 +425,7 @@ void obj_free(struct meta *m)
 		free(p->c.name);
 		free(p->c.image);
 		podsim_free(p->sim);
+		free(p->sched_msg);
 		free(p->fx);
 		break;
 	}

@@ -27,7 +27,7 @@ advance() { ctl POST "/sim/v1/advance?seconds=$1" >/dev/null; }
 t0=$(ctl GET /sim/v1/clock | jq .nowMs)
 sleep 1
 expect "clock frozen at --speed 0" "$(ctl GET /sim/v1/clock | jq .nowMs)" "$t0"
-expect "no faults yet" "$(jq length "$d/truth.json" 2>/dev/null || echo 0)" 0
+expect "truth file written at start, empty" "$(jq length "$d/truth.json")" 0
 mem0=$($K get --raw /apis/metrics.k8s.io/v1beta1/namespaces/shop/pods | jq '[.items[].containers[0].usage.memory] | join(",")')
 sleep 0.5
 expect "metrics stand still while frozen" \

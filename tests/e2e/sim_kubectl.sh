@@ -102,6 +102,18 @@ suite() { # suite NAME [sim flags...]
 	expect "new pods carry the limit" \
 		"$($K get pods -n "$ns" -l app="$dep" -o json | jq -r '[.items[].spec.containers[0].resources.limits.memory] | unique | join(",")')" 512Mi
 
+	# rollout undo goes back to the previous ReplicaSet (no new one), then redo
+	local nrs
+	nrs=$($K get rs -n "$ns" -l app="$dep" -o name | wc -l | tr -d ' ')
+	$K rollout undo deploy/"$dep" -n "$ns" >/dev/null
+	$K rollout status deploy/"$dep" -n "$ns" --timeout=30s >/dev/null
+	[ "$($K get pods -n "$ns" -l app="$dep" -o json | jq -r '[.items[].spec.containers[0].resources.limits.memory] | unique | join(",")')" != 512Mi ] ||
+		fail "rollout undo kept the new limit"
+	expect "undo reused the old ReplicaSet" "$($K get rs -n "$ns" -l app="$dep" -o name | wc -l | tr -d ' ')" "$nrs"
+	expect "undo bumped the revision" "$($K get deploy "$dep" -n "$ns" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}')" 3
+	$K rollout undo deploy/"$dep" -n "$ns" >/dev/null
+	$K rollout status deploy/"$dep" -n "$ns" --timeout=30s >/dev/null
+
 	# cordon / uncordon
 	$K cordon node-2 >/dev/null
 	contains "cordoned" "$($K get node node-2)" "SchedulingDisabled"
