@@ -198,7 +198,7 @@ int cmd_remediate(int argc, char **argv)
 	struct policy pol;
 	struct remedy_opts o;
 	struct remedy_loop loop;
-	char err[1024];
+	char err[1024], last_err[1024] = "";
 	int rc, exit_code = 1;
 	int64_t interval;
 
@@ -295,12 +295,15 @@ int cmd_remediate(int argc, char **argv)
 	exit_code = 0;
 	while (!stop_flag) {
 		rc = remedy_loop_pass(&loop, err, sizeof(err));
-		if (rc) {
+		if (rc && f.once) {
+			fprintf(stderr, "kubemend remediate: %s\n", err);
+			exit_code = 1;
+		} else if (rc && strcmp(err, last_err) != 0) {
+			/* said once, not every interval (e.g. while the agent has not written yet) */
 			log_kv(LOG_ERROR, "remediate", "pass failed", "error", err, NULL);
-			if (f.once) {
-				fprintf(stderr, "kubemend remediate: %s\n", err);
-				exit_code = 1;
-			}
+			str_copy(last_err, err, sizeof(last_err));
+		} else if (!rc) {
+			last_err[0] = '\0';
 		}
 		if (f.once)
 			break;

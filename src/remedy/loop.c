@@ -356,19 +356,13 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 	return rc;
 }
 
-int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
+int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
+		       char *err, size_t errlen)
 {
-	struct insight_store s;
-	int rc;
+	int rc = 0;
 
-	insight_store_init(&s, l->o.threshold);
-	rc = insight_store_read(&s, l->o.insights_file, err, errlen);
-	if (rc) {
-		insight_store_release(&s);
-		return rc;
-	}
-	for (size_t i = 0; i < s.n && !(l->stop && *l->stop); i++) {
-		const struct insight *in = s.items[i];
+	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
+		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);
 		bool pending = prev && str_eq(json_string_value(json_object_get(prev, "status")), "pending");
 
@@ -384,6 +378,18 @@ int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
 			break;
 		}
 	}
+	return rc;
+}
+
+int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
+{
+	struct insight_store s;
+	int rc;
+
+	insight_store_init(&s, l->o.threshold);
+	rc = insight_store_read(&s, l->o.insights_file, err, errlen);
+	if (rc == 0)
+		rc = remedy_loop_handle(l, &s, err, errlen);
 	insight_store_release(&s);
 	return rc;
 }

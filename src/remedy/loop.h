@@ -55,6 +55,14 @@ void remedy_loop_close(struct remedy_loop *l);
 int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen);
 
 /*
+ * The same for insights already in memory (`kubemend monitor --remediate`
+ * hands its store over instead of meeting remediate at the file).
+ */
+struct insight_store;
+int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
+		       char *err, size_t errlen);
+
+/*
  * `--rollback ID`: puts back the resources a change_limits record replaced,
  * recorded as a new record that names the old one. Returns 0 when it was
  * done, -ENOENT for an unknown id, -EINVAL when the record cannot be rolled
