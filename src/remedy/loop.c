@@ -278,7 +278,23 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 	const char *mode = l->o.dry_run ? "dry_run" : "applied";
 	int rc = 0;
 
-	for (size_t i = 0; i < n && !(l->stop && *l->stop); i++) {
+	size_t first = 0;
+
+	if (pending) {
+		/* resume at the candidate the pending record is about: the ones
+		 * before it were refused by the policy and are recorded as such */
+		const char *act_name = json_string_value(json_object_get(pending, "action"));
+		const char *tname = json_string_value(json_object_get(json_object_get(pending, "target"), "name"));
+		for (first = 0; first < n; first++)
+			if (str_eq(action_name(items[first].prop.kind), act_name) &&
+			    str_eq(items[first].prop.name, tname))
+				break;
+		if (first == n) {
+			first = 0;
+			pending = NULL; /* the insight changed: propose afresh */
+		}
+	}
+	for (size_t i = first; i < n && !(l->stop && *l->stop); i++) {
 		const struct plan_item *it = &items[i];
 		const struct proposal *p = &it->prop;
 		struct history_target t = { kind_of(p->kind), p->namespace_, p->name };
