@@ -64,4 +64,13 @@ kill -TERM "$pid"
 wait "$pid" || fail "remediate did not exit cleanly on SIGTERM"
 grep -q 'msg=summary' "$d/watch.err" || fail "no summary at exit"
 echo "ok: watch mode and SIGTERM"
+
+# a history that is not valid JSON is refused, named with its position, and left alone
+printf '[{"id": "r-000001",' >"$d/bad.json"
+cp "$d/bad.json" "$d/bad.orig"
+"$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$d/bad.json" \
+  </dev/null 2>"$d/bad.err" && fail "a corrupt history was accepted"
+grep -q "bad.json:1:" "$d/bad.err" || { cat "$d/bad.err"; fail "no position in the error"; }
+cmp -s "$d/bad.json" "$d/bad.orig" || fail "the corrupt history was overwritten"
+echo "ok: corrupt history refused and kept"
 echo "all remediate kill checks passed"
