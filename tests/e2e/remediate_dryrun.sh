@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # --dry-run sends every action with dryRun=All: the API server validates
 # it, nothing changes (every object's resourceVersion stays the same, on a
-# frozen clock), and the history records each as dry_run.
+# frozen clock), and the history records each as dry_run. Over HTTPS, with
+# the sim's CA, token and client certificate.
 source tests/e2e/lib/remedy.sh
 d=$TMPDIR_E2E/dryrun
 mkdir -p "$d"
-start_sim dry tests/fixtures/remedy/cluster.yaml 0
+start_sim dry tests/fixtures/remedy/cluster.yaml 0 --tls   # and over HTTPS
 MI=1048576
 webpod=$(pods_of shop web | head -1)
 node=$($K get pod -n shop "$webpod" -o jsonpath='{.spec.nodeName}')
@@ -15,7 +16,9 @@ pod=$(insight i-pod network shop web "" 0.95 "[{\"action\":\"restart_pod\",\"tar
 scale=$(insight i-scale cpu_saturation pay api "" 0.95 '[{"action":"scale_deployment","target":{"kind":"Deployment","name":"pay/api"},"params":{"replicas_before":2,"replicas_after":3},"rationale":"r","risk":"low"}]')
 cordon=$(insight i-cordon node "" "" "$other" 0.95 "[{\"action\":\"cordon_node\",\"target\":{\"kind\":\"Node\",\"name\":\"$other\"},\"params\":{},\"rationale\":\"r\",\"risk\":\"low\"}]" '[]')
 drain=$(insight i-drain node "" "" "$node" 0.95 "[{\"action\":\"drain_node\",\"target\":{\"kind\":\"Node\",\"name\":\"$node\"},\"params\":{},\"rationale\":\"r\",\"risk\":\"high\"}]" '[]')
-insights_file "$d/insights.json" "$web" "$pod" "$scale" "$cordon" "$drain"
+# the API server still validates: a limit below the request is a 422
+bad=$(insight i-bad oom shop web "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/web\"},\"params\":{\"memory_limit_before\":$((128*MI)),\"memory_limit_after\":$((120*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
+insights_file "$d/insights.json" "$web" "$pod" "$scale" "$cordon" "$drain" "$bad"
 
 rvs shop pay kube-system | sort >"$d/before"
 "$KUBEMEND" remediate --dry-run --auto-approve --once --insights-file "$d/insights.json" \
@@ -25,9 +28,10 @@ rvs shop pay kube-system | sort >"$d/after"
 diff "$d/before" "$d/after" || fail "the dry run changed something"
 echo "ok: every resourceVersion unchanged"
 H=$d/history.json
-expect "five records" "$(jq length "$H")" 5
-expect "all dry_run" "$(jq -r '[.[] | "\(.mode) \(.status)"] | unique | join(",")' "$H")" "dry_run dry_run"
-expect "each sent with dryRun" "$(jq '[.[] | select(.result.dry_run == true)] | length' "$H")" 5
+expect "six records" "$(jq length "$H")" 6
+expect "invalid change refused by the server" "$(jq -r '.[] | select(.insight_id=="i-bad") | "\(.status) \(.result.http_status)"' "$H")" "failed 422"
+expect "the others dry_run" "$(jq -r '[.[] | select(.insight_id!="i-bad") | "\(.mode) \(.status)"] | unique | join(",")' "$H")" "dry_run dry_run"
+expect "each sent with dryRun" "$(jq '[.[] | select(.result.dry_run == true)] | length' "$H")" 6
 expect "drain would evict" "$(jq -r '.[] | select(.action=="drain_node") | (.result.evicted | length) > 0' "$H")" true
 $K get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}' | grep -qx 128Mi || fail "limit changed"
 $K get node "$node" -o jsonpath='{.spec.unschedulable}' | grep -q true && fail "node cordoned"

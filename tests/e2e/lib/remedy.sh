@@ -18,14 +18,16 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1"; }
 
-# start_sim NAME SCENARIO SPEED: sets KC, SERVER, TOKEN, TRUTH; exports KUBECONFIG.
+# start_sim NAME SCENARIO SPEED [SIM ARGS...]: sets KC, SERVER, TOKEN, TRUTH;
+# exports KUBECONFIG.
 start_sim() {
   local name=$1 scen=$2 speed=$3
+  shift 3
   KC=$TMPDIR_E2E/$name.kubeconfig
   TRUTH=$TMPDIR_E2E/$name.truth.json
   rm -f "$KC"
   "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$KC" --speed "$speed" \
-    --scenario "$scen" --truth-out "$TRUTH" >"$TMPDIR_E2E/$name.sim.log" 2>&1 &
+    --scenario "$scen" --truth-out "$TRUTH" "$@" >"$TMPDIR_E2E/$name.sim.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 300); do
     [ -s "$KC" ] && break
