@@ -203,7 +203,8 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.drain_timeout_ms = l->o.drain_timeout_ms, .drain_retry_ms = l->o.drain_retry_ms,
 		.stop = l->stop,
 	};
-	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop };
+	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
+				  in ? in->anomaly_type : NULL };
 	json_t *result = NULL, *ver = NULL;
 	enum exec_outcome out;
 	enum verdict v;
@@ -418,7 +419,7 @@ int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_
 	char ns[128], name[256], nid[32];
 	const char *status;
 	struct remedy_exec x = { .kc = l->kc, .dry_run = l->o.dry_run, .stop = l->stop };
-	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop };
+	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop, NULL };
 	enum exec_outcome out;
 	double v;
 	int rc;

@@ -24,6 +24,8 @@ struct seen {
 	char name[256];
 	int first, last;
 	bool oom;               /* its last termination was an OOM kill */
+	double net_first, net_last;     /* network errors (rx + tx), NaN until read */
+	char node[128];
 };
 
 struct watch {
@@ -34,6 +36,7 @@ struct watch {
 	int total, ready, matching;     /* matching: pods with the new limit */
 	bool old_pod_present, node_unschedulable, rollout_done, deployment_has_limit;
 	int node_pods_left, available;
+	bool net_read;                  /* some error counter was read */
 	char last_error[KUBE_ERRMSG];
 };
 
@@ -48,6 +51,7 @@ static struct seen *track(struct watch *w, const char *name)
 	memset(&w->pods[w->n], 0, sizeof(w->pods[0]));
 	str_copy(w->pods[w->n].name, name, sizeof(w->pods[0].name));
 	w->pods[w->n].first = -1;
+	w->pods[w->n].net_first = w->pods[w->n].net_last = NAN;
 	return &w->pods[w->n++];
 }
 
@@ -116,9 +120,64 @@ static int observe_workload(struct kube_client *kc, const char *ns, const char *
 			s->first = kp->restarts;
 		s->last = kp->restarts;
 		s->oom = str_eq(kp->container_reason, "OOMKilled");
+		str_copy(s->node, kp->node ? kp->node : "", sizeof(s->node));
 	}
 	workload_pods_release(&wp);
 	return 0;
+}
+
+/* Reads the network error counters of the tracked pods from their nodes'
+ * kubelet summaries (one request per node). */
+static void observe_network(struct kube_client *kc, const char *ns, struct watch *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct kube_summary sum;
+		struct kube_error e = { 0 };
+		struct buf p = BUF_INIT;
+		char err[KUBE_ERRLEN];
+		json_t *j = NULL;
+		bool seen_before = false;
+
+		if (!w->pods[i].node[0])
+			continue;
+		for (size_t k = 0; k < i; k++)
+			seen_before |= !strcmp(w->pods[k].node, w->pods[i].node);
+		if (seen_before)
+			continue;
+		buf_adds(&p, "/api/v1/nodes/");
+		target_escape(&p, w->pods[i].node);
+		buf_adds(&p, "/proxy/stats/summary");
+		if (kube_get(kc, "kubelet summary", p.data, &j, &e) == 0 &&
+		    kube_summary_parse(j, &sum, err, sizeof(err)) == 0) {
+			for (size_t q = 0; q < sum.npods; q++) {
+				const struct kube_pod_stats *ps = &sum.pods[q];
+				double errs = ps->rx_errors + (isnan(ps->tx_errors) ? 0 : ps->tx_errors);
+				if (!str_eq(ps->namespace, ns) || isnan(errs))
+					continue;
+				for (size_t k = 0; k < w->n; k++) {
+					if (strcmp(w->pods[k].name, ps->name))
+						continue;
+					if (isnan(w->pods[k].net_first))
+						w->pods[k].net_first = errs;
+					w->net_read = true;
+					w->pods[k].net_last = errs;
+				}
+			}
+			kube_summary_release(&sum);
+		}
+		json_decref(j);
+		buf_release(&p);
+	}
+}
+
+static double network_errors_in_window(const struct watch *w)
+{
+	double n = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->pods[i].net_last > w->pods[i].net_first)
+			n += w->pods[i].net_last - w->pods[i].net_first;
+	return n;
 }
 
 static int restarts_in_window(const struct watch *w, bool *oom)
@@ -180,8 +239,8 @@ static int observe_node(struct kube_client *kc, const char *name, bool pods,
 	return rc;
 }
 
-static int observe(struct kube_client *kc, const struct proposal *p, const json_t *result,
-		   struct watch *w, struct kube_error *e)
+static int observe_target(struct kube_client *kc, const struct proposal *p,
+			  const json_t *result, struct watch *w, struct kube_error *e)
 {
 	const char *op = json_string_value(json_object_get(result, "operation"));
 	const char *dep = json_string_value(json_object_get(result, "deployment"));
@@ -213,6 +272,17 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 	default:
 		return -EINVAL;
 	}
+}
+
+static int observe(struct kube_client *kc, const struct proposal *p, const json_t *result,
+		   const struct verify_opts *o, struct watch *w, struct kube_error *e)
+{
+	int rc = observe_target(kc, p, result, w, e);
+
+	if (rc == 0 && o->anomaly_type && !strcmp(o->anomaly_type, "network") &&
+	    !action_is_node(p->kind))
+		observe_network(kc, p->namespace_, w);
+	return rc;
 }
 
 /* The verdict from the newest observation; done: no need to keep watching. */
@@ -251,6 +321,12 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		*done = true; /* restarts do not un-happen */
 		return VERDICT_FAILED;
 	}
+	if (network_errors_in_window(w) > 0) {
+		buf_addf(why, "network errors continue: %.0f during the window",
+			 network_errors_in_window(w));
+		*done = true;
+		return VERDICT_FAILED;
+	}
 	if (str_eq(op, "delete_pod") && w->old_pod_present) {
 		buf_addf(why, "pod %s/%s is still there", p->namespace_, p->name);
 		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
@@ -272,7 +348,8 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		buf_addf(why, "%d of %d pods ready", w->ready, w->total);
 		return VERDICT_UNVERIFIED;
 	}
-	buf_addf(why, "%d of %d pods ready and no restarts over the window", w->ready, w->total);
+	buf_addf(why, "%d of %d pods ready and no restarts%s over the window", w->ready, w->total,
+		 w->net_read ? " or network errors" : "");
 	return VERDICT_SUCCEEDED;
 }
 
@@ -298,7 +375,7 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 	for (;;) {
 		struct kube_error e = { 0 };
 		bool final = time_mono_ms() >= end;
-		int rc = observe(kc, p, result, &w, &e);
+		int rc = observe(kc, p, result, o, &w, &e);
 
 		buf_reset(&why);
 		if (rc) {

@@ -21,6 +21,7 @@ struct verify_opts {
 	int64_t window_ms;              /* how long to watch (default 2 min) */
 	int64_t poll_ms;                /* between reads (default 2 s) */
 	const volatile int *stop;       /* ends the watch early: unverified */
+	const char *anomaly_type;       /* the insight's ("network": its error counters must stand still), or NULL */
 };
 
 /*
