@@ -209,9 +209,8 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	enum exec_outcome out;
 	enum verdict v;
 	const char *status;
-	int rc;
-
 	char ts[RFC3339_MAX];
+	int rc;
 
 	/* written before acting: after a crash the record names the action in flight */
 	time_rfc3339_ms(time_real_ms(), ts);
@@ -277,9 +276,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 	struct plan_item items[INSIGHT_MAX_RECS];
 	size_t n = plan_insight(in, l->o.threshold, items, INSIGHT_MAX_RECS);
 	const char *mode = l->o.dry_run ? "dry_run" : "applied";
-	int rc = 0;
-
 	size_t first = 0;
+	int rc = 0;
 
 	if (pending) {
 		/* resume at the candidate the pending record is about: the ones
@@ -307,6 +305,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		if (pending) {
 			/* asked before without a terminal: the same record is decided now */
 			str_copy(id, json_string_value(json_object_get(pending, "id")), sizeof(id));
+			/* this run decides it: its mode is this run's (written with the decision) */
+			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
 		} else {
 			json_t *params = params_of(it, in);
