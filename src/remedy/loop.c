@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "insight/advice.h"
 #include "insight/insight_read.h"
 #include "remedy/approve.h"
 #include "remedy/execute.h"
@@ -373,6 +374,32 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 	return rc;
 }
 
+/* An insight written without recommendations (by another producer, or an
+ * agent that could not see the workload) is advised here, from what the API
+ * says about its Deployment now. */
+static void advise_missing(struct remedy_loop *l, struct insight *in)
+{
+	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN };
+
+	if (str_eq(in->owner_kind, "Deployment") && in->owner_name && in->namespace_) {
+		struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = in->namespace_,
+				      .name = in->owner_name };
+		struct target_state st;
+		struct kube_error e = { 0 };
+
+		if (target_observe(l->kc, &p, NULL, &st, &e) == 0) {
+			wf.replicas = st.replicas;
+			wf.cpu_request = st.cpu_request_v;
+			wf.cpu_limit = st.cpu_limit_v;
+			wf.mem_request = st.mem_request_v;
+			wf.mem_limit = st.mem_limit_v;
+		}
+	}
+	insight_advise(in, &wf);
+	log_kv(LOG_INFO, C, "advised an insight that came without recommendations",
+	       "insight", in->id, "type", in->anomaly_type, NULL);
+}
+
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
@@ -389,6 +416,8 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			continue; /* handled once: not again while it stays open */
 		if (pending && !l->o.auto_approve && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
+		if (in->nrecs == 0)
+			advise_missing(l, s->items[i]);
 		rc = handle(l, in, pending ? prev : NULL);
 		if (rc) {
 			snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));

@@ -26,7 +26,10 @@ stray=$(insight i-stray oom pay api "" 0.95 "[{\"action\":\"change_limits\",\"ta
 guard=$(insight i-guard oom shop cart "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/cart\"},\"params\":{\"memory_limit_before\":$((512*MI)),\"memory_limit_after\":$((768*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
 # a pod that does not exist: a recorded failure (404), not a crash
 gone=$(insight i-gone crash_loop shop cart "" 0.95 '[{"action":"restart_pod","target":{"kind":"Pod","name":"shop/cart-gone"},"params":{},"rationale":"r","risk":"low"}]' '["cart-gone"]')
-insights_file "$d/insights.json" "$web" "$dns" "$low" "$stray" "$guard" "$gone"
+# an insight that came without recommendations is advised from the API
+leaky=$(jq -r '.[] | select(.type=="memory_leak") | .pods[0]' "$TRUTH")
+bare=$(insight i-bare memory_leak pay api "" 0.9 '[]' "[\"$leaky\"]")
+insights_file "$d/insights.json" "$web" "$dns" "$low" "$stray" "$guard" "$gone" "$bare"
 
 rvs shop | grep -v '/web' | grep -v '^Node' | sort >"$d/healthy.before"
 $K get deploy,rs,pods -n kube-system -o json | jq -r '.items[] | "\(.kind)/\(.metadata.name) \(.metadata.uid) \(.metadata.generation)"' | sort >"$d/ks.before"
@@ -49,6 +52,8 @@ expect "stray target refused" "$(jq -r '.[] | select(.insight_id=="i-stray") | "
 expect "changed target skipped" "$(jq -r '.[] | select(.insight_id=="i-guard") | .status' "$H")" skipped
 jq -r '.[] | select(.insight_id=="i-guard") | .result.message' "$H" | grep -q "no longer what the proposal started from" || fail "skip message"
 expect "missing pod: failed 404" "$(jq -r '.[] | select(.insight_id=="i-gone") | "\(.status) \(.result.http_status)"' "$H")" "failed 404"
+expect "advised: restart_pod of the leaking pod" "$(jq -r '.[] | select(.insight_id=="i-bare") | "\(.action) \(.target.name) \(.result.operation)"' "$H")" "restart_pod $leaky delete_pod"
+expect "truth: leak cured by restart_pod" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" restart_pod
 expect "low confidence not proposed" "$(jq '[.[] | select(.insight_id=="i-low")] | length' "$H")" 0
 expect "one action for i-web" "$(jq '[.[] | select(.insight_id=="i-web")] | length' "$H")" 1
 
