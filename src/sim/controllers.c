@@ -306,7 +306,8 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
 	/* a hash collision with a different template: vary the hash, as the collisionCount does */
 	for (int c = 1; store_get(s, K_REPLICASET, d->m.ns, name) && c < 100; c++) {
-		snprintf(r->hash + 8, 3, "%02d", c);
+		r->hash[8] = (char)('0' + c / 10);
+		r->hash[9] = (char)('0' + c % 10);
 		snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
 	}
 	r->m.name = xstrdup(name);
