@@ -520,6 +520,16 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		free(tmp);
 	}
+	/* Every pod seen now keeps its counters, whichever source answered. */
+	{
+		struct buf key = BUF_INIT;
+		for (size_t i = 0; i < r.n; i++) {
+			buf_reset(&key);
+			buf_addf(&key, "%s/%s", r.v[i].namespace, r.v[i].pod);
+			collector_counters(c, key.data);
+		}
+		buf_release(&key);
+	}
 	apply_nodes_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
 	collector_pod_metrics(c, r.v, r.n);
