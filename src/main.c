@@ -19,6 +19,8 @@ static const struct cmd {
 	{ "detect", cmd_detect, "score pod samples from a CSV with the model and rules" },
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
 	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
+	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
+	{ "history", cmd_history, "list the remediation history" },
 };
 
 static void usage(FILE *out)

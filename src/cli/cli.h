@@ -10,6 +10,11 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_remediate(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 struct config;
 /*

@@ -247,9 +247,6 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 		i = 3;
 	}
 	a.res = find_res(group, seg[0], seg[i]);
-	if (!a.res && !a.ns && !*group && !strcmp(seg[i], "namespaces") && n == 3) {
-		a.res = find_res("", "v1", "namespaces");
-	}
 	if (!a.res) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 		return;
@@ -263,9 +260,14 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 	if (i + 2 < n)
 		a.sub = seg[i + 2];
 	if (a.sub) {
-		const char *at = strstr(path, a.sub);
+		/* the rest of the path after the subresource, from the original (node proxy paths) */
+		int skip = (*group ? 2 : 1) + i + 3;
+		const char *p = path;
 
-		a.rest = at ? at + strlen(a.sub) : "";
+		while (*p && skip > 0)
+			if (*++p == '/')
+				skip--;
+		a.rest = p;
 	}
 	if (dry) {
 		if (strcmp(dry, "All")) {

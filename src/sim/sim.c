@@ -281,10 +281,6 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->virt_base_ms = s->start_ms;
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
-	if (opt->truth_out && (rc = truth_write(&s->truth))) {
-		snprintf(err, errlen, "%s: cannot write the truth file: %s", opt->truth_out, strerror(-rc));
-		goto fail;
-	}
 	make_token(s->token);
 	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
@@ -316,6 +312,11 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 		goto fail;
 	snprintf(sim->url, sizeof(sim->url), "%s://127.0.0.1:%d", opt->tls ? "https" : "http",
 		 httpd_port(sim->h));
+	/* the (empty) truth file exists before anyone is told the sim is ready */
+	if (opt->truth_out && (rc = truth_write(&s->truth))) {
+		snprintf(err, errlen, "%s: cannot write the truth file: %s", opt->truth_out, strerror(-rc));
+		goto fail;
+	}
 	if (pthread_create(&sim->ticker, NULL, tick_main, s) == 0)
 		sim->ticker_started = true;
 	if (opt->kubeconfig_out) {

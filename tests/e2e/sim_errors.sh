@@ -46,6 +46,7 @@ check "port in use" 1 "127.0.0.1:$port: address already in use" -- --listen "127
 
 # --help tells the truth: every flag it lists is accepted
 "$KUBEMEND" sim --help >"$d/help"
+cd "$d"         # values like "1" may name files: keep them in the scratch directory
 for f in $(grep -o -- '--[a-z0-9-]*' "$d/help" | sort -u); do
 	case $f in --listen|--kubeconfig-out|--tls|--help) continue ;; esac
 	grep -q "unknown flag" <(timeout 5 "$KUBEMEND" sim --listen bad --kubeconfig-out "$d/kc" "$f" 1 2>&1 || true) &&
