@@ -358,6 +358,14 @@ static bool api_faults(struct simstate *s, const struct httpd_req *r, struct htt
 	return false;
 }
 
+/* The sim answers in JSON only: a client that cannot take it gets 406. */
+static bool accepts_json(const struct httpd_req *r)
+{
+	const char *acc = httpd_req_header(r, "Accept");
+
+	return !acc || !*acc || strstr(acc, "json") || strstr(acc, "*/*");
+}
+
 /* A stream that sends half the body and then drops the connection. */
 struct trunc { int done; };
 
@@ -393,6 +401,10 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
 		simctl_handle(s, r, resp);
+		return;
+	}
+	if (!accepts_json(r)) {
+		api_status(resp, 406, "NotAcceptable", "only the following media types are accepted: application/json");
 		return;
 	}
 	if (api_faults(s, r, resp))
