@@ -366,18 +366,11 @@ static bool accepts_json(const struct httpd_req *r)
 	return !acc || !*acc || strstr(acc, "json") || strstr(acc, "*/*");
 }
 
-/* A stream that sends half the body and then drops the connection. */
-struct trunc { int done; };
-
+/* --fault-truncate-rate: the body (already cut in half) goes out, then the connection drops. */
 static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 {
 	(void)ctx; (void)out; (void)wait_ms;
 	return HTTPD_ABORT;
-}
-
-static void trunc_free(void *ctx)
-{
-	(void)ctx;
 }
 
 void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
@@ -459,7 +452,6 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		if (cut) {
 			buf_truncate(&resp->body, resp->body.len / 2);
 			resp->stream.next = trunc_next;
-			resp->stream.free = trunc_free;
 		}
 	}
 }
