@@ -204,7 +204,8 @@ void sim_build_cluster(struct simstate *s)
 	ctl_advance(s, s->start_ms);
 	ctl_reconcile(s);
 	s->quiet = false;
-	s->ring_floor_rv = s->rv;
+	for (int k = 0; k < K__COUNT; k++)
+		s->rings[k].floor_rv = s->rv;   /* the bulk load is not in the rings */
 }
 
 static char *kubeconfig(const struct sim *sim)
