@@ -567,6 +567,13 @@ void api_delete(struct apireq *a)
 	case K_DAEMONSET:
 		delete_cascade(s, m);   /* removes m too */
 		break;
+	case K_LEASE:
+		/* a node's heartbeat lease: the node forgets it (the kubelet would recreate it) */
+		for (size_t i = 0; i < s->lists[K_NODE].n; i++)
+			if (((struct node *)s->lists[K_NODE].v[i])->lease == (struct lease *)m)
+				((struct node *)s->lists[K_NODE].v[i])->lease = NULL;
+		store_remove(s, m);
+		break;
 	default:
 		store_remove(s, m);
 		break;

@@ -126,7 +126,9 @@ static void add_node(struct simstate *s, int i)
 	l->holder = xstrdup(name);
 	l->duration_s = 40;
 	l->renew_ms = s->start_ms;
+	l->acquire_ms = n->m.created_ms;
 	store_add(s, &l->m);
+	n->lease = l;
 }
 
 static void set_template(struct podtemplate *t, const char *app, const char *container,

@@ -63,6 +63,7 @@ struct podtemplate {
 enum pod_phase { PH_PENDING, PH_RUNNING, PH_SUCCEEDED, PH_FAILED };
 
 struct node;
+struct lease;
 struct replicaset;
 struct daemonset;
 
@@ -95,6 +96,7 @@ struct node {
 	int max_pods;
 	double cpu_req, mem_req;        /* sums over pods bound here */
 	int npods;
+	struct lease *lease;            /* its kube-node-lease heartbeat */
 };
 
 struct deployment {
