@@ -358,18 +358,19 @@ static bool api_faults(struct simstate *s, const struct httpd_req *r, struct htt
 	return false;
 }
 
-/* A stream that sends half the body and then drops the connection. */
-struct trunc { int done; };
+/* The sim answers in JSON only: a client that cannot take it gets 406. */
+static bool accepts_json(const struct httpd_req *r)
+{
+	const char *acc = httpd_req_header(r, "Accept");
 
+	return !acc || !*acc || strstr(acc, "json") || strstr(acc, "*/*");
+}
+
+/* --fault-truncate-rate: the body (already cut in half) goes out, then the connection drops. */
 static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 {
 	(void)ctx; (void)out; (void)wait_ms;
 	return HTTPD_ABORT;
-}
-
-static void trunc_free(void *ctx)
-{
-	(void)ctx;
 }
 
 void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
@@ -393,6 +394,10 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
 		simctl_handle(s, r, resp);
+		return;
+	}
+	if (!accepts_json(r)) {
+		api_status(resp, 406, "NotAcceptable", "only the following media types are accepted: application/json");
 		return;
 	}
 	if (api_faults(s, r, resp))
@@ -447,7 +452,6 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		if (cut) {
 			buf_truncate(&resp->body, resp->body.len / 2);
 			resp->stream.next = trunc_next;
-			resp->stream.free = trunc_free;
 		}
 	}
 }

@@ -178,6 +178,7 @@ static int watch_next(void *ctx, struct buf *out, int wait_ms)
 {
 	struct watch *w = ctx;
 	struct simstate *s = w->s;
+	const struct watchring *ring = &s->rings[w->q.k];
 	int64_t now = time_mono_ms();
 	int rc = HTTPD_WAIT;
 
@@ -187,16 +188,16 @@ static int watch_next(void *ctx, struct buf *out, int wait_ms)
 		return HTTPD_ABORT;
 	pthread_mutex_lock(&s->mu);
 	for (int round = 0; round < 2 && rc == HTTPD_WAIT && !s->stopping; round++) {
-		if (w->cursor < s->ring_first) {
+		if (w->cursor < ring->first) {
 			buf_addf(out, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
 				 "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: "
 				 "%llu (%llu)\",\"reason\":\"Expired\",\"code\":410}}\n",
-				 (unsigned long long)w->from_rv, (unsigned long long)s->ring_floor_rv);
+				 (unsigned long long)w->from_rv, (unsigned long long)ring->floor_rv);
 			rc = HTTPD_END;
 			break;
 		}
-		for (; w->cursor < s->ring_next; w->cursor++) {
-			const struct wevent *e = &s->ring[w->cursor % WATCH_RING];
+		for (; w->cursor < ring->next; w->cursor++) {
+			const struct wevent *e = &ring->ev[w->cursor % ring->cap];
 
 			if (e->rv > w->from_rv && wev_matches(&w->q, e)) {
 				wev_line(&w->q, out, e);
@@ -273,16 +274,16 @@ static void start_watch(struct apireq *a, struct query *q)
 			buf_release(&c);
 		}
 		w->from_rv = s->rv;
-		w->cursor = s->ring_next;
+		w->cursor = s->rings[q->k].next;
 	} else {
 		w->from_rv = rv;
-		w->cursor = rv < s->ring_floor_rv ? 0 : s->ring_first;
+		w->cursor = s->rings[q->k].first;
 	}
-	if (rv && rv < s->ring_floor_rv) {
+	if (rv && rv < s->rings[q->k].floor_rv) {
 		buf_addf(&a->resp->body, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
 			 "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: %llu (%llu)\","
 			 "\"reason\":\"Expired\",\"code\":410}}\n", (unsigned long long)rv,
-			 (unsigned long long)s->ring_floor_rv);
+			 (unsigned long long)s->rings[q->k].floor_rv);
 		w->deadline = 1;        /* end right after the error */
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -289,11 +289,11 @@ static int read_update(struct apireq *a, struct meta *m, json_t *obj, struct upd
 		if (r && (!json_is_integer(r) || json_integer_value(r) < 0 || json_integer_value(r) > 100000))
 			return invalid(a, "%s: must be an integer from 0 to 100000", "spec.replicas");
 		u->replicas = r ? (int)json_integer_value(r) : 1;
-		if (json_object_get(spec, "template")) {
-			u->has_tpl = true;
-			if (read_template(a, json_object_get(spec, "template"), &u->tpl, match))
-				return -EINVAL;
-		}
+		if (!json_is_object(json_object_get(spec, "template")))
+			return invalid(a, "%s: Required value", "spec.template");
+		u->has_tpl = true;
+		if (read_template(a, json_object_get(spec, "template"), &u->tpl, match))
+			return -EINVAL;
 		break;
 	}
 	case K_NODE: {
@@ -566,6 +566,13 @@ void api_delete(struct apireq *a)
 	case K_REPLICASET:
 	case K_DAEMONSET:
 		delete_cascade(s, m);   /* removes m too */
+		break;
+	case K_LEASE:
+		/* a node's heartbeat lease: the node forgets it (the kubelet would recreate it) */
+		for (size_t i = 0; i < s->lists[K_NODE].n; i++)
+			if (((struct node *)s->lists[K_NODE].v[i])->lease == (struct lease *)m)
+				((struct node *)s->lists[K_NODE].v[i])->lease = NULL;
+		store_remove(s, m);
 		break;
 	default:
 		store_remove(s, m);

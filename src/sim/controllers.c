@@ -631,11 +631,27 @@ static void not_ready_evictions(struct simstate *s)
 	}
 }
 
+/* Ready kubelets renew their node lease every 10 s; a NotReady node's lease goes stale. */
+static void heartbeats(struct simstate *s)
+{
+	struct objlist *nodes = &s->lists[K_NODE];
+
+	for (size_t i = 0; i < nodes->n; i++) {
+		struct node *n = (struct node *)nodes->v[i];
+
+		if (n->lease && !n->not_ready && s->now_ms - n->lease->renew_ms >= 10000) {
+			n->lease->renew_ms = s->now_ms;
+			store_touch(s, &n->lease->m);
+		}
+	}
+}
+
 void ctl_reconcile(struct simstate *s)
 {
 	struct objlist *pods = &s->lists[K_POD];
 
 	not_ready_evictions(s);
+	heartbeats(s);
 	deployments(s);
 	replicasets(s);
 	daemonsets(s);

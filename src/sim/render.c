@@ -355,7 +355,7 @@ static void render_node(struct buf *b, const struct node *n)
 
 		buf_addf(b, "%s{\"type\":\"%s\",\"status\":\"%s\",\"lastHeartbeatTime\":", i ? "," : "",
 			 conds[i].type, status);
-		render_time(b, n->not_ready && i == 3 ? tr : n->m.created_ms);
+		render_time(b, n->lease ? n->lease->renew_ms : n->m.created_ms);
 		buf_adds(b, ",\"lastTransitionTime\":");
 		render_time(b, (i == 3 || i == 0) ? tr : t0);
 		buf_addf(b, ",\"reason\":\"%s\",\"message\":\"%s\"}", bad ? conds[i].bad_reason : conds[i].ok_reason,

@@ -126,7 +126,9 @@ static void add_node(struct simstate *s, int i)
 	l->holder = xstrdup(name);
 	l->duration_s = 40;
 	l->renew_ms = s->start_ms;
+	l->acquire_ms = n->m.created_ms;
 	store_add(s, &l->m);
+	n->lease = l;
 }
 
 static void set_template(struct podtemplate *t, const char *app, const char *container,
@@ -204,7 +206,8 @@ void sim_build_cluster(struct simstate *s)
 	ctl_advance(s, s->start_ms);
 	ctl_reconcile(s);
 	s->quiet = false;
-	s->ring_floor_rv = s->rv;
+	for (int k = 0; k < K__COUNT; k++)
+		s->rings[k].floor_rv = s->rv;   /* the bulk load is not in the rings */
 }
 
 static char *kubeconfig(const struct sim *sim)

@@ -127,7 +127,20 @@ void store_init(struct simstate *s, uint64_t seed)
 	s->next_uid = seed * 1000003u + 1;
 	s->speed = 1;
 	s->max_events = 10000;
+	for (int k = 0; k < K__COUNT; k++) {
+		s->rings[k].cap = watchring_cap((enum kind)k);
+		s->rings[k].ev = xcalloc(s->rings[k].cap, sizeof(struct wevent));
+	}
 	s->event_fifo = xcalloc(s->max_events, sizeof(*s->event_fifo));
+}
+
+size_t watchring_cap(enum kind k)
+{
+	switch (k) {
+	case K_POD: return 8192;
+	case K_EVENT: return 4096;
+	default: return 1024;
+	}
 }
 
 static void ring_drop(struct wevent *e)
@@ -147,8 +160,13 @@ void store_release(struct simstate *s)
 			obj_free(s->lists[k].v[i]);
 		free(s->lists[k].v);
 	}
-	for (uint64_t i = s->ring_first; i < s->ring_next; i++)
-		ring_drop(&s->ring[i % WATCH_RING]);
+	for (int k = 0; k < K__COUNT; k++) {
+		struct watchring *w = &s->rings[k];
+
+		for (uint64_t i = w->first; i < w->next; i++)
+			ring_drop(&w->ev[i % w->cap]);
+		free(w->ev);
+	}
 	free(s->event_fifo);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
@@ -321,13 +339,15 @@ void store_publish(struct simstate *s, struct meta *m, char type)
 	struct buf b = BUF_INIT;
 	char tmp[32];
 
-	if (s->ring_next - s->ring_first == WATCH_RING) {
-		e = &s->ring[s->ring_first % WATCH_RING];
-		s->ring_floor_rv = e->rv;
+	struct watchring *w = &s->rings[m->kind];
+
+	if (w->next - w->first == w->cap) {
+		e = &w->ev[w->first % w->cap];
+		w->floor_rv = e->rv;
 		ring_drop(e);
-		s->ring_first++;
+		w->first++;
 	}
-	e = &s->ring[s->ring_next % WATCH_RING];
+	e = &w->ev[w->next % w->cap];
 	e->rv = m->rv;
 	e->kind = m->kind;
 	e->type = type;
@@ -344,7 +364,7 @@ void store_publish(struct simstate *s, struct meta *m, char type)
 	e->json = buf_detach(&b, NULL);
 	table_cells(s, &b, m);
 	e->cells = buf_detach(&b, NULL);
-	s->ring_next++;
+	w->next++;
 	pthread_cond_broadcast(&s->cond);
 }
 

@@ -63,6 +63,7 @@ struct podtemplate {
 enum pod_phase { PH_PENDING, PH_RUNNING, PH_SUCCEEDED, PH_FAILED };
 
 struct node;
+struct lease;
 struct replicaset;
 struct daemonset;
 
@@ -95,6 +96,7 @@ struct node {
 	int max_pods;
 	double cpu_req, mem_req;        /* sums over pods bound here */
 	int npods;
+	struct lease *lease;            /* its kube-node-lease heartbeat */
 };
 
 struct deployment {
@@ -187,7 +189,21 @@ struct wevent {
 	char *cells;            /* its Table row cells (JSON array text) */
 };
 
-#define WATCH_RING 8192
+/*
+ * One ring of recent watch events per kind (the API server keeps a watch
+ * cache per resource), so churn in one kind, such as Events, does not push
+ * another kind's watchers into 410 Gone.
+ */
+struct watchring {
+	struct wevent *ev;
+	size_t cap;
+	uint64_t first;         /* index of the oldest event (monotonic counter) */
+	uint64_t next;
+	uint64_t floor_rv;      /* watches from below this rv get 410 */
+};
+
+/* Capacity of a kind's ring. */
+size_t watchring_cap(enum kind k);
 
 /* API fault injection for client tests (--fault-*). */
 struct apifaults {
@@ -198,7 +214,7 @@ struct apifaults {
 
 struct simstate {
 	pthread_mutex_t mu;
-	pthread_cond_t cond;    /* broadcast when the watch ring grows or the sim stops */
+	pthread_cond_t cond;    /* broadcast when a watch ring grows or the sim stops */
 	struct objlist lists[K__COUNT];
 	uint64_t rv;
 	uint64_t next_uid;
@@ -217,10 +233,7 @@ struct simstate {
 	int64_t now_ms;         /* virtual time the model was last advanced to */
 	int64_t start_ms;       /* virtual time the scenario started */
 
-	struct wevent ring[WATCH_RING];
-	uint64_t ring_first;    /* index of the oldest event (monotonic counter) */
-	uint64_t ring_next;
-	uint64_t ring_floor_rv; /* watches from below this rv get 410 */
+	struct watchring rings[K__COUNT];
 
 	size_t max_events;      /* Event objects kept */
 	struct meta **event_fifo;

@@ -52,4 +52,8 @@ start gone
 line=$(timeout 10 curl -s -N "$url/api/v1/pods?watch=true&resourceVersion=1" | head -1)
 [ "$(jq -r '.type + " " + (.object.code|tostring)' <<<"$line")" = "ERROR 410" ] || fail "410: $line"
 echo "ok: too old resourceVersion gets 410 Gone"
+# JSON only: a client that accepts only protobuf is told so
+[ "$(curl -s -H 'Accept: application/vnd.kubernetes.protobuf' "$url/api/v1/pods" | jq -r '.code')" = 406 ] ||
+	fail "protobuf-only Accept not refused"
+echo "ok: 406 for a protobuf-only client"
 echo "all sim API fault checks passed"

@@ -167,6 +167,29 @@ static void pdb_status(void **state)
 	free_cluster(s);
 }
 
+static void watch_rings_per_kind(void **state)
+{
+	struct simstate *s = new_cluster(2, 4);
+	struct meta *node = s->lists[K_NODE].v[0];
+	struct pod *p = (struct pod *)s->lists[K_POD].v[0];
+	uint64_t pod_floor = s->rings[K_POD].floor_rv, pods_next;
+	(void)state;
+	store_touch(s, &p->m);
+	pods_next = s->rings[K_POD].next;
+	assert_int_equal(pods_next - s->rings[K_POD].first, 1);
+	assert_int_equal(s->rings[K_POD].ev[(pods_next - 1) % s->rings[K_POD].cap].rv, p->m.rv);
+	/* Event churn beyond its ring's capacity moves only the Events ring */
+	for (int i = 0; i < (int)watchring_cap(K_EVENT) + 100; i++)
+		store_event(s, node, "Churn", false, "test", "event %d", i);
+	assert_int_equal(s->rings[K_EVENT].next - s->rings[K_EVENT].first, watchring_cap(K_EVENT));
+	assert_true(s->rings[K_EVENT].floor_rv > pod_floor);
+	assert_int_equal(s->rings[K_POD].floor_rv, pod_floor);
+	assert_int_equal(s->rings[K_POD].next, pods_next);
+	/* and the store keeps at most max_events Events */
+	assert_true(s->lists[K_EVENT].n <= s->max_events);
+	free_cluster(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +198,7 @@ int main(void)
 		cmocka_unit_test(cordoned_node_takes_no_pods),
 		cmocka_unit_test(template_change_rolls_out),
 		cmocka_unit_test(pdb_status),
+		cmocka_unit_test(watch_rings_per_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
