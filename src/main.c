@@ -11,6 +11,7 @@ static const struct cmd {
 } commands[] = {
 	{ "config", cmd_config, "show the effective configuration and where each value came from" },
 	{ "version", cmd_version, "print the version" },
+	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 };
 
 static void usage(FILE *out)

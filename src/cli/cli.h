@@ -10,6 +10,7 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 struct config;
 /*

@@ -1,0 +1,307 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kube/client.h"
+#include "kube/exec.h"
+#include "kube/objects.h"
+#include "base/buf.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+#define TOKEN_FILE_REREAD_MS 60000
+#define EXEC_EXPIRY_MARGIN_MS 10000
+
+int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
+		     const struct http_opts *opts, char *err, size_t errlen)
+{
+	struct http_tls tls;
+	int rc;
+
+	memset(kc, 0, sizeof(*kc));
+	memset(&tls, 0, sizeof(tls));
+	kc->cfg = cfg;
+	tls.ca_file = cfg->ca_file;
+	tls.ca_pem = cfg->ca_pem;
+	tls.ca_pem_len = cfg->ca_pem_len;
+	tls.cert_file = cfg->cert_file;
+	tls.key_file = cfg->key_file;
+	tls.cert_pem = cfg->cert_pem;
+	tls.cert_pem_len = cfg->cert_pem_len;
+	tls.key_pem = cfg->key_pem;
+	tls.key_pem_len = cfg->key_pem_len;
+	tls.insecure = cfg->insecure;
+	rc = http_client_init(&kc->http, opts, &tls);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set up the HTTP client: %s", strerror(-rc));
+		return rc;
+	}
+	if (cfg->token) {
+		kc->token = xstrdup(cfg->token);
+		http_client_set_bearer(&kc->http, kc->token);
+	}
+	return 0;
+}
+
+static void drop_token(struct kube_client *kc)
+{
+	if (kc->token) {
+		memset(kc->token, 0, strlen(kc->token));
+		free(kc->token);
+		kc->token = NULL;
+	}
+}
+
+void kube_client_release(struct kube_client *kc)
+{
+	if (!kc)
+		return;
+	drop_token(kc);
+	http_client_release(&kc->http);
+	memset(kc, 0, sizeof(*kc));
+}
+
+char *kube_url(const struct kube_client *kc, const char *path)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%s%s", kc->cfg->server, path);
+	return buf_detach(&b, NULL);
+}
+
+static void set_error(struct kube_error *e, long status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(struct kube_error *e, long status, const char *fmt, ...)
+{
+	va_list ap;
+	if (!e)
+		return;
+	e->status = status;
+	e->reason[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int run_exec(struct kube_client *kc, struct kube_error *e)
+{
+	struct kube_cred cred;
+	char err[KUBE_ERRMSG - 64];
+	int rc = kube_exec_run(kc->cfg->exec, &cred, err, sizeof(err));
+
+	kc->exec_runs++;
+	if (rc < 0) {
+		set_error(e, 0, "authentication: %s", err);
+		return rc;
+	}
+	drop_token(kc);
+	if (cred.token) {
+		kc->token = cred.token;
+		cred.token = NULL;
+		http_client_set_bearer(&kc->http, kc->token);
+	} else {
+		http_client_set_bearer(&kc->http, NULL);
+	}
+	if (cred.cert_pem && cred.key_pem)
+		http_client_set_client_cert(&kc->http, cred.cert_pem, strlen(cred.cert_pem),
+					    cred.key_pem, strlen(cred.key_pem));
+	/* A credential without expiry is kept until a 401 says otherwise. */
+	kc->token_expires_ms = cred.expires_ms ? cred.expires_ms : INT64_MAX;
+	kube_cred_release(&cred);
+	return 0;
+}
+
+int kube_client_auth(struct kube_client *kc, struct kube_error *e)
+{
+	const struct kube_config *cfg = kc->cfg;
+
+	if (cfg->exec) {
+		if (kc->token_expires_ms == 0 ||
+		    time_real_ms() + EXEC_EXPIRY_MARGIN_MS >= kc->token_expires_ms)
+			return run_exec(kc, e);
+		return 0;
+	}
+	if (cfg->token_file && !cfg->token &&
+	    (!kc->token || time_mono_ms() - kc->token_read_ms >= TOKEN_FILE_REREAD_MS)) {
+		struct buf b = BUF_INIT;
+		int rc = file_read_all(cfg->token_file, 64u << 10, &b);
+		if (rc < 0) {
+			set_error(e, 0, "authentication: cannot read token file %s: %s",
+				  cfg->token_file, strerror(-rc));
+			buf_release(&b);
+			return rc;
+		}
+		drop_token(kc);
+		kc->token = xstrdup(b.data ? str_trim(b.data) : "");
+		memset(b.data, 0, b.len);
+		buf_release(&b);
+		kc->token_read_ms = time_mono_ms();
+		http_client_set_bearer(&kc->http, kc->token);
+	}
+	return 0;
+}
+
+static int status_error(struct kube_client *kc, const char *what, long status,
+			const struct buf *body, struct kube_error *e)
+{
+	char msg[400] = "", reason[64] = "";
+	json_t *j = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
+	const char *hint = "";
+
+	if (j)
+		kube_status_message(j, msg, sizeof(msg), reason, sizeof(reason));
+	json_decref(j);
+	if (status == 401)
+		hint = "; the credentials of the kubeconfig user were refused";
+	else if (status == 403)
+		hint = "; grant the permission in RBAC (see deploy/)";
+	if (msg[0])
+		set_error(e, status, "%s: HTTP %ld %s: %s%s", what, status,
+			  reason[0] ? reason : "error", msg, hint);
+	else
+		set_error(e, status, "%s: HTTP %ld from %s%s", what, status, kc->cfg->server, hint);
+	if (e)
+		str_copy(e->reason, reason, sizeof(e->reason));
+	switch (status) {
+	case 401: case 403: return -EACCES;
+	case 404: return -ENOENT;
+	case 410: return -ESTALE;
+	case 429: return -EBUSY;
+	default: return status >= 500 ? -EIO : -EINVAL;
+	}
+}
+
+static int do_request(struct kube_client *kc, const char *what, const char *method,
+		      const char *path, const char *content_type, const char *body,
+		      json_t **out, struct kube_error *e)
+{
+	struct http_response resp;
+	char herr[HTTP_ERRLEN];
+	char *url = kube_url(kc, path);
+	int rc, tries = 0;
+
+again:
+	rc = kube_client_auth(kc, e);
+	if (rc < 0)
+		goto out_free;
+	http_response_init(&resp);
+	rc = http_request(&kc->http, method, url, body, body ? strlen(body) : 0, content_type,
+			  &resp, herr, sizeof(herr));
+	if (rc < 0) {
+		set_error(e, 0, "%s: %s", what, herr);
+		goto out;
+	}
+	if (resp.status == 401 && kc->cfg->exec && tries++ == 0) {
+		/* The plugin's credential may have been revoked early: ask again. */
+		kc->token_expires_ms = 0;
+		http_response_release(&resp);
+		goto again;
+	}
+	if (resp.status < 200 || resp.status > 299) {
+		rc = status_error(kc, what, resp.status, &resp.body, e);
+		goto out;
+	}
+	if (out) {
+		json_error_t jerr;
+		json_t *j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		if (!j || !json_is_object(j)) {
+			if (j)
+				set_error(e, 0, "%s: %s %s: the body is not a JSON object",
+					  what, method, url);
+			else
+				set_error(e, 0, "%s: %s %s: truncated or malformed JSON "
+					  "(%zu bytes; line %d, column %d: %s)", what, method, url,
+					  resp.body.len, jerr.line, jerr.column, jerr.text);
+			json_decref(j);
+			rc = -EBADMSG;
+			goto out;
+		}
+		*out = j;
+	}
+	rc = 0;
+out:
+	http_response_release(&resp);
+out_free:
+	free(url);
+	return rc;
+}
+
+int kube_get(struct kube_client *kc, const char *what, const char *path,
+	     json_t **out, struct kube_error *e)
+{
+	return do_request(kc, what, "GET", path, NULL, NULL, out, e);
+}
+
+int kube_send(struct kube_client *kc, const char *what, const char *method,
+	      const char *path, const char *content_type, const char *body,
+	      json_t **out, struct kube_error *e)
+{
+	return do_request(kc, what, method, path, content_type, body, out, e);
+}
+
+int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,
+	      int (*on_item)(const json_t *item, void *ctx),
+	      void (*on_restart)(void *ctx), void *ctx,
+	      char *rv, size_t rvlen, struct kube_error *e)
+{
+	char *cont = NULL;
+	int restarts = 0, rc = 0;
+	const char *sep = strchr(path, '?') ? "&" : "?";
+
+	for (;;) {
+		struct buf p = BUF_INIT;
+		json_t *page = NULL;
+		const json_t *items, *item, *meta;
+		size_t i;
+
+		buf_addf(&p, "%s%slimit=%d", path, sep, limit > 0 ? limit : 500);
+		if (cont) {
+			buf_adds(&p, "&continue=");
+			http_add_query_escaped(&p, cont);
+		}
+		rc = kube_get(kc, what, p.data, &page, e);
+		buf_release(&p);
+		if (rc == -ESTALE && cont && restarts < 3) {
+			/* The continue token expired: start the list over. */
+			restarts++;
+			free(cont);
+			cont = NULL;
+			if (on_restart)
+				on_restart(ctx);
+			continue;
+		}
+		if (rc < 0)
+			break;
+		items = json_object_get(page, "items");
+		if (items && !json_is_array(items) && !json_is_null(items)) {
+			set_error(e, 0, "%s: GET %s: items is not an array", what, path);
+			json_decref(page);
+			rc = -EBADMSG;
+			break;
+		}
+		json_array_foreach(items, i, item) {
+			rc = on_item(item, ctx);
+			if (rc)
+				break;
+		}
+		meta = json_object_get(page, "metadata");
+		free(cont);
+		cont = NULL;
+		if (rc == 0) {
+			const json_t *c = json_object_get(meta, "continue");
+			const json_t *v = json_object_get(meta, "resourceVersion");
+			if (json_is_string(c) && json_string_length(c) > 0)
+				cont = xstrdup(json_string_value(c));
+			if (rv && json_is_string(v))
+				str_copy(rv, json_string_value(v), rvlen);
+		}
+		json_decref(page);
+		if (rc || !cont)
+			break;
+	}
+	free(cont);
+	return rc;
+}

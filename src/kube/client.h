@@ -1,0 +1,71 @@
+#ifndef KUBE_CLIENT_H
+#define KUBE_CLIENT_H
+/*
+ * A Kubernetes API client: authenticated requests, JSON bodies, paged lists.
+ * The client borrows its struct kube_config, which must outlive it; it owns
+ * its HTTP connection and the credential an exec plugin gave it. One thread
+ * uses a client at a time (a watch gets its own client).
+ */
+#include <jansson.h>
+#include <stdint.h>
+#include "kube/config.h"
+#include "net/http.h"
+
+#define KUBE_ERRMSG 640
+
+/* What went wrong with a request: status 0 for a transport or parse error. */
+struct kube_error {
+	long status;
+	char reason[64];        /* the Status reason (e.g. "Forbidden", "Expired") */
+	char msg[KUBE_ERRMSG];
+};
+
+struct kube_client {
+	const struct kube_config *cfg;
+	struct http_client http;
+	char *token;                    /* the bearer token in use */
+	int64_t token_expires_ms;       /* exec credential expiry (0: none) */
+	int64_t token_read_ms;          /* when token_file was last read */
+	int exec_runs;                  /* times the exec plugin ran (tests) */
+};
+
+int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
+		     const struct http_opts *opts, char *err, size_t errlen);
+void kube_client_release(struct kube_client *kc);
+
+/*
+ * GETs path (beginning with "/", query included) and parses the body as a
+ * JSON object into *out (the caller json_decref()s it). what names the
+ * request in messages ("list pods"). A non-2xx status, a transport error
+ * or a malformed or truncated body fails with a negative errno (-EACCES for
+ * 401/403, -ENOENT for 404, -ESTALE for 410, -EBADMSG for a bad body) and
+ * a one-line message in e.
+ */
+int kube_get(struct kube_client *kc, const char *what, const char *path,
+	     json_t **out, struct kube_error *e);
+
+/* Sends a request with a JSON body (PATCH, POST, DELETE); *out may be NULL. */
+int kube_send(struct kube_client *kc, const char *what, const char *method,
+	      const char *path, const char *content_type, const char *body,
+	      json_t **out, struct kube_error *e);
+
+/*
+ * Lists path page by page (limit items a page, following continue). Calls
+ * on_item for each item (a borrowed value) and, if the continue token
+ * expires (410) mid-list, calls on_restart and lists again from the start
+ * (at most 3 times). Writes the list's resourceVersion into rv (size
+ * rvlen). A callback returning non-zero stops the list with that value.
+ */
+int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,
+	      int (*on_item)(const json_t *item, void *ctx),
+	      void (*on_restart)(void *ctx), void *ctx,
+	      char *rv, size_t rvlen, struct kube_error *e);
+
+/* Makes sure the credential is current (runs the exec plugin, re-reads a
+ * token file); kube_get does this itself. */
+int kube_client_auth(struct kube_client *kc, struct kube_error *e);
+
+/* The full URL for path (the caller frees it). */
+char *kube_url(const struct kube_client *kc, const char *path);
+
+#endif

@@ -1,0 +1,47 @@
+#ifndef METRICS_COLLECTOR_PRIV_H
+#define METRICS_COLLECTOR_PRIV_H
+/*
+ * Shared between collector.c and collector_src.c only: per-pod state kept
+ * across cycles (owned by the collector's prev map) and the sources that
+ * fill a cycle's rows.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include "metrics/collector.h"
+
+/* Notices said once until their source recovers. */
+enum {
+	NOTE_METRICS = 1, NOTE_SUMMARY = 2, NOTE_PROM = 4, NOTE_NODES = 8,
+	NOTE_EVENTS = 16, NOTE_CAP = 32, NOTE_OWNERS = 64,
+};
+
+/* Counters of one pod from the previous cycle. */
+struct counters {
+	unsigned long seen;             /* the cycle that last saw the pod */
+	int64_t net_ts_ms;              /* when the kubelet read them */
+	double rx, tx, rxe, txe;
+	double rx_bps, tx_bps, rxe_ps, txe_ps;  /* the last rates, kept while the reading is unchanged */
+	bool have_net;
+	double warn_total;
+	bool warn_seen;
+};
+
+/* Raw facts of a row that are not columns. */
+struct rowextra {
+	char *owner_kind, *owner_name;
+	int64_t created_ms;
+};
+
+void collector_note(struct collector *c, unsigned bit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void collector_recovered(struct collector *c, unsigned bit, const char *what);
+struct counters *collector_counters(struct collector *c, const char *key);
+char *collector_path(const struct collector *c, const char *prefix, const char *resource,
+		     bool namespaced);
+
+void collector_owners(struct collector *c, struct sample *rows, const struct rowextra *x, size_t n);
+void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n);
+void collector_summaries(struct collector *c, struct sample *rows, size_t n);
+void collector_prometheus(struct collector *c, struct sample *rows, size_t n);
+
+#endif

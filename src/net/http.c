@@ -1,0 +1,537 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "net/http.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void set_pem(struct buf *b, const char *pem, size_t len)
+{
+	buf_reset(b);
+	if (pem)
+		buf_add(b, pem, len);
+}
+
+int http_client_init(struct http_client *c, const struct http_opts *opts,
+		     const struct http_tls *tls)
+{
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return -EIO;
+	memset(c, 0, sizeof(*c));
+	c->easy = curl_easy_init();
+	if (!c->easy)
+		return -ENOMEM;
+	if (opts)
+		c->opts = *opts;
+	if (c->opts.connect_timeout_ms <= 0)
+		c->opts.connect_timeout_ms = 5000;
+	if (c->opts.timeout_ms <= 0)
+		c->opts.timeout_ms = 30000;
+	if (c->opts.max_retries == 0)
+		c->opts.max_retries = 4;
+	else if (c->opts.max_retries < 0)
+		c->opts.max_retries = 0;
+	if (c->opts.backoff_base_ms <= 0)
+		c->opts.backoff_base_ms = 200;
+	if (c->opts.backoff_max_ms <= 0)
+		c->opts.backoff_max_ms = 10000;
+	if (c->opts.max_body == 0)
+		c->opts.max_body = 256u << 20;
+	buf_init(&c->ca_pem, 1u << 20);
+	buf_init(&c->cert_pem, 1u << 20);
+	buf_init(&c->key_pem, 1u << 20);
+	if (tls) {
+		c->ca_file = dup_or_null(tls->ca_file);
+		c->cert_file = dup_or_null(tls->cert_file);
+		c->key_file = dup_or_null(tls->key_file);
+		set_pem(&c->ca_pem, tls->ca_pem, tls->ca_pem_len);
+		set_pem(&c->cert_pem, tls->cert_pem, tls->cert_pem_len);
+		set_pem(&c->key_pem, tls->key_pem, tls->key_pem_len);
+		c->insecure = tls->insecure;
+	}
+	c->rng = (uint64_t)time_mono_ns() ^ ((uint64_t)(uintptr_t)c << 17);
+	return 0;
+}
+
+static void wipe_buf(struct buf *b)
+{
+	if (b->data)
+		memset(b->data, 0, b->len);
+	buf_release(b);
+}
+
+void http_client_release(struct http_client *c)
+{
+	if (!c)
+		return;
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	if (c->auth_header) {
+		memset(c->auth_header, 0, strlen(c->auth_header));
+		free(c->auth_header);
+	}
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
+	buf_release(&c->ca_pem);
+	buf_release(&c->cert_pem);
+	wipe_buf(&c->key_pem);
+	memset(c, 0, sizeof(*c));
+}
+
+void http_client_set_bearer(struct http_client *c, const char *token)
+{
+	struct buf b = BUF_INIT;
+
+	if (c->auth_header) {
+		memset(c->auth_header, 0, strlen(c->auth_header));
+		free(c->auth_header);
+		c->auth_header = NULL;
+	}
+	if (!token)
+		return;
+	buf_addf(&b, "Authorization: Bearer %s", token);
+	c->auth_header = buf_detach(&b, NULL);
+}
+
+void http_client_set_client_cert(struct http_client *c, const char *cert_pem,
+				 size_t cert_len, const char *key_pem, size_t key_len)
+{
+	free(c->cert_file);
+	free(c->key_file);
+	c->cert_file = c->key_file = NULL;
+	set_pem(&c->cert_pem, cert_pem, cert_len);
+	wipe_buf(&c->key_pem);
+	buf_init(&c->key_pem, 1u << 20);
+	set_pem(&c->key_pem, key_pem, key_len);
+}
+
+void http_response_init(struct http_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, BUF_NO_LIMIT);
+}
+
+void http_response_release(struct http_response *r)
+{
+	if (!r)
+		return;
+	buf_release(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* What the write and header callbacks of one transfer share. */
+struct xfer {
+	struct http_client *c;
+	struct buf *body;
+	size_t cap;
+	bool too_big;
+	char content_type[HTTP_MAX_HEADER_VALUE];
+	/* streaming */
+	struct buf line;
+	size_t max_line;
+	bool line_too_long, stopped_by_callback;
+	int (*on_line)(const char *line, size_t len, void *ctx);
+	void *ctx;
+	const volatile int *stop;
+	struct buf *errbody;
+	long status;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * n;
+
+	if (x->body->len + len > x->cap) {
+		x->too_big = true;
+		return 0;
+	}
+	if (buf_add(x->body, p, len) < 0) {
+		x->too_big = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * n;
+	static const char ct[] = "content-type:";
+
+	if (len > 5 && !memcmp(p, "HTTP/", 5))
+		x->content_type[0] = '\0'; /* a new response (after a redirect or 100) */
+	if (len > sizeof(ct) - 1 && !strncasecmp(p, ct, sizeof(ct) - 1)) {
+		size_t i = sizeof(ct) - 1, j = 0;
+		while (i < len && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		while (i < len && p[i] != '\r' && p[i] != '\n' && j + 1 < sizeof(x->content_type))
+			x->content_type[j++] = p[i++];
+		x->content_type[j] = '\0';
+	}
+	return len;
+}
+
+static int on_progress(void *userdata, curl_off_t dt, curl_off_t dn,
+		       curl_off_t ut, curl_off_t un)
+{
+	struct xfer *x = userdata;
+	(void)dt; (void)dn; (void)ut; (void)un;
+	return x->stop && *x->stop ? 1 : 0;
+}
+
+static void setup(struct http_client *c, const char *method, const char *url,
+		  struct curl_slist **headers, const char *content_type,
+		  char *errbuf)
+{
+	CURL *e = c->easy;
+	struct curl_blob blob;
+
+	curl_easy_reset(e); /* keeps live connections and TLS sessions */
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opts.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "kubemend/0.1");
+	if (strcmp(method, "GET"))
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	*headers = curl_slist_append(*headers, "Accept: application/json");
+	if (c->auth_header)
+		*headers = curl_slist_append(*headers, c->auth_header);
+	if (content_type) {
+		struct buf h = BUF_INIT;
+		buf_addf(&h, "Content-Type: %s", content_type);
+		*headers = curl_slist_append(*headers, h.data);
+		buf_release(&h);
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers);
+	if (c->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->ca_pem.len) {
+		blob.data = c->ca_pem.data;
+		blob.len = c->ca_pem.len;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (c->cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
+	if (c->key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
+	if (c->cert_pem.len) {
+		blob.data = c->cert_pem.data;
+		blob.len = c->cert_pem.len;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (c->key_pem.len) {
+		blob.data = c->key_pem.data;
+		blob.len = c->key_pem.len;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
+static int map_curl_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST: return -EHOSTUNREACH;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CIPHER: return -EPROTO;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL: return -EINVAL;
+	default: return -EIO;
+	}
+}
+
+static bool transport_retryable(CURLcode rc, bool idempotent)
+{
+	if (rc == CURLE_COULDNT_CONNECT)
+		return true; /* nothing reached the server */
+	if (!idempotent)
+		return false;
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint64_t next_rand(struct http_client *c)
+{
+	/* xorshift64*: jitter only, not security */
+	uint64_t x = c->rng ? c->rng : 0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	c->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random. */
+static int64_t backoff_ms(struct http_client *c, int attempt)
+{
+	int64_t w = c->opts.backoff_base_ms;
+	for (int i = 0; i < attempt && w < c->opts.backoff_max_ms; i++)
+		w *= 2;
+	if (w > c->opts.backoff_max_ms)
+		w = c->opts.backoff_max_ms;
+	return w / 2 + (int64_t)(next_rand(c) % (uint64_t)(w / 2 + 1));
+}
+
+static void pause_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void describe(char *err, size_t errlen, const char *method, const char *url,
+		     const char *what, int attempts)
+{
+	if (!err || !errlen)
+		return;
+	if (attempts > 1)
+		snprintf(err, errlen, "%s %s: %s (after %d attempts)", method, url, what, attempts);
+	else
+		snprintf(err, errlen, "%s %s: %s", method, url, what);
+}
+
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *body, size_t body_len, const char *content_type,
+		 struct http_response *resp, char *err, size_t errlen)
+{
+	bool idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	char errbuf[CURL_ERROR_SIZE];
+	int attempt;
+
+	resp->attempts = 0;
+	resp->waited_ms = 0;
+	for (attempt = 0;; attempt++) {
+		struct curl_slist *headers = NULL;
+		struct xfer x;
+		CURLcode rc;
+		long status = 0;
+		curl_off_t retry_after = -1;
+		int64_t wait;
+
+		memset(&x, 0, sizeof(x));
+		x.c = c;
+		x.body = &resp->body;
+		x.cap = c->opts.max_body;
+		buf_reset(&resp->body);
+		errbuf[0] = '\0';
+		setup(c, method, url, &headers, content_type, errbuf);
+		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->opts.timeout_ms);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
+		curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, &x);
+		if (body) {
+			curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		}
+		rc = curl_easy_perform(c->easy);
+		curl_slist_free_all(headers);
+		resp->attempts++;
+		if (x.too_big) {
+			char what[96];
+			snprintf(what, sizeof(what), "response larger than %zu bytes", c->opts.max_body);
+			describe(err, errlen, method, url, what, resp->attempts);
+			buf_reset(&resp->body);
+			return -E2BIG;
+		}
+		if (rc != CURLE_OK) {
+			if (attempt < c->opts.max_retries && transport_retryable(rc, idempotent)) {
+				wait = backoff_ms(c, attempt);
+				resp->waited_ms += wait;
+				pause_ms(wait);
+				continue;
+			}
+			describe(err, errlen, method, url,
+				 errbuf[0] ? errbuf : curl_easy_strerror(rc), resp->attempts);
+			buf_reset(&resp->body);
+			return map_curl_error(rc);
+		}
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(c->easy, CURLINFO_RETRY_AFTER, &retry_after);
+		if (attempt < c->opts.max_retries &&
+		    (status == 429 || (status >= 500 && status <= 599 && idempotent))) {
+			if (retry_after > 0) {
+				wait = (int64_t)retry_after * 1000;
+				if (wait > c->opts.backoff_max_ms)
+					wait = c->opts.backoff_max_ms;
+			} else {
+				wait = backoff_ms(c, attempt);
+			}
+			resp->waited_ms += wait;
+			pause_ms(wait);
+			continue;
+		}
+		resp->status = status;
+		memcpy(resp->content_type, x.content_type, sizeof(resp->content_type));
+		return 0;
+	}
+}
+
+static int emit_lines(struct xfer *x, const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		size_t chunk = nl ? (size_t)(nl - (p + i)) : len - i;
+
+		if (x->line.len + chunk > x->max_line) {
+			x->line_too_long = true;
+			return -1;
+		}
+		buf_add(&x->line, p + i, chunk);
+		i += chunk;
+		if (!nl)
+			break;
+		i++; /* the newline */
+		if (x->line.len && x->line.data[x->line.len - 1] == '\r')
+			buf_truncate(&x->line, x->line.len - 1);
+		if (x->line.len && x->on_line(x->line.data, x->line.len, x->ctx)) {
+			x->stopped_by_callback = true;
+			return -1;
+		}
+		buf_reset(&x->line);
+	}
+	return 0;
+}
+
+static size_t on_stream(char *p, size_t size, size_t n, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * n;
+
+	if (!x->status)
+		curl_easy_getinfo(x->c->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->status < 200 || x->status > 299) {
+		if (x->errbody && x->errbody->len + len <= (64u << 10))
+			buf_add(x->errbody, p, len);
+		return len;
+	}
+	return emit_lines(x, p, len) < 0 ? 0 : len;
+}
+
+int http_stream(struct http_client *c, const char *url, size_t max_line,
+		int (*on_line)(const char *line, size_t len, void *ctx), void *ctx,
+		const volatile int *stop, long *status, struct buf *errbody,
+		char *err, size_t errlen)
+{
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	struct buf dummy = BUF_INIT;
+	struct xfer x;
+	CURLcode rc;
+	int ret = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.body = &dummy;
+	x.max_line = max_line;
+	x.on_line = on_line;
+	x.ctx = ctx;
+	x.stop = stop;
+	x.errbody = errbody;
+	buf_init(&x.line, BUF_NO_LIMIT);
+	errbuf[0] = '\0';
+	setup(c, "GET", url, &headers, NULL, errbuf);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, &x);
+	/* A stalled stream (no byte for a minute, bookmarks included) is dead. */
+	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	rc = curl_easy_perform(c->easy);
+	curl_slist_free_all(headers);
+	if (!x.status)
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &x.status);
+	*status = x.status;
+	if (x.line_too_long) {
+		char what[96];
+		snprintf(what, sizeof(what), "stream line longer than %zu bytes", max_line);
+		describe(err, errlen, "GET", url, what, 1);
+		ret = -E2BIG;
+	} else if (x.stopped_by_callback || (stop && *stop)) {
+		ret = 0;
+	} else if (rc != CURLE_OK) {
+		describe(err, errlen, "GET", url, errbuf[0] ? errbuf : curl_easy_strerror(rc), 1);
+		ret = map_curl_error(rc);
+	}
+	buf_release(&x.line);
+	buf_release(&dummy);
+	return ret;
+}
+
+int http_add_query_escaped(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		int rc;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			rc = buf_addch(out, (char)ch);
+		} else {
+			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+			rc = buf_add(out, e, 3);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,323 @@
+#include <errno.h>
+#include <curl/curl.h>
+#include "testutil.h"
+#include "httpstub.h"
+#include "net/http.h"
+
+/* The handler's script: what to answer to the n-th request. */
+static void scripted(struct stub *s, const struct stub_req *req, struct stub_resp *r)
+{
+	const char *mode = s->ctx;
+
+	if (!strcmp(mode, "ok")) {
+		stub_text(r, 200, "{\"ok\":true}");
+	} else if (!strcmp(mode, "500x2")) {
+		if (req->n < 2)
+			stub_text(r, 500, "{\"kind\":\"Status\",\"code\":500}");
+		else
+			stub_text(r, 200, "{\"third\":true}");
+	} else if (!strcmp(mode, "429")) {
+		if (req->n == 0) {
+			stub_text(r, 429, "{\"kind\":\"Status\",\"code\":429}");
+			r->retry_after = "1";
+		} else {
+			stub_text(r, 200, "{\"after\":true}");
+		}
+	} else if (!strcmp(mode, "503")) {
+		stub_text(r, 503, "unavailable");
+	} else if (!strcmp(mode, "big")) {
+		r->status = 200;
+		r->len = 10000;
+		r->body = malloc(r->len);
+		memset(r->body, 'x', r->len);
+	} else if (!strcmp(mode, "gzip")) {
+		r->status = 200;
+		r->len = 50000;
+		r->body = malloc(r->len);
+		for (size_t i = 0; i < r->len; i++)
+			r->body[i] = (char)('a' + i % 7);
+		r->gzip = true;
+	} else if (!strcmp(mode, "truncated")) {
+		stub_text(r, 200, "{\"items\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}");
+		r->truncate_at = 10;
+	} else if (!strcmp(mode, "lines")) {
+		stub_text(r, 200, "{\"type\":\"A\"}\n\n{\"type\":\"B\"}\r\n{\"type\":\"C\"}\n");
+	} else if (!strcmp(mode, "longline")) {
+		r->status = 200;
+		r->len = 5000;
+		r->body = malloc(r->len);
+		memset(r->body, 'y', r->len);
+	}
+}
+
+static struct http_opts fast_opts(void)
+{
+	struct http_opts o;
+	memset(&o, 0, sizeof(o));
+	o.backoff_base_ms = 10;
+	o.backoff_max_ms = 2000;
+	o.max_retries = 3;
+	return o;
+}
+
+static void get_reuses_the_connection(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	long connects = -1;
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "ok"), 0);
+	stub_url(&s, "/version", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "{\"ok\":true}");
+	assert_string_equal(r.content_type, "application/json");
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), 0);
+	curl_easy_getinfo(c.easy, CURLINFO_NUM_CONNECTS, &connects);
+	assert_int_equal(connects, 0); /* the second request reused the first's connection */
+	assert_int_equal(r.attempts, 1);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void server_errors_are_retried(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "500x2"), 0);
+	stub_url(&s, "/api/v1/pods", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.attempts, 3);
+	assert_string_equal(r.body.data, "{\"third\":true}");
+	assert_true(r.waited_ms > 0);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void retry_after_is_honoured(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "429"), 0);
+	stub_url(&s, "/api/v1/pods", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	/* A POST is retried on 429 too: the server did not process it. */
+	assert_int_equal(http_request(&c, "POST", url, "{}", 2, "application/json", &r,
+				      err, sizeof(err)), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.attempts, 2);
+	/* The wait is the server's Retry-After (1 s), not the 10 ms backoff. */
+	assert_int_equal(r.waited_ms, 1000);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void a_final_5xx_is_returned_and_posts_are_not_retried(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "503"), 0);
+	stub_url(&s, "/x", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, 503);
+	assert_int_equal(r.attempts, 4);
+	assert_int_equal(http_request(&c, "POST", url, "{}", 2, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, 503);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(stub_count(&s, "POST"), 1);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void responses_are_capped(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	o.max_body = 1000;
+	assert_int_equal(stub_start(&s, scripted, "big"), 0);
+	stub_url(&s, "/big", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "larger than 1000 bytes"));
+	assert_non_null(strstr(err, url));
+	assert_int_equal(r.body.len, 0);
+	assert_int_equal(r.attempts, 1);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void gzip_is_asked_for_and_decoded(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "gzip"), 0);
+	stub_url(&s, "/z", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), 0);
+	assert_non_null(strstr(s.accept_encoding, "gzip"));
+	assert_int_equal(r.body.len, 50000);
+	assert_int_equal(r.body.data[49999], 'a' + 49999 % 7);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void refused_connections_fail_clearly(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	/* A port that was just free: start a stub, note its port, stop it. */
+	assert_int_equal(stub_start(&s, scripted, "ok"), 0);
+	stub_url(&s, "/version", url, sizeof(url));
+	stub_stop(&s);
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_get(&c, url, &r, err, sizeof(err)), -ECONNREFUSED);
+	assert_int_equal(r.attempts, 4);
+	assert_non_null(strstr(err, "GET http://127.0.0.1:"));
+	assert_non_null(strstr(err, "after 4 attempts"));
+	http_response_release(&r);
+	http_client_release(&c);
+}
+
+static void truncated_bodies_are_errors(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, scripted, "truncated"), 0);
+	stub_url(&s, "/api/v1/pods", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_true(http_get(&c, url, &r, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/api/v1/pods"));
+	assert_int_equal(r.body.len, 0); /* nothing half-read is handed on */
+	assert_int_equal(r.attempts, 4);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+struct lines {
+	char got[8][64];
+	int n;
+};
+
+static int on_line(const char *line, size_t len, void *ctx)
+{
+	struct lines *l = ctx;
+	if (l->n < 8)
+		snprintf(l->got[l->n++], 64, "%.*s", (int)len, line);
+	return 0;
+}
+
+static void streams_split_lines_and_cap_them(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_opts o = fast_opts();
+	struct lines l;
+	char url[128], err[HTTP_ERRLEN];
+	long status = 0;
+	(void)state;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(stub_start(&s, scripted, "lines"), 0);
+	stub_url(&s, "/watch", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	assert_int_equal(http_stream(&c, url, 1024, on_line, &l, NULL, &status, NULL,
+				     err, sizeof(err)), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.got[0], "{\"type\":\"A\"}");
+	assert_string_equal(l.got[1], "{\"type\":\"B\"}");
+	assert_string_equal(l.got[2], "{\"type\":\"C\"}");
+	stub_stop(&s);
+
+	assert_int_equal(stub_start(&s, scripted, "longline"), 0);
+	stub_url(&s, "/watch", url, sizeof(url));
+	assert_int_equal(http_stream(&c, url, 1024, on_line, &l, NULL, &status, NULL,
+				     err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "longer than 1024"));
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void query_escaping(void **state)
+{
+	struct buf b = BUF_INIT;
+	(void)state;
+	http_add_query_escaped(&b, "sum by (pod) (x{a=\"b\"})&c");
+	assert_string_equal(b.data, "sum%20by%20%28pod%29%20%28x%7Ba%3D%22b%22%7D%29%26c");
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(get_reuses_the_connection),
+		cmocka_unit_test(server_errors_are_retried),
+		cmocka_unit_test(retry_after_is_honoured),
+		cmocka_unit_test(a_final_5xx_is_returned_and_posts_are_not_retried),
+		cmocka_unit_test(responses_are_capped),
+		cmocka_unit_test(gzip_is_asked_for_and_decoded),
+		cmocka_unit_test(refused_connections_fail_clearly),
+		cmocka_unit_test(truncated_bodies_are_errors),
+		cmocka_unit_test(streams_split_lines_and_cap_them),
+		cmocka_unit_test(query_escaping),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
