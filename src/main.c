@@ -12,6 +12,8 @@ static const struct cmd {
 	{ "config", cmd_config, "show the effective configuration and where each value came from" },
 	{ "version", cmd_version, "print the version" },
 	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
+	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
+	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
 };
 
 static void usage(FILE *out)

@@ -18,5 +18,7 @@ struct config;
  * and the environment into c; prints the error and returns -1 on failure.
  */
 int cli_load_config(struct config *c, const char *dir);
+int cmd_sim(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -1,0 +1,69 @@
+#ifndef SIM_API_H
+#define SIM_API_H
+/*
+ * The simulated API server's request handling, split by concern: api.c
+ * (routing, auth, discovery, Status errors), api_list.c (get, list, watch,
+ * Table), api_write.c (delete, patch, update, create, eviction, scale),
+ * metrics.c (metrics.k8s.io, kubelet summary, Prometheus). Handlers borrow
+ * the request; everything they allocate goes into the response or is freed.
+ * Internal to src/sim/.
+ */
+#include <stdbool.h>
+#include <jansson.h>
+#include "net/httpd.h"
+#include "sim/store.h"
+
+struct resdef {
+	const char *group;      /* "" for the core group */
+	const char *version;
+	const char *name;       /* plural, as in the URL */
+	const char *singular;
+	enum kind kind;
+	bool namespaced;
+	const char *verbs;      /* JSON array text */
+	const char *shortnames; /* JSON array text or NULL */
+};
+
+struct apireq {
+	struct simstate *s;
+	const struct httpd_req *r;
+	struct httpd_resp *resp;
+	const struct resdef *res;
+	const char *ns;         /* from the path, or NULL */
+	const char *name;       /* object name, or NULL for a collection */
+	const char *sub;        /* subresource ("scale", "eviction", "proxy"...) or NULL */
+	const char *rest;       /* the path after the subresource (node proxy), or NULL */
+	bool dry_run;
+};
+
+/* A Status error body with code and reason. */
+void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void api_not_found(struct apireq *a);
+/* The Table's PartialObjectMetadata for m. */
+void api_meta_object(struct buf *b, const struct meta *m);
+bool api_wants_table(const struct httpd_req *r);
+/* The request body as a JSON object (JSON or Kubernetes protobuf), or NULL with an error response set. */
+json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp);
+
+void api_get(struct apireq *a);
+void api_list(struct apireq *a);
+void api_delete(struct apireq *a);
+void api_patch(struct apireq *a);
+void api_update(struct apireq *a);
+void api_create(struct apireq *a);
+void api_scale(struct apireq *a);
+void api_eviction(struct apireq *a);
+
+/* metrics.c */
+void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,
+		 const char *path);
+void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *node);
+void metrics_prometheus(struct simstate *s, struct httpd_resp *resp);
+
+/* paging: continue tokens */
+char *cont_encode(uint64_t rv, const char *ns, const char *name);
+/* 0 or -EINVAL; *ns and *name are malloc'd (ns may be empty). */
+int cont_decode(const char *tok, uint64_t *rv, char **ns, char **name);
+
+#endif

@@ -1,0 +1,539 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim/store.h"
+#include "sim/faults.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/banned.h"
+
+#define NOT_READY_EVICT_MS (300 * 1000)  /* the default NoExecute toleration */
+
+void tpl_copy(struct podtemplate *dst, const struct podtemplate *src)
+{
+	dst->labels = labels_ref(src->labels);
+	dst->c.name = xstrdup(src->c.name);
+	dst->c.image = xstrdup(src->c.image);
+	dst->c.res = src->c.res;
+	dst->emptydir = src->emptydir;
+}
+
+bool tpl_equal(const struct podtemplate *a, const struct podtemplate *b)
+{
+	return labels_equal(a->labels, b->labels) && !strcmp(a->c.name, b->c.name) &&
+	       !strcmp(a->c.image, b->c.image) && !memcmp(&a->c.res, &b->c.res, sizeof(a->c.res)) &&
+	       a->emptydir == b->emptydir;
+}
+
+/* FNV-1a over the template, in the alphabet Kubernetes uses for pod-template-hash. */
+void tpl_hash(const struct podtemplate *t, char out[16])
+{
+	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
+	uint64_t h = 1469598103934665603ull;
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; t->labels && i < 2 * t->labels->n; i++)
+		buf_addf(&b, "%s;", t->labels->kv[i]);
+	buf_addf(&b, "%s;%s;%.6f;%.6f;%.0f;%.0f;%d", t->c.name, t->c.image, t->c.res.cpu_request,
+		 t->c.res.cpu_limit, t->c.res.mem_request, t->c.res.mem_limit, t->emptydir);
+	for (size_t i = 0; i < b.len; i++)
+		h = (h ^ (unsigned char)b.data[i]) * 1099511628211ull;
+	buf_release(&b);
+	for (int i = 0; i < 10; i++) {
+		out[i] = alnum[h % 27];
+		h /= 27;
+	}
+	out[10] = '\0';
+}
+
+bool pod_ready(const struct pod *p)
+{
+	return p->node && !p->node->not_ready && p->st.ready;
+}
+
+static const char *label_lookup(const void *ctx, const char *key)
+{
+	return labels_get(ctx, key);
+}
+
+bool pod_matches_labels(const struct selector *sel, const struct labels *l)
+{
+	return selector_match(sel, label_lookup, l);
+}
+
+struct pod *ctl_create_pod(struct simstate *s, struct meta *owner, const struct podtemplate *tpl,
+			   const struct usage *usage, const char *prefix, int64_t created_ms)
+{
+	struct pod *p = xcalloc(1, sizeof(*p));
+
+	p->m.kind = K_POD;
+	p->ordinal = ++s->next_ordinal;
+	if (s->quiet) {
+		/* Bulk load: the list is unsorted, so names come from the ordinal (unique). */
+		static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
+		uint64_t r = ((uint64_t)p->ordinal * 7919u) % 14348907u;     /* 27^5 */
+		char suffix[6];
+
+		for (int i = 0; i < 5; i++) {
+			suffix[i] = alnum[r % 27];
+			r /= 27;
+		}
+		suffix[5] = '\0';
+		p->m.name = xmalloc(strlen(prefix) + 7);
+		snprintf(p->m.name, strlen(prefix) + 7, "%s-%s", prefix, suffix);
+	} else {
+		do {
+			free(p->m.name);
+			p->m.name = store_pod_name(s, prefix);
+		} while (store_get(s, K_POD, owner->ns, p->m.name));
+	}
+	p->m.ns = owner->ns;
+	p->m.created_ms = created_ms;
+	p->m.labels = labels_ref(tpl->labels);
+	p->owner = owner;
+	p->c.name = xstrdup(tpl->c.name);
+	p->c.image = xstrdup(tpl->c.image);
+	p->c.res = tpl->c.res;
+	p->usage = *usage;
+	p->emptydir = tpl->emptydir;
+	p->phase = PH_PENDING;
+	p->st.state = CS_WAITING;
+	store_add(s, &p->m);
+	if (owner->kind == K_REPLICASET)
+		faults_pod_created(s, p);
+	return p;
+}
+
+void pod_bind(struct simstate *s, struct pod *p, struct node *n)
+{
+	int64_t at = s->quiet ? p->m.created_ms : s->now_ms;
+
+	p->node = n;
+	n->cpu_req += p->c.res.cpu_request;
+	n->mem_req += p->c.res.mem_request;
+	n->npods++;
+	p->scheduled_ms = at;
+	p->sim = podsim_new(s->seed * 0x100000001b3ull + p->ordinal, &p->usage, &p->c.res, at);
+	podsim_status(p->sim, &p->st);
+	store_event(s, &p->m, "Scheduled", false, "default-scheduler",
+		    "Successfully assigned %s/%s to %s", p->m.ns, p->m.name, n->m.name);
+	if (!s->quiet)
+		store_touch(s, &p->m);
+}
+
+void ctl_delete_pod(struct simstate *s, struct pod *p, const char *why)
+{
+	if (p->node) {
+		p->node->cpu_req -= p->c.res.cpu_request;
+		p->node->mem_req -= p->c.res.mem_request;
+		p->node->npods--;
+		if (p->st.state == CS_RUNNING)
+			store_event(s, &p->m, "Killing", false, "kubelet", "Stopping container %s", p->c.name);
+	}
+	faults_pod_deleted(s, p, why);
+	store_remove(s, &p->m);
+}
+
+static bool node_fits(const struct node *n, const struct pod *p)
+{
+	return !n->unschedulable && !n->not_ready && n->npods < n->max_pods &&
+	       n->cpu_req + p->c.res.cpu_request <= n->cpu_alloc + 1e-9 &&
+	       n->mem_req + p->c.res.mem_request <= n->mem_alloc + 0.5;
+}
+
+/* Least requested CPU share wins; ties go to the lower index. */
+static void schedule(struct simstate *s, struct pod *p)
+{
+	struct objlist *nodes = &s->lists[K_NODE];
+	struct node *best = NULL;
+	double best_score = 0;
+	int free_nodes = 0;
+
+	if (p->owner && p->owner->kind == K_DAEMONSET)
+		return;
+	if (!p->unschedulable) {
+		for (size_t i = 0; i < nodes->n; i++) {
+			struct node *n = (struct node *)nodes->v[i];
+			double score;
+
+			if (!node_fits(n, p))
+				continue;
+			free_nodes++;
+			score = (n->cpu_req + p->c.res.cpu_request) / n->cpu_alloc +
+				(n->mem_req + p->c.res.mem_request) / n->mem_alloc;
+			if (!best || score < best_score) {
+				best = n;
+				best_score = score;
+			}
+		}
+	}
+	if (best) {
+		pod_bind(s, p, best);
+		return;
+	}
+	if (!p->sched_reported) {
+		p->sched_reported = true;
+		store_event(s, &p->m, "FailedScheduling", true, "default-scheduler",
+			    "0/%zu nodes are available: %s preemption: 0/%zu nodes are available: "
+			    "%zu No preemption victims found for incoming pod.", nodes->n,
+			    p->unschedulable ? "pod's node affinity/selector matches no node." :
+			    "Insufficient cpu or memory, or node(s) were unschedulable.", nodes->n, nodes->n);
+	}
+}
+
+static void daemonsets(struct simstate *s)
+{
+	struct objlist *dss = &s->lists[K_DAEMONSET], *nodes = &s->lists[K_NODE], *pods = &s->lists[K_POD];
+
+	for (size_t i = 0; i < dss->n; i++) {
+		struct daemonset *d = (struct daemonset *)dss->v[i];
+		char *have = xcalloc(nodes->n ? nodes->n : 1, 1);
+		int current = 0, ready = 0;
+
+		for (size_t j = 0; j < pods->n; j++) {
+			struct pod *p = (struct pod *)pods->v[j];
+
+			if (p->owner != &d->m || !p->node)
+				continue;
+			have[p->node->index] = 1;
+			current++;
+			ready += pod_ready(p);
+		}
+		for (size_t j = 0; j < nodes->n; j++) {
+			struct node *n = (struct node *)nodes->v[j];
+
+			if (!have[n->index]) {
+				struct pod *p = ctl_create_pod(s, &d->m, &d->tpl, &d->usage, d->m.name,
+							       s->now_ms);
+
+				pod_bind(s, p, n);
+				current++;
+			}
+		}
+		free(have);
+		if (d->st_current != current || d->st_ready != ready || d->st_desired != (int)nodes->n) {
+			d->st_current = current;
+			d->st_ready = ready;
+			d->st_desired = (int)nodes->n;
+			store_touch(s, &d->m);
+		}
+	}
+}
+
+static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
+{
+	struct replicaset *r = xcalloc(1, sizeof(*r));
+	struct labels *l;
+	char name[300];
+	int64_t rev = 0;
+
+	for (size_t i = 0; i < s->lists[K_REPLICASET].n; i++) {
+		struct replicaset *o = (struct replicaset *)s->lists[K_REPLICASET].v[i];
+
+		if (o->owner == d && o->revision > rev)
+			rev = o->revision;
+	}
+	r->m.kind = K_REPLICASET;
+	tpl_hash(&d->tpl, r->hash);
+	snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
+	r->m.name = xstrdup(name);
+	r->m.ns = d->m.ns;
+	r->m.created_ms = s->now_ms;
+	r->owner = d;
+	r->revision = rev + 1;
+	d->revision = r->revision;
+	tpl_copy(&r->tpl, &d->tpl);
+	l = labels_with(r->tpl.labels, "pod-template-hash", r->hash);
+	labels_unref(r->tpl.labels);
+	r->tpl.labels = l;
+	r->m.labels = labels_ref(l);
+	r->match = labels_with(d->match, "pod-template-hash", r->hash);
+	snprintf(name, sizeof(name), "%lld", (long long)r->revision);
+	{
+		const char *kv[] = { "deployment.kubernetes.io/desired-replicas", "",
+				     "deployment.kubernetes.io/max-replicas", "",
+				     "deployment.kubernetes.io/revision", name };
+		char dr[16], mr[16];
+
+		snprintf(dr, sizeof(dr), "%d", d->replicas);
+		snprintf(mr, sizeof(mr), "%d", d->replicas + (d->replicas + 3) / 4);
+		kv[1] = dr;
+		kv[3] = mr;
+		r->m.annotations = labels_new(kv, 3);
+	}
+	r->usage = d->usage;
+	store_add(s, &r->m);
+	if (!s->quiet)
+		store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
+			    "Scaled up replica set %s from 0 to %d", r->m.name, d->replicas);
+	return r;
+}
+
+static void deployments(struct simstate *s)
+{
+	struct objlist *ds = &s->lists[K_DEPLOYMENT], *rss = &s->lists[K_REPLICASET];
+
+	for (size_t i = 0; i < ds->n; i++) {
+		struct deployment *d = (struct deployment *)ds->v[i];
+		struct replicaset *cur = NULL;
+		int replicas = 0, ready = 0, updated = 0;
+		char rev[24];
+
+		for (size_t j = 0; j < rss->n; j++) {
+			struct replicaset *r = (struct replicaset *)rss->v[j];
+			struct podtemplate t;
+
+			if (r->owner != d)
+				continue;
+			t = r->tpl;
+			t.labels = labels_with(r->tpl.labels, "pod-template-hash", NULL);
+			if (tpl_equal(&t, &d->tpl))
+				cur = r;
+			labels_unref(t.labels);
+		}
+		if (!cur)
+			cur = new_rs(s, d);
+		for (size_t j = 0; j < rss->n; j++) {
+			struct replicaset *r = (struct replicaset *)rss->v[j];
+			int want;
+
+			if (r->owner != d)
+				continue;
+			want = r == cur ? d->replicas : 0;
+			if (r->replicas != want) {
+				if (!s->quiet && r != cur && r->replicas)
+					store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
+						    "Scaled down replica set %s from %d to 0", r->m.name, r->replicas);
+				r->replicas = want;
+				r->m.generation++;
+				store_touch(s, &r->m);
+			}
+		}
+		if (d->revision != cur->revision) {
+			d->revision = cur->revision;
+		}
+		snprintf(rev, sizeof(rev), "%lld", (long long)d->revision);
+		if (!str_eq(labels_get(d->m.annotations, "deployment.kubernetes.io/revision"), rev)) {
+			struct labels *a = labels_with(d->m.annotations, "deployment.kubernetes.io/revision", rev);
+
+			labels_unref(d->m.annotations);
+			d->m.annotations = a;
+			store_touch(s, &d->m);
+		}
+		(void)replicas; (void)ready; (void)updated;
+	}
+}
+
+/* Recounts the pods of each ReplicaSet and creates or deletes pods to match. */
+static void replicasets(struct simstate *s)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET], *pods = &s->lists[K_POD];
+
+	for (size_t i = 0; i < rss->n; i++) {
+		struct replicaset *r = (struct replicaset *)rss->v[i];
+
+		r->st_replicas = 0;
+		r->st_ready = 0;
+	}
+	for (size_t j = 0; j < pods->n; j++) {
+		struct pod *p = (struct pod *)pods->v[j];
+
+		if (p->owner && p->owner->kind == K_REPLICASET) {
+			struct replicaset *r = (struct replicaset *)p->owner;
+
+			r->st_replicas++;
+			r->st_ready += pod_ready(p);
+		}
+	}
+	for (size_t i = 0; i < rss->n; i++) {
+		struct replicaset *r = (struct replicaset *)rss->v[i];
+
+		while (r->st_replicas < r->replicas) {
+			struct pod *p = ctl_create_pod(s, &r->m, &r->tpl, &r->usage, r->m.name,
+						       s->now_ms);
+
+			store_event(s, &r->m, "SuccessfulCreate", false, "replicaset-controller",
+				    "Created pod: %s", p->m.name);
+			r->st_replicas++;
+		}
+		if (r->st_replicas > r->replicas) {
+			/* Delete the least useful pods first: unscheduled, then unready, then newest. */
+			for (int pass = 0; pass < 3 && r->st_replicas > r->replicas; pass++) {
+				for (size_t j = pods->n; j-- > 0 && r->st_replicas > r->replicas;) {
+					struct pod *p = (struct pod *)pods->v[j];
+
+					if (p->owner != &r->m)
+						continue;
+					if ((pass == 0 && p->node) || (pass == 1 && pod_ready(p)))
+						continue;
+					store_event(s, &r->m, "SuccessfulDelete", false, "replicaset-controller",
+						    "Deleted pod: %s", p->m.name);
+					r->st_ready -= pod_ready(p);
+					ctl_delete_pod(s, p, r->owner && r->revision != r->owner->revision ?
+						       "rollout" : "scale_deployment");
+					r->st_replicas--;
+					if (j > pods->n)
+						j = pods->n;
+				}
+			}
+		}
+	}
+}
+
+static void statuses(struct simstate *s)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET], *ds = &s->lists[K_DEPLOYMENT], *pdbs = &s->lists[K_PDB];
+
+	for (size_t i = 0; i < ds->n; i++) {
+		struct deployment *d = (struct deployment *)ds->v[i];
+		int replicas = 0, ready = 0, updated = 0;
+
+		for (size_t j = 0; j < rss->n; j++) {
+			struct replicaset *r = (struct replicaset *)rss->v[j];
+
+			if (r->owner != d)
+				continue;
+			replicas += r->st_replicas;
+			ready += r->st_ready;
+			if (r->revision == d->revision)
+				updated = r->st_replicas;
+		}
+		if (d->st_replicas != replicas || d->st_ready != ready || d->st_updated != updated ||
+		    d->observed_generation != d->m.generation) {
+			d->st_replicas = replicas;
+			d->st_ready = ready;
+			d->st_updated = updated;
+			d->observed_generation = d->m.generation;
+			store_touch(s, &d->m);
+		}
+	}
+	for (size_t i = 0; i < pdbs->n; i++) {
+		struct pdb *d = (struct pdb *)pdbs->v[i];
+		int before = d->disruptions_allowed, healthy = d->current_healthy, exp = d->expected;
+
+		ctl_pdb_status(s, d);
+		if (before != d->disruptions_allowed || healthy != d->current_healthy || exp != d->expected)
+			store_touch(s, &d->m);
+	}
+}
+
+void ctl_pdb_status(struct simstate *s, struct pdb *d)
+{
+	struct objlist *pods = &s->lists[K_POD];
+	int expected = 0, healthy = 0, desired;
+
+	for (size_t j = 0; j < pods->n; j++) {
+		struct pod *p = (struct pod *)pods->v[j];
+
+		if (p->m.ns != d->m.ns || !pod_matches_labels(d->selector, p->m.labels))
+			continue;
+		expected++;
+		healthy += pod_ready(p);
+	}
+	if (d->has_min)
+		desired = d->percent ? (int)ceil(expected * d->value / 100.0) : d->value;
+	else
+		desired = expected - (d->percent ? (int)ceil(expected * d->value / 100.0) : d->value);
+	if (desired < 0)
+		desired = 0;
+	d->expected = expected;
+	d->current_healthy = healthy;
+	d->desired_healthy = desired;
+	d->disruptions_allowed = healthy - desired > 0 ? healthy - desired : 0;
+}
+
+/* Pods on a node NotReady for longer than their toleration are evicted (the taint manager). */
+static void not_ready_evictions(struct simstate *s)
+{
+	struct objlist *pods = &s->lists[K_POD];
+
+	for (size_t j = pods->n; j-- > 0;) {
+		struct pod *p = (struct pod *)pods->v[j];
+
+		if (!p->node || !p->node->not_ready || (p->owner && p->owner->kind == K_DAEMONSET) ||
+		    s->now_ms - p->node->ready_change_ms < NOT_READY_EVICT_MS)
+			continue;
+		store_event(s, &p->m, "TaintManagerEviction", false, "taint-eviction-controller",
+			    "Marking for deletion Pod %s/%s", p->m.ns, p->m.name);
+		ctl_delete_pod(s, p, "node_eviction");
+		if (j > pods->n)
+			j = pods->n;
+	}
+}
+
+void ctl_reconcile(struct simstate *s)
+{
+	struct objlist *pods = &s->lists[K_POD];
+
+	not_ready_evictions(s);
+	deployments(s);
+	replicasets(s);
+	daemonsets(s);
+	for (size_t j = 0; j < pods->n; j++) {
+		struct pod *p = (struct pod *)pods->v[j];
+
+		if (!p->node)
+			schedule(s, p);
+	}
+	statuses(s);
+}
+
+static void model_events(struct simstate *s, struct pod *p, const struct podsim_step *st)
+{
+	for (int i = 0; i < st->nevents; i++) {
+		switch (st->events[i].kind) {
+		case PEV_STARTED:
+			store_event(s, &p->m, "Pulled", false, "kubelet",
+				    "Container image \"%s\" already present on machine", p->c.image);
+			store_event(s, &p->m, "Created", false, "kubelet", "Created container %s", p->c.name);
+			store_event(s, &p->m, "Started", false, "kubelet", "Started container %s", p->c.name);
+			break;
+		case PEV_OOM_KILLED:
+			store_event(s, &p->m, "OOMKilled", true, "kubelet",
+				    "Container %s was OOM-killed: memory use exceeded its limit", p->c.name);
+			break;
+		case PEV_CRASHED:
+			store_event(s, &p->m, "Failed", true, "kubelet",
+				    "Container %s exited with an error", p->c.name);
+			break;
+		case PEV_BACKOFF:
+			store_event(s, &p->m, "BackOff", true, "kubelet",
+				    "Back-off restarting failed container %s in pod %s_%s", p->c.name,
+				    p->m.name, p->m.ns);
+			break;
+		case PEV_PULL_FAILED:
+			store_event(s, &p->m, "Failed", true, "kubelet",
+				    "Failed to pull image \"%s\": rpc error: code = NotFound desc = failed to "
+				    "pull and unpack image \"%s\": not found", p->c.image, p->c.image);
+			break;
+		}
+	}
+}
+
+void ctl_advance(struct simstate *s, int64_t now)
+{
+	struct objlist *pods = &s->lists[K_POD];
+	static const struct pod_effects none = { .cpu_factor = 1 };
+
+	if (now < s->now_ms)
+		return;
+	s->now_ms = now;
+	for (size_t j = 0; j < pods->n; j++) {
+		struct pod *p = (struct pod *)pods->v[j];
+		struct pod_effects fx = p->fx ? *p->fx : none;
+		struct podsim_step step;
+		bool was_ready = pod_ready(p);
+
+		if (!p->sim)
+			continue;
+		fx.node_down = p->node->not_ready;
+		podsim_advance(p->sim, now, &fx, &step);
+		model_events(s, p, &step);
+		if (step.status_changed || was_ready != pod_ready(p)) {
+			podsim_status(p->sim, &p->st);
+			p->phase = p->st.state == CS_RUNNING || p->st.restarts ? PH_RUNNING : PH_PENDING;
+			store_touch(s, &p->m);
+		}
+	}
+}

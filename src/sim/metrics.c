@@ -1,0 +1,435 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim/api.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+#define NODE_OVERHEAD_CPU 0.15                  /* system daemons outside pods */
+#define NODE_OVERHEAD_MEM (900.0 * 1048576)
+
+static void pod_metrics(const struct pod *p, struct podsim_metrics *pm)
+{
+	if (p->sim)
+		podsim_metrics(p->sim, pm);
+	else
+		memset(pm, 0, sizeof(*pm));
+}
+
+static void usage_json(struct buf *b, double cpu, double mem)
+{
+	buf_addf(b, "{\"cpu\":\"%lldn\",\"memory\":\"%lldKi\"}", (long long)llround(cpu * 1e9),
+		 (long long)llround(mem / 1024));
+}
+
+static void item_meta(struct buf *b, const struct meta *m, int64_t now, const char *kind)
+{
+	if (kind)
+		buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"metadata\":{\"name\":", kind);
+	else
+		buf_adds(b, "{\"metadata\":{\"name\":");
+	buf_add_json_str(b, m->name);
+	if (m->ns) {
+		buf_adds(b, ",\"namespace\":");
+		buf_add_json_str(b, m->ns);
+	}
+	buf_adds(b, ",\"creationTimestamp\":");
+	render_time(b, now);
+	buf_adds(b, "},\"timestamp\":");
+	render_time(b, now);
+	buf_adds(b, ",\"window\":\"10s\"");
+}
+
+static const char *lbl_get(const void *ctx, const char *key)
+{
+	return labels_get(ctx, key);
+}
+
+/* /apis/metrics.k8s.io/v1beta1/{nodes[/N] | pods | namespaces/NS/pods[/N]} */
+void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp, const char *path)
+{
+	const char *p = path + strlen("/apis/metrics.k8s.io/v1beta1");
+	char ns[254] = "", name[254] = "";
+	bool nodes = false, single;
+	struct selector *sel = NULL;
+	char err[200];
+	struct buf *b = &resp->body;
+	size_t count = 0;
+
+	if (str_starts_with(p, "/nodes")) {
+		nodes = true;
+		p += strlen("/nodes");
+	} else if (str_starts_with(p, "/pods")) {
+		p += strlen("/pods");
+	} else if (str_starts_with(p, "/namespaces/")) {
+		const char *slash = strchr(p + 12, '/');
+
+		if (!slash || !str_starts_with(slash, "/pods") || (size_t)(slash - p - 12) >= sizeof(ns)) {
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+			return;
+		}
+		memcpy(ns, p + 12, (size_t)(slash - p - 12));
+		ns[slash - p - 12] = '\0';
+		p = slash + strlen("/pods");
+	} else {
+		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		return;
+	}
+	if (*p == '/' && p[1] && strlen(p + 1) < sizeof(name) && !strchr(p + 1, '/'))
+		str_copy(name, p + 1, sizeof(name));
+	else if (*p) {
+		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		return;
+	}
+	single = *name != '\0';
+	if (selector_parse(httpd_req_query(r, "labelSelector"), false, &sel, err, sizeof(err))) {
+		api_status(resp, 400, "BadRequest", "unable to parse requirement: %s", err);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (!single)
+		buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"metadata\":{},\"items\":[",
+			 nodes ? "NodeMetricsList" : "PodMetricsList");
+	if (nodes) {
+		struct objlist *l = &s->lists[K_NODE];
+		double *cpu = xcalloc(l->n + 1, sizeof(double)), *mem = xcalloc(l->n + 1, sizeof(double));
+		struct objlist *pods = &s->lists[K_POD];
+
+		for (size_t i = 0; i < pods->n; i++) {
+			const struct pod *pd = (const struct pod *)pods->v[i];
+			struct podsim_metrics pm;
+
+			if (!pd->node || (size_t)pd->node->index >= l->n)
+				continue;
+			pod_metrics(pd, &pm);
+			cpu[pd->node->index] += pm.cpu_cores;
+			mem[pd->node->index] += pm.mem_bytes;
+		}
+		for (size_t i = 0; i < l->n; i++) {
+			const struct node *n = (const struct node *)l->v[i];
+
+			if ((single && strcmp(n->m.name, name)) || n->not_ready ||
+			    !selector_match(sel, lbl_get, n->m.labels))
+				continue;
+			if (count++)
+				buf_addch(b, ',');
+			item_meta(b, &n->m, s->now_ms, single ? "NodeMetrics" : NULL);
+			buf_adds(b, ",\"usage\":");
+			usage_json(b, cpu[n->index] + NODE_OVERHEAD_CPU, mem[n->index] + NODE_OVERHEAD_MEM);
+			buf_addch(b, '}');
+		}
+		free(cpu);
+		free(mem);
+	} else {
+		struct objlist *l = &s->lists[K_POD];
+		size_t i = *ns ? store_lower_bound(l, ns, "", false) : 0;
+
+		for (; i < l->n; i++) {
+			const struct pod *pd = (const struct pod *)l->v[i];
+			struct podsim_metrics pm;
+
+			if (*ns && strcmp(pd->m.ns, ns))
+				break;
+			if ((single && strcmp(pd->m.name, name)) || !pd->sim || pd->st.state != CS_RUNNING ||
+			    pd->node->not_ready || !selector_match(sel, lbl_get, pd->m.labels))
+				continue;
+			pod_metrics(pd, &pm);
+			if (count++)
+				buf_addch(b, ',');
+			item_meta(b, &pd->m, s->now_ms, single ? "PodMetrics" : NULL);
+			buf_adds(b, ",\"containers\":[{\"name\":");
+			buf_add_json_str(b, pd->c.name);
+			buf_adds(b, ",\"usage\":");
+			usage_json(b, pm.cpu_cores, pm.mem_bytes);
+			buf_adds(b, "}]}");
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	selector_free(sel);
+	if (single && !count) {
+		api_status(resp, 404, "NotFound", "%smetrics.metrics.k8s.io \"%s\" not found", nodes ? "node" : "pod", name);
+		return;
+	}
+	if (!single)
+		buf_adds(b, "]}");
+}
+
+static void net_json(struct buf *b, const char *ts, const struct podsim_metrics *pm)
+{
+	buf_addf(b, "{\"time\":\"%s\",\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,\"txBytes\":%llu,"
+		 "\"txErrors\":%llu,\"interfaces\":[{\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,"
+		 "\"txBytes\":%llu,\"txErrors\":%llu}]}", ts,
+		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
+		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors,
+		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
+		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors);
+}
+
+static void cpu_mem_json(struct buf *b, const char *ts, const struct podsim_metrics *pm, double limit)
+{
+	buf_addf(b, "\"cpu\":{\"time\":\"%s\",\"usageNanoCores\":%lld,\"usageCoreNanoSeconds\":%lld},"
+		 "\"memory\":{\"time\":\"%s\",", ts, (long long)llround(pm->cpu_cores * 1e9),
+		 (long long)llround(pm->cpu_seconds * 1e9), ts);
+	if (limit > 0)
+		buf_addf(b, "\"availableBytes\":%lld,", (long long)llround(fmax(limit - pm->mem_bytes, 0)));
+	buf_addf(b, "\"usageBytes\":%lld,\"workingSetBytes\":%lld,\"rssBytes\":%lld,\"pageFaults\":0,"
+		 "\"majorPageFaults\":0}", (long long)llround(pm->mem_bytes * 1.1),
+		 (long long)llround(pm->mem_bytes), (long long)llround(pm->mem_bytes * 0.9));
+}
+
+/* The kubelet's /stats/summary for one node. */
+void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *name)
+{
+	struct node *n;
+	struct objlist *pods = &s->lists[K_POD];
+	struct buf *b = &resp->body;
+	char ts[RFC3339_MAX], st[RFC3339_MAX], uid[37];
+	struct podsim_metrics tot = { 0 };
+	size_t count = 0;
+
+	pthread_mutex_lock(&s->mu);
+	n = (struct node *)store_get(s, K_NODE, NULL, name);
+	if (!n) {
+		pthread_mutex_unlock(&s->mu);
+		api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
+		return;
+	}
+	if (n->not_ready) {
+		pthread_mutex_unlock(&s->mu);
+		api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: dial tcp %s:10250: connect: no route to host", name);
+		return;
+	}
+	time_rfc3339(s->now_ms, ts);
+	time_rfc3339(n->m.created_ms, st);
+	buf_adds(b, "{\"pods\":[");
+	for (size_t i = 0; i < pods->n; i++) {
+		const struct pod *p = (const struct pod *)pods->v[i];
+		struct podsim_metrics pm;
+		char cst[RFC3339_MAX], pst[RFC3339_MAX];
+
+		if (p->node != n || !p->sim)
+			continue;
+		pod_metrics(p, &pm);
+		tot.cpu_cores += pm.cpu_cores;
+		tot.cpu_seconds += pm.cpu_seconds;
+		tot.mem_bytes += pm.mem_bytes;
+		tot.rx_bytes += pm.rx_bytes;
+		tot.tx_bytes += pm.tx_bytes;
+		tot.rx_errors += pm.rx_errors;
+		tot.tx_errors += pm.tx_errors;
+		store_uid(p->m.uid, uid);
+		time_rfc3339(p->scheduled_ms, pst);
+		time_rfc3339(p->st.started_ms ? p->st.started_ms : p->scheduled_ms, cst);
+		if (count++)
+			buf_addch(b, ',');
+		buf_adds(b, "{\"podRef\":{\"name\":");
+		buf_add_json_str(b, p->m.name);
+		buf_adds(b, ",\"namespace\":");
+		buf_add_json_str(b, p->m.ns);
+		buf_addf(b, ",\"uid\":\"%s\"},\"startTime\":\"%s\",\"containers\":[{\"name\":", uid, pst);
+		buf_add_json_str(b, p->c.name);
+		buf_addf(b, ",\"startTime\":\"%s\",", cst);
+		cpu_mem_json(b, ts, &pm, p->c.res.mem_limit);
+		buf_addf(b, ",\"rootfs\":{\"time\":\"%s\",\"usedBytes\":%lld,\"inodesUsed\":12},"
+			 "\"logs\":{\"time\":\"%s\",\"usedBytes\":%lld}}],", ts,
+			 (long long)llround(pm.fs_used_bytes), ts, (long long)llround(pm.fs_used_bytes / 4));
+		cpu_mem_json(b, ts, &pm, p->c.res.mem_limit);
+		buf_adds(b, ",\"network\":");
+		net_json(b, ts, &pm);
+		buf_addf(b, ",\"volume\":[],\"ephemeral-storage\":{\"time\":\"%s\",\"usedBytes\":%lld},"
+			 "\"process_stats\":{\"process_count\":1}}", ts, (long long)llround(pm.fs_used_bytes));
+	}
+	tot.cpu_cores += NODE_OVERHEAD_CPU;
+	tot.mem_bytes += NODE_OVERHEAD_MEM;
+	buf_adds(b, "],\"node\":{\"nodeName\":");
+	buf_add_json_str(b, n->m.name);
+	buf_addf(b, ",\"systemContainers\":[],\"startTime\":\"%s\",", st);
+	cpu_mem_json(b, ts, &tot, n->mem_alloc);
+	buf_adds(b, ",\"network\":");
+	net_json(b, ts, &tot);
+	buf_addf(b, ",\"fs\":{\"time\":\"%s\",\"availableBytes\":80000000000,\"capacityBytes\":107374182400,"
+		 "\"usedBytes\":27374182400}}}", ts);
+	pthread_mutex_unlock(&s->mu);
+	/* "pods" first was only for building; kubelet order is node then pods, and JSON does not care. */
+}
+
+struct family { const char *name, *type, *help; };
+
+static const struct family families[] = {
+	{ "container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds." },
+	{ "container_memory_working_set_bytes", "gauge", "Current working set in bytes." },
+	{ "container_cpu_cfs_throttled_seconds_total", "counter", "Total time duration the container has been throttled." },
+	{ "container_spec_memory_limit_bytes", "gauge", "Memory limit for the container." },
+	{ "container_network_receive_bytes_total", "counter", "Cumulative count of bytes received." },
+	{ "container_network_receive_errors_total", "counter", "Cumulative count of errors encountered while receiving." },
+	{ "container_network_receive_packets_dropped_total", "counter", "Cumulative count of packets dropped while receiving." },
+	{ "container_network_transmit_bytes_total", "counter", "Cumulative count of bytes transmitted." },
+	{ "container_network_transmit_errors_total", "counter", "Cumulative count of errors encountered while transmitting." },
+	{ "container_network_transmit_packets_dropped_total", "counter", "Cumulative count of packets dropped while transmitting." },
+	{ "container_fs_usage_bytes", "gauge", "Number of bytes that are consumed by the container on this filesystem." },
+	{ "kube_pod_container_status_restarts_total", "counter", "The number of container restarts per container." },
+	{ "kube_pod_container_status_ready", "gauge", "Describes whether the containers readiness check succeeded." },
+	{ "kube_pod_container_status_waiting_reason", "gauge", "Describes the reason the container is currently in waiting state." },
+	{ "kube_pod_container_status_last_terminated_reason", "gauge", "Describes the last reason the container was in terminated state." },
+	{ "kube_pod_container_resource_requests", "gauge", "The number of requested request resource by a container." },
+	{ "kube_pod_container_resource_limits", "gauge", "The number of requested limit resource by a container." },
+	{ "kube_pod_status_phase", "gauge", "The pods current phase." },
+	{ "kube_pod_info", "gauge", "Information about pod." },
+};
+#define NFAM (sizeof(families) / sizeof(families[0]))
+
+static void labels_pc(struct buf *b, const struct pod *p, bool container)
+{
+	buf_addf(b, "{namespace=\"%s\",pod=\"%s\"", p->m.ns, p->m.name);
+	if (container)
+		buf_addf(b, ",container=\"%s\"", p->c.name);
+}
+
+static void sample(struct buf *b, size_t f, const struct pod *p, const struct podsim_metrics *pm)
+{
+	const char *fam = families[f].name;
+	bool net = strstr(fam, "_network_") != NULL;
+
+	switch (f) {
+	case 0: case 1: case 2: case 3: case 10:
+	case 4: case 5: case 6: case 7: case 8: case 9: {
+		double v = 0;
+
+		switch (f) {
+		case 0: v = pm->cpu_seconds; break;
+		case 1: v = pm->mem_bytes; break;
+		case 2: v = pm->throttled_seconds; break;
+		case 3: v = p->c.res.mem_limit; break;
+		case 4: v = (double)pm->rx_bytes; break;
+		case 5: v = (double)pm->rx_errors; break;
+		case 6: v = (double)pm->rx_dropped; break;
+		case 7: v = (double)pm->tx_bytes; break;
+		case 8: v = (double)pm->tx_errors; break;
+		case 9: v = (double)pm->tx_dropped; break;
+		case 10: v = pm->fs_used_bytes; break;
+		}
+		buf_adds(b, fam);
+		labels_pc(b, p, !net);
+		if (net)
+			buf_adds(b, ",interface=\"eth0\"");
+		buf_addf(b, ",node=\"%s\"} %.17g\n", p->node ? p->node->m.name : "", v);
+		break;
+	}
+	case 11: case 12:
+		buf_adds(b, fam);
+		labels_pc(b, p, true);
+		buf_addf(b, "} %d\n", f == 11 ? p->st.restarts : (pod_ready(p) ? 1 : 0));
+		break;
+	case 13:
+		if (p->st.state == CS_WAITING && p->st.reason) {
+			buf_adds(b, fam);
+			labels_pc(b, p, true);
+			buf_addf(b, ",reason=\"%s\"} 1\n", p->st.reason);
+		}
+		break;
+	case 14:
+		if (p->st.last_reason) {
+			buf_adds(b, fam);
+			labels_pc(b, p, true);
+			buf_addf(b, ",reason=\"%s\"} 1\n", p->st.last_reason);
+		}
+		break;
+	case 15: case 16: {
+		double cpu = f == 15 ? p->c.res.cpu_request : p->c.res.cpu_limit;
+		double mem = f == 15 ? p->c.res.mem_request : p->c.res.mem_limit;
+
+		if (cpu) {
+			buf_adds(b, fam);
+			labels_pc(b, p, true);
+			buf_addf(b, ",resource=\"cpu\",unit=\"core\"} %.17g\n", cpu);
+		}
+		if (mem) {
+			buf_adds(b, fam);
+			labels_pc(b, p, true);
+			buf_addf(b, ",resource=\"memory\",unit=\"byte\"} %.17g\n", mem);
+		}
+		break;
+	}
+	case 17:
+		for (int ph = 0; ph < 4; ph++) {
+			buf_adds(b, fam);
+			labels_pc(b, p, false);
+			buf_addf(b, ",phase=\"%s\"} %d\n", phase_name((enum pod_phase)ph), (int)p->phase == ph);
+		}
+		break;
+	case 18:
+		buf_adds(b, fam);
+		labels_pc(b, p, false);
+		buf_addf(b, ",node=\"%s\",created_by_kind=\"%s\"} 1\n", p->node ? p->node->m.name : "",
+			 p->owner ? kind_name(p->owner->kind) : "<none>");
+		break;
+	}
+}
+
+/* Prometheus text format: cAdvisor- and kube-state-metrics-style series. */
+void metrics_prometheus(struct simstate *s, struct httpd_resp *resp)
+{
+	struct objlist *pods, *nodes;
+	struct buf *b = &resp->body;
+	struct podsim_metrics *pms;
+
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	pthread_mutex_lock(&s->mu);
+	pods = &s->lists[K_POD];
+	nodes = &s->lists[K_NODE];
+	pms = xcalloc(pods->n + 1, sizeof(*pms));
+	for (size_t i = 0; i < pods->n; i++)
+		pod_metrics((const struct pod *)pods->v[i], &pms[i]);
+	for (size_t f = 0; f < NFAM; f++) {
+		buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help, families[f].name,
+			 families[f].type);
+		for (size_t i = 0; i < pods->n; i++) {
+			const struct pod *p = (const struct pod *)pods->v[i];
+
+			if (f <= 10 && (!p->sim || p->node->not_ready))
+				continue;       /* cAdvisor on a dead node reports nothing */
+			sample(b, f, p, &pms[i]);
+		}
+	}
+	buf_adds(b, "# HELP kube_node_status_condition The condition of a cluster node.\n"
+		 "# TYPE kube_node_status_condition gauge\n");
+	for (size_t i = 0; i < nodes->n; i++) {
+		const struct node *n = (const struct node *)nodes->v[i];
+		static const char *const st[] = { "true", "false", "unknown" };
+
+		for (int j = 0; j < 3; j++) {
+			int ready = n->not_ready ? 2 : 0, mp = n->mem_pressure ? 0 : 1;
+
+			buf_addf(b, "kube_node_status_condition{node=\"%s\",condition=\"Ready\",status=\"%s\"} %d\n",
+				 n->m.name, st[j], ready == j);
+			buf_addf(b, "kube_node_status_condition{node=\"%s\",condition=\"MemoryPressure\",status=\"%s\"} %d\n",
+				 n->m.name, st[j], mp == j);
+		}
+	}
+	buf_adds(b, "# HELP kube_node_spec_unschedulable Whether a node can schedule new pods.\n"
+		 "# TYPE kube_node_spec_unschedulable gauge\n");
+	for (size_t i = 0; i < nodes->n; i++)
+		buf_addf(b, "kube_node_spec_unschedulable{node=\"%s\"} %d\n", nodes->v[i]->name,
+			 ((const struct node *)nodes->v[i])->unschedulable);
+	buf_adds(b, "# HELP kube_deployment_spec_replicas Number of desired pods for a deployment.\n"
+		 "# TYPE kube_deployment_spec_replicas gauge\n");
+	for (size_t i = 0; i < s->lists[K_DEPLOYMENT].n; i++) {
+		const struct deployment *d = (const struct deployment *)s->lists[K_DEPLOYMENT].v[i];
+
+		buf_addf(b, "kube_deployment_spec_replicas{namespace=\"%s\",deployment=\"%s\"} %d\n", d->m.ns,
+			 d->m.name, d->replicas);
+	}
+	buf_adds(b, "# HELP kube_deployment_status_replicas_available The number of available replicas per deployment.\n"
+		 "# TYPE kube_deployment_status_replicas_available gauge\n");
+	for (size_t i = 0; i < s->lists[K_DEPLOYMENT].n; i++) {
+		const struct deployment *d = (const struct deployment *)s->lists[K_DEPLOYMENT].v[i];
+
+		buf_addf(b, "kube_deployment_status_replicas_available{namespace=\"%s\",deployment=\"%s\"} %d\n",
+			 d->m.ns, d->m.name, d->st_ready);
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(pms);
+}
