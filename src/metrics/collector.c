@@ -509,9 +509,13 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		free(tmp);
 	}
+	/* Metrics first: their timestamps give the cluster's clock, which the
+	 * rows and the event window follow (a simulated cluster may run fast). */
+	collector_pod_metrics(c, r.v, r.n);
+	if (c->stats.cluster_ms > 0)
+		now_ms = c->stats.cluster_ms;
 	apply_nodes_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
-	collector_pod_metrics(c, r.v, r.n);
 	collector_summaries(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
 	for (size_t i = 0; i < r.n; i++) {

@@ -153,6 +153,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 	size_t i;
 	int rc;
 
+	c->stats.cluster_ms = 0;
 	rc = kube_get(&c->kc, "list pod metrics", path, &j, &e);
 	free(path);
 	c->stats.metrics_ok = rc == 0;
@@ -177,6 +178,8 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 			continue;
 		buf_addf(&key, "%s/%s", m.namespace, m.name);
 		s = strmap_get(&idx, key.data);
+		if (m.ts_ms > c->stats.cluster_ms)
+			c->stats.cluster_ms = m.ts_ms;
 		if (s) {
 			s->cpu_mcores = m.cpu_cores * 1000.0;
 			s->mem_bytes = m.mem_bytes;
