@@ -142,6 +142,7 @@ static int read_template(struct apireq *a, json_t *tpl, struct podtemplate *t, c
 	if (!name || !*name || !image || !*image)
 		return invalid(a, "%s: Required value", "spec.template.spec.containers[0].name/image");
 	t->labels = labels_from(json_object_get(json_object_get(tpl, "metadata"), "labels"));
+	t->annotations = labels_from(json_object_get(json_object_get(tpl, "metadata"), "annotations"));
 	for (int i = 0; match && i < match->n; i++)
 		if (!str_eq(labels_get(t->labels, match->kv[2 * i]), match->kv[2 * i + 1]))
 			return invalid(a, "%s: Invalid value: selector does not match template labels", "spec.template.metadata.labels");

@@ -13,6 +13,7 @@
 void tpl_copy(struct podtemplate *dst, const struct podtemplate *src)
 {
 	dst->labels = labels_ref(src->labels);
+	dst->annotations = labels_ref(src->annotations);
 	dst->c.name = xstrdup(src->c.name);
 	dst->c.image = xstrdup(src->c.image);
 	dst->c.res = src->c.res;
@@ -21,7 +22,8 @@ void tpl_copy(struct podtemplate *dst, const struct podtemplate *src)
 
 bool tpl_equal(const struct podtemplate *a, const struct podtemplate *b)
 {
-	return labels_equal(a->labels, b->labels) && !strcmp(a->c.name, b->c.name) &&
+	return labels_equal(a->labels, b->labels) && labels_equal(a->annotations, b->annotations) &&
+	       !strcmp(a->c.name, b->c.name) &&
 	       !strcmp(a->c.image, b->c.image) && !memcmp(&a->c.res, &b->c.res, sizeof(a->c.res)) &&
 	       a->emptydir == b->emptydir;
 }
@@ -35,6 +37,8 @@ void tpl_hash(const struct podtemplate *t, char out[16])
 
 	for (int i = 0; t->labels && i < 2 * t->labels->n; i++)
 		buf_addf(&b, "%s;", t->labels->kv[i]);
+	for (int i = 0; t->annotations && i < 2 * t->annotations->n; i++)
+		buf_addf(&b, "a%s;", t->annotations->kv[i]);
 	buf_addf(&b, "%s;%s;%.6f;%.6f;%.0f;%.0f;%d", t->c.name, t->c.image, t->c.res.cpu_request,
 		 t->c.res.cpu_limit, t->c.res.mem_request, t->c.res.mem_limit, t->emptydir);
 	for (size_t i = 0; i < b.len; i++)
@@ -91,6 +95,7 @@ struct pod *ctl_create_pod(struct simstate *s, struct meta *owner, const struct 
 	p->m.ns = owner->ns;
 	p->m.created_ms = created_ms;
 	p->m.labels = labels_ref(tpl->labels);
+	p->m.annotations = labels_ref(tpl->annotations);
 	p->owner = owner;
 	p->c.name = xstrdup(tpl->c.name);
 	p->c.image = xstrdup(tpl->c.image);
@@ -137,7 +142,7 @@ void ctl_delete_pod(struct simstate *s, struct pod *p, const char *why)
 
 static bool node_fits(const struct node *n, const struct pod *p)
 {
-	return !n->unschedulable && !n->not_ready && n->npods < n->max_pods &&
+	return !n->unschedulable && !n->not_ready && !n->mem_pressure && n->npods < n->max_pods &&
 	       n->cpu_req + p->c.res.cpu_request <= n->cpu_alloc + 1e-9 &&
 	       n->mem_req + p->c.res.mem_request <= n->mem_alloc + 0.5;
 }
@@ -264,10 +269,72 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	}
 	r->usage = d->usage;
 	store_add(s, &r->m);
+	return r;
+}
+
+static void set_rs_replicas(struct simstate *s, struct deployment *d, struct replicaset *r, int want)
+{
+	if (r->replicas == want)
+		return;
 	if (!s->quiet)
 		store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
-			    "Scaled up replica set %s from 0 to %d", r->m.name, d->replicas);
-	return r;
+			    "Scaled %s replica set %s from %d to %d", want > r->replicas ? "up" : "down",
+			    r->m.name, r->replicas, want);
+	r->replicas = want;
+	r->m.generation++;
+	store_touch(s, &r->m);
+}
+
+/*
+ * The RollingUpdate strategy with maxSurge and maxUnavailable 25%: the new
+ * ReplicaSet grows while the total stays within replicas + surge, and old
+ * ones shrink as long as replicas - unavailable pods stay ready (unready old
+ * pods go first). Runs on every reconcile, so a rollout advances as new pods
+ * become ready and stalls when they never do, as in a real cluster.
+ */
+static void rollout(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+	int want = d->replicas, surge = (want + 3) / 4, unavail = want / 4;
+	int old_total = 0, ready = cur->st_ready, can_remove, new_want = cur->replicas;
+
+	if (!surge && !unavail)
+		unavail = 1;
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+
+		if (r->owner == d && r != cur) {
+			old_total += r->replicas;
+			ready += r->st_ready < r->replicas ? r->st_ready : r->replicas;
+		}
+	}
+	if (new_want < want) {
+		int room = want + surge - old_total - cur->replicas;
+
+		if (room > 0)
+			new_want = cur->replicas + room < want ? cur->replicas + room : want;
+	}
+	if (new_want > want || !old_total)
+		new_want = want;
+	set_rs_replicas(s, d, cur, new_want);
+	can_remove = ready - (want - unavail);
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+		int unready, take;
+
+		if (r->owner != d || r == cur || !r->replicas)
+			continue;
+		unready = r->replicas - (r->st_ready < r->replicas ? r->st_ready : r->replicas);
+		take = unready;
+		if (can_remove > 0) {
+			int more = r->replicas - take < can_remove ? r->replicas - take : can_remove;
+
+			take += more;
+			can_remove -= more;
+		}
+		if (take > 0)
+			set_rs_replicas(s, d, r, r->replicas - take);
+	}
 }
 
 static void deployments(struct simstate *s)
@@ -277,7 +344,6 @@ static void deployments(struct simstate *s)
 	for (size_t i = 0; i < ds->n; i++) {
 		struct deployment *d = (struct deployment *)ds->v[i];
 		struct replicaset *cur = NULL;
-		int replicas = 0, ready = 0, updated = 0;
 		char rev[24];
 
 		for (size_t j = 0; j < rss->n; j++) {
@@ -294,22 +360,7 @@ static void deployments(struct simstate *s)
 		}
 		if (!cur)
 			cur = new_rs(s, d);
-		for (size_t j = 0; j < rss->n; j++) {
-			struct replicaset *r = (struct replicaset *)rss->v[j];
-			int want;
-
-			if (r->owner != d)
-				continue;
-			want = r == cur ? d->replicas : 0;
-			if (r->replicas != want) {
-				if (!s->quiet && r != cur && r->replicas)
-					store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
-						    "Scaled down replica set %s from %d to 0", r->m.name, r->replicas);
-				r->replicas = want;
-				r->m.generation++;
-				store_touch(s, &r->m);
-			}
-		}
+		rollout(s, d, cur);
 		if (d->revision != cur->revision) {
 			d->revision = cur->revision;
 		}
@@ -321,7 +372,6 @@ static void deployments(struct simstate *s)
 			d->m.annotations = a;
 			store_touch(s, &d->m);
 		}
-		(void)replicas; (void)ready; (void)updated;
 	}
 }
 

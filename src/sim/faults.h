@@ -17,6 +17,8 @@ struct node;
 
 int faults_init(struct simstate *s);
 void faults_release(struct simstate *s);
+/* The virtual time the next fault starts or times out (INT64_MAX: none). */
+int64_t faults_next_due(const struct simstate *s);
 /* Starts and ends faults due at virtual time now. */
 void faults_tick(struct simstate *s, int64_t now);
 /* A new pod of a deployment: deployment-wide faults apply to it too. */

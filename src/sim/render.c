@@ -180,6 +180,10 @@ static void render_template(struct buf *b, const struct podtemplate *t)
 {
 	buf_adds(b, "{\"metadata\":{\"creationTimestamp\":null,\"labels\":");
 	render_labels(b, t->labels);
+	if (t->annotations && t->annotations->n) {
+		buf_adds(b, ",\"annotations\":");
+		render_labels(b, t->annotations);
+	}
 	buf_adds(b, "},\"spec\":");
 	render_podspec(b, &t->c, t->emptydir, NULL);
 	buf_addch(b, '}');
@@ -319,7 +323,10 @@ static void render_node(struct buf *b, const struct node *n)
 		buf_adds(b, ",\"unschedulable\":true,\"taints\":[{\"key\":\"node.kubernetes.io/unschedulable\","
 			 "\"effect\":\"NoSchedule\"}]");
 	} else if (n->not_ready) {
-		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoSchedule\"}]");
+		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoSchedule\"},"
+			 "{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\"}]");
+	} else if (n->mem_pressure) {
+		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/memory-pressure\",\"effect\":\"NoSchedule\"}]");
 	}
 	buf_adds(b, "},\"status\":{\"capacity\":{\"cpu\":");
 	render_quantity_cpu(b, n->cpu_alloc);

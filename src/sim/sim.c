@@ -32,6 +32,17 @@ struct sim {
 
 void sim_step_locked(struct simstate *s, int64_t now)
 {
+	/* Stop at every fault boundary on the way so faults start and end on time. */
+	for (int guard = 0; guard < 10000; guard++) {
+		int64_t due = faults_next_due(s);
+
+		if (due > now)
+			break;
+		if (due > s->now_ms)
+			ctl_advance(s, due);
+		faults_tick(s, s->now_ms);
+		ctl_reconcile(s);
+	}
 	if (now > s->now_ms)
 		ctl_advance(s, now);
 	faults_tick(s, s->now_ms);

@@ -401,6 +401,7 @@ int64_t store_clock(const struct simstate *s)
 void tpl_release(struct podtemplate *t)
 {
 	labels_unref(t->labels);
+	labels_unref(t->annotations);
 	free(t->c.name);
 	free(t->c.image);
 	memset(t, 0, sizeof(*t));

@@ -55,6 +55,7 @@ struct container_spec {
 
 struct podtemplate {
 	struct labels *labels;
+	struct labels *annotations;     /* e.g. kubectl.kubernetes.io/restartedAt */
 	struct container_spec c;
 	bool emptydir;          /* a scratch emptyDir volume (drain needs --delete-emptydir-data) */
 };
