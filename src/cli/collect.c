@@ -106,9 +106,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case 't': f->test = true; break;
 		case 'h': usage(stdout); return 1;
 		default:
-			fprintf(stderr, "kubemend collect: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
+			fprintf(stderr, "kubemend collect: unknown or incomplete option '%s' "
+				"(see 'kubemend collect --help')\n", argv[optind - 1]);
 			return -1;
 		}
 	}

@@ -254,6 +254,7 @@ static void *run(void *arg)
 			}
 			need_list = false;
 		}
+		int64_t began = time_mono_ms();
 		rc = watch_once(c);
 		if (c->stop)
 			break;
@@ -265,7 +266,11 @@ static void *run(void *arg)
 			backoff = backoff ? (backoff * 2 > 10000 ? 10000 : backoff * 2) : 200;
 			nap(c, backoff);
 		} else {
-			backoff = 0; /* the server closed a healthy stream: resume at once */
+			/* The server closed a healthy stream: resume, but never in a hot
+			 * loop against a server that closes at once. */
+			backoff = 0;
+			if (time_mono_ms() - began < 1000)
+				nap(c, 1000);
 		}
 	}
 	return NULL;

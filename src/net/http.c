@@ -393,8 +393,13 @@ int http_request(struct http_client *c, const char *method, const char *url,
 				pause_ms(wait);
 				continue;
 			}
-			describe(err, errlen, method, url,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc), resp->attempts);
+			{
+				char what[CURL_ERROR_SIZE + 48];
+				snprintf(what, sizeof(what), "%s%s",
+					 rc == CURLE_PARTIAL_FILE ? "response truncated: " : "",
+					 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+				describe(err, errlen, method, url, what, resp->attempts);
+			}
 			buf_reset(&resp->body);
 			return map_curl_error(rc);
 		}
