@@ -20,7 +20,7 @@ pkgs=(
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests read kubectl's JSON output and collect's rows
-  curl                   # e2e tests call the sim's API and control endpoints directly and the control endpoint
+  curl                   # e2e tests call the sim's API and control endpoints directly
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
