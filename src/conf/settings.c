@@ -15,6 +15,13 @@ const struct setting conf_settings[] = {
 	{ "prometheus.url", CT_STR, "http://localhost:9090", "PROMETHEUS_URL", NORANGE, "Prometheus base URL" },
 	{ "prometheus.timeout", CT_DURATION, "10s", NULL, NORANGE, "timeout of one Prometheus query" },
 	{ "prometheus.custom_metrics", CT_QUERIES, NULL, NULL, NORANGE, "extra PromQL series, each a CSV column and model input" },
+	{ "prometheus.queries.net_rx_dropped_ps", CT_STR, NULL, NULL, NORANGE, "PromQL of received drops per pod (%s: namespace selector)" },
+	{ "prometheus.queries.net_tx_dropped_ps", CT_STR, NULL, NULL, NORANGE, "PromQL of transmitted drops per pod (%s: namespace selector)" },
+	{ "prometheus.collect.output_file", CT_STR, NULL, NULL, NORANGE, "collect: metrics CSV (agent.output_file for monitor)" },
+	{ "prometheus.collect.namespace", CT_STR, NULL, NULL, NORANGE, "collect: namespace (agent.namespace for monitor)" },
+	{ "prometheus.collect.interval", CT_DURATION, NULL, NULL, NORANGE, "collect: interval (agent.interval for monitor)" },
+	{ "prometheus.collect.csv_format", CT_STR, NULL, NULL, NORANGE, "collect: native or seed" },
+	{ "prometheus.collect.rotate_size", CT_NUM, NULL, NULL, 4096, 1e12, "collect: rotate the CSV past this size" },
 
 	{ "agent.kubeconfig", CT_STR, NULL, "KUBECONFIG", NORANGE, "kubeconfig file(s), colon-separated" },
 	{ "agent.context", CT_STR, NULL, NULL, NORANGE, "kubeconfig context (default: current-context)" },
