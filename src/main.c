@@ -13,7 +13,10 @@ static const struct cmd {
 	{ "version", cmd_version, "print the version" },
 	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
-	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
+	{ "demo", cmd_demo, "run the whole pipeline on a simulated cluster with faults" },
+	{ "monitor", cmd_monitor, "collect, detect and report in one process" },
+	{ "agent", cmd_agent, "collect and analyse, or follow a metrics CSV (the dataset agent)" },
+	{ "detect", cmd_detect, "analyse a metrics CSV once or as it grows" },
 };
 
 static void usage(FILE *out)

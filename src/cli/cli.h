@@ -20,5 +20,8 @@ struct config;
 int cli_load_config(struct config *c, const char *dir);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 
 #endif
