@@ -42,7 +42,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench lint
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench lint model bench-lstm
 all: $(KUBEMEND)
 
 deps:
@@ -108,6 +108,21 @@ fuzz:
 	@mkdir -p build-fuzz/corpus-$(FUZZ)
 	build-fuzz/$(FUZZ) -runs=$(RUNS) build-fuzz/corpus-$(FUZZ) fuzz/corpus/$(FUZZ:fuzz_%=%)
 	@echo "new inputs are in build-fuzz/corpus-$(FUZZ); copy the interesting ones to fuzz/corpus/$(FUZZ:fuzz_%=%)"
+
+# The default model, trained from simulated normal behaviour with a fixed
+# seed: the same bytes on every run.
+model: $(KUBEMEND)
+	@mkdir -p models
+	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+
+# Batched LSTM inference against numpy (bench/lstm.sh).
+bench-lstm: $(BUILD)/bench/lstm_bench
+	@test -f models/default.kmm || $(MAKE) --no-print-directory model
+	@bench/lstm.sh $(BUILD)/bench/lstm_bench models/default.kmm
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 clean:
 	rm -rf build build-san build-fuzz bin

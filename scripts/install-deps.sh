@@ -21,6 +21,7 @@ pkgs=(
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests read kubectl's JSON output and collect's rows
   curl                   # e2e tests call the sim's API and control endpoints directly
+  python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
