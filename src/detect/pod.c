@@ -408,13 +408,16 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 			double left = fin(lim) && lim > mem ? (lim - mem) / slope : INFINITY;
 			double p = 0;
 
+			/* Natural memory wanders (a slow random walk, within about
+			 * 10% either way): a rise counts when it is larger than any
+			 * wander, or when it would reach the limit soon. */
 			if (rel >= 0.25 || (rel >= 0.15 && left < 900))
 				p = P_STRONG + 0.02;
-			else if (rel >= 0.15 || (rel >= 0.1 && left < 1800))
+			else if (rel >= 0.1 && left < 600)
 				p = P_LIKELY + 0.05;
 			else if (rel >= 0.05 && fin(lim) && mem >= 0.9 * lim)
 				p = P_LIKELY;
-			else if (rel >= 0.08)
+			else if (rel >= 0.12)
 				p = P_WEAK;
 			if (p > 0) {
 				rising = p >= P_LIKELY;
