@@ -437,7 +437,7 @@ static int cycle(struct stages *st, unsigned long done)
 		pipeline_cycle_time(&st->pipe, (double)(time_mono_ms() - t0) / 1000.0);
 		pipeline_lock(&st->pipe);
 		snprintf(open_, sizeof(open_), "%zu", pipeline_open_insights(&st->pipe.store));
-		snprintf(num, sizeof(num), "%zu", detector_npods(&st->pipe.det));
+		snprintf(num, sizeof(num), "%zu", pod_detector_npods(&st->pipe.det));
 		pipeline_unlock(&st->pipe);
 		log_kv(LOG_DEBUG, "detect", "cycle", "pods", num, "insights_open", open_, NULL);
 	}

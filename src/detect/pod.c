@@ -36,26 +36,26 @@ static const char *const type_names[AT_COUNT] = {
 	[AT_IO] = "io",
 };
 
-const char *anomaly_type_name(enum anomaly_type t)
+const char *pod_anomaly_name(enum pod_anomaly t)
 {
 	return (unsigned)t < AT_COUNT ? type_names[t] : "none";
 }
 
-void detector_init(struct detector *d, size_t max_pods)
+void pod_detector_init(struct pod_detector *d, size_t max_pods)
 {
 	memset(d, 0, sizeof(*d));
 	d->max_pods = max_pods ? max_pods : 200000;
 	d->stale_ms = STALE_MS;
 }
 
-void detector_release(struct detector *d)
+void pod_detector_release(struct pod_detector *d)
 {
 	if (!d)
 		return;
 	strmap_clear(&d->pods, free);
 }
 
-size_t detector_npods(const struct detector *d)
+size_t pod_detector_npods(const struct pod_detector *d)
 {
 	return d->pods.n;
 }
@@ -66,7 +66,7 @@ static void pod_key(struct buf *b, const char *ns, const char *pod)
 	buf_addf(b, "%s/%s", ns, pod);
 }
 
-const struct pod_state *detector_get(const struct detector *d, const char *ns, const char *pod)
+const struct pod_state *pod_detector_get(const struct pod_detector *d, const char *ns, const char *pod)
 {
 	struct buf key = BUF_INIT;
 	const struct pod_state *st;
@@ -77,7 +77,7 @@ const struct pod_state *detector_get(const struct detector *d, const char *ns, c
 	return st;
 }
 
-size_t detector_forget(struct detector *d, int64_t cutoff_ms)
+size_t pod_detector_forget(struct pod_detector *d, int64_t cutoff_ms)
 {
 	struct strvec gone = STRVEC_INIT;
 	size_t it, n;
@@ -142,7 +142,7 @@ static void ring_stats(const struct pod_ring *r, double *med, double *mad)
 
 /* ---- verdict building ---- */
 
-static void verdict_clear(struct verdict *v)
+static void verdict_clear(struct pod_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->type = AT_NONE;
@@ -161,18 +161,18 @@ static void set_signal(struct pod_signal *g, const char *metric, double value, d
  * and puts its signal first; weaker ones that still mean something add
  * their signal after it.
  */
-static void consider(struct verdict *v, enum anomaly_type type, double p, const char *reason,
+static void consider(struct pod_verdict *v, enum pod_anomaly type, double p, const char *reason,
 		     const char *metric, double value, double lo, double hi)
 {
 	if (p > v->probability) {
-		size_t n = v->nsignals < VERDICT_MAX_SIGNALS ? v->nsignals : VERDICT_MAX_SIGNALS - 1;
+		size_t n = v->nsignals < POD_VERDICT_MAX_SIGNALS ? v->nsignals : POD_VERDICT_MAX_SIGNALS - 1;
 		memmove(&v->signals[1], &v->signals[0], n * sizeof(v->signals[0]));
 		v->nsignals = n + 1;
 		set_signal(&v->signals[0], metric, value, lo, hi);
 		v->probability = p;
 		v->type = type;
 		str_copy(v->reason, reason, sizeof(v->reason));
-	} else if (p >= P_WEAK && v->nsignals < VERDICT_MAX_SIGNALS) {
+	} else if (p >= P_WEAK && v->nsignals < POD_VERDICT_MAX_SIGNALS) {
 		set_signal(&v->signals[v->nsignals++], metric, value, lo, hi);
 	}
 }
@@ -194,7 +194,7 @@ static const char *const start_reasons[] = {
 	"ContainerCannotRun", "PreStartHookError", "PostStartHookError", NULL
 };
 
-static enum anomaly_type restart_type(const struct pod_state *st)
+static enum pod_anomaly restart_type(const struct pod_state *st)
 {
 	if (st && st->oom_hint)
 		return st->leak_hint ? AT_MEMORY_LEAK : AT_OOM;
@@ -212,7 +212,7 @@ static int restarts_within(const struct pod_state *st, int64_t now, int64_t wind
 }
 
 /* Findings from states Kubernetes reports: no learning needed. */
-static void rules(const struct sample *s, const struct pod_state *st, struct verdict *v)
+static void rules(const struct sample *s, const struct pod_state *st, struct pod_verdict *v)
 {
 	const char *phase = s->phase, *reason = s->reason;
 	double total = s->containers_total, ready = s->containers_ready;
@@ -329,7 +329,7 @@ static int64_t held(int64_t *since, bool on, int64_t ts)
 }
 
 static void restarts_and_readiness(const struct sample *s, struct pod_state *st, int64_t ts,
-				   bool restarted, struct verdict *v)
+				   bool restarted, struct pod_verdict *v)
 {
 	int recent = restarts_within(st, ts, RESTART_WINDOW_MS);
 	bool running = s->phase && !strcmp(s->phase, "Running");
@@ -355,7 +355,7 @@ static void restarts_and_readiness(const struct sample *s, struct pod_state *st,
 }
 
 static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
-		       struct verdict *v)
+		       struct pod_verdict *v)
 {
 	double cpu = s->cpu_mcores, lim = s->cpu_limit_mcores;
 	bool at_limit = fin(cpu) && fin(lim) && lim > 0 && cpu >= 0.95 * lim;
@@ -366,7 +366,7 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 	if (h >= 0)
 		consider(v, AT_CPU_SATURATION, h >= PERSIST_MS ? P_STRONG : P_WEAK - 0.05,
 			 "CPUThrottled", "cpu_mcores", cpu, 0, 0.95 * lim);
-	if (!fin(cpu) || cpu < 0)
+	if (!fin(cpu) || cpu < 0 || cpu > 1e8)          /* absent or garbled */
 		return;
 	if (st->cpu.n >= MIN_BASELINE) {
 		double med, mad, scale, z;
@@ -389,14 +389,14 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 }
 
 static void memory_checks(const struct sample *s, struct pod_state *st, int64_t ts,
-			  bool restarted, struct verdict *v)
+			  bool restarted, struct pod_verdict *v)
 {
 	double mem = s->mem_bytes, lim = s->mem_limit_bytes, rel = 0, slope = 0;
 	bool running = s->phase && !strcmp(s->phase, "Running") && !s->reason;
 	bool young = fin(s->pod_age_s) && s->pod_age_s < 60;
 	bool rising = false, high = false;
 
-	if (!fin(mem) || mem < 0) {
+	if (!fin(mem) || mem < 0 || mem > 1e15) {       /* absent or garbled */
 		st->last_mem_frac = NAN;
 		return;
 	}
@@ -459,7 +459,7 @@ static double sum2(double a, double b)
 }
 
 static void network_checks(const struct sample *s, struct pod_state *st, int64_t ts,
-			   struct verdict *v)
+			   struct pod_verdict *v)
 {
 	double err = sum2(s->net_rx_errors_ps, s->net_tx_errors_ps);
 	double drop = sum2(s->net_rx_dropped_ps, s->net_tx_dropped_ps);
@@ -475,13 +475,19 @@ static void network_checks(const struct sample *s, struct pod_state *st, int64_t
 			 "net_dropped_ps", drop, 0, 1);
 }
 
+/* A restart count a kubelet could report (a garbled one teaches nothing). */
+static bool plausible_restarts(double r)
+{
+	return fin(r) && r >= 0 && r < 1e7;
+}
+
 /* Restarts since the previous sample; the first sample of a young pod counts
  * its restarts as recent (a pod that crashes from its start). */
 static int new_restarts(const struct sample *s, const struct pod_state *st)
 {
 	double r = s->restarts;
 
-	if (!fin(r) || r < 0)
+	if (!plausible_restarts(r))
 		return 0;
 	if (fin(st->last_restarts))
 		return r > st->last_restarts ? (int)fmin(r - st->last_restarts, POD_RESTARTS) : 0;
@@ -490,7 +496,7 @@ static int new_restarts(const struct sample *s, const struct pod_state *st)
 	return 0;
 }
 
-int detector_observe(struct detector *d, const struct sample *s, struct verdict *out)
+int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out)
 {
 	struct buf key = BUF_INIT;
 	struct pod_state *st;
@@ -535,7 +541,7 @@ int detector_observe(struct detector *d, const struct sample *s, struct verdict 
 			st->leak_hint = 0;
 		restart_seen(st, ts, restarts);
 	}
-	if (fin(s->restarts))
+	if (plausible_restarts(s->restarts))
 		st->last_restarts = s->restarts;
 	rules(s, st, out);
 	restarts_and_readiness(s, st, ts, restarted, out);
@@ -561,7 +567,7 @@ static const struct {
 	{ "NetworkUnavailable", P_STRONG },
 };
 
-size_t detector_nodes(const struct sample *rows, size_t n, struct node_verdict *out, size_t max)
+size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out, size_t max)
 {
 	size_t m = 0;
 	bool any_known = false;
@@ -570,7 +576,7 @@ size_t detector_nodes(const struct sample *rows, size_t n, struct node_verdict *
 		any_known |= fin(rows[i].node_ready);
 	for (size_t i = 0; i < n; i++) {
 		const char *node = rows[i].node;
-		struct verdict *v;
+		struct pod_verdict *v;
 		double ready = NAN;
 		bool seen = false, all_silent = true;
 		size_t k;

@@ -6,7 +6,7 @@
  * restarts rising, node trouble, CPU at its limit, network errors and drops)
  * and cheap online statistics per pod (robust baselines of CPU and memory
  * learned from the pod's own normal samples, a memory trend for leaks),
- * turned into one verdict per pod and sample. struct detector owns the
+ * turned into one verdict per pod and sample. struct pod_detector owns the
  * per-pod states (fixed size, at most 4 KiB each, a bounded number of pods);
  * samples passed in are borrowed and never kept.
  */
@@ -16,7 +16,7 @@
 #include "base/strmap.h"
 #include "metrics/sample.h"
 
-enum anomaly_type {
+enum pod_anomaly {
 	AT_NONE,
 	AT_CRASH_LOOP, AT_OOM, AT_MEMORY_LEAK, AT_CPU_SATURATION, AT_NETWORK,
 	AT_PARTIAL_FAILURE, AT_NODE, AT_SCHEDULING, AT_IMAGE_PULL, AT_IO,
@@ -24,9 +24,9 @@ enum anomaly_type {
 };
 
 /* "crash_loop", "oom", ...; "none" for AT_NONE. */
-const char *anomaly_type_name(enum anomaly_type t);
+const char *pod_anomaly_name(enum pod_anomaly t);
 
-#define VERDICT_MAX_SIGNALS 4
+#define POD_VERDICT_MAX_SIGNALS 4
 
 /* What drove a verdict: a metric, its value and the range expected of it
  * (NaN where a side is unknown). */
@@ -36,13 +36,13 @@ struct pod_signal {
 	double expected_lo, expected_hi;
 };
 
-struct verdict {
+struct pod_verdict {
 	double probability;             /* [0,1]; >= the alert threshold (0.7) is an anomaly */
-	enum anomaly_type type;         /* AT_NONE when nothing stands out */
+	enum pod_anomaly type;         /* AT_NONE when nothing stands out */
 	bool skip;                      /* the sample says nothing about the pod itself
 					 * (its node is down): neither normal nor anomalous */
 	char reason[64];                /* the state or rule behind it ("CrashLoopBackOff") */
-	struct pod_signal signals[VERDICT_MAX_SIGNALS];
+	struct pod_signal signals[POD_VERDICT_MAX_SIGNALS];
 	size_t nsignals;
 };
 
@@ -76,15 +76,15 @@ struct pod_state {
 	uint8_t last_type;
 };
 
-struct detector {
+struct pod_detector {
 	struct strmap pods;             /* "ns/pod" -> struct pod_state */
 	size_t max_pods;                /* states beyond this are not created (verdicts from rules only) */
 	int64_t stale_ms;               /* a gap longer than this restarts the persistence clocks */
 };
 
 /* max_pods 0: 200000. */
-void detector_init(struct detector *d, size_t max_pods);
-void detector_release(struct detector *d);
+void pod_detector_init(struct pod_detector *d, size_t max_pods);
+void pod_detector_release(struct pod_detector *d);
 
 /*
  * Judges one sample of one pod (keyed by its namespace and pod name; the
@@ -94,7 +94,7 @@ void detector_release(struct detector *d);
  * alone and does not change the state. Returns 0, or -EINVAL for a sample
  * without namespace or pod.
  */
-int detector_observe(struct detector *d, const struct sample *s, struct verdict *out);
+int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out);
 
 /*
  * Judges a node from the rows of one collection cycle (all rows with the
@@ -102,16 +102,16 @@ int detector_observe(struct detector *d, const struct sample *s, struct verdict 
  * report theirs, and pressure conditions. Fills one verdict per node named
  * in rows, up to max, with names pointing into rows; returns the count.
  */
-struct node_verdict {
+struct pod_node_verdict {
 	const char *node;
-	struct verdict v;
+	struct pod_verdict v;
 };
-size_t detector_nodes(const struct sample *rows, size_t n, struct node_verdict *out,
+size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out,
 		      size_t max);
 
 /* Forgets pods not seen since before cutoff_ms (deleted pods); returns how many. */
-size_t detector_forget(struct detector *d, int64_t cutoff_ms);
-size_t detector_npods(const struct detector *d);
-const struct pod_state *detector_get(const struct detector *d, const char *ns, const char *pod);
+size_t pod_detector_forget(struct pod_detector *d, int64_t cutoff_ms);
+size_t pod_detector_npods(const struct pod_detector *d);
+const struct pod_state *pod_detector_get(const struct pod_detector *d, const char *ns, const char *pod);
 
 #endif

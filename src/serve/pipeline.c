@@ -19,7 +19,7 @@ void pipeline_init(struct pipeline *p, double threshold, const char *insights_pa
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
-	detector_init(&p->det, max_pods);
+	pod_detector_init(&p->det, max_pods);
 	insight_store_init(&p->store, threshold);
 	str_copy(p->store.model_name, "kubemend-pod-rules", sizeof(p->store.model_name));
 	p->insights_path = insights_path ? xstrdup(insights_path) : NULL;
@@ -29,7 +29,7 @@ void pipeline_release(struct pipeline *p)
 {
 	if (!p)
 		return;
-	detector_release(&p->det);
+	pod_detector_release(&p->det);
 	insight_store_release(&p->store);
 	strmap_clear(&p->announced, NULL);
 	strmap_clear(&p->peaks, free);
@@ -88,7 +88,7 @@ size_t pipeline_open_insights(const struct insight_store *s)
 	return n;
 }
 
-static void copy_signals(struct signal *dst, const struct verdict *v)
+static void copy_signals(struct signal *dst, const struct pod_verdict *v)
 {
 	for (size_t i = 0; i < v->nsignals; i++) {
 		str_copy(dst[i].metric, v->signals[i].metric, sizeof(dst[i].metric));
@@ -98,7 +98,7 @@ static void copy_signals(struct signal *dst, const struct verdict *v)
 	}
 }
 
-static size_t gather_evidence(const struct sample *s, const struct verdict *v,
+static size_t gather_evidence(const struct sample *s, const struct pod_verdict *v,
 			      struct evidence *ev)
 {
 	size_t n = 0;
@@ -144,9 +144,9 @@ static double *peaks_of(struct pipeline *p, const struct insight *in)
 	return pk;
 }
 
-static void observe_pod(struct pipeline *p, const struct sample *s, const struct verdict *v)
+static void observe_pod(struct pipeline *p, const struct sample *s, const struct pod_verdict *v)
 {
-	struct signal sig[VERDICT_MAX_SIGNALS];
+	struct signal sig[POD_VERDICT_MAX_SIGNALS];
 	struct evidence ev[4];
 	struct finding f;
 	struct insight *in;
@@ -159,7 +159,7 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 	f.owner_name = s->owner_name;
 	f.sample_ms = s->ts_ms;
 	f.probability = v->probability;
-	f.anomaly_type = v->type == AT_NONE ? NULL : anomaly_type_name(v->type);
+	f.anomaly_type = v->type == AT_NONE ? NULL : pod_anomaly_name(v->type);
 	copy_signals(sig, v);
 	f.signals = sig;
 	f.nsignals = v->nsignals;
@@ -175,9 +175,9 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 	}
 }
 
-static void observe_node(struct pipeline *p, const struct node_verdict *nv, int64_t ts)
+static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, int64_t ts)
 {
-	struct signal sig[VERDICT_MAX_SIGNALS];
+	struct signal sig[POD_VERDICT_MAX_SIGNALS];
 	struct evidence ev;
 	struct finding f;
 
@@ -189,7 +189,7 @@ static void observe_node(struct pipeline *p, const struct node_verdict *nv, int6
 	f.node = nv->node;
 	f.sample_ms = ts;
 	f.probability = nv->v.probability;
-	f.anomaly_type = anomaly_type_name(AT_NODE);
+	f.anomaly_type = pod_anomaly_name(AT_NODE);
 	copy_signals(sig, &nv->v);
 	f.signals = sig;
 	f.nsignals = nv->v.nsignals;
@@ -203,7 +203,7 @@ static void observe_node(struct pipeline *p, const struct node_verdict *nv, int6
 	insight_store_observe(&p->store, &f);
 }
 
-static bool node_down(const struct node_verdict *nv, size_t nn, const char *node)
+static bool node_down(const struct pod_node_verdict *nv, size_t nn, const char *node)
 {
 	for (size_t i = 0; node && i < nn; i++)
 		if (!strcmp(nv[i].node, node))
@@ -297,7 +297,7 @@ static void after_batch(struct pipeline *p, const struct sample *rows, size_t n,
 int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		  char *err, size_t errlen)
 {
-	struct node_verdict *nv = NULL;
+	struct pod_node_verdict *nv = NULL;
 	size_t nn = 0;
 	int64_t ts = 0;
 	int rc = 0;
@@ -309,13 +309,13 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		nv = xmalloc((n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH) * sizeof(*nv));
 	pipeline_lock(p);
 	if (n)
-		nn = detector_nodes(rows, n, nv, n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
+		nn = pod_detector_nodes(rows, n, nv, n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
 	for (size_t i = 0; i < nn; i++)
 		observe_node(p, &nv[i], ts);
 	for (size_t i = 0; i < n; i++) {
-		struct verdict v;
+		struct pod_verdict v;
 
-		if (detector_observe(&p->det, &rows[i], &v) < 0 || v.skip ||
+		if (pod_detector_observe(&p->det, &rows[i], &v) < 0 || v.skip ||
 		    node_down(nv, nn, rows[i].node)) {
 			p->stats.skipped_rows++;
 			continue;
@@ -326,7 +326,7 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 	insight_store_expire(&p->store, ts);
 	/* Pods unseen for an hour are gone (deleted, or out of the namespace). */
 	if (ts > 3600 * 1000LL)
-		detector_forget(&p->det, ts - 3600 * 1000LL);
+		pod_detector_forget(&p->det, ts - 3600 * 1000LL);
 	p->stats.cycles++;
 	p->stats.rows += n;
 	if (ts > p->stats.last_feed_ms)
@@ -395,7 +395,7 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 		(double)p->stats.write_errors);
 	counter(out, "kubemend_rows_total", "Sample rows analysed.", (double)p->stats.rows);
 	gauge(out, "kubemend_pods_tracked", "Pods with detector state.",
-	      (double)detector_npods(&p->det));
+	      (double)pod_detector_npods(&p->det));
 	gauge(out, "kubemend_insights_open", "Insights currently open.",
 	      (double)pipeline_open_insights(&p->store));
 	counter(out, "kubemend_insights_opened_total", "Insights opened since start.",

@@ -44,7 +44,7 @@ struct pipeline_stats {
 
 struct pipeline {
 	pthread_mutex_t mu;
-	struct detector det;
+	struct pod_detector det;
 	struct insight_store store;
 	char *insights_path;            /* NULL: no file */
 	struct pipeline_stats stats;
