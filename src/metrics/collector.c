@@ -510,9 +510,11 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		free(tmp);
 	}
 	/* Metrics first: their timestamps give the cluster's clock, which the
-	 * rows and the event window follow (a simulated cluster may run fast). */
+	 * rows and the event window follow when it runs ahead of ours (a
+	 * simulated cluster at a faster speed); a frozen or lagging one leaves
+	 * our clock, so cycles keep distinct times. */
 	collector_pod_metrics(c, r.v, r.n);
-	if (c->stats.cluster_ms > 0)
+	if (c->stats.cluster_ms > now_ms)
 		now_ms = c->stats.cluster_ms;
 	apply_nodes_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);

@@ -50,7 +50,8 @@ struct collector_stats {
 	int64_t cycle_ms;
 	int64_t cluster_ms;   /* newest metrics.k8s.io timestamp of the cycle (the
 			       * cluster's clock, which a simulated cluster may run
-			       * faster); 0 when unknown. Rows are stamped with it. */
+			       * faster); 0 when unknown. Rows are stamped with it
+			       * when it is ahead of the local clock. */
 };
 
 struct collector {
