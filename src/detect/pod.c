@@ -194,6 +194,18 @@ static const char *const start_reasons[] = {
 	"ContainerCannotRun", "PreStartHookError", "PostStartHookError", NULL
 };
 
+/* The pod's own words say its container was OOM-killed. */
+static bool mentions_oom(const struct sample *s)
+{
+	const char *const texts[] = { s->reason, s->error_message, s->last_event_reason,
+				      s->last_event_message };
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i] && (strstr(texts[i], "OOM") || strstr(texts[i], "out of memory")))
+			return true;
+	return false;
+}
+
 static enum pod_anomaly restart_type(const struct pod_state *st)
 {
 	if (st && st->oom_hint)
@@ -223,7 +235,8 @@ static void rules(const struct sample *s, const struct pod_state *st, struct pod
 		consider(v, st && st->leak_hint ? AT_MEMORY_LEAK : AT_OOM, P_CERTAIN, reason,
 			 "mem_bytes", s->mem_bytes, NAN, s->mem_limit_bytes);
 	if (reason && !strcmp(reason, "CrashLoopBackOff"))
-		consider(v, restart_type(st), P_STRONG + 0.02, reason, "restarts", s->restarts, 0, 0);
+		consider(v, mentions_oom(s) && !(st && st->leak_hint) ? AT_OOM : restart_type(st),
+			 P_STRONG + 0.02, reason, "restarts", s->restarts, 0, 0);
 	if (is_one_of(reason, start_reasons))
 		consider(v, AT_CRASH_LOOP, P_LIKELY + 0.05, reason, "containers_ready", ready, total, total);
 	if (phase && !strcmp(phase, "Pending")) {
@@ -535,8 +548,7 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	restarted = restarts > 0;
 	if (restarted) {
 		st->oom_hint = (fin(st->last_mem_frac) && st->last_mem_frac >= 0.85) ||
-			       (s->reason && !strcmp(s->reason, "OOMKilled")) ||
-			       (s->last_event_reason && strstr(s->last_event_reason, "OOM"));
+			       mentions_oom(s);
 		if (!st->oom_hint)
 			st->leak_hint = 0;
 		restart_seen(st, ts, restarts);
