@@ -432,6 +432,7 @@ struct counters *collector_counters(struct collector *c, const char *key)
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		k->rx_bps = k->tx_bps = k->rxe_ps = k->txe_ps = NAN;
+		k->rxd_ps = k->txd_ps = NAN;
 		strmap_put(&c->prev, key, k);
 	}
 	k->seen = c->cycles;
@@ -520,6 +521,8 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 	collector_owners(c, r.v, r.x, r.n);
 	collector_summaries(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
+	if (!c->prom_on)
+		collector_cadvisor(c, r.v, r.n, now_ms);
 	for (size_t i = 0; i < r.n; i++) {
 		derive(&r.v[i], &r.x[i], now_ms);
 		free(r.x[i].owner_kind);

@@ -243,7 +243,10 @@ void collector_summaries(struct collector *c, struct sample *rows, size_t n)
 
 	index_rows(&idx, rows, n);
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].node)
+		/* A node known not to be Ready has no kubelet to answer: asking
+		 * costs the retries of a 503 every cycle. */
+		if (rows[i].node && !(rows[i].node_ready == 0 || (isnan(rows[i].node_ready) &&
+								   rows[i].node_conditions)))
 			strmap_put(&nodes, rows[i].node, &rows[i]);
 	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it)) {
 		struct kube_summary sum;

@@ -433,3 +433,47 @@ void metrics_prometheus(struct simstate *s, struct httpd_resp *resp)
 	pthread_mutex_unlock(&s->mu);
 	free(pms);
 }
+
+void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *name)
+{
+	struct objlist *pods = &s->lists[K_POD];
+	struct buf *b = &resp->body;
+	struct node *n;
+
+	pthread_mutex_lock(&s->mu);
+	n = (struct node *)store_get(s, K_NODE, NULL, name);
+	if (!n || n->not_ready) {
+		pthread_mutex_unlock(&s->mu);
+		if (!n)
+			api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
+		else
+			api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: "
+				   "dial tcp %s:10250: connect: no route to host", name);
+		return;
+	}
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	for (size_t f = 4; f <= 9; f++) {
+		buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+			 families[f].name, families[f].type);
+		for (size_t i = 0; i < pods->n; i++) {
+			const struct pod *p = (const struct pod *)pods->v[i];
+			struct podsim_metrics pm;
+			double v = 0;
+
+			if (p->node != n || !p->sim)
+				continue;
+			pod_metrics(p, &pm);
+			switch (f) {
+			case 4: v = (double)pm.rx_bytes; break;
+			case 5: v = (double)pm.rx_errors; break;
+			case 6: v = (double)pm.rx_dropped; break;
+			case 7: v = (double)pm.tx_bytes; break;
+			case 8: v = (double)pm.tx_errors; break;
+			default: v = (double)pm.tx_dropped; break;
+			}
+			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
+				 families[f].name, p->m.ns, p->m.name, v, (long long)s->now_ms);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+}
