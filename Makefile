@@ -42,7 +42,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench lint model bench-lstm
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench bench-sim lint model bench-lstm
 all: $(KUBEMEND)
 
 deps:
@@ -94,6 +94,10 @@ check: deps
 
 demo: deps all
 	$(KUBEMEND) demo
+
+# The sim's scale check: 100,000 pods on 1,000 nodes in 1 GiB (about a minute).
+bench-sim: all
+	bench/sim_scale.sh
 
 # libFuzzer builds (clang): make fuzz FUZZ=fuzz_yaml RUNS=100000
 FUZZ ?= $(basename $(notdir $(firstword $(FUZZ_SRC))))

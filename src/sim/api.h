@@ -40,8 +40,6 @@ struct apireq {
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void api_not_found(struct apireq *a);
-/* The Table's PartialObjectMetadata for m. */
-void api_meta_object(struct buf *b, const struct meta *m);
 bool api_wants_table(const struct httpd_req *r);
 /* The request body as a JSON object (JSON or Kubernetes protobuf), or NULL with an error response set. */
 json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp);

@@ -478,6 +478,21 @@ void faults_deployment_changed(struct simstate *s, struct deployment *d, bool sc
 	ctl_reconcile(s);
 }
 
+void faults_deployment_deleted(struct simstate *s, struct deployment *d)
+{
+	struct faultstate *fs = s->faults;
+
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		struct active *a = &fs->a[i];
+
+		if (a->d != d)
+			continue;
+		if (a->state == F_ACTIVE)
+			end_fault(s, a, "deployment_deleted");
+		a->d = NULL;
+	}
+}
+
 void faults_node_changed(struct simstate *s, struct node *n)
 {
 	(void)n;

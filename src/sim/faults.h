@@ -27,6 +27,8 @@ void faults_pod_created(struct simstate *s, struct pod *p);
 void faults_pod_deleted(struct simstate *s, struct pod *p, const char *why);
 /* A deployment's template or replica count changed through the API. */
 void faults_deployment_changed(struct simstate *s, struct deployment *d, bool scaled);
+/* A deployment is being deleted: its faults end ("deployment_deleted") and forget it. */
+void faults_deployment_deleted(struct simstate *s, struct deployment *d);
 /* A node was cordoned, uncordoned or drained through the API. */
 void faults_node_changed(struct simstate *s, struct node *n);
 

@@ -28,6 +28,7 @@ check "bad speed" 2 "--speed: want" -- --listen 127.0.0.1:0 --kubeconfig-out "$d
 check "bad rate" 2 "--fault-500-rate: want a fraction" -- --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --fault-500-rate 2
 check "bad listen" 1 "bad listen address" -- --listen nowhere --kubeconfig-out "$d/kc"
 check "missing scenario" 1 "nope.yaml" -- --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --scenario "$d/nope.yaml"
+check "unwritable truth file" 1 "cannot write the truth file" -- --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --truth-out "$d/no/such/dir/t.json"
 printf 'seed: 1\nnodes: 2\nworkloads:\n  - namespace: a\n    deployment: b\n    replicas: lots\n' >"$d/bad.yaml"
 check "invalid scenario names file and line" 1 "bad.yaml:6:" -- --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --scenario "$d/bad.yaml"
 printf 'seed: 1\nnodes: [\n' >"$d/broken.yaml"
@@ -39,6 +40,8 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$d/kc1" ] && break; sleep 0.1; done
 port=$(sed -n 's/.*server: http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$d/kc1")
 [ -n "$port" ] || fail "first sim did not start"
+[ "$(stat -c %a "$d/kc1")" = 600 ] || fail "kubeconfig (token, key) is not mode 600"
+echo "ok: kubeconfig mode 600"
 check "port in use" 1 "127.0.0.1:$port: address already in use" -- --listen "127.0.0.1:$port" --kubeconfig-out "$d/kc"
 
 # --help tells the truth: every flag it lists is accepted

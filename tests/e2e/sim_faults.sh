@@ -27,7 +27,7 @@ advance() { ctl POST "/sim/v1/advance?seconds=$1" >/dev/null; }
 t0=$(ctl GET /sim/v1/clock | jq .nowMs)
 sleep 1
 expect "clock frozen at --speed 0" "$(ctl GET /sim/v1/clock | jq .nowMs)" "$t0"
-expect "no faults yet" "$(jq length "$d/truth.json" 2>/dev/null || echo 0)" 0
+expect "truth file written at start, empty" "$(jq length "$d/truth.json")" 0
 mem0=$($K get --raw /apis/metrics.k8s.io/v1beta1/namespaces/shop/pods | jq '[.items[].containers[0].usage.memory] | join(",")')
 sleep 0.5
 expect "metrics stand still while frozen" \
@@ -46,9 +46,11 @@ restarts=$($K get pod -n shop "$leaky" -o jsonpath='{.status.containerStatuses[0
 echo "ok: leaking pod restarted $restarts times"
 expect "last termination OOMKilled" \
 	"$($K get pod -n shop "$leaky" -o jsonpath='{.status.containerStatuses[0].lastState.terminated.reason}')" OOMKilled
-$K get events -n shop | grep -q OOMKilled || fail "no OOMKilled event"
+events=$($K get events -n shop)
+grep -q OOMKilled <<<"$events" || fail "no OOMKilled event"
 echo "ok: OOMKilled event"
-$K get --raw /metrics | grep -q "kube_pod_container_status_restarts_total{namespace=\"shop\",pod=\"$leaky\",container=\"web\"} [1-9]" ||
+metrics=$($K get --raw /metrics)
+grep -q "kube_pod_container_status_restarts_total{namespace=\"shop\",pod=\"$leaky\",container=\"web\"} [1-9]" <<<"$metrics" ||
 	fail "restart counter not in /metrics"
 echo "ok: /metrics restarts"
 

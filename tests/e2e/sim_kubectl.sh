@@ -39,6 +39,8 @@ suite() { # suite NAME [sim flags...]
 	echo "== $name"
 
 	# reads, JSON and tables
+	$K api-resources >"$dir/api-resources.txt" || fail "kubectl api-resources failed"
+	contains "api-resources" "$(cat "$dir/api-resources.txt")" "poddisruptionbudgets *pdb *policy/v1"
 	expect "nodes as JSON" "$($K get nodes -o json | jq '.items | length')" 4
 	contains "nodes table" "$($K get nodes)" "node-3 .*Ready .*worker"
 	local npods
@@ -99,6 +101,18 @@ suite() { # suite NAME [sim flags...]
 	$K rollout status deploy/"$dep" -n "$ns" --timeout=30s >/dev/null
 	expect "new pods carry the limit" \
 		"$($K get pods -n "$ns" -l app="$dep" -o json | jq -r '[.items[].spec.containers[0].resources.limits.memory] | unique | join(",")')" 512Mi
+
+	# rollout undo goes back to the previous ReplicaSet (no new one), then redo
+	local nrs
+	nrs=$($K get rs -n "$ns" -l app="$dep" -o name | wc -l | tr -d ' ')
+	$K rollout undo deploy/"$dep" -n "$ns" >/dev/null
+	$K rollout status deploy/"$dep" -n "$ns" --timeout=30s >/dev/null
+	[ "$($K get pods -n "$ns" -l app="$dep" -o json | jq -r '[.items[].spec.containers[0].resources.limits.memory] | unique | join(",")')" != 512Mi ] ||
+		fail "rollout undo kept the new limit"
+	expect "undo reused the old ReplicaSet" "$($K get rs -n "$ns" -l app="$dep" -o name | wc -l | tr -d ' ')" "$nrs"
+	expect "undo bumped the revision" "$($K get deploy "$dep" -n "$ns" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}')" 3
+	$K rollout undo deploy/"$dep" -n "$ns" >/dev/null
+	$K rollout status deploy/"$dep" -n "$ns" --timeout=30s >/dev/null
 
 	# cordon / uncordon
 	$K cordon node-2 >/dev/null
