@@ -42,7 +42,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench bench-sim lint model bench-lstm
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench bench-sim bench-collect lint model bench-lstm
 all: $(KUBEMEND)
 
 deps:
@@ -91,6 +91,9 @@ test: deps
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 \
 	    CFLAGS="-O1 -g" unit fuzz-replay e2e
+
+bench-collect: all
+	bench/collect_vs_kubectl.sh
 
 demo: deps all
 	$(KUBEMEND) demo

@@ -21,7 +21,7 @@ pkgs=(
   procps                 # ps/pgrep in e2e tests
   jq                     # e2e tests read kubectl's JSON output and collect's rows
   curl                   # e2e tests call the sim's API and control endpoints directly
-  prometheus             # e2e: a real Prometheus scrapes the sim and the monitor's /metrics (loopback, temp storage)
+  prometheus             # e2e: a real Prometheus scrapes the sim (collect --prometheus-url reads it) and the monitor's /metrics (loopback, temp storage)
   prometheus-alertmanager  # e2e: a real Alertmanager receives the monitor's alerts (loopback, temp storage)
   python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
 )

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "kube/jsonarena.h"
 #include "base/banned.h"
 
 /* The command table: one row per subcommand (git's commands[]). */
@@ -33,6 +34,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+
+	json_arena_install(); /* before any JSON value exists */
 
 	if (!name) {
 		usage(stderr);

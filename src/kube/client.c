@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kube/client.h"
 #include "kube/exec.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
@@ -273,8 +274,11 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 			buf_adds(&p, "&continue=");
 			http_add_query_escaped(&p, cont);
 		}
+		json_scope_begin(); /* the page and everything made from it die below */
 		rc = kube_get(kc, what, p.data, &page, e);
 		buf_release(&p);
+		if (rc < 0)
+			json_scope_end();
 		if (rc == -ESTALE && cont && restarts < 3) {
 			/* The continue token expired: start the list over. */
 			restarts++;
@@ -310,6 +314,7 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 				str_copy(rv, json_string_value(v), rvlen);
 		}
 		json_decref(page);
+		json_scope_end();
 		if (rc || !cont)
 			break;
 	}

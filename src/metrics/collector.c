@@ -77,13 +77,19 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 		free(c->namespace);
 		return rc;
 	}
+	for (; c->nfetchers < COLLECTOR_FETCHERS - 1; c->nfetchers++) {
+		rc = kube_client_init(&c->fetchers[c->nfetchers], c->kube, &c->http, err, errlen);
+		if (rc < 0) {
+			collector_release(c);
+			return rc;
+		}
+	}
 	c->ncustom = o->ncustom;
 	if (o->prom_url) {
 		rc = prom_client_init(&c->prom, o->prom_url,
 				      o->prom_timeout_ms > 0 ? o->prom_timeout_ms : 10000, err, errlen);
 		if (rc < 0) {
-			kube_client_release(&c->kc);
-			free(c->namespace);
+			collector_release(c);
 			return rc;
 		}
 		c->prom_on = true;
@@ -127,11 +133,16 @@ void collector_release(struct collector *c)
 	if (!c)
 		return;
 	if (c->started) {
+		kube_cache_signal(&c->pods);
+		kube_cache_signal(&c->nodes);
+		kube_cache_signal(&c->events);
 		kube_cache_stop(&c->pods);
 		kube_cache_stop(&c->nodes);
 		kube_cache_stop(&c->events);
 	}
 	kube_client_release(&c->kc);
+	for (size_t i = 0; i < c->nfetchers; i++)
+		kube_client_release(&c->fetchers[i]);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {
@@ -509,6 +520,16 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 			r.x[i] = tmp[i].x;
 		}
 		free(tmp);
+	}
+	/* Every pod seen now keeps its counters, whichever source answered. */
+	{
+		struct buf key = BUF_INIT;
+		for (size_t i = 0; i < r.n; i++) {
+			buf_reset(&key);
+			buf_addf(&key, "%s/%s", r.v[i].namespace, r.v[i].pod);
+			collector_counters(c, key.data);
+		}
+		buf_release(&key);
 	}
 	/* Metrics first: their timestamps give the cluster's clock, which the
 	 * rows and the event window follow when it runs ahead of ours (a

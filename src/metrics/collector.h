@@ -20,6 +20,9 @@
 #include "metrics/prom.h"
 #include "metrics/sample.h"
 
+/* Kubelet summaries are fetched over this many connections at once. */
+#define COLLECTOR_FETCHERS 4
+
 /* A Prometheus column: its CSV name and its PromQL (an instant vector with
  * namespace and pod labels). */
 struct prom_column {
@@ -61,6 +64,8 @@ struct collector {
 	size_t max_pods;
 	struct http_opts http;
 	struct kube_client kc;            /* metrics, summaries, owners */
+	struct kube_client fetchers[COLLECTOR_FETCHERS - 1]; /* more connections for summaries */
+	size_t nfetchers;
 	struct kube_cache pods, nodes, events;
 	bool started, nodes_ok, events_ok;
 	struct prom_client prom;

@@ -27,4 +27,11 @@ before=$(wc -l <"$out")
 "$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 1 --output-file "$out" 2>/dev/null
 [ "$(grep -c '^timestamp,' "$out")" -eq 1 ] || fail "header written twice"
 [ "$(wc -l <"$out")" -gt "$before" ] || fail "second run appended nothing"
+# Without --cycles it runs until SIGTERM, then flushes and exits 0.
+"$KUBEMEND" collect --kubeconfig "$KC" -A --interval 0.5 --output-file "$TMPDIR_E2E/sig.csv" 2>"$TMPDIR_E2E/sig.log" &
+spid=$!
+for _ in $(seq 1 100); do [ "$(grep -c 'msg=cycle' "$TMPDIR_E2E/sig.log")" -ge 2 ] && break; sleep 0.1; done
+kill -TERM "$spid"
+wait "$spid" || fail "collect exited $? on SIGTERM"
+[ "$(tail -c 1 "$TMPDIR_E2E/sig.csv" | od -An -c | tr -d ' ')" = '\n' ] || fail "the file does not end in a whole row"
 echo "ok: $running running pods with positive rx/tx rates from the second cycle"

@@ -8,6 +8,7 @@
 #include "kube/cache.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/timeutil.h"
 
@@ -376,8 +377,20 @@ static void cache_lists_then_watches_and_resumes(void **state)
 	assert_true(seen.has_d);
 	/* One list (two pages), never repeated. */
 	assert_int_equal(stub_count(&s, "GET /api/v1/pods?limit=500"), 2);
-	kube_cache_stop(&cache);
+	/* The server goes away: readers soon get the error, not stale objects. */
 	stub_stop(&s);
+	{
+		int rc = 0;
+		for (int i = 0; i < 300 && rc == 0; i++) {
+			struct timespec ts = { 0, 100000000L };
+			rc = kube_cache_wait_synced(&cache, 0, &e);
+			if (rc == 0)
+				nanosleep(&ts, NULL);
+		}
+		assert_int_equal(rc, -ECONNREFUSED);
+		assert_non_null(strstr(e.msg, "list pods"));
+	}
+	kube_cache_stop(&cache);
 
 	/* A 410 in the stream means the version is gone: list again. */
 	a.watch_mode = 1;
@@ -419,9 +432,33 @@ static void cache_reports_a_forbidden_list(void **state)
 	stub_stop(&s);
 }
 
+static void json_scopes_and_plain_malloc_mix(void **state)
+{
+	json_t *outside = json_pack("{s:s}", "made", "outside");
+	char *dumped;
+	(void)state;
+
+	json_scope_begin();
+	for (int i = 0; i < 20000; i++) {
+		json_t *j = json_loads("{\"a\":[1,2,{\"b\":\"c\"}]}", 0, NULL);
+		assert_non_null(j);
+		json_decref(j);
+	}
+	json_scope_begin(); /* nested */
+	assert_string_equal(json_string_value(json_object_get(outside, "made")), "outside");
+	json_scope_end();
+	json_scope_end();
+	/* Outside a scope jansson's strings are plain malloc: free() takes them. */
+	dumped = json_dumps(outside, 0);
+	assert_string_equal(dumped, "{\"made\": \"outside\"}");
+	free(dumped);
+	json_decref(outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_scopes_and_plain_malloc_mix),
 		cmocka_unit_test(pods_parse),
 		cmocka_unit_test(bad_objects_are_refused_whole),
 		cmocka_unit_test(nodes_events_owners_parse),
@@ -431,5 +468,6 @@ int main(void)
 		cmocka_unit_test(cache_lists_then_watches_and_resumes),
 		cmocka_unit_test(cache_reports_a_forbidden_list),
 	};
+	json_arena_install(); /* as main() does: every test here runs with it */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
