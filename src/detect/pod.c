@@ -547,10 +547,15 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	restarts = new_restarts(s, st);
 	restarted = restarts > 0;
 	if (restarted) {
-		st->oom_hint = (fin(st->last_mem_frac) && st->last_mem_frac >= 0.85) ||
+		/* One incident keeps one cause: the hints of earlier restarts in
+		 * the window stand (a later kill may be sampled far from its peak). */
+		bool oom_now = (fin(st->last_mem_frac) && st->last_mem_frac >= 0.85) ||
 			       mentions_oom(s);
-		if (!st->oom_hint)
-			st->leak_hint = 0;
+
+		if (oom_now)
+			st->oom_hint = 1;
+		else if (!restarts_within(st, ts, RESTART_WINDOW_MS))
+			st->oom_hint = st->leak_hint = 0;
 		restart_seen(st, ts, restarts);
 	}
 	if (plausible_restarts(s->restarts))

@@ -306,7 +306,7 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
 	/* a hash collision with a different template: vary the hash, as the collisionCount does */
 	for (int c = 1; store_get(s, K_REPLICASET, d->m.ns, name) && c < 100; c++) {
-		snprintf(r->hash + 8, 3, "%02d", c);
+		snprintf(r->hash + 8, 3, "%02u", (unsigned)c % 100u);
 		snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
 	}
 	r->m.name = xstrdup(name);
