@@ -24,7 +24,9 @@
 #define P_WEAK          0.55
 #define PERSIST_MS      150000          /* longer than a natural burst (<= 120 s) */
 #define RESTART_WINDOW_MS (15 * 60000)
-#define MIN_BASELINE    5               /* samples before statistics speak */
+#define COARSE_GAP_MS   100000          /* samples this far apart: two in a row outlast a burst */
+#define COARSE_PERSIST_MS 110000
+#define MIN_BASELINE    4               /* samples before statistics speak */
 #define ADAPT_AFTER     60              /* a deviation this long becomes the new normal */
 #define STALE_MS        (30 * 60000)
 
@@ -281,14 +283,17 @@ static void restart_seen(struct pod_state *st, int64_t ts, int count)
 /*
  * The memory trend of the current container run: 1 with *rel (the rise
  * over the first value) and *slope (bytes/s) when the last POD_TREND points
- * rise steadily (at least 4 points over PERSIST_MS, 80% of the steps up).
+ * rise steadily (at least 4 points over PERSIST_MS, or 3 when samples are
+ * far apart; 80% of the steps up).
  */
 static int trend(const struct pod_state *st, double *rel, double *slope)
 {
 	int n = st->trend_n, up = 0;
 	double mt = 0, mv = 0, sxy = 0, sxx = 0;
 
-	if (n < 4 || (st->trend_t[n - 1] - st->trend_t[0]) * 1000.0 < PERSIST_MS)
+	double span_ms = (st->trend_t[n > 0 ? n - 1 : 0] - st->trend_t[0]) * 1000.0;
+
+	if (!((n >= 4 && span_ms >= PERSIST_MS) || (n >= 3 && span_ms >= 2 * COARSE_GAP_MS)))
 		return 0;
 	for (int i = 1; i < n; i++)
 		if (st->trend_v[i] > st->trend_v[i - 1] * 1.002f)
@@ -327,6 +332,16 @@ static void trend_push(struct pod_state *st, int64_t ts, double mem)
 static double clamp(double x, double lo, double hi)
 {
 	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/*
+ * Whether a condition held h ms (since the first sample that showed it)
+ * outlasts a natural burst: PERSIST_MS; or, with samples far apart, two in a
+ * row (a burst of at most two minutes cannot cover both).
+ */
+static bool persisted(const struct pod_state *st, int64_t h)
+{
+	return h >= PERSIST_MS || (st->gap_ms >= COARSE_GAP_MS && h >= COARSE_PERSIST_MS);
 }
 
 /* How long a condition has held: starts its clock when it begins. */
@@ -377,7 +392,7 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 
 	h = held(&st->cpu_limit_since, at_limit, ts);
 	if (h >= 0)
-		consider(v, AT_CPU_SATURATION, h >= PERSIST_MS ? P_STRONG : P_WEAK - 0.05,
+		consider(v, AT_CPU_SATURATION, persisted(st, h) ? P_STRONG : P_WEAK - 0.05,
 			 "CPUThrottled", "cpu_mcores", cpu, 0, 0.95 * lim);
 	if (!fin(cpu) || cpu < 0 || cpu > 1e8)          /* absent or garbled */
 		return;
@@ -391,7 +406,7 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 		h = held(&st->cpu_high_since, high, ts);
 		if (h >= 0)
 			consider(v, AT_CPU_SATURATION,
-				 h >= PERSIST_MS ? clamp(0.8 + 0.01 * (z - 6), 0.8, 0.95) : P_WEAK - 0.05,
+				 persisted(st, h) ? clamp(0.8 + 0.01 * (z - 6), 0.8, 0.95) : P_WEAK - 0.05,
 				 "CPUAboveNormal", "cpu_mcores", cpu, fmax(0, med - 3 * scale),
 				 med + 6 * scale);
 	}
@@ -480,11 +495,12 @@ static void network_checks(const struct sample *s, struct pod_state *st, int64_t
 
 	h = held(&st->net_since, fin(err) && err >= 0.5, ts);
 	if (h >= 0)
-		consider(v, AT_NETWORK, h > 0 ? P_STRONG : P_WEAK + 0.05, "NetworkErrors",
+		consider(v, AT_NETWORK, h > 0 || st->gap_ms >= 60000 ? P_STRONG : P_WEAK + 0.05, "NetworkErrors",
 			 "net_errors_ps", err, 0, 0.5);
 	h = held(&st->drop_since, fin(drop) && drop >= 1, ts);
 	if (h >= 0)
-		consider(v, AT_NETWORK, h > 0 ? P_STRONG - 0.02 : P_WEAK + 0.05, "PacketDrops",
+		consider(v, AT_NETWORK, h > 0 || st->gap_ms >= 60000 ? P_STRONG - 0.02 : P_WEAK + 0.05,
+			 "PacketDrops",
 			 "net_dropped_ps", drop, 0, 1);
 }
 
@@ -544,6 +560,9 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	}
 	if (!st->nsamples)
 		st->first_ms = ts;
+	/* Rates are averaged over the gap since the previous sample: a long
+	 * one carries the evidence of several short ones. */
+	st->gap_ms = st->nsamples ? ts - st->last_ms : 0;
 	restarts = new_restarts(s, st);
 	restarted = restarts > 0;
 	if (restarted) {

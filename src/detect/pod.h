@@ -59,6 +59,7 @@ struct pod_ring {
 
 struct pod_state {
 	int64_t first_ms, last_ms;      /* timestamps of the first and latest samples taken */
+	int64_t gap_ms;                 /* from the previous sample to the latest */
 	uint32_t nsamples;
 	double last_restarts;           /* NaN until known */
 	int64_t restart_ms[POD_RESTARTS]; /* when restarts were seen (newest at restart_head-1) */

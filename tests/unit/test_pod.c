@@ -232,6 +232,7 @@ static void restarts_rising_and_readiness_lost(void **state)
 
 static void network_errors_need_two_samples(void **state)
 {
+	const int64_t HALF = MIN / 2;
 	struct pod_detector d;
 	struct sample s;
 	struct pod_verdict v;
@@ -240,25 +241,66 @@ static void network_errors_need_two_samples(void **state)
 	pod_detector_init(&d, 0);
 	row(&s, "p", T0);
 	observe(&d, &s);
-	row(&s, "p", T0 + MIN);
+	row(&s, "p", T0 + HALF);
 	s.net_rx_errors_ps = 3;
 	v = observe(&d, &s);
-	assert_true(v.probability < 0.7);
-	row(&s, "p", T0 + 2 * MIN);
+	assert_true(v.probability < 0.7);       /* one 30-second rate: not yet */
+	row(&s, "p", T0 + 2 * HALF);
 	s.net_rx_errors_ps = 3;
 	v = observe(&d, &s);
 	assert_true(v.probability >= 0.7);
 	assert_int_equal(v.type, AT_NETWORK);
-	row(&s, "p", T0 + 3 * MIN);
+	row(&s, "p", T0 + 3 * HALF);
 	s.net_rx_dropped_ps = 40;
 	s.net_rx_errors_ps = 0;
 	observe(&d, &s);
-	row(&s, "p", T0 + 4 * MIN);
+	row(&s, "p", T0 + 4 * HALF);
 	s.net_rx_dropped_ps = 40;
 	s.net_rx_errors_ps = 0;
 	v = observe(&d, &s);
 	assert_true(v.probability >= 0.7);
 	assert_string_equal(v.reason, "PacketDrops");
+	/* a rate averaged over two minutes is evidence enough on its own */
+	row(&s, "q", T0);
+	observe(&d, &s);
+	row(&s, "q", T0 + 2 * MIN);
+	s.net_tx_errors_ps = 2;
+	v = observe(&d, &s);
+	assert_true(v.probability >= 0.7);
+	pod_detector_release(&d);
+}
+
+static void persistence_follows_the_sample_spacing(void **state)
+{
+	struct pod_detector d;
+	struct sample s;
+	struct pod_verdict v;
+	int i;
+	(void)state;
+
+	pod_detector_init(&d, 0);
+	/* 30-second samples: two minutes at the limit is still a possible burst */
+	for (i = 0; i < 5; i++) {
+		row(&s, "fine", T0 + i * MIN / 2);
+		s.cpu_mcores = 500;
+		v = observe(&d, &s);
+	}
+	assert_true(v.probability < 0.7);
+	row(&s, "fine", T0 + 6 * MIN / 2);
+	s.cpu_mcores = 500;
+	v = observe(&d, &s);
+	assert_true(v.probability >= 0.7);
+	/* two-minute samples: two in a row outlast any burst */
+	row(&s, "coarse", T0);
+	observe(&d, &s);
+	row(&s, "coarse", T0 + 2 * MIN);
+	s.cpu_mcores = 500;
+	v = observe(&d, &s);
+	assert_true(v.probability < 0.7);
+	row(&s, "coarse", T0 + 4 * MIN);
+	s.cpu_mcores = 500;
+	v = observe(&d, &s);
+	assert_true(v.probability >= 0.7);
 	pod_detector_release(&d);
 }
 
@@ -369,6 +411,7 @@ int main(void)
 		cmocka_unit_test(kubernetes_states_are_findings),
 		cmocka_unit_test(restarts_rising_and_readiness_lost),
 		cmocka_unit_test(network_errors_need_two_samples),
+		cmocka_unit_test(persistence_follows_the_sample_spacing),
 		cmocka_unit_test(bad_values_do_not_crash_or_poison),
 		cmocka_unit_test(pods_are_bounded_and_forgotten),
 		cmocka_unit_test(nodes_not_ready_unknown_or_under_pressure),
