@@ -409,6 +409,17 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 				 persisted(st, h) ? clamp(0.8 + 0.01 * (z - 6), 0.8, 0.95) : P_WEAK - 0.05,
 				 "CPUAboveNormal", "cpu_mcores", cpu, fmax(0, med - 3 * scale),
 				 med + 6 * scale);
+	} else if (fin(s->cpu_request_mcores) && s->cpu_request_mcores > 0) {
+		/* No baseline yet (a new pod, or a fault soon after we started):
+		 * far above what the pod asked for, lasting, is a finding too, and
+		 * is kept out of the baseline to come. */
+		double req = s->cpu_request_mcores;
+
+		high = cpu >= 3 * req && cpu - req >= 50;
+		h = held(&st->cpu_high_since, high, ts);
+		if (h >= 0)
+			consider(v, AT_CPU_SATURATION, persisted(st, h) ? 0.75 : P_WEAK - 0.05,
+				 "CPUAboveRequest", "cpu_mcores", cpu, 0, 3 * req);
 	}
 	if (!high || ++st->cpu_high_run > ADAPT_AFTER)
 		ring_push(&st->cpu, cpu);

@@ -290,6 +290,18 @@ static void persistence_follows_the_sample_spacing(void **state)
 	s.cpu_mcores = 500;
 	v = observe(&d, &s);
 	assert_true(v.probability >= 0.7);
+	/* before any baseline: far above the request, lasting */
+	for (i = 0; i < 6; i++) {
+		row(&s, "new", T0 + i * MIN);
+		s.cpu_request_mcores = 100;
+		s.cpu_limit_mcores = NAN;
+		s.cpu_mcores = 450;
+		v = observe(&d, &s);
+		if (i == 0)
+			assert_true(v.probability < 0.7);
+	}
+	assert_true(v.probability >= 0.7);
+	assert_string_equal(v.reason, "CPUAboveRequest");
 	/* two-minute samples: two in a row outlast any burst */
 	row(&s, "coarse", T0);
 	observe(&d, &s);
