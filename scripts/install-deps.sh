@@ -19,9 +19,10 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
-  jq                     # e2e tests read kubectl's JSON output
-  prometheus             # e2e: a real Prometheus scrapes the sim (promtool lints the page; collect --prometheus-url reads it)
+  jq                     # e2e tests read kubectl's JSON output and collect's rows
   curl                   # e2e tests call the sim's API and control endpoints directly
+  prometheus             # e2e: a real Prometheus scrapes the sim (collect --prometheus-url reads it) and the monitor's /metrics (loopback, temp storage)
+  prometheus-alertmanager  # e2e: a real Alertmanager receives the monitor's alerts (loopback, temp storage)
   python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
   libopenblas0-pthread   # make bench-lstm: numpy on OpenBLAS, the strongest peer Debian offers (else reference BLAS flatters us ~6x)
 )

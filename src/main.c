@@ -21,6 +21,13 @@ static const struct cmd {
 	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
 	{ "history", cmd_history, "list the remediation history" },
+	{ "demo", cmd_demo, "run the whole pipeline on a simulated cluster with faults" },
+	{ "monitor", cmd_monitor, "collect, detect and report in one process" },
+	{ "agent", cmd_agent, "collect and analyse, or follow a metrics CSV (the dataset agent)" },
+	{ "detect", cmd_detect, "analyse a metrics CSV once or as it grows" },
+	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
+	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 };
 
 static void usage(FILE *out)

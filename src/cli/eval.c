@@ -274,7 +274,7 @@ out:
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: kubemend eval nab|multi [options] (--help for each)\n");
+	fprintf(out, "usage: kubemend eval nab|multi|scenarios [options] (--help for each)\n");
 }
 
 int cmd_eval(int argc, char **argv)
@@ -287,6 +287,8 @@ int cmd_eval(int argc, char **argv)
 		return eval_nab(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "multi"))
 		return eval_multi(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "scenarios"))
+		return cmd_eval_scenarios(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -443,6 +443,7 @@ struct counters *collector_counters(struct collector *c, const char *key)
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		k->rx_bps = k->tx_bps = k->rxe_ps = k->txe_ps = NAN;
+		k->rxd_ps = k->txd_ps = NAN;
 		strmap_put(&c->prev, key, k);
 	}
 	k->seen = c->cycles;
@@ -530,11 +531,19 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		buf_release(&key);
 	}
+	/* Metrics first: their timestamps give the cluster's clock, which the
+	 * rows and the event window follow when it runs ahead of ours (a
+	 * simulated cluster at a faster speed); a frozen or lagging one leaves
+	 * our clock, so cycles keep distinct times. */
+	collector_pod_metrics(c, r.v, r.n);
+	if (c->stats.cluster_ms > now_ms)
+		now_ms = c->stats.cluster_ms;
 	apply_nodes_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
-	collector_pod_metrics(c, r.v, r.n);
 	collector_summaries(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
+	if (!c->prom_on)
+		collector_cadvisor(c, r.v, r.n, now_ms);
 	for (size_t i = 0; i < r.n; i++) {
 		derive(&r.v[i], &r.x[i], now_ms);
 		free(r.x[i].owner_kind);

@@ -51,6 +51,10 @@ struct collector_stats {
 	size_t summaries_ok, summaries_failed;
 	bool metrics_ok, prom_ok;
 	int64_t cycle_ms;
+	int64_t cluster_ms;   /* newest metrics.k8s.io timestamp of the cycle (the
+			       * cluster's clock, which a simulated cluster may run
+			       * faster); 0 when unknown. Rows are stamped with it
+			       * when it is ahead of the local clock. */
 };
 
 struct collector {

@@ -155,6 +155,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 	size_t i;
 	int rc;
 
+	c->stats.cluster_ms = 0;
 	json_scope_begin();
 	rc = kube_get(&c->kc, "list pod metrics", path, &j, &e);
 	free(path);
@@ -181,6 +182,8 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 			continue;
 		buf_addf(&key, "%s/%s", m.namespace, m.name);
 		s = strmap_get(&idx, key.data);
+		if (m.ts_ms > c->stats.cluster_ms)
+			c->stats.cluster_ms = m.ts_ms;
 		if (s) {
 			s->cpu_mcores = m.cpu_cores * 1000.0;
 			s->mem_bytes = m.mem_bytes;
@@ -324,7 +327,10 @@ void collector_summaries(struct collector *c, struct sample *rows, size_t n)
 
 	index_rows(&idx, rows, n);
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].node)
+		/* A node known not to be Ready has no kubelet to answer: asking
+		 * costs the retries of a 503 every cycle. */
+		if (rows[i].node && !(rows[i].node_ready == 0 || (isnan(rows[i].node_ready) &&
+								   rows[i].node_conditions)))
 			strmap_put(&nodes, rows[i].node, &rows[i]);
 	v = xcalloc(nodes.n ? nodes.n : 1, sizeof(*v));
 	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it))

@@ -279,8 +279,11 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 	if (a.sub && !strcmp(a.sub, "proxy") && a.res->kind == K_NODE && !strcmp(r->method, "GET")) {
 		if (!strcmp(a.rest, "/stats/summary"))
 			metrics_summary(s, resp, a.name);
+		else if (!strcmp(a.rest, "/metrics/cadvisor"))
+			metrics_cadvisor(s, resp, a.name);
 		else
-			api_status(resp, 404, "NotFound", "the sim's node proxy serves /stats/summary only");
+			api_status(resp, 404, "NotFound", "the sim's node proxy serves /stats/summary "
+				   "and /metrics/cadvisor only");
 		return;
 	}
 	if (a.sub && !strcmp(a.sub, "scale") && (a.res->kind == K_DEPLOYMENT || a.res->kind == K_REPLICASET)) {

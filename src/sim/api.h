@@ -58,6 +58,9 @@ void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_res
 		 const char *path);
 void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *node);
 void metrics_prometheus(struct simstate *s, struct httpd_resp *resp);
+/* The kubelet's cAdvisor metrics of one node (its pods' network counters,
+ * with the virtual clock's timestamps), as the node proxy serves them. */
+void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *node);
 
 /* paging: continue tokens */
 char *cont_encode(uint64_t rv, const char *ns, const char *name);

@@ -255,3 +255,54 @@ void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *na
 	pthread_mutex_unlock(&s->mu);
 	/* "pods" first was only for building; kubelet order is node then pods, and JSON does not care. */
 }
+
+void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *name)
+{
+	static const struct { const char *name, *help; } fams[] = {
+		{ "container_network_receive_bytes_total", "Cumulative count of bytes received." },
+		{ "container_network_receive_errors_total", "Cumulative count of errors encountered while receiving." },
+		{ "container_network_receive_packets_dropped_total", "Cumulative count of packets dropped while receiving." },
+		{ "container_network_transmit_bytes_total", "Cumulative count of bytes transmitted." },
+		{ "container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting." },
+		{ "container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting." },
+	};
+	struct objlist *pods = &s->lists[K_POD];
+	struct buf *b = &resp->body;
+	struct node *n;
+
+	pthread_mutex_lock(&s->mu);
+	n = (struct node *)store_get(s, K_NODE, NULL, name);
+	if (!n || n->not_ready) {
+		pthread_mutex_unlock(&s->mu);
+		if (!n)
+			api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
+		else
+			api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: "
+				   "dial tcp %s:10250: connect: no route to host", name);
+		return;
+	}
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		buf_addf(b, "# HELP %s %s\n# TYPE %s counter\n", fams[f].name, fams[f].help, fams[f].name);
+		for (size_t i = 0; i < pods->n; i++) {
+			const struct pod *p = (const struct pod *)pods->v[i];
+			struct podsim_metrics pm;
+			double v;
+
+			if (p->node != n || !p->sim)
+				continue;
+			pod_metrics(p, &pm);
+			switch (f) {
+			case 0: v = (double)pm.rx_bytes; break;
+			case 1: v = (double)pm.rx_errors; break;
+			case 2: v = (double)pm.rx_dropped; break;
+			case 3: v = (double)pm.tx_bytes; break;
+			case 4: v = (double)pm.tx_errors; break;
+			default: v = (double)pm.tx_dropped; break;
+			}
+			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
+				 fams[f].name, p->m.ns, p->m.name, v, (long long)s->now_ms);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+}
