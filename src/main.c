@@ -10,24 +10,23 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "config", cmd_config, "show the effective configuration and where each value came from" },
-	{ "version", cmd_version, "print the version" },
-	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
-	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
-	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
-	{ "score", cmd_score, "score a univariate series (NAB format) online" },
-	{ "detect", cmd_detect, "score pod samples from a CSV with the model and rules" },
-	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
-	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
-	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
-	{ "history", cmd_history, "list the remediation history" },
+	/* the pipeline, as the seed's scripts were */
 	{ "demo", cmd_demo, "run the whole pipeline on a simulated cluster with faults" },
 	{ "monitor", cmd_monitor, "collect, detect and report in one process" },
+	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 	{ "agent", cmd_agent, "collect and analyse, or follow a metrics CSV (the dataset agent)" },
 	{ "detect", cmd_detect, "analyse a metrics CSV once or as it grows" },
-	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
+	{ "history", cmd_history, "list the remediation history" },
+	/* the model */
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
-	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
+	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "score-pods", cmd_score_pods, "score pod samples from a CSV with the LSTM, statistics and rules (JSON lines)" },
+	{ "eval", cmd_eval, "evaluate detection: eval nab, eval multi (SMD/ASD), eval scenarios (sim truth)" },
+	/* the simulated cluster and the rest */
+	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
+	{ "config", cmd_config, "show the effective configuration and where each value came from" },
+	{ "version", cmd_version, "print the version" },
 };
 
 static void usage(FILE *out)

@@ -8,13 +8,22 @@
 
 #define EXIT_USAGE 2
 
-int cmd_version(int argc, char **argv);
-int cmd_config(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
-int cmd_remediate(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_sim(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+/* `eval scenarios` (dispatched by cmd_eval): insights against the sim's ground truth. */
+int cmd_eval_scenarios(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_remediate(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_score_pods(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 struct config;
 /*
@@ -22,22 +31,5 @@ struct config;
  * and the environment into c; prints the error and returns -1 on failure.
  */
 int cli_load_config(struct config *c, const char *dir);
-int cmd_collect(int argc, char **argv);
-int cmd_sim(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
-int cmd_score(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_detect(int argc, char **argv);
-int cmd_sim(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
-int cmd_monitor(int argc, char **argv);
-int cmd_agent(int argc, char **argv);
-int cmd_detect(int argc, char **argv);
-/* `eval scenarios` (dispatched by cmd_eval): insights against the sim's ground truth. */
-int cmd_eval_scenarios(int argc, char **argv);
-int cmd_score(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_train(int argc, char **argv);
 
 #endif

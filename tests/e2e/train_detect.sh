@@ -21,21 +21,21 @@ grep -q '<polyline' "$t/m.kmm.loss.svg"
 "$KUBEMEND" train --input "$t/pods.csv" --model-out "$t/m2.kmm" --epochs 3 --hidden 8 --window 8 --quiet > /dev/null
 cmp "$t/m.kmm" "$t/m2.kmm"
 
-"$KUBEMEND" detect --input "$t/pods.csv" --model "$t/m.kmm" > "$t/alerts.jsonl"
+"$KUBEMEND" score-pods --input "$t/pods.csv" --model "$t/m.kmm" > "$t/alerts.jsonl"
 grep -q '"pod":"default/web-2".*"type":"oom"' "$t/alerts.jsonl"
 [ "$(wc -l < "$t/alerts.jsonl")" -lt 20 ]       # normal rows do not alarm
 
 cp "$t/m.kmm" "$t/bad.kmm"
 printf '\x55' | dd of="$t/bad.kmm" bs=1 seek=200 conv=notrunc 2>/dev/null
-! "$KUBEMEND" detect --input "$t/pods.csv" --model "$t/bad.kmm" 2> "$t/err.txt"
+! "$KUBEMEND" score-pods --input "$t/pods.csv" --model "$t/bad.kmm" 2> "$t/err.txt"
 grep -q 'bad.kmm: checksum mismatch' "$t/err.txt"
-! MODEL_PATH="$t/bad.kmm" "$KUBEMEND" detect --input "$t/pods.csv" 2> "$t/err.txt"
+! MODEL_PATH="$t/bad.kmm" "$KUBEMEND" score-pods --input "$t/pods.csv" 2> "$t/err.txt"
 grep -q 'checksum mismatch' "$t/err.txt"
 head -c 100 "$t/m.kmm" > "$t/short.kmm"
-! "$KUBEMEND" detect --input "$t/pods.csv" --model "$t/short.kmm" 2> "$t/err.txt"
+! "$KUBEMEND" score-pods --input "$t/pods.csv" --model "$t/short.kmm" 2> "$t/err.txt"
 grep -q 'truncated' "$t/err.txt"
 
 printf 'features: [cpu_mcores, mem_bytes]\n' > "$t/two.yaml"
 "$KUBEMEND" train --input "$t/pods.csv" --model-out "$t/two.kmm" --config "$t/two.yaml" --epochs 1 --hidden 4 --window 4 --quiet > /dev/null
-! "$KUBEMEND" detect --input "$t/pods.csv" --model "$t/two.kmm" 2> "$t/err.txt"
+! "$KUBEMEND" score-pods --input "$t/pods.csv" --model "$t/two.kmm" 2> "$t/err.txt"
 grep -q "features are not the detector's inputs" "$t/err.txt"

@@ -1,4 +1,4 @@
-/* `kubemend detect`: score pod samples from a CSV with the model and rules. */
+/* `kubemend score-pods`: score pod samples from a CSV with the model and rules. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -19,7 +19,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kubemend detect --input CSV [--model FILE] [--alert-threshold P] [--all]\n"
+		"usage: kubemend score-pods --input CSV [--model FILE] [--alert-threshold P] [--all]\n"
 		"  Scores every sample of every pod in CSV (native or seed columns) in time\n"
 		"  order and prints one JSON object per alert (probability >= P; --all: per\n"
 		"  sample) with the anomaly type and the signals behind it, then a summary.\n"
@@ -35,7 +35,7 @@ static void num(struct buf *b, double v)
 		buf_adds(b, "null");
 }
 
-int cmd_detect(int argc, char **argv)
+int cmd_score_pods(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -70,7 +70,7 @@ int cmd_detect(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (detector_threshold(thr, &o.alert_threshold, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kubemend detect: %s\n", err);
+		fprintf(stderr, "kubemend score-pods: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if (!model && getenv("MODEL_PATH") && *getenv("MODEL_PATH"))
@@ -79,19 +79,19 @@ int cmd_detect(int argc, char **argv)
 		model = DEFAULT_MODEL;
 	if (model) {
 		if (lstm_load(model, &m, err, sizeof(err)) < 0) {
-			fprintf(stderr, "kubemend detect: %s\n", err);
+			fprintf(stderr, "kubemend score-pods: %s\n", err);
 			return 1;
 		}
 		have_model = 1;
 		o.model = &m;
 	}
 	if (detector_new(&o, &d) < 0) {
-		fprintf(stderr, "kubemend detect: %s: the model's features are not the detector's "
+		fprintf(stderr, "kubemend score-pods: %s: the model's features are not the detector's "
 			"inputs (%s, ...)\n", model, feat_names[0]);
 		goto out;
 	}
 	if (podcsv_read_file(input, &pc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kubemend detect: %s\n", err);
+		fprintf(stderr, "kubemend score-pods: %s\n", err);
 		goto out;
 	}
 	for (size_t p = 0; p < pc.npods; p++) {
@@ -126,7 +126,7 @@ int cmd_detect(int argc, char **argv)
 			buf_release(&b);
 		}
 	}
-	fprintf(stderr, "kubemend detect: %zu pods, %zu samples, %zu alerts (threshold %.2f, %s)\n",
+	fprintf(stderr, "kubemend score-pods: %zu pods, %zu samples, %zu alerts (threshold %.2f, %s)\n",
 		pc.npods, pc.nrows, alerts, o.alert_threshold,
 		have_model ? model : "no model: statistics and rules only");
 	rc = 0;
