@@ -174,6 +174,38 @@ static void summary(struct demo *d, const char *insights)
 	json_decref(ins);
 }
 
+/*
+ * The remediation proposals the run recorded. Nobody was there to approve
+ * them, so they are pending: a person answers them with `kubemend remediate`.
+ */
+static void show_proposals(const char *hist, const char *insights)
+{
+	json_error_t e;
+	json_t *arr = json_load_file(hist, 0, &e), *rec;
+	size_t i, n = 0;
+
+	printf("\nremediation proposals (nobody to approve them here, so they are pending):\n");
+	json_array_foreach(arr, i, rec) {
+		const char *desc = json_string_value(json_object_get(json_object_get(rec, "params"),
+								     "description"));
+		const char *why = json_string_value(json_object_get(json_object_get(rec, "params"),
+								    "rationale"));
+		printf("  %s  %-8s %s\n", json_string_value(json_object_get(rec, "id")),
+		       json_string_value(json_object_get(rec, "status")),
+		       desc ? desc : json_string_value(json_object_get(rec, "action")));
+		if (why)
+			printf("           because %s\n", why);
+		n++;
+	}
+	if (!n)
+		printf("  none\n");
+	else
+		printf("  approve or refuse them on a terminal:\n"
+		       "    kubemend remediate --once --insights-file %s --history-file %s --kubeconfig ...\n",
+		       insights, hist);
+	json_decref(arr);
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -186,8 +218,8 @@ int cmd_demo(int argc, char **argv)
 	};
 	const char *scenario = "config/scenarios/demo.yaml", *dir = NULL;
 	char tmpl[] = "/tmp/kubemend-demo-XXXXXX", err[512];
-	struct buf kc = BUF_INIT, truth = BUF_INIT, csv = BUF_INIT, ins = BUF_INIT;
-	struct flag_value flags[8];
+	struct buf kc = BUF_INIT, truth = BUF_INIT, csv = BUF_INIT, ins = BUF_INIT, hist = BUF_INIT;
+	struct flag_value flags[9];
 	struct sim_options so;
 	struct sim *sim = NULL;
 	struct runner run;
@@ -244,6 +276,7 @@ int cmd_demo(int argc, char **argv)
 	buf_addf(&truth, "%s/truth.json", dir);
 	buf_addf(&csv, "%s/pod_metrics.csv", dir);
 	buf_addf(&ins, "%s/pod_insights.json", dir);
+	buf_addf(&hist, "%s/remediation_history.json", dir);
 	memset(&so, 0, sizeof(so));
 	so.listen = "127.0.0.1:0";
 	so.kubeconfig_out = kc.data;
@@ -275,14 +308,18 @@ int cmd_demo(int argc, char **argv)
 	flags[5] = (struct flag_value){ "agent.listen", "demo", "off" };
 	flags[6] = (struct flag_value){ "agent.log_dir", "demo", dir };
 	flags[7] = (struct flag_value){ "agent.alertmanager_url", "demo", "" };
-	if (monitor_load_config(&cfg, NULL, flags, 8, "demo") < 0)
+	flags[8] = (struct flag_value){ "agent.history_file", "demo", hist.data };
+	if (monitor_load_config(&cfg, NULL, flags, 9, "demo") < 0)
 		goto out_sim;
 	memset(&run, 0, sizeof(run));
 	run.m.name = "demo";
 	run.m.cfg = &cfg;
 	run.m.flags = flags;
-	run.m.nflags = 8;
+	run.m.nflags = 9;
 	run.m.collect = run.m.write_csv = run.m.analyse = true;
+	/* remediation with nobody to ask: every proposal is recorded as pending */
+	run.m.remediate = true;
+	run.m.tty_fd = -1;
 	run.m.main_log = "k8s_monitoring.log";
 	run.m.log_collect_apart = true;
 	run.m.quiet = true;
@@ -303,7 +340,9 @@ int cmd_demo(int argc, char **argv)
 	pthread_join(th, NULL);
 	config_release(&cfg);
 	summary(&d, ins.data);
-	printf("\ninsights: %s\nmetrics:  %s\nlogs:     %s/k8s_monitoring.log\n", ins.data, csv.data, dir);
+	show_proposals(hist.data, ins.data);
+	printf("\ninsights: %s\nmetrics:  %s\nhistory:  %s\nlogs:     %s/k8s_monitoring.log\n",
+	       ins.data, csv.data, hist.data, dir);
 	rc = run.rc;
 	pthread_mutex_destroy(&d.mu);
 out_sim:
@@ -313,5 +352,6 @@ out:
 	buf_release(&truth);
 	buf_release(&csv);
 	buf_release(&ins);
+	buf_release(&hist);
 	return rc;
 }

@@ -16,7 +16,7 @@
 enum {
 	O_HELP = 256, O_GEN_ONLY, O_DATASET_ONLY, O_ANOMALY_ONLY, O_CYCLES, O_DURATION,
 	O_CONFIG_DIR, O_METRIC, O_FORMAT, O_MAX_PODS, O_ALL_NS, O_PROM, O_REMEDIATE, O_LLM,
-	O_AGENT_ONLY, O_FETCH_ONLY, O_TEST, O_WATCH, O_QUIET, O_SETTING
+	O_AGENT_ONLY, O_FETCH_ONLY, O_TEST, O_WATCH, O_QUIET, O_DRY_RUN, O_AUTO_APPROVE, O_SETTING
 };
 
 /* Flags that are plain settings: the option name and its key. */
@@ -34,6 +34,8 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "kubeconfig", "agent.kubeconfig" },
 	{ "context", "agent.context" },
 	{ "namespace", "agent.namespace" },
+	{ "history-file", "agent.history_file" },
+	{ "confidence-threshold", "agent.confidence_threshold" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -43,7 +45,7 @@ struct parsed {
 	const char *config_dir, *format;
 	struct strvec metrics;
 	bool gen_only, dataset_only, anomaly_only, agent_only, fetch_only, test, watch;
-	bool remediate, llm, quiet;
+	bool remediate, llm, quiet, dry_run, auto_approve;
 	long cycles;
 	int64_t duration_ms;
 	size_t max_pods;
@@ -86,6 +88,8 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 	OPT("anomaly-agent-only", no_argument, O_ANOMALY_ONLY);
 	OPT("remediate", no_argument, O_REMEDIATE);
 	OPT("enable-llm", no_argument, O_LLM);
+	OPT("dry-run", no_argument, O_DRY_RUN);
+	OPT("auto-approve", no_argument, O_AUTO_APPROVE);
 	OPT("agent-only", no_argument, O_AGENT_ONLY);
 	OPT("agent", no_argument, O_AGENT_ONLY);
 	OPT("fetch-only", no_argument, O_FETCH_ONLY);
@@ -141,6 +145,8 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 		case O_ANOMALY_ONLY: p->anomaly_only = true; break;
 		case O_REMEDIATE: p->remediate = true; break;
 		case O_LLM: p->llm = true; break;
+		case O_DRY_RUN: p->dry_run = true; break;
+		case O_AUTO_APPROVE: p->auto_approve = true; break;
 		case O_AGENT_ONLY: p->agent_only = true; break;
 		case O_FETCH_ONLY: p->fetch_only = true; break;
 		case O_TEST: p->test = true; break;
@@ -173,7 +179,13 @@ static const char monitor_usage[] =
 "configuration. Logs: k8s_monitoring.log and dataset_generator_agent.log in --log-dir.\n"
 "  --generator-only       collect into the CSV only\n"
 "  --dataset-agent-only   follow the CSV someone else writes and analyse it\n"
-"  --anomaly-agent-only   collect and analyse without writing the CSV\n";
+"  --anomaly-agent-only   collect and analyse without writing the CSV\n"
+"  --remediate            also propose fixes and act on approval (docs/remediation.md):\n"
+"                         asks on the terminal; without one, proposals are recorded\n"
+"                         as pending in --history-file (remediation_history.json)\n"
+"  --auto-approve         with --remediate: act without asking (the policy still applies)\n"
+"  --dry-run              with --remediate: send every change with dryRun=All; nothing changes\n"
+"  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n";
 
 static void release(struct parsed *p)
 {
@@ -198,6 +210,8 @@ static int run(struct parsed *p, struct monitor_run *m, const char *who)
 	m->csv_format = p->format;
 	m->max_pods = p->max_pods;
 	m->remediate = p->remediate;
+	m->dry_run = p->dry_run;
+	m->auto_approve = p->auto_approve;
 	m->enable_llm = p->llm;
 	m->quiet = p->quiet;
 	rc = monitor_run(m);

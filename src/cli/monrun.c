@@ -11,10 +11,14 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "insight/insight_read.h"
+#include "kube/client.h"
 #include "kube/config.h"
 #include "metrics/collect_config.h"
 #include "metrics/collector.h"
 #include "metrics/csv.h"
+#include "remedy/loop.h"
+#include "remedy/policy.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
 #include "base/banned.h"
@@ -71,6 +75,10 @@ struct stages {
 	struct endpoints *http;
 	struct alert_sender alerts;
 	bool have_alerts;
+	struct kube_client kc;
+	struct policy pol;
+	struct remedy_loop remedy;
+	bool have_kc, have_remedy;
 };
 
 static bool stopping(const struct monitor_run *m)
@@ -88,17 +96,16 @@ static void sleep_ms(const struct monitor_run *m, int64_t ms)
 	}
 }
 
-static int open_collector(struct stages *st, char *err, size_t errlen)
+/* The kubeconfig, once, for the collector and the remediation loop. */
+static int open_kube(struct stages *st, char *err, size_t errlen)
 {
-	struct monitor_run *m = st->m;
-	const struct config *c = m->cfg;
+	const struct config *c = st->m->cfg;
 	const struct conf_value *kv = config_value(c, "agent.kubeconfig");
 	struct kube_config_opts ko;
-	struct collector_opts co;
-	const char *ns = config_str(c, "agent.namespace");
-	const char *q = config_str(c, "prometheus.custom_metrics");
 	int rc;
 
+	if (st->have_kube)
+		return 0;
 	memset(&ko, 0, sizeof(ko));
 	if (kv->text && kv->source == CS_ENV)
 		ko.env_kubeconfig = kv->text;
@@ -112,6 +119,21 @@ static int open_collector(struct stages *st, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	st->have_kube = true;
+	return 0;
+}
+
+static int open_collector(struct stages *st, char *err, size_t errlen)
+{
+	struct monitor_run *m = st->m;
+	const struct config *c = m->cfg;
+	struct collector_opts co;
+	const char *ns = config_str(c, "agent.namespace");
+	const char *q = config_str(c, "prometheus.custom_metrics");
+	int rc;
+
+	rc = open_kube(st, err, errlen);
+	if (rc < 0)
+		return rc;
 	memset(&st->cc, 0, sizeof(st->cc));
 	/* custom columns: the config's "name\tquery" lines, then --metric-name */
 	while (q && *q) {
@@ -335,11 +357,90 @@ static void close_stages(struct stages *st)
 	}
 	if (st->have_alerts)
 		alert_sender_release(&st->alerts);
+	if (st->have_remedy) {
+		remedy_loop_close(&st->remedy);
+		policy_release(&st->pol);
+	}
+	if (st->have_kc)
+		kube_client_release(&st->kc);
 	if (st->have_col)
 		collector_release(&st->col);
 	collect_config_release(&st->cc);
 	if (st->have_kube)
 		kube_config_release(&st->kube);
+}
+
+/*
+ * --remediate: the loop of src/remedy/ on the insights of this process. It
+ * asks on tty_fd (a terminal), acts on its own with --auto-approve, or
+ * records proposals as pending when there is nobody to ask.
+ */
+static int open_remedy(struct stages *st, char *err, size_t errlen)
+{
+	struct monitor_run *m = st->m;
+	const struct config *c = m->cfg;
+	struct remedy_opts o;
+	int rc;
+
+	if ((rc = open_kube(st, err, errlen)) < 0)
+		return rc;
+	if ((rc = kube_client_init(&st->kc, &st->kube, NULL, err, errlen)) < 0)
+		return rc;
+	st->have_kc = true;
+	policy_load_config(&st->pol, c);
+	memset(&o, 0, sizeof(o));
+	o.history_file = config_str(c, "agent.history_file");
+	o.threshold = config_num(c, "agent.confidence_threshold");
+	o.dry_run = m->dry_run;
+	o.auto_approve = m->auto_approve;
+	o.allow_bare_pods = config_bool(c, "agent.policy.allow_bare_pods");
+	o.approval_timeout_ms = config_duration_ms(c, "agent.approval_timeout");
+	o.verify_window_ms = config_duration_ms(c, "agent.verify_window");
+	o.verify_poll_ms = o.verify_window_ms / 10 < 2000 ? (o.verify_window_ms / 10 > 200 ?
+			   o.verify_window_ms / 10 : 200) : 2000;
+	o.drain_timeout_ms = 5 * 60 * 1000;
+	o.drain_retry_ms = 5000;
+	o.tty_fd = m->tty_fd;
+	o.tty_out = stderr;
+	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, &stop_flag, err, errlen)) < 0) {
+		policy_release(&st->pol);
+		return rc;
+	}
+	st->have_remedy = true;
+	if (m->auto_approve)
+		fprintf(stderr, "\n*** kubemend %s --remediate --auto-approve: actions the policy allows "
+			"are carried out WITHOUT ASKING%s ***\n\n", m->name,
+			m->dry_run ? " (--dry-run: nothing changes)" : "");
+	return 0;
+}
+
+/*
+ * Hands the open insights to the remediation loop. It works on a copy, so
+ * the HTTP endpoints are not kept waiting while a person answers or an
+ * action is verified.
+ */
+static void remediate_step(struct stages *st)
+{
+	struct insight_store copy;
+	json_t *doc;
+	char *text;
+	char err[1024];
+	int rc = -ENOMEM;
+
+	pipeline_lock(&st->pipe);
+	doc = insight_store_json(&st->pipe.store, time_real_ms());
+	pipeline_unlock(&st->pipe);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	insight_store_init(&copy, st->pipe.store.threshold);
+	if (text)
+		rc = insight_store_parse(&copy, "insights", text, strlen(text), err, sizeof(err));
+	if (rc == 0)
+		rc = remedy_loop_handle(&st->remedy, &copy, err, sizeof(err));
+	if (rc < 0)
+		log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
+	insight_store_release(&copy);
+	free(text);
 }
 
 static int open_stages(struct stages *st)
@@ -389,6 +490,8 @@ static int open_stages(struct stages *st)
 			goto fail;
 		st->have_alerts = true;
 	}
+	if (m->remediate && m->analyse && open_remedy(st, err, sizeof(err)) < 0)
+		goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "kubemend %s: %s\n", m->name, err);
@@ -441,6 +544,8 @@ static int cycle(struct stages *st, unsigned long done)
 		pipeline_unlock(&st->pipe);
 		log_kv(LOG_DEBUG, "detect", "cycle", "pods", num, "insights_open", open_, NULL);
 	}
+	if (st->have_remedy)
+		remediate_step(st);
 	if (st->have_alerts) {
 		static uint64_t seen;
 		uint64_t now_seen = st->pipe.stats.opened + st->pipe.stats.resolved;
@@ -467,9 +572,13 @@ int monitor_run(struct monitor_run *m)
 	int64_t start = time_mono_ms(), period;
 	int rc = 0;
 
-	if (m->remediate || m->enable_llm) {
-		fprintf(stderr, "kubemend %s: %s is not part of this build yet\n", m->name,
-			m->remediate ? "--remediate" : "--enable-llm");
+	if (m->enable_llm) {
+		fprintf(stderr, "kubemend %s: --enable-llm is not part of this build yet\n", m->name);
+		return EXIT_USAGE;
+	}
+	if (m->remediate && !m->analyse) {
+		fprintf(stderr, "kubemend %s: --remediate needs the analysis (not with --generator-only or --fetch-only)\n",
+			m->name);
 		return EXIT_USAGE;
 	}
 	if (open_logs(m) < 0)

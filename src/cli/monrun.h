@@ -31,7 +31,10 @@ struct monitor_run {
 	bool follow;                    /* keep tailing (else stop at the end of the file) */
 	bool serve;                     /* HTTP endpoints on agent.listen ("" or "off": none) */
 	bool alerts;                    /* Alertmanager when agent.alertmanager_url is set */
-	bool remediate, enable_llm;     /* hooks the coordinator wires (see monrun.c) */
+	bool remediate;                 /* plan, approve, act on and record (src/remedy/) */
+	bool dry_run, auto_approve;     /* remediation: --dry-run, --auto-approve as typed */
+	int tty_fd;                     /* remediation: answers come from here; -1: nobody to ask (pending) */
+	bool enable_llm;                /* explain insights with an LLM (src/insight/explain) */
 	long cycles;                    /* stop after this many cycles (0: no limit) */
 	int64_t duration_ms;            /* stop after this long (0: no limit) */
 	const struct strvec *metrics;   /* --metric-name specs */

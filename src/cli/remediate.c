@@ -119,28 +119,6 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	return 0;
 }
 
-static void policy_from_config(struct policy *p, const struct config *c)
-{
-	const char *s;
-
-	policy_init(p);
-	strvec_clear(&p->deny_namespaces);
-	if ((s = config_str(c, "agent.policy.deny_namespaces")) && *s)
-		strvec_split(&p->deny_namespaces, s, ',');
-	if ((s = config_str(c, "agent.policy.allow_namespaces")) && *s)
-		strvec_split(&p->allow_namespaces, s, ',');
-	p->cooldown_ms = config_duration_ms(c, "agent.policy.cooldown");
-	p->hourly_budget = (int)config_int(c, "agent.policy.hourly_budget");
-	p->min_replicas = (int)config_int(c, "agent.policy.min_replicas");
-	p->max_replicas = (int)config_int(c, "agent.policy.max_replicas");
-	p->max_scale_step = (int)config_int(c, "agent.policy.max_scale_step");
-	p->max_limit_factor = config_num(c, "agent.policy.max_limit_factor");
-	p->max_cpu_limit = config_num(c, "agent.policy.max_cpu_limit");
-	p->max_mem_limit = config_num(c, "agent.policy.max_memory_limit");
-	p->max_cordoned_share = config_num(c, "agent.policy.max_cordoned_share");
-	p->allow_bare_pods = config_bool(c, "agent.policy.allow_bare_pods");
-}
-
 static int open_log(const struct config *c)
 {
 	struct buf path = BUF_INIT;
@@ -269,7 +247,7 @@ int cmd_remediate(int argc, char **argv)
 		fprintf(stderr, "kubemend remediate: %s\n", err);
 		goto out_kube;
 	}
-	policy_from_config(&pol, &cfg);
+	policy_load_config(&pol, &cfg);
 	if (remedy_loop_open(&loop, &o, &kc, &pol, &stop_flag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend remediate: %s\n", err);
 		goto out_policy;

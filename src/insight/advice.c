@@ -29,13 +29,19 @@ static bool is_deployment(const struct insight *in)
 	return in->owner_kind && !strcmp(in->owner_kind, "Deployment") && in->owner_name;
 }
 
-/* Memory limit after a step: enough for the peak with 25% headroom, at least
- * 1.5x, at most 2x (the policy's default factor), rounded up to 16 MiB. */
-static double next_mem_limit(const struct workload_facts *wf)
+/*
+ * Memory limit after a step, rounded up to 16 MiB. After an OOM kill the
+ * real demand is unknown (the kernel kills before it shows), so the step is
+ * the policy's default factor, 2x. Otherwise: enough for the peak with 25%
+ * headroom, at least 1.5x, at most 2x.
+ */
+static double next_mem_limit(const struct workload_facts *wf, bool oom)
 {
 	double want = known(wf->mem_peak) ? wf->mem_peak * 1.25 : 0;
 	double lim = wf->mem_limit * 1.5;
 
+	if (oom || (known(wf->mem_peak) && wf->mem_peak >= wf->mem_limit * 0.9))
+		want = wf->mem_limit * 2;
 	if (want > lim)
 		lim = want;
 	if (lim > wf->mem_limit * 2)
@@ -52,7 +58,7 @@ static void add_restart(struct insight *in, const char *why, const char *risk)
 }
 
 static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
-			   const char *why)
+			   bool oom, const char *why)
 {
 	char t[256];
 
@@ -61,7 +67,7 @@ static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
 	target_workload(in, t, sizeof(t));
 	insight_add_recommendation(in, "change_limits", "Deployment", t,
 		json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
-			  "memory_limit_after", next_mem_limit(wf)), why, "medium");
+			  "memory_limit_after", next_mem_limit(wf, oom)), why, "medium");
 }
 
 static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
@@ -124,14 +130,14 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 		else
 			snprintf(text, sizeof(text), "The container is killed for using more "
 				 "memory than its limit allows; it restarts and is killed again.");
-		add_mem_limits(in, wf, "memory use reaches the limit and the kernel kills the container");
+		add_mem_limits(in, wf, true, "memory use reaches the limit and the kernel kills the container");
 		add_restart(in, "a restart clears the memory but the limit stays", "low");
 	} else if (!strcmp(t, "memory_leak")) {
 		snprintf(text, sizeof(text), "Memory grows steadily while CPU and traffic "
 			 "stay normal, which is how a leak looks; left alone the pod will be "
 			 "OOM-killed when it reaches its limit.");
 		add_restart(in, "a new pod starts with fresh memory; the leak lives in the pod", "low");
-		add_mem_limits(in, wf, "more headroom delays the OOM kill but does not fix the leak");
+		add_mem_limits(in, wf, false, "more headroom delays the OOM kill but does not fix the leak");
 	} else if (!strcmp(t, "crash_loop")) {
 		snprintf(text, sizeof(text), "The container exits with an error soon after "
 			 "each start and the kubelet backs off restarting it "

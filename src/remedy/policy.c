@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/mem.h"
+#include "conf/config.h"
 #include "remedy/policy.h"
 #include "base/banned.h"
 
@@ -27,6 +28,28 @@ void policy_init(struct policy *p)
 	p->max_cpu_limit = 8.0;
 	p->max_mem_limit = 16.0 * 1024 * 1024 * 1024;
 	p->max_cordoned_share = 0.34;
+}
+
+void policy_load_config(struct policy *p, const struct config *c)
+{
+	const char *s;
+
+	policy_init(p);
+	strvec_clear(&p->deny_namespaces);
+	if ((s = config_str(c, "agent.policy.deny_namespaces")) && *s)
+		strvec_split(&p->deny_namespaces, s, ',');
+	if ((s = config_str(c, "agent.policy.allow_namespaces")) && *s)
+		strvec_split(&p->allow_namespaces, s, ',');
+	p->cooldown_ms = config_duration_ms(c, "agent.policy.cooldown");
+	p->hourly_budget = (int)config_int(c, "agent.policy.hourly_budget");
+	p->min_replicas = (int)config_int(c, "agent.policy.min_replicas");
+	p->max_replicas = (int)config_int(c, "agent.policy.max_replicas");
+	p->max_scale_step = (int)config_int(c, "agent.policy.max_scale_step");
+	p->max_limit_factor = config_num(c, "agent.policy.max_limit_factor");
+	p->max_cpu_limit = config_num(c, "agent.policy.max_cpu_limit");
+	p->max_mem_limit = config_num(c, "agent.policy.max_memory_limit");
+	p->max_cordoned_share = config_num(c, "agent.policy.max_cordoned_share");
+	p->allow_bare_pods = config_bool(c, "agent.policy.allow_bare_pods");
 }
 
 void policy_release(struct policy *p)

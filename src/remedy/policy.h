@@ -40,6 +40,9 @@ struct cluster_facts {
 
 /* The defaults listed above. */
 void policy_init(struct policy *p);
+/* The defaults, then agent.policy.* of the effective configuration. */
+struct config;
+void policy_load_config(struct policy *p, const struct config *c);
 void policy_release(struct policy *p);
 
 /*

@@ -213,20 +213,39 @@ static bool node_down(const struct pod_node_verdict *nv, size_t nn, const char *
 	return false;
 }
 
-/* The facts advice needs about an insight's workload, from this batch. */
+static bool in_incident(const struct insight *in, const char *pod)
+{
+	for (size_t i = 0; i < in->npods; i++)
+		if (str_eq(in->pods[i], pod))
+			return true;
+	return false;
+}
+
+/*
+ * The facts advice needs about an insight's workload, from this batch. The
+ * resources are those of the incident's own pods when the batch has them:
+ * during a rollout the workload's pods disagree, and the affected pods carry
+ * what the deployment's template says now.
+ */
 static void facts_for(struct pipeline *p, const struct insight *in, const struct sample *rows,
 		      size_t n, struct workload_facts *wf)
 {
 	double *pk = peaks_of(p, in);
+	bool own = false;
 
 	memset(wf, 0, sizeof(*wf));
 	wf->cpu_request = wf->cpu_limit = wf->mem_request = wf->mem_limit = NAN;
+	for (size_t i = 0; i < n; i++)
+		if (str_eq(rows[i].namespace, in->namespace_) && in_incident(in, rows[i].pod))
+			own = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct sample *s = &rows[i];
 		if (!in->owner_name || !str_eq(s->namespace, in->namespace_) ||
 		    !str_eq(s->owner_name, in->owner_name))
 			continue;
 		wf->replicas++;
+		if (own && !in_incident(in, s->pod))
+			continue;
 		if (isfinite(s->cpu_request_mcores))
 			wf->cpu_request = s->cpu_request_mcores / 1000.0;
 		if (isfinite(s->cpu_limit_mcores))

@@ -441,7 +441,8 @@ void faults_deployment_changed(struct simstate *s, struct deployment *d, bool sc
 			continue;
 		switch (a->f->type) {
 		case FAULT_OOM_LIMIT_TOO_LOW:
-			if (r->mem_limit > a->f->limit || !r->mem_limit)
+			/* cured only when the pods fit: the usage and its wander (15%) */
+			if (!r->mem_limit || r->mem_limit >= d->usage.mem * 1.15)
 				end_fault(s, a, "change_limits");
 			break;
 		case FAULT_UNSCHEDULABLE:

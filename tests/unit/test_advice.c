@@ -25,14 +25,15 @@ static void oom_raises_the_limit_first(void **state)
 {
 	struct insight_store s;
 	struct insight *in = open_insight(&s, "oom");
-	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 256 * MI };
+	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 200 * MI };
 	(void)state;
 	insight_advise(in, &wf);
 	assert_int_equal(in->nrecs, 2);
 	assert_string_equal(in->recs[0].action, "change_limits");
 	assert_string_equal(in->recs[0].target, "shop/web");
 	assert_true(param(&in->recs[0], "memory_limit_before") == 256 * MI);
-	assert_true(param(&in->recs[0], "memory_limit_after") == 384 * MI);
+	/* after an OOM kill the demand is unknown: the whole 2x step */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
 	assert_string_equal(in->recs[1].action, "restart_pod");
 	assert_string_equal(in->recs[1].target, "shop/web-1");
 	assert_non_null(strstr(in->explanation, "256 MiB"));
@@ -74,6 +75,11 @@ static void each_type_has_advice(void **state)
 		if (!strcmp(cases[i].type, "cpu_saturation")) {
 			assert_true(param(&in->recs[0], "replicas_after") == 6);
 			assert_string_equal(in->recs[1].action, "change_limits");
+		}
+		if (!strcmp(cases[i].type, "memory_leak")) {
+			/* a leak's second option: 1.5x, the peak being well below */
+			assert_string_equal(in->recs[1].action, "change_limits");
+			assert_true(param(&in->recs[1], "memory_limit_after") == 192 * MI);
 		}
 		if (!strcmp(cases[i].type, "node")) {
 			assert_string_equal(in->recs[0].target, "node-2");

@@ -13,7 +13,7 @@ static struct insight *oom_insight(struct insight_store *s, double p)
 		.owner_kind = "Deployment", .owner_name = "web", .anomaly_type = "oom",
 		.probability = p, .sample_ms = 1,
 	};
-	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 250 * MI };
+	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 200 * MI };
 	struct insight *in;
 	insight_store_init(s, 0.5);
 	in = insight_store_observe(s, &f);
@@ -35,9 +35,9 @@ static void plans_follow_recommendations(void **state)
 	assert_string_equal(items[0].prop.namespace_, "shop");
 	assert_string_equal(items[0].prop.name, "web");
 	assert_true(items[0].prop.mem_limit_before == 256 * MI);
-	assert_true(items[0].prop.mem_limit_after == 384 * MI);
+	assert_true(items[0].prop.mem_limit_after == 512 * MI);
 	proposal_describe(&items[0].prop, &d);
-	assert_string_equal(d.data, "change_limits deployment shop/web: memory limit 256Mi → 384Mi");
+	assert_string_equal(d.data, "change_limits deployment shop/web: memory limit 256Mi → 512Mi");
 	buf_reset(&d);
 	assert_int_equal(items[1].prop.kind, ACT_RESTART_POD);
 	assert_false(items[1].prop.bare_pod);

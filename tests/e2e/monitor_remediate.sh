@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `monitor --remediate`: the whole loop in one process. A deployment whose
+# memory limit is too low is detected, change_limits is proposed and (with
+# --auto-approve) applied, the sim's truth records the cure, and the history
+# tells it. Without a terminal and without --auto-approve, proposals are
+# recorded as pending and nothing changes.
+source "$(dirname "$0")/lib/collect.sh"
+need_sim
+
+d=$TMPDIR_E2E
+mkdir -p "$d/conf"
+printf 'verify_window: 8s\napproval_timeout: 5s\n' > "$d/conf/agent_config.yaml"
+cat > "$d/s.yaml" <<'YAML'
+seed: 3
+nodes: 3
+workloads:
+  - namespace: shop
+    deployment: web
+    replicas: 2
+    requests: {cpu: 100m, memory: 128Mi}
+    limits: {cpu: 500m, memory: 256Mi}
+    usage: {cpu: 100m, memory: 200Mi, rx: 100Ki, tx: 100Ki}
+  - namespace: shop
+    deployment: cart
+    replicas: 2
+    requests: {cpu: 100m, memory: 128Mi}
+    limits: {cpu: 500m, memory: 256Mi}
+    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
+faults:
+  - type: oom_limit_too_low
+    at: 2m
+    target: shop/web
+    params: {limit: 128Mi}
+YAML
+
+# 1. no terminal, no --auto-approve: pending, nothing changes
+start_sim pending --scenario "$d/s.yaml" --speed 20
+rv_before=$(kubectl --kubeconfig "$KC" get deploy -n shop cart -o jsonpath='{.metadata.resourceVersion}')
+"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 1s --duration 25 --remediate \
+  --output-file "$d/p.csv" --insights-file "$d/p.json" --history-file "$d/p-hist.json" \
+  --listen off --log-dir "$d" --config-dir "$d/conf" --quiet </dev/null || fail "monitor exited $?"
+jq -e 'length > 0 and all(.[]; .status == "pending" and .approval == "pending")' "$d/p-hist.json" >/dev/null \
+  || fail "without a terminal every proposal must be pending: $(cat "$d/p-hist.json")"
+[ "$(kubectl --kubeconfig "$KC" get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')" = 128Mi ] \
+  || fail "a pending proposal changed the deployment"
+[ "$(kubectl --kubeconfig "$KC" get deploy -n shop cart -o jsonpath='{.metadata.resourceVersion}')" = "$rv_before" ] \
+  || fail "a healthy deployment was touched"
+kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null || true
+echo "ok: no terminal → pending, nothing changed"
+
+# 2. --auto-approve: the limit goes up, the sim records the cure, the history says so
+start_sim auto --scenario "$d/s.yaml" --speed 20 --truth-out "$d/truth.json"
+"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 1s --duration 45 --remediate --auto-approve \
+  --output-file "$d/a.csv" --insights-file "$d/a.json" --history-file "$d/a-hist.json" \
+  --listen off --log-dir "$d" --config-dir "$d/conf" --quiet </dev/null 2>"$d/a.err" || fail "monitor exited $?"
+grep -q "WITHOUT ASKING" "$d/a.err" || fail "no --auto-approve banner"
+lim=$(kubectl --kubeconfig "$KC" get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')
+[ "$lim" != 128Mi ] || fail "the memory limit was not raised"
+jq -e '.[] | select(.type == "oom_limit_too_low") | .ended_by == "change_limits"' "$d/truth.json" >/dev/null \
+  || fail "the sim does not record the cure: $(cat "$d/truth.json")"
+jq -e 'any(.[]; .action == "change_limits" and .approval == "auto" and .target.name == "web")' "$d/a-hist.json" >/dev/null \
+  || fail "no change_limits record: $(cat "$d/a-hist.json")"
+jq -e 'all(.[]; .target.name != "cart" and (.target.name | startswith("cart-") | not))' "$d/a-hist.json" >/dev/null \
+  || fail "an action touched the healthy workload"
+echo "ok: --auto-approve raised the limit to $lim; truth ended_by change_limits"
+
+# 3. --remediate without analysis is a usage error
+set +e
+"$KUBEMEND" monitor --kubeconfig "$KC" --generator-only --remediate --cycles 1 >/dev/null 2>&1; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--generator-only --remediate should exit 2, got $rc"
+echo ok
