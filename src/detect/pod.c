@@ -200,7 +200,7 @@ static const char *const start_reasons[] = {
 static bool mentions_oom(const struct sample *s)
 {
 	const char *const texts[] = { s->reason, s->error_message, s->last_event_reason,
-				      s->last_event_message };
+				      s->last_event_message, s->last_termination_reason };
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (texts[i] && (strstr(texts[i], "OOM") || strstr(texts[i], "out of memory")))

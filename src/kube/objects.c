@@ -235,6 +235,8 @@ int kube_pod_parse(const json_t *obj, struct kube_pod *out, char *err, size_t er
 		if (json_is_true(ready))
 			p.containers_ready++;
 		p.restarts += (int)get_int(&c, it, "restartCount", 0);
+		if (!p.last_reason)
+			p.last_reason = get_str(&c, it, "lastState.terminated.reason");
 		for (size_t w = 0; w < 2; w++) {
 			char *r = get_str(&c, it, where[w].reason);
 			int rank = reason_rank(r, where[w].waiting);
@@ -264,7 +266,7 @@ void kube_pod_release(struct kube_pod *p)
 	free(p->namespace); free(p->name); free(p->uid); free(p->node);
 	free(p->phase); free(p->reason); free(p->message);
 	free(p->owner_kind); free(p->owner_name);
-	free(p->container_reason); free(p->container_message);
+	free(p->container_reason); free(p->container_message); free(p->last_reason);
 	free(p->resource_version);
 	memset(p, 0, sizeof(*p));
 }

@@ -20,6 +20,7 @@ struct kube_pod {
 	char *owner_kind, *owner_name;   /* the controller ownerReference, or NULL */
 	char *container_reason;          /* the most telling waiting/terminated reason */
 	char *container_message;
+	char *last_reason;               /* lastState.terminated.reason of a restarted container ("OOMKilled") */
 	char *resource_version;
 	int64_t created_ms, started_ms;  /* 0 when absent */
 	int restarts, containers_ready, containers_total;

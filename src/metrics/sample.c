@@ -49,6 +49,7 @@ const struct sample_col sample_native_cols[] = {
 	COL("node_event_message", SCOL_STR, node_event_message, "its message"),
 	COL("node_event_source", SCOL_STR, node_event_source, "its source"),
 	COL("node_event_age_s", SCOL_NUM, node_event_age_s, "its age in seconds"),
+	COL("last_termination_reason", SCOL_STR, last_termination_reason, "why a container's previous run ended (lastState.terminated.reason: OOMKilled, Error, ...)"),
 };
 const size_t sample_native_ncols = sizeof(sample_native_cols) / sizeof(sample_native_cols[0]);
 

@@ -31,6 +31,7 @@ struct sample {
 	double pod_age_s;
 	double fs_used_bytes;
 	char *error_message;            /* the container's waiting/terminated message */
+	char *last_termination_reason;  /* why the container's previous run ended ("OOMKilled") */
 	double node_ready;              /* 1, 0, or NaN */
 	char *node_conditions;          /* "MemoryPressure;DiskPressure", "" when none */
 	char *node_event_reason, *node_event_message, *node_event_source;
