@@ -12,6 +12,8 @@
 #include "base/strvec.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "cli/monrun.h"
+#include "base/mem.h"
 #include "conf/config.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -39,7 +41,9 @@ static void usage(FILE *out)
 		"\n"
 		"Reads the insights, proposes remediations, asks for approval on the terminal,\n"
 		"acts through the Kubernetes API, verifies and records every step in the\n"
-		"history file and k8s_remediation.log (docs/remediation.md).\n"
+		"history file and k8s_remediation.log (docs/remediation.md). With\n"
+		"--metrics-file the detector reads the metrics CSV as it grows (with --once:\n"
+		"to its end) and the insights it finds are acted on in this process.\n"
 		"\n"
 		"  --auto-approve     act without asking (the policy still applies)\n"
 		"  --dry-run          send every change with dryRun=All: nothing changes\n"
@@ -166,6 +170,50 @@ static void summary(const struct remedy_loop *l)
 	       "executed", d, "succeeded", e, "failed", f, "skipped", g, NULL);
 }
 
+/*
+ * --metrics-file: the detector reads the CSV (as `kubemend detect` does),
+ * and the remediation loop acts on the insights it keeps, in this process:
+ * the monitor's loop with the analysis and remediation stages only.
+ */
+static int from_metrics(const struct flags *f)
+{
+	struct flag_value *fv;
+	struct monitor_run m;
+	struct config cfg;
+	size_t n = 0;
+	int rc;
+
+	if (f->once && access(f->metrics_file, R_OK) < 0) {
+		fprintf(stderr, "kubemend remediate: %s: %s\n", f->metrics_file, strerror(errno));
+		return 1;
+	}
+	fv = xcalloc(f->keys.n + 1, sizeof(*fv));
+	for (size_t i = 0; i < f->keys.n; i++)
+		fv[n++] = (struct flag_value){ f->keys.v[i], f->flagnames.v[i], f->values.v[i] };
+	fv[n++] = (struct flag_value){ "agent.output_file", "--metrics-file", f->metrics_file };
+	if (monitor_load_config(&cfg, f->config_dir, fv, n, "remediate") < 0) {
+		free(fv);
+		return EXIT_USAGE;
+	}
+	memset(&m, 0, sizeof(m));
+	m.name = "remediate";
+	m.config_dir = f->config_dir;
+	m.cfg = &cfg;
+	m.flags = fv;
+	m.nflags = n;
+	m.analyse = m.tail_csv = true;
+	m.follow = !f->once;
+	m.remediate = true;
+	m.dry_run = f->dry_run;
+	m.auto_approve = f->auto_approve;
+	m.tty_fd = STDIN_FILENO;
+	m.main_log = "k8s_remediation.log";
+	rc = monitor_run(&m);
+	config_release(&cfg);
+	free(fv);
+	return rc;
+}
+
 int cmd_remediate(int argc, char **argv)
 {
 	struct flags f;
@@ -187,10 +235,7 @@ int cmd_remediate(int argc, char **argv)
 		goto out_flags;
 	}
 	if (f.metrics_file) {
-		fprintf(stderr, "kubemend remediate: --metrics-file is not available yet: it needs "
-			"the anomaly detector (kubemend detect), which is not in this build; "
-			"run the agent and pass --insights-file instead\n");
-		exit_code = EXIT_USAGE;
+		exit_code = from_metrics(&f);
 		goto out_flags;
 	}
 	if (cli_load_config(&cfg, f.config_dir) < 0)

@@ -69,4 +69,17 @@ set +e
 "$KUBEMEND" monitor --kubeconfig "$KC" --generator-only --remediate --cycles 1 >/dev/null 2>&1; rc=$?
 set -e
 [ $rc -eq 2 ] || fail "--generator-only --remediate should exit 2, got $rc"
-echo ok
+echo "ok: --generator-only --remediate is a usage error"
+
+# 4. remediate --metrics-file: the detector reads a CSV that collect wrote,
+#    and the loop acts on what it finds (the seed's run_remediation.py)
+start_sim csv --scenario "$d/s.yaml" --speed 20 --truth-out "$d/csv-truth.json"
+"$KUBEMEND" collect --kubeconfig "$KC" -A --interval 1s --cycles 25 --output-file "$d/m.csv" \
+  >/dev/null 2>&1 || fail "collect exited $?"
+"$KUBEMEND" remediate --metrics-file "$d/m.csv" --once --auto-approve --kubeconfig "$KC" \
+  --history-file "$d/m-hist.json" --insights-file "$d/m-ins.json" --log-dir "$d" \
+  --config-dir "$d/conf" </dev/null >/dev/null 2>&1 || fail "remediate --metrics-file exited $?"
+jq -e 'any(.[]; .action == "change_limits" and .target.name == "web")' "$d/m-hist.json" >/dev/null \
+  || fail "remediate --metrics-file proposed no change_limits: $(cat "$d/m-hist.json" 2>/dev/null)"
+grep -q "component=remediate" "$d/k8s_remediation.log" || fail "no k8s_remediation.log lines"
+echo "ok: remediate --metrics-file acts on what the detector finds in the CSV"

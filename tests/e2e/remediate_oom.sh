@@ -89,7 +89,7 @@ expect "rollback recorded" "$(jq -r --arg id "$id" '.[] | select(.params.rollbac
 "$KUBEMEND" remediate --history-file "$H" --rollback r-999999 </dev/null 2>/dev/null && fail "rollback of an unknown id"
 echo "ok: rollback"
 
-# --metrics-file needs the detector
-"$KUBEMEND" remediate --metrics-file x.csv --once 2>"$d/mf" && fail "--metrics-file accepted"
-grep -q "not available yet" "$d/mf" || fail "--metrics-file message"
+# --metrics-file: a missing file with --once is an error naming it
+"$KUBEMEND" remediate --metrics-file "$d/none.csv" --once 2>"$d/mf" && fail "a missing --metrics-file accepted"
+grep -q "none.csv: No such file" "$d/mf" || fail "--metrics-file message: $(cat "$d/mf")"
 echo "all remediate oom checks passed"
