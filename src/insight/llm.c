@@ -22,7 +22,8 @@ static const char system_prompt[] =
 	"\"explanation\": string (at most 5 plain sentences), \"actions\": "
 	"[{\"action\": one of restart_pod, scale_deployment, change_limits, "
 	"cordon_node, uncordon_node, drain_node, none; \"target\": the placeholder "
-	"of this incident's pod, workload (\"[namespace-1]/[workload-1]\") or node; "
+	"of this incident's pod, workload (\"[namespace-1]/[workload-1]\") or, "
+	"only when the incident is about the node, its node; "
 	"\"params\": object}]}. Actions are suggestions for a person to approve.";
 
 static char *redacted(const struct redactor *r, const char *s)
@@ -150,9 +151,12 @@ static bool own_target(const struct insight *in, const char *action, const char 
 			 in->owner_name);
 		return !strcmp(target, wl) || !strcmp(target, in->owner_name);
 	}
+	/* A pod's trouble is no reason to empty its node: node actions only
+	 * for incidents about the node itself. */
 	if (!strcmp(action, "cordon_node") || !strcmp(action, "uncordon_node") ||
 	    !strcmp(action, "drain_node"))
-		return in->node && !strcmp(target, in->node);
+		return in->node && in->anomaly_type && !strcmp(in->anomaly_type, "node") &&
+		       !strcmp(target, in->node);
 	return !strcmp(action, "none");
 }
 

@@ -104,6 +104,36 @@ static void answer_actions_are_confined(void **state)
 	insight_store_release(&s);
 }
 
+static void node_actions_only_for_node_incidents(void **state)
+{
+	struct insight_store s;
+	struct insight *in = make_insight(&s);
+	struct redactor r;
+	struct llm_answer a;
+	char err[256];
+	char *body;
+	(void)state;
+	redactor_init(&r);
+	json_decref(llm_request(in, NULL, 0, "m", &r));
+	body = completion("{\"root_cause\": \"x\", \"explanation\": \"y\", \"actions\": ["
+			  "{\"action\": \"drain_node\", \"target\": \"[node-1]\"},"
+			  "{\"action\": \"cordon_node\", \"target\": \"[node-1]\"}]}");
+	/* the pod's own node, but the incident is an OOM kill */
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.nactions, 0);
+	assert_int_equal(a.dropped, 2);
+	llm_answer_release(&a);
+	free(in->anomaly_type);
+	in->anomaly_type = strdup("node");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.nactions, 2);
+	assert_string_equal(a.actions[0].target, "node-3");
+	llm_answer_release(&a);
+	free(body);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
 static void malformed_answers_are_refused(void **state)
 {
 	static const char *const contents[] = {
@@ -152,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(request_leaks_nothing),
 		cmocka_unit_test(answer_actions_are_confined),
+		cmocka_unit_test(node_actions_only_for_node_incidents),
 		cmocka_unit_test(malformed_answers_are_refused),
 		cmocka_unit_test(fingerprint_follows_the_incident),
 	};
