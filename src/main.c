@@ -14,6 +14,7 @@ static const struct cmd {
 	{ "collect", cmd_collect, "collect pod metrics into a CSV (the dataset generator)" },
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
 	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
+	{ "llm-check", cmd_llm_check, "send a made-up incident to the configured LLM and show the checked answer" },
 };
 
 static void usage(FILE *out)

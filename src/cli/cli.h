@@ -20,5 +20,6 @@ struct config;
 int cli_load_config(struct config *c, const char *dir);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_llm_check(int argc, char **argv);
 
 #endif

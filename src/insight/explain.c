@@ -511,6 +511,7 @@ static void apply(struct explainer *ex, struct entry *e, struct insight *in,
 	}
 	res->nactions = a->nactions;
 	if (!e->reported) {
+		res->fresh = true;
 		res->dropped = a->dropped;
 		str_copy(res->dropped_why, a->dropped_why, sizeof(res->dropped_why));
 		ex->stats.actions_dropped += a->dropped;
@@ -577,7 +578,7 @@ int explainer_explain(struct explainer *ex, struct insight *in,
 	j->fp = fp;
 	redactor_init(&j->r);
 	req = llm_request(in, history, nhistory, ex->model, &j->r);
-	j->body = req ? json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	j->body = req ? json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(req);
 	if (!j->body) {
 		job_free(j);

@@ -35,6 +35,7 @@ struct explain_result {
 	int status;             /* 0 explained; -EINPROGRESS asked, try again later; else rules stand */
 	char reason[600];       /* why the rule-based explanation stands, one line ("" otherwise) */
 	bool log_reason;        /* first time this kind of reason shows since the last success */
+	bool fresh;             /* the answer's first use (log it once) */
 	struct llm_action actions[LLM_MAX_ACTIONS];     /* validated; restored names */
 	size_t nactions;
 	size_t dropped;         /* actions refused in this answer (reported with its first use) */

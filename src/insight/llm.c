@@ -44,6 +44,42 @@ static json_t *redacted_json(const struct redactor *r, const char *s)
 	return j ? j : json_string("");
 }
 
+/*
+ * Insights carry no container names, but Kubernetes messages do ("Started
+ * container api", "Back-off restarting failed container api in pod ..."):
+ * the DNS label after "container " is registered as one, unless it is one of
+ * the words that follow "container" in those messages.
+ */
+static void register_containers(const char *msg, struct redactor *r)
+{
+	static const char *const not_names[] = {
+		"image", "runtime", "with", "is", "has", "was", "exited", "in", "to",
+		"for", "the", "that", "and", "of", "failed", "died", "id", "name",
+		"status", "started", "created", "killed", "restarted", "will", "not",
+	};
+	const char *p = msg;
+
+	while ((p = strcasestr(p, "container ")) != NULL) {
+		char name[64];
+		size_t n = 0;
+		bool skip = false;
+
+		p += 10;
+		if (*p == '"' || *p == '\'')
+			p++;
+		while (n + 1 < sizeof(name) && ((*p >= 'a' && *p <= 'z') ||
+		       (*p >= '0' && *p <= '9') || (*p == '-' && n)))
+			name[n++] = *p++;
+		while (n && name[n - 1] == '-')
+			n--;
+		name[n] = '\0';
+		for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++)
+			skip |= !strcmp(name, not_names[i]);
+		if (n && !skip)
+			redactor_name(r, RK_CONTAINER, name);
+	}
+}
+
 static void register_names(const struct insight *in, struct redactor *r)
 {
 	redactor_name(r, RK_NAMESPACE, in->namespace_);
@@ -51,6 +87,8 @@ static void register_names(const struct insight *in, struct redactor *r)
 	redactor_name(r, RK_WORKLOAD, in->owner_name);
 	for (size_t i = 0; i < in->npods; i++)
 		redactor_name(r, RK_POD, in->pods[i]);
+	for (size_t i = 0; i < in->nevidence; i++)
+		register_containers(in->evidence[i].message, r);
 }
 
 static json_t *num(double v)
@@ -102,7 +140,7 @@ json_t *llm_request(const struct insight *in, const struct insight *const *histo
 			"summary", redacted_json(r, history[i]->summary)));
 	}
 	user = json_pack("{s:o, s:o}", "incident", facts(in, r), "earlier_incidents", earlier);
-	content = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	content = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(user);
 	req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:{s:s}}",
 		"model", model ? model : "",

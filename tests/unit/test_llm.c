@@ -134,6 +134,41 @@ static void node_actions_only_for_node_incidents(void **state)
 	insight_store_release(&s);
 }
 
+static void container_names_in_messages_are_hidden(void **state)
+{
+	static const struct evidence ev[] = {
+		{ "event", "BackOff", "Back-off restarting failed container payments-api in pod pay-1", 3 },
+		{ "event", "Pulled", "Container image \"registry.local/payments:1.2\" already present", 1 },
+		{ "container_state", "OOMKilled", "container \"sidecar\" exited 137", 1 },
+	};
+	struct finding f = {
+		.namespace_ = "prod", .pod = "pay-1", .node = "n1", .anomaly_type = "oom",
+		.probability = 0.9, .sample_ms = T0, .evidence = ev, .nevidence = 3,
+	};
+	struct insight_store s;
+	struct insight *in;
+	struct redactor r;
+	json_t *req;
+	char *text;
+	(void)state;
+	insight_store_init(&s, 0.5);
+	in = insight_store_observe(&s, &f);
+	redactor_init(&r);
+	req = llm_request(in, NULL, 0, "m", &r);
+	text = json_dumps(req, 0);
+	assert_null(strstr(text, "payments-api"));
+	assert_null(strstr(text, "sidecar"));
+	assert_non_null(strstr(text, "failed container [container-1] in pod [pod-1]"));
+	assert_non_null(strstr(text, "[container-2]"));
+	/* "image" follows "Container" but is no name */
+	assert_non_null(strstr(text, "Container image"));
+	assert_null(redactor_lookup(&r, "[container-3]"));
+	free(text);
+	json_decref(req);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
 static void malformed_answers_are_refused(void **state)
 {
 	static const char *const contents[] = {
@@ -183,6 +218,7 @@ int main(void)
 		cmocka_unit_test(request_leaks_nothing),
 		cmocka_unit_test(answer_actions_are_confined),
 		cmocka_unit_test(node_actions_only_for_node_incidents),
+		cmocka_unit_test(container_names_in_messages_are_hidden),
 		cmocka_unit_test(malformed_answers_are_refused),
 		cmocka_unit_test(fingerprint_follows_the_incident),
 	};
