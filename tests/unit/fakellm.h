@@ -4,7 +4,8 @@
  * A fake OpenAI-compatible server for tests (docs/llm.md): POST
  * /v1/chat/completions on 127.0.0.1 (a port the kernel picks), answering
  * per a mode, and capturing every request body (one line each) to a file and
- * the Authorization headers in memory. Built on src/net/httpd.h. The fake
+ * the Authorization headers in memory (and optionally to a file). Built on
+ * src/net/httpd.h; tests/tools/fake_llm.c runs it as a process. The fake
  * owns its capture state; fakellm_stop() frees it.
  *
  * Modes:
@@ -33,7 +34,8 @@ struct fakellm {
 	const char *mode;
 	const char *retry_after;        /* default "1" */
 	long delay_ms;                  /* slow mode; default 10 s */
-	const char *capture_path;       /* NULL: no file */
+	const char *capture_path;       /* request bodies, one a line; NULL: none */
+	const char *auth_path;          /* Authorization headers, one a line; NULL: none */
 	pthread_mutex_t mu;
 	int requests;
 	char *auth[FAKELLM_MAX_AUTH];   /* Authorization header of each request */
@@ -124,6 +126,13 @@ static inline void fakellm_handle(void *ctx, const struct httpd_req *req, struct
 		if (out) {
 			fwrite(req->body ? req->body : "", 1, req->body_len, out);
 			fputc('\n', out);
+			fclose(out);
+		}
+	}
+	if (f->auth_path) {
+		FILE *out = fopen(f->auth_path, "a");
+		if (out) {
+			fprintf(out, "%s\n", auth ? auth : "");
 			fclose(out);
 		}
 	}
