@@ -198,6 +198,30 @@ static bool own_target(const struct insight *in, const char *action, const char 
 	return !strcmp(action, "none");
 }
 
+/*
+ * Some local models wrap the object in a Markdown fence (```json ... ```)
+ * even when asked for JSON: the fence is no part of the answer.
+ */
+static void unfence(const char **s, size_t *len)
+{
+	const char *p = *s, *end = *s + *len, *nl, *close;
+
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if (end - p < 3 || memcmp(p, "```", 3))
+		return;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl)
+		return;
+	for (close = end - 3; close > nl; close--)
+		if (!memcmp(close, "```", 3))
+			break;
+	if (close <= nl)
+		return;
+	*s = nl + 1;
+	*len = (size_t)(close - (nl + 1));
+}
+
 static void drop(struct llm_answer *a, const char *why)
 {
 	if (!a->dropped++)
@@ -212,7 +236,7 @@ int llm_parse_answer(const char *body, size_t len, const struct insight *in,
 	json_error_t jerr;
 	json_t *resp, *content_j, *ans = NULL, *acts, *act;
 	const char *content, *rc, *ex;
-	size_t i;
+	size_t i, clen;
 	int rcode = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -222,11 +246,13 @@ int llm_parse_answer(const char *body, size_t len, const struct insight *in,
 	content_j = json_object_get(json_object_get(json_array_get(
 		json_object_get(resp, "choices"), 0), "message"), "content");
 	content = json_string_value(content_j);
+	clen = json_string_length(content_j);
 	if (!content) {
 		rcode = fail(err, errlen, "response has no choices[0].message.content");
 		goto out;
 	}
-	ans = json_loads(content, 0, &jerr);
+	unfence(&content, &clen);
+	ans = json_loadb(content, clen, 0, &jerr);
 	if (!ans || !json_is_object(ans)) {
 		rcode = fail(err, errlen, "answer is not the requested JSON object");
 		goto out;

@@ -198,6 +198,34 @@ static void malformed_answers_are_refused(void **state)
 	insight_store_release(&s);
 }
 
+static void a_fenced_answer_is_unwrapped(void **state)
+{
+	struct insight_store s;
+	struct insight *in = make_insight(&s);
+	struct redactor r;
+	struct llm_answer a;
+	char err[256];
+	char *body;
+	(void)state;
+	redactor_init(&r);
+	json_decref(llm_request(in, NULL, 0, "m", &r));
+	body = completion("```json\n{\"root_cause\": \"[pod-1] is OOM-killed\", "
+			  "\"explanation\": \"e\", \"actions\": []}\n```\n");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.root_cause, "web-7d4b9c-x2x9q is OOM-killed");
+	llm_answer_release(&a);
+	free(body);
+	/* an unclosed fence, or prose around the object, is still refused */
+	body = completion("```json\n{\"root_cause\": \"x\", \"explanation\": \"e\"}");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), -EINVAL);
+	free(body);
+	body = completion("Here you go:\n```json\n{\"root_cause\": \"x\", \"explanation\": \"e\"}\n```");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), -EINVAL);
+	free(body);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
 static void fingerprint_follows_the_incident(void **state)
 {
 	struct insight_store s;
@@ -220,6 +248,7 @@ int main(void)
 		cmocka_unit_test(node_actions_only_for_node_incidents),
 		cmocka_unit_test(container_names_in_messages_are_hidden),
 		cmocka_unit_test(malformed_answers_are_refused),
+		cmocka_unit_test(a_fenced_answer_is_unwrapped),
 		cmocka_unit_test(fingerprint_follows_the_incident),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
