@@ -346,6 +346,18 @@ bool explainer_enabled(const struct explainer *ex)
 	return ex && !ex->off[0];
 }
 
+/* What an operator should check for a status (the body is not shown: it may echo the key). */
+static const char *hint(long status)
+{
+	if (status == 401 || status == 403)
+		return ": check the API key";
+	if (status == 404)
+		return ": check agent.llm.base_url and agent.llm.model";
+	if (status == 400 || status == 422)
+		return ": the server rejected the request (does it support response_format json_object?)";
+	return "";
+}
+
 /* Asks the server; fills e's outcome (state, reason, answer). Worker thread. */
 static void ask(struct explainer *ex, struct job *j, struct entry *e)
 {
@@ -364,8 +376,9 @@ static void ask(struct explainer *ex, struct job *j, struct entry *e)
 	} else if (resp.status != 200) {
 		e->kind = WHY_CALL;
 		e->err = resp.status == 429 ? -EBUSY : -EIO;
-		snprintf(e->reason, sizeof(e->reason), "LLM server answered HTTP %ld (%d attempt%s)",
-			 resp.status, resp.attempts, resp.attempts == 1 ? "" : "s");
+		snprintf(e->reason, sizeof(e->reason), "LLM server answered HTTP %ld (%d attempt%s)%s",
+			 resp.status, resp.attempts, resp.attempts == 1 ? "" : "s",
+			 hint(resp.status));
 	} else if ((rc = llm_parse_answer(resp.body.data ? resp.body.data : "", resp.body.len,
 					  &j->snap, &j->r, &e->answer, perr, sizeof(perr))) < 0) {
 		e->kind = WHY_ANSWER;

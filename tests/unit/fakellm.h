@@ -36,6 +36,7 @@ struct fakellm {
 	long delay_ms;                  /* slow mode; default 10 s */
 	const char *capture_path;       /* request bodies, one a line; NULL: none */
 	const char *auth_path;          /* Authorization headers, one a line; NULL: none */
+	const char *expect_auth;        /* set: any other Authorization gets a 401 */
 	pthread_mutex_t mu;
 	int requests;
 	char *auth[FAKELLM_MAX_AUTH];   /* Authorization header of each request */
@@ -138,6 +139,11 @@ static inline void fakellm_handle(void *ctx, const struct httpd_req *req, struct
 	}
 	pthread_mutex_unlock(&f->mu);
 
+	if (f->expect_auth && (!auth || strcmp(auth, f->expect_auth))) {
+		resp->status = 401;
+		buf_adds(&resp->body, "{\"error\":{\"message\":\"Incorrect API key provided\"}}");
+		return;
+	}
 	if (!strcmp(f->mode, "500")) {
 		resp->status = 500;
 		buf_adds(&resp->body, "{\"error\":{\"message\":\"internal error\"}}");

@@ -265,6 +265,26 @@ static void failures_degrade_to_the_rules_without_blocking(void **state)
 	}
 }
 
+static void a_refused_key_is_reported_without_the_key(void **state)
+{
+	struct env e;
+	struct insight *in;
+	struct explain_result r;
+	(void)state;
+
+	setup(&e, "ok", 5000, 10);
+	e.f.expect_auth = "Bearer another-key";
+	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
+	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
+	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EIO);
+	assert_non_null(strstr(r.reason, "HTTP 401 (1 attempt): check the API key"));
+	assert_null(strstr(r.reason, KEY));
+	assert_string_equal(in->explanation_source, "rules");
+	assert_int_equal(fakellm_requests(&e.f), 1); /* a 401 is not retried */
+	teardown(&e);
+}
+
 static void retry_after_is_honoured_within_the_timeout(void **state)
 {
 	struct env e;
@@ -454,6 +474,7 @@ int main(void)
 		cmocka_unit_test(a_normal_answer_lands_in_the_insight),
 		cmocka_unit_test(history_travels_redacted),
 		cmocka_unit_test(failures_degrade_to_the_rules_without_blocking),
+		cmocka_unit_test(a_refused_key_is_reported_without_the_key),
 		cmocka_unit_test(retry_after_is_honoured_within_the_timeout),
 		cmocka_unit_test(an_injected_instruction_never_widens_the_actions),
 		cmocka_unit_test(the_budget_limits_calls),
