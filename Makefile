@@ -43,7 +43,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench lint
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench bench-sim bench-collect lint model bench-lstm
 all: $(KUBEMEND)
 
 deps:
@@ -97,8 +97,15 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 \
 	    CFLAGS="-O1 -g" unit fuzz-replay e2e
 
+bench-collect: all
+	bench/collect_vs_kubectl.sh
+
 demo: deps all
 	$(KUBEMEND) demo
+
+# The sim's scale check: 100,000 pods on 1,000 nodes in 1 GiB (about a minute).
+bench-sim: all
+	bench/sim_scale.sh
 
 # libFuzzer builds (clang): make fuzz FUZZ=fuzz_yaml RUNS=100000
 FUZZ ?= $(basename $(notdir $(firstword $(FUZZ_SRC))))
@@ -113,6 +120,21 @@ fuzz:
 	@mkdir -p build-fuzz/corpus-$(FUZZ)
 	build-fuzz/$(FUZZ) -runs=$(RUNS) build-fuzz/corpus-$(FUZZ) fuzz/corpus/$(FUZZ:fuzz_%=%)
 	@echo "new inputs are in build-fuzz/corpus-$(FUZZ); copy the interesting ones to fuzz/corpus/$(FUZZ:fuzz_%=%)"
+
+# The default model, trained from simulated normal behaviour with a fixed
+# seed: the same bytes on every run.
+model: $(KUBEMEND)
+	@mkdir -p models
+	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+
+# Batched LSTM inference against numpy (bench/lstm.sh).
+bench-lstm: $(BUILD)/bench/lstm_bench
+	@test -f models/default.kmm || $(MAKE) --no-print-directory model
+	@bench/lstm.sh $(BUILD)/bench/lstm_bench models/default.kmm
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 clean:
 	rm -rf build build-san build-fuzz bin

@@ -19,6 +19,11 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
+  jq                     # e2e tests read kubectl's JSON output and collect's rows
+  curl                   # e2e tests call the sim's API and control endpoints directly
+  prometheus             # e2e: a real Prometheus scrapes the sim (collect --prometheus-url reads it) and the monitor's /metrics (loopback, temp storage)
+  prometheus-alertmanager  # e2e: a real Alertmanager receives the monitor's alerts (loopback, temp storage)
+  python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "kube/jsonarena.h"
 #include "base/banned.h"
 
 /* The command table: one row per subcommand (git's commands[]). */
@@ -15,6 +16,13 @@ static const struct cmd {
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
 	{ "demo", cmd_demo, "start a small simulated cluster and show it" },
 	{ "llm-check", cmd_llm_check, "send a made-up incident to the configured LLM and show the checked answer" },
+	{ "demo", cmd_demo, "run the whole pipeline on a simulated cluster with faults" },
+	{ "monitor", cmd_monitor, "collect, detect and report in one process" },
+	{ "agent", cmd_agent, "collect and analyse, or follow a metrics CSV (the dataset agent)" },
+	{ "detect", cmd_detect, "analyse a metrics CSV once or as it grows" },
+	{ "score", cmd_score, "score a univariate series (NAB format) online" },
+	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
+	{ "eval", cmd_eval, "evaluate the detector on NAB (eval nab) or SMD/ASD (eval multi)" },
 };
 
 static void usage(FILE *out)
@@ -28,6 +36,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+
+	json_arena_install(); /* before any JSON value exists */
 
 	if (!name) {
 		usage(stderr);

@@ -46,16 +46,24 @@ static int fsync_dir_of(const char *path)
 
 int file_write_atomic(const char *path, const void *data, size_t len)
 {
+	return file_write_atomic_mode(path, data, len, 0644);
+}
+
+int file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
 	struct buf tmp = BUF_INIT;
 	int fd, err;
 
 	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	err = file_write_fd(fd, data, len);
+	/* a leftover temporary file keeps its old mode through O_CREAT: set it */
+	err = fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
+	if (!err)
+		err = file_write_fd(fd, data, len);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)

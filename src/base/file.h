@@ -9,6 +9,8 @@
 #include "base/buf.h"
 
 int file_write_atomic(const char *path, const void *data, size_t len);
+/* The same, with the file's permission bits (0600 for files holding secrets). */
+int file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
 /* Reads the whole file into out (which the caller has initialised); fails
  * with -E2BIG past max bytes. */
 int file_read_all(const char *path, size_t max, struct buf *out);

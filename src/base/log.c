@@ -19,6 +19,15 @@ static char *log_path;
 static size_t log_max;
 static size_t log_size;
 
+/* Components whose lines go to a file of their own (log_route). */
+#define LOG_ROUTES 4
+static struct route {
+	char component[32];
+	FILE *f;
+	char *path;
+	size_t max, size;
+} routes[LOG_ROUTES];
+
 int log_level_parse(const char *s, enum log_level *out)
 {
 	static const struct { const char *name; enum log_level lvl; } t[] = {
@@ -63,6 +72,38 @@ int log_open(const char *path, size_t max_bytes)
 	return 0;
 }
 
+int log_route(const char *component, const char *path, size_t max_bytes)
+{
+	FILE *f;
+	struct stat st;
+	int slot = -1;
+
+	if (strlen(component) >= sizeof(routes[0].component))
+		return -EINVAL;
+	f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&log_lock);
+	for (int i = 0; i < LOG_ROUTES && slot < 0; i++)
+		if (!routes[i].f || !strcmp(routes[i].component, component))
+			slot = i;
+	if (slot < 0) {
+		pthread_mutex_unlock(&log_lock);
+		fclose(f);
+		return -ENOSPC;
+	}
+	if (routes[slot].f)
+		fclose(routes[slot].f);
+	free(routes[slot].path);
+	snprintf(routes[slot].component, sizeof(routes[slot].component), "%s", component);
+	routes[slot].f = f;
+	routes[slot].path = xstrdup(path);
+	routes[slot].max = max_bytes;
+	routes[slot].size = fstat(fileno(f), &st) == 0 ? (size_t)st.st_size : 0;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
 void log_close(void)
 {
 	pthread_mutex_lock(&log_lock);
@@ -71,6 +112,12 @@ void log_close(void)
 	log_file = NULL;
 	free(log_path);
 	log_path = NULL;
+	for (int i = 0; i < LOG_ROUTES; i++) {
+		if (routes[i].f)
+			fclose(routes[i].f);
+		free(routes[i].path);
+		memset(&routes[i], 0, sizeof(routes[i]));
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -107,18 +154,29 @@ static const char *level_name(enum log_level l)
 	}
 }
 
-static void rotate_locked(void)
+static void rotate_locked(FILE **file, const char *path, size_t max, size_t *size)
 {
 	struct buf old = BUF_INIT;
 
-	if (!log_file || !log_max || log_size < log_max)
+	if (!*file || !max || *size < max)
 		return;
-	fclose(log_file);
-	buf_addf(&old, "%s.1", log_path);
-	rename(log_path, old.data);
+	fclose(*file);
+	buf_addf(&old, "%s.1", path);
+	rename(path, old.data);
 	buf_release(&old);
-	log_file = fopen(log_path, "a");
-	log_size = 0;
+	*file = fopen(path, "a");
+	*size = 0;
+}
+
+static void write_locked(FILE **file, const char *path, size_t max, size_t *size,
+			 const struct buf *line)
+{
+	if (!*file)
+		return;
+	fwrite(line->data, 1, line->len, *file);
+	fflush(*file);
+	*size += line->len;
+	rotate_locked(file, path, max, size);
 }
 
 void log_kv(enum log_level lvl, const char *component, const char *msg, ...)
@@ -147,11 +205,15 @@ void log_kv(enum log_level lvl, const char *component, const char *msg, ...)
 	pthread_mutex_lock(&log_lock);
 	if (to_stderr)
 		fwrite(line.data, 1, line.len, stderr);
-	if (log_file) {
-		fwrite(line.data, 1, line.len, log_file);
-		fflush(log_file);
-		log_size += line.len;
-		rotate_locked();
+	{
+		struct route *r = NULL;
+		for (int i = 0; i < LOG_ROUTES && !r; i++)
+			if (routes[i].f && component && !strcmp(routes[i].component, component))
+				r = &routes[i];
+		if (r)
+			write_locked(&r->f, r->path, r->max, &r->size, &line);
+		else
+			write_locked(&log_file, log_path, log_max, &log_size, &line);
 	}
 	pthread_mutex_unlock(&log_lock);
 	buf_release(&line);

@@ -17,6 +17,12 @@ void log_set_level(enum log_level lvl);
 void log_set_stderr(int enabled);
 /* Opens (appending) path as the log file; max_bytes 0 means no rotation. */
 int log_open(const char *path, size_t max_bytes);
+/*
+ * Sends the lines of one component to a file of its own (appending, rotating
+ * to FILE.1 past max_bytes) instead of the log_open() file; up to 4 routes.
+ * log_close() closes them too.
+ */
+int log_route(const char *component, const char *path, size_t max_bytes);
 void log_close(void);
 
 /*

@@ -21,5 +21,13 @@ int cli_load_config(struct config *c, const char *dir);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_llm_check(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+/* `eval scenarios` (dispatched by cmd_eval): insights against the sim's ground truth. */
+int cmd_eval_scenarios(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -106,9 +106,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case 't': f->test = true; break;
 		case 'h': usage(stdout); return 1;
 		default:
-			fprintf(stderr, "kubemend collect: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
+			fprintf(stderr, "kubemend collect: unknown or incomplete option '%s' "
+				"(see 'kubemend collect --help')\n", argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -225,13 +224,6 @@ int cmd_collect(int argc, char **argv)
 			goto out_config;
 		}
 	}
-	ns = cc.namespace ? cc.namespace : "default";
-	if (getenv("K8S_NAMESPACE") && getenv("K8S_NAMESPACE")[0])
-		ns = getenv("K8S_NAMESPACE");
-	if (f.namespace)
-		ns = f.namespace;
-	if (f.all_ns || !strcmp(ns, "all") || !strcmp(ns, "*"))
-		ns = NULL;
 	if (f.prom_url)
 		prom_url = f.prom_url;
 	else if (cc.prom_enabled)
@@ -273,6 +265,14 @@ int cmd_collect(int argc, char **argv)
 			printf("FAIL config          %s\n", err);
 		goto out_config;
 	}
+	/* flag > K8S_NAMESPACE > config file > the context's namespace ("default") */
+	ns = cc.namespace ? cc.namespace : kube.namespace;
+	if (getenv("K8S_NAMESPACE") && getenv("K8S_NAMESPACE")[0])
+		ns = getenv("K8S_NAMESPACE");
+	if (f.namespace)
+		ns = f.namespace;
+	if (f.all_ns || !strcmp(ns, "all") || !strcmp(ns, "*"))
+		ns = NULL;
 	if (f.test) {
 		int failed = collect_check(&kube, ns, prom_url, print_check, NULL);
 		printf("%s\n", failed ? "collect --test: some required checks failed" :

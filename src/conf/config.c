@@ -199,7 +199,12 @@ out:
 	return rc;
 }
 
-static int walk(struct config *c, const struct ynode *map, const char *prefix,
+/*
+ * At the top of a file (top) a mapping named after the file's prefix is
+ * also accepted ("prometheus: {url: ...}" in prometheus.yaml), the layout
+ * `collect` has always read.
+ */
+static int walk(struct config *c, const struct ynode *map, const char *prefix, bool top,
 		const char *path, char *err, size_t errlen)
 {
 	if (map->kind != YNODE_MAP)
@@ -210,10 +215,12 @@ static int walk(struct config *c, const struct ynode *map, const char *prefix,
 
 		buf_addf(&key, "%s.%s", prefix, map->keys[k]->scalar);
 		i = find(c, key.data);
-		if (i >= 0)
+		if (i < 0 && top && !strcmp(map->keys[k]->scalar, prefix))
+			rc = walk(c, map->items[k], prefix, false, path, err, errlen);
+		else if (i >= 0)
 			rc = load_value(c, i, map->items[k], path, err, errlen);
 		else if (has_children(c, key.data))
-			rc = walk(c, map->items[k], key.data, path, err, errlen);
+			rc = walk(c, map->items[k], key.data, false, path, err, errlen);
 		else
 			rc = yerr(err, errlen, path, map->keys[k], key.data, "unknown setting");
 		buf_release(&key);
@@ -232,7 +239,7 @@ int config_load_file(struct config *c, const char *path, const char *prefix,
 	if (rc)
 		return rc;
 	if (root)
-		rc = walk(c, root, prefix, path, err, errlen);
+		rc = walk(c, root, prefix, true, path, err, errlen);
 	ynode_free(root);
 	return rc;
 }

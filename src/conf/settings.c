@@ -15,6 +15,13 @@ const struct setting conf_settings[] = {
 	{ "prometheus.url", CT_STR, "http://localhost:9090", "PROMETHEUS_URL", NORANGE, "Prometheus base URL" },
 	{ "prometheus.timeout", CT_DURATION, "10s", NULL, NORANGE, "timeout of one Prometheus query" },
 	{ "prometheus.custom_metrics", CT_QUERIES, NULL, NULL, NORANGE, "extra PromQL series, each a CSV column and model input" },
+	{ "prometheus.queries.net_rx_dropped_ps", CT_STR, NULL, NULL, NORANGE, "PromQL of received drops per pod (%s: namespace selector)" },
+	{ "prometheus.queries.net_tx_dropped_ps", CT_STR, NULL, NULL, NORANGE, "PromQL of transmitted drops per pod (%s: namespace selector)" },
+	{ "prometheus.collect.output_file", CT_STR, NULL, NULL, NORANGE, "collect: metrics CSV (agent.output_file for monitor)" },
+	{ "prometheus.collect.namespace", CT_STR, NULL, NULL, NORANGE, "collect: namespace (agent.namespace for monitor)" },
+	{ "prometheus.collect.interval", CT_DURATION, NULL, NULL, NORANGE, "collect: interval (agent.interval for monitor)" },
+	{ "prometheus.collect.csv_format", CT_STR, NULL, NULL, NORANGE, "collect: native or seed" },
+	{ "prometheus.collect.rotate_size", CT_NUM, NULL, NULL, 4096, 1e12, "collect: rotate the CSV past this size" },
 
 	{ "agent.kubeconfig", CT_STR, NULL, "KUBECONFIG", NORANGE, "kubeconfig file(s), colon-separated" },
 	{ "agent.context", CT_STR, NULL, NULL, NORANGE, "kubeconfig context (default: current-context)" },
@@ -62,6 +69,15 @@ const struct setting conf_settings[] = {
 	{ "model.batch", CT_INT, "64", NULL, 1, 65536, "training batch size" },
 	{ "model.learning_rate", CT_NUM, "0.001", NULL, 1e-9, 10, "Adam learning rate" },
 	{ "model.seed", CT_INT, "42", NULL, 0, 4294967295.0, "training seed" },
+	{ "model.features", CT_LIST, NULL, NULL, NORANGE, "the model's input columns" },
+	{ "model.training.epochs", CT_INT, NULL, NULL, 1, 100000, "training epochs (train reads this section)" },
+	{ "model.training.batch", CT_INT, NULL, NULL, 1, 65536, "training batch size" },
+	{ "model.training.learning_rate", CT_NUM, NULL, NULL, 1e-9, 10, "Adam learning rate" },
+	{ "model.training.clip_norm", CT_NUM, NULL, NULL, 0, 1e6, "gradient clipping norm" },
+	{ "model.training.validation_fraction", CT_NUM, NULL, NULL, 0, 0.9, "share held back for early stopping" },
+	{ "model.training.patience", CT_INT, NULL, NULL, 0, 100000, "epochs without improvement before stopping" },
+	{ "model.training.seed", CT_INT, NULL, NULL, 0, 4294967295.0, "training seed" },
+	{ "model.training.stride", CT_INT, NULL, NULL, 1, 100000, "every Nth window is a training example" },
 };
 
 const size_t conf_nsettings = sizeof(conf_settings) / sizeof(conf_settings[0]);

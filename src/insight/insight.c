@@ -241,6 +241,20 @@ void insight_store_normal(struct insight_store *s, const char *ns, const char *p
 	}
 }
 
+void insight_store_node_normal(struct insight_store *s, const char *node, int64_t now_ms)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct insight *in = s->items[i];
+
+		if (in->resolved_ms || !is_node_type(in->anomaly_type) || !str_eq(in->node, node))
+			continue;
+		if (++in->normal_streak >= s->resolve_after) {
+			in->resolved_ms = now_ms;
+			in->updated_ms = now_ms;
+		}
+	}
+}
+
 void insight_store_expire(struct insight_store *s, int64_t now_ms)
 {
 	size_t keep = 0;

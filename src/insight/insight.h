@@ -97,6 +97,8 @@ struct insight *insight_store_observe(struct insight_store *s, const struct find
 /* The pod looked normal in a sample at now_ms: may resolve its insights. */
 void insight_store_normal(struct insight_store *s, const char *ns, const char *pod,
 			  int64_t now_ms);
+/* The node looked normal in a sample at now_ms: may resolve its node insights. */
+void insight_store_node_normal(struct insight_store *s, const char *node, int64_t now_ms);
 /* Drops resolved insights past their retention and enforces the cap. */
 void insight_store_expire(struct insight_store *s, int64_t now_ms);
 

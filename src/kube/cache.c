@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "kube/cache.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -49,14 +50,21 @@ static void free_obj(const struct kube_cache_type *t, void *obj)
 	}
 }
 
-/* Parses obj and stores it in m under its key, replacing an older one. */
+/* Parses obj and stores it in m under its key, replacing an older one;
+ * a new key beyond max objects is refused (-E2BIG). */
 static int store(const struct kube_cache_type *t, struct strmap *m, const json_t *obj,
-		 char *err, size_t errlen)
+		 size_t max, char *err, size_t errlen)
 {
 	struct buf key = BUF_INIT;
-	void *typed = xcalloc(1, t->size);
+	void *typed;
 	int rc = object_key(obj, &key);
 
+	if (rc == 0 && m->n >= max && !strmap_get(m, key.data)) {
+		snprintf(err, errlen, "%s: more than %zu objects", t->resource, max);
+		buf_release(&key);
+		return -E2BIG;
+	}
+	typed = xcalloc(1, t->size);
 	if (rc == 0)
 		rc = t->parse(obj, typed, err, errlen);
 	else
@@ -79,7 +87,18 @@ static void map_clear(const struct kube_cache_type *t, struct strmap *m)
 	strmap_clear(m, NULL);
 }
 
+static int apply(struct kube_cache *c, const char *line, size_t len);
+
 int kube_cache_apply(struct kube_cache *c, const char *line, size_t len)
+{
+	int rc;
+	json_scope_begin();
+	rc = apply(c, line, len);
+	json_scope_end();
+	return rc;
+}
+
+static int apply(struct kube_cache *c, const char *line, size_t len)
 {
 	json_t *ev = json_loadb(line, len, 0, NULL);
 	const json_t *type, *obj, *meta, *rv;
@@ -105,7 +124,12 @@ int kube_cache_apply(struct kube_cache *c, const char *line, size_t len)
 	}
 	pthread_mutex_lock(&c->mu);
 	if (!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) {
-		rc = store(c->type, &c->objs, obj, err, sizeof(err));
+		rc = store(c->type, &c->objs, obj, c->max_objects ? c->max_objects :
+			   KUBE_CACHE_MAX_OBJECTS, err, sizeof(err));
+		if (rc == -E2BIG) {
+			c->dropped++;
+			rc = 0;
+		}
 	} else if (!strcmp(t, "DELETED")) {
 		struct buf key = BUF_INIT;
 		rc = object_key(obj, &key);
@@ -138,7 +162,11 @@ struct list_ctx {
 static int on_item(const json_t *item, void *vctx)
 {
 	struct list_ctx *l = vctx;
-	if (store(l->c->type, &l->fresh, item, l->err, sizeof(l->err)) < 0)
+	int rc = store(l->c->type, &l->fresh, item, l->c->max_objects ? l->c->max_objects :
+		       KUBE_CACHE_MAX_OBJECTS, l->err, sizeof(l->err));
+	if (rc == -E2BIG)
+		l->c->dropped++;
+	else if (rc < 0)
 		l->bad++; /* skipped: one odd object does not hide the rest */
 	return 0;
 }
@@ -214,6 +242,7 @@ static int watch_once(struct kube_cache *c)
 		 c->path, strchr(c->path, '?') ? "&" : "?", (long long)c->watch_timeout_s);
 	http_add_query_escaped(&url, c->rv);
 	c->watches++;
+	c->events_at_watch = c->events;
 	pthread_mutex_unlock(&c->mu);
 	full = kube_url(&c->client, url.data);
 	rc = http_stream(&c->client.http, full, WATCH_MAX_LINE, on_line, &w, &c->stop,
@@ -222,6 +251,8 @@ static int watch_once(struct kube_cache *c)
 	buf_release(&url);
 	if (status == 410 || w.gone)
 		rc = 1;
+	else if (status == 401 || status == 403)
+		rc = 1; /* a list will ask for a fresh credential, or report the refusal */
 	else if (rc == 0 && (status < 200 || status > 299))
 		rc = -EIO;
 	buf_release(&errbody);
@@ -237,11 +268,22 @@ static void nap(struct kube_cache *c, int64_t ms)
 	}
 }
 
+/* Whether the last watch applied anything (then a cut is no outage). */
+static bool w_events_moved(struct kube_cache *c)
+{
+	bool moved;
+	pthread_mutex_lock(&c->mu);
+	moved = c->events != c->events_at_watch;
+	pthread_mutex_unlock(&c->mu);
+	return moved;
+}
+
 static void *run(void *arg)
 {
 	struct kube_cache *c = arg;
 	int64_t backoff = 0;
 	bool need_list = true;
+	int failures = 0;
 
 	while (!c->stop) {
 		int rc;
@@ -254,6 +296,7 @@ static void *run(void *arg)
 			}
 			need_list = false;
 		}
+		int64_t began = time_mono_ms();
 		rc = watch_once(c);
 		if (c->stop)
 			break;
@@ -261,12 +304,29 @@ static void *run(void *arg)
 			need_list = true;
 			backoff = 0;
 		} else if (rc < 0) {
-			/* Connection trouble: back off, then resume from our resourceVersion. */
+			/* Connection trouble: back off, then resume from our
+			 * resourceVersion. After three failures in a row, list again:
+			 * that either heals the cache or reports why it cannot
+			 * (readers see the error instead of stale objects). */
+			if (time_mono_ms() - began >= 5000 || w_events_moved(c)) {
+				failures = 0; /* it worked for a while: a cut, not an outage */
+				backoff = 0;
+			}
 			backoff = backoff ? (backoff * 2 > 10000 ? 10000 : backoff * 2) : 200;
 			nap(c, backoff);
+			if (++failures >= 3) {
+				need_list = true;
+				failures = 0;
+			}
+			continue;
 		} else {
-			backoff = 0; /* the server closed a healthy stream: resume at once */
+			/* The server closed a healthy stream: resume, but never in a hot
+			 * loop against a server that closes at once. */
+			backoff = 0;
+			if (time_mono_ms() - began < 1000)
+				nap(c, 1000);
 		}
+		failures = 0;
 	}
 	return NULL;
 }
@@ -318,12 +378,12 @@ int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube
 	pthread_mutex_lock(&c->mu);
 	while (!c->synced && c->last_rc == 0 && rc == 0)
 		rc = pthread_cond_timedwait(&c->cond, &c->mu, &ts);
-	if (c->synced)
-		rc = 0;
-	else if (c->last_rc) {
+	if (c->last_rc) {
 		rc = c->last_rc;
 		if (e)
 			*e = c->last_err;
+	} else if (c->synced) {
+		rc = 0;
 	} else {
 		rc = -ETIMEDOUT;
 		if (e) {
@@ -355,11 +415,20 @@ size_t kube_cache_size(struct kube_cache *c)
 	return n;
 }
 
-void kube_cache_stop(struct kube_cache *c)
+void kube_cache_signal(struct kube_cache *c)
 {
 	if (!c || !c->type)
 		return;
 	c->stop = 1;
+	if (c->running)
+		http_client_wake(&c->client.http);
+}
+
+void kube_cache_stop(struct kube_cache *c)
+{
+	if (!c || !c->type)
+		return;
+	kube_cache_signal(c);
 	if (c->running)
 		pthread_join(c->thread, NULL);
 	map_clear(c->type, &c->objs);

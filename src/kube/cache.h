@@ -24,6 +24,8 @@ struct kube_cache_type {
 	void (*release)(void *obj);
 };
 
+#define KUBE_CACHE_MAX_OBJECTS 2000000
+
 extern const struct kube_cache_type kube_cache_pods, kube_cache_nodes, kube_cache_events;
 
 struct kube_cache {
@@ -40,8 +42,10 @@ struct kube_cache {
 	int last_rc;                    /* the last list or watch error (0 when healthy) */
 	struct kube_error last_err;
 	volatile int stop;
+	size_t max_objects;             /* hard cap (KUBE_CACHE_MAX_OBJECTS); more are dropped */
 	/* counters, for tests and /metrics */
-	unsigned long lists, watches, events, bad_events;
+	unsigned long lists, watches, events, bad_events, dropped;
+	unsigned long events_at_watch;  /* events when the current watch began */
 	int64_t watch_timeout_s;        /* timeoutSeconds asked of the server */
 };
 
@@ -52,12 +56,16 @@ int kube_cache_start(struct kube_cache *c, const struct kube_cache_type *type,
 /*
  * Waits until the first list has completed (0), or until it failed (the
  * error is copied to e and returned), or timeout_ms passed (-ETIMEDOUT).
+ * Later, it returns the error of the last list while the cache cannot
+ * list again (the server gone, the permission revoked), else 0.
  */
 int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube_error *e);
 /* Calls fn for each object under the lock; fn must not call into the cache. */
 void kube_cache_foreach(struct kube_cache *c, void (*fn)(void *obj, void *ctx), void *ctx);
 /* The number of objects now. */
 size_t kube_cache_size(struct kube_cache *c);
+/* Asks the thread to stop without waiting (stopping several caches at once). */
+void kube_cache_signal(struct kube_cache *c);
 void kube_cache_stop(struct kube_cache *c);
 
 /* Applies one watch event line to the map (exported for tests): 0, 1 for a

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "kube/client.h"
 #include "kube/exec.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
@@ -176,7 +177,7 @@ static int status_error(struct kube_client *kc, const char *what, long status,
 
 static int do_request(struct kube_client *kc, const char *what, const char *method,
 		      const char *path, const char *content_type, const char *body,
-		      json_t **out, struct kube_error *e)
+		      json_t **out, struct buf *text, struct kube_error *e)
 {
 	struct http_response resp;
 	char herr[HTTP_ERRLEN];
@@ -202,6 +203,11 @@ again:
 	}
 	if (resp.status < 200 || resp.status > 299) {
 		rc = status_error(kc, what, resp.status, &resp.body, e);
+		goto out;
+	}
+	if (text && resp.body.len && buf_add(text, resp.body.data, resp.body.len) < 0) {
+		set_error(e, 0, "%s: %s %s: the body is too large", what, method, url);
+		rc = -E2BIG;
 		goto out;
 	}
 	if (out) {
@@ -232,14 +238,20 @@ out_free:
 int kube_get(struct kube_client *kc, const char *what, const char *path,
 	     json_t **out, struct kube_error *e)
 {
-	return do_request(kc, what, "GET", path, NULL, NULL, out, e);
+	return do_request(kc, what, "GET", path, NULL, NULL, out, NULL, e);
+}
+
+int kube_get_text(struct kube_client *kc, const char *what, const char *path,
+		  struct buf *out, struct kube_error *e)
+{
+	return do_request(kc, what, "GET", path, NULL, NULL, NULL, out, e);
 }
 
 int kube_send(struct kube_client *kc, const char *what, const char *method,
 	      const char *path, const char *content_type, const char *body,
 	      json_t **out, struct kube_error *e)
 {
-	return do_request(kc, what, method, path, content_type, body, out, e);
+	return do_request(kc, what, method, path, content_type, body, out, NULL, e);
 }
 
 int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,
@@ -262,8 +274,11 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 			buf_adds(&p, "&continue=");
 			http_add_query_escaped(&p, cont);
 		}
+		json_scope_begin(); /* the page and everything made from it die below */
 		rc = kube_get(kc, what, p.data, &page, e);
 		buf_release(&p);
+		if (rc < 0)
+			json_scope_end();
 		if (rc == -ESTALE && cont && restarts < 3) {
 			/* The continue token expired: start the list over. */
 			restarts++;
@@ -299,6 +314,7 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 				str_copy(rv, json_string_value(v), rvlen);
 		}
 		json_decref(page);
+		json_scope_end();
 		if (rc || !cont)
 			break;
 	}

@@ -44,6 +44,10 @@ void kube_client_release(struct kube_client *kc);
 int kube_get(struct kube_client *kc, const char *what, const char *path,
 	     json_t **out, struct kube_error *e);
 
+/* GET returning the body as text (e.g. the kubelet's /metrics/cadvisor
+ * through the node proxy), appended to out; errors as kube_get(). */
+int kube_get_text(struct kube_client *kc, const char *what, const char *path,
+		  struct buf *out, struct kube_error *e);
 /* Sends a request with a JSON body (PATCH, POST, DELETE); *out may be NULL. */
 int kube_send(struct kube_client *kc, const char *what, const char *method,
 	      const char *path, const char *content_type, const char *body,

@@ -82,9 +82,15 @@ static void check_watch(struct checker *k, struct kube_client *kc, const char *p
 		e.status = status;
 		if (rc < 0)
 			snprintf(detail, sizeof(detail), "%s", herr);
-		else
-			snprintf(detail, sizeof(detail), "HTTP %ld: %.300s", status,
-				 errbody.data ? errbody.data : "");
+		else {
+			char msg[400] = "", reason[64] = "";
+			json_t *j = errbody.len ? json_loadb(errbody.data, errbody.len, 0, NULL) : NULL;
+			if (j)
+				kube_status_message(j, msg, sizeof(msg), reason, sizeof(reason));
+			json_decref(j);
+			snprintf(detail, sizeof(detail), "%s: HTTP %ld %s%s%s", name, status,
+				 reason[0] ? reason : "", msg[0] ? ": " : "", msg);
+		}
 		say(k, false, required, name, detail, fix_for(&e, "watch", resource));
 	}
 	free(full);
@@ -143,15 +149,24 @@ int collect_check(const struct kube_config *cfg, const char *ns, const char *pro
 	}
 	/* /version answers anyone who can connect (and authenticate, on most clusters). */
 	if (kube_get(&kc, "connect", "/version", &j, &e) < 0) {
-		bool auth = e.status == 401 || e.status == 403;
-		say(&k, !auth && e.status != 0, true, "connection", e.msg, e.status == 0 ?
-		    fix_for(&e, "get", "version") : NULL);
-		if (e.status == 0) {
+			if (e.status == 0) {
+			say(&k, false, true, "connection", e.msg, fix_for(&e, "get", "version"));
 			kube_client_release(&kc);
 			return k.failed;
 		}
-		if (auth)
+		buf_addf(&b, "the server answers (HTTP %ld)", e.status);
+		say(&k, true, true, "connection", b.data, NULL);
+		buf_release(&b);
+		if (e.status == 401) {
+			/* Nothing else can pass: say so once. */
 			say(&k, false, true, "authentication", e.msg, fix_for(&e, "get", "/version"));
+			kube_client_release(&kc);
+			return k.failed;
+		}
+		if (e.status == 403)
+			say(&k, true, true, "authentication", "accepted (GET /version is forbidden)", NULL);
+		else
+			say(&k, false, true, "connection", e.msg, "see the message");
 	} else {
 		const json_t *v = json_object_get(j, "gitVersion");
 		buf_addf(&b, "server version %s", json_is_string(v) ? json_string_value(v) : "(unknown)");

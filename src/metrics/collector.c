@@ -77,13 +77,19 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 		free(c->namespace);
 		return rc;
 	}
+	for (; c->nfetchers < COLLECTOR_FETCHERS - 1; c->nfetchers++) {
+		rc = kube_client_init(&c->fetchers[c->nfetchers], c->kube, &c->http, err, errlen);
+		if (rc < 0) {
+			collector_release(c);
+			return rc;
+		}
+	}
 	c->ncustom = o->ncustom;
 	if (o->prom_url) {
 		rc = prom_client_init(&c->prom, o->prom_url,
 				      o->prom_timeout_ms > 0 ? o->prom_timeout_ms : 10000, err, errlen);
 		if (rc < 0) {
-			kube_client_release(&c->kc);
-			free(c->namespace);
+			collector_release(c);
 			return rc;
 		}
 		c->prom_on = true;
@@ -127,11 +133,16 @@ void collector_release(struct collector *c)
 	if (!c)
 		return;
 	if (c->started) {
+		kube_cache_signal(&c->pods);
+		kube_cache_signal(&c->nodes);
+		kube_cache_signal(&c->events);
 		kube_cache_stop(&c->pods);
 		kube_cache_stop(&c->nodes);
 		kube_cache_stop(&c->events);
 	}
 	kube_client_release(&c->kc);
+	for (size_t i = 0; i < c->nfetchers; i++)
+		kube_client_release(&c->fetchers[i]);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {
@@ -432,6 +443,7 @@ struct counters *collector_counters(struct collector *c, const char *key)
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		k->rx_bps = k->tx_bps = k->rxe_ps = k->txe_ps = NAN;
+		k->rxd_ps = k->txd_ps = NAN;
 		strmap_put(&c->prev, key, k);
 	}
 	k->seen = c->cycles;
@@ -509,11 +521,29 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		free(tmp);
 	}
+	/* Every pod seen now keeps its counters, whichever source answered. */
+	{
+		struct buf key = BUF_INIT;
+		for (size_t i = 0; i < r.n; i++) {
+			buf_reset(&key);
+			buf_addf(&key, "%s/%s", r.v[i].namespace, r.v[i].pod);
+			collector_counters(c, key.data);
+		}
+		buf_release(&key);
+	}
+	/* Metrics first: their timestamps give the cluster's clock, which the
+	 * rows and the event window follow when it runs ahead of ours (a
+	 * simulated cluster at a faster speed); a frozen or lagging one leaves
+	 * our clock, so cycles keep distinct times. */
+	collector_pod_metrics(c, r.v, r.n);
+	if (c->stats.cluster_ms > now_ms)
+		now_ms = c->stats.cluster_ms;
 	apply_nodes_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
-	collector_pod_metrics(c, r.v, r.n);
 	collector_summaries(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
+	if (!c->prom_on)
+		collector_cadvisor(c, r.v, r.n, now_ms);
 	for (size_t i = 0; i < r.n; i++) {
 		derive(&r.v[i], &r.x[i], now_ms);
 		free(r.x[i].owner_kind);

@@ -20,6 +20,9 @@
 #include "metrics/prom.h"
 #include "metrics/sample.h"
 
+/* Kubelet summaries are fetched over this many connections at once. */
+#define COLLECTOR_FETCHERS 4
+
 /* A Prometheus column: its CSV name and its PromQL (an instant vector with
  * namespace and pod labels). */
 struct prom_column {
@@ -48,6 +51,10 @@ struct collector_stats {
 	size_t summaries_ok, summaries_failed;
 	bool metrics_ok, prom_ok;
 	int64_t cycle_ms;
+	int64_t cluster_ms;   /* newest metrics.k8s.io timestamp of the cycle (the
+			       * cluster's clock, which a simulated cluster may run
+			       * faster); 0 when unknown. Rows are stamped with it
+			       * when it is ahead of the local clock. */
 };
 
 struct collector {
@@ -57,6 +64,8 @@ struct collector {
 	size_t max_pods;
 	struct http_opts http;
 	struct kube_client kc;            /* metrics, summaries, owners */
+	struct kube_client fetchers[COLLECTOR_FETCHERS - 1]; /* more connections for summaries */
+	size_t nfetchers;
 	struct kube_cache pods, nodes, events;
 	bool started, nodes_ok, events_ok;
 	struct prom_client prom;

@@ -12,7 +12,7 @@
 /* Notices said once until their source recovers. */
 enum {
 	NOTE_METRICS = 1, NOTE_SUMMARY = 2, NOTE_PROM = 4, NOTE_NODES = 8,
-	NOTE_EVENTS = 16, NOTE_CAP = 32, NOTE_OWNERS = 64,
+	NOTE_EVENTS = 16, NOTE_CAP = 32, NOTE_OWNERS = 64, NOTE_CADVISOR = 128,
 };
 
 /* Counters of one pod from the previous cycle. */
@@ -24,6 +24,10 @@ struct counters {
 	bool have_net;
 	double warn_total;
 	bool warn_seen;
+	/* packet drops from the kubelet's cAdvisor endpoint (no Prometheus) */
+	int64_t drop_ts_ms;
+	double rxd, txd, rxd_ps, txd_ps;
+	bool have_drops;
 };
 
 /* Raw facts of a row that are not columns. */
@@ -43,5 +47,7 @@ void collector_owners(struct collector *c, struct sample *rows, const struct row
 void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n);
 void collector_summaries(struct collector *c, struct sample *rows, size_t n);
 void collector_prometheus(struct collector *c, struct sample *rows, size_t n);
+/* Drop rates from each node's /metrics/cadvisor, when Prometheus is off. */
+void collector_cadvisor(struct collector *c, struct sample *rows, size_t n, int64_t now_ms);
 
 #endif

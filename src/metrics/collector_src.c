@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "metrics/collector_priv.h"
+#include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -153,6 +155,8 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 	size_t i;
 	int rc;
 
+	c->stats.cluster_ms = 0;
+	json_scope_begin();
 	rc = kube_get(&c->kc, "list pod metrics", path, &j, &e);
 	free(path);
 	c->stats.metrics_ok = rc == 0;
@@ -163,6 +167,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 				       "(install metrics-server)");
 		else
 			collector_note(c, NOTE_METRICS, "cpu and memory columns stay empty: %s", e.msg);
+		json_scope_end();
 		return;
 	}
 	collector_recovered(c, NOTE_METRICS, "the metrics API");
@@ -177,6 +182,8 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 			continue;
 		buf_addf(&key, "%s/%s", m.namespace, m.name);
 		s = strmap_get(&idx, key.data);
+		if (m.ts_ms > c->stats.cluster_ms)
+			c->stats.cluster_ms = m.ts_ms;
 		if (s) {
 			s->cpu_mcores = m.cpu_cores * 1000.0;
 			s->mem_bytes = m.mem_bytes;
@@ -185,6 +192,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 		kube_pod_metrics_release(&m);
 	}
 	json_decref(j);
+	json_scope_end();
 	strmap_clear(&idx, NULL);
 }
 
@@ -231,49 +239,121 @@ static void apply_stats(struct collector *c, struct sample *s, const struct kube
 	s->net_tx_errors_ps = k->txe_ps;
 }
 
+/* One node's summary, fetched and parsed by a worker. */
+struct fetched {
+	const char *node;
+	int rc;
+	struct kube_summary sum;
+	char err[KUBE_ERRMSG];
+};
+
+struct fetch_job {
+	struct fetched *v;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+struct fetch_worker {
+	struct fetch_job *job;
+	struct kube_client *kc;
+};
+
+static void fetch_one(struct kube_client *kc, struct fetched *f)
+{
+	struct buf path = BUF_INIT;
+	struct kube_error ke;
+	char err[KUBE_ERRLEN];
+	json_t *j = NULL;
+
+	buf_addf(&path, "/api/v1/nodes/%s/proxy/stats/summary", f->node);
+	json_scope_begin();
+	f->rc = kube_get(kc, "get kubelet summary", path.data, &j, &ke);
+	if (f->rc < 0) {
+		str_copy(f->err, ke.msg, sizeof(f->err));
+	} else {
+		f->rc = kube_summary_parse(j, &f->sum, err, sizeof(err));
+		if (f->rc < 0)
+			snprintf(f->err, sizeof(f->err), "kubelet summary of node %s: %s", f->node, err);
+	}
+	json_decref(j);
+	json_scope_end();
+	buf_release(&path);
+}
+
+static void *fetch_run(void *arg)
+{
+	struct fetch_worker *w = arg;
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&w->job->mu);
+		i = w->job->next++;
+		pthread_mutex_unlock(&w->job->mu);
+		if (i >= w->job->n)
+			return NULL;
+		fetch_one(w->kc, &w->job->v[i]);
+	}
+}
+
+/* Fetches every node's summary with up to COLLECTOR_FETCHERS connections. */
+static void fetch_all(struct collector *c, struct fetched *v, size_t n)
+{
+	struct fetch_job job = { v, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct fetch_worker w[COLLECTOR_FETCHERS];
+	pthread_t t[COLLECTOR_FETCHERS];
+	bool started[COLLECTOR_FETCHERS] = { false };
+	size_t k = n < COLLECTOR_FETCHERS ? n : COLLECTOR_FETCHERS;
+
+	for (size_t i = 1; i < k; i++) {
+		w[i].job = &job;
+		w[i].kc = &c->fetchers[i - 1];
+		started[i] = pthread_create(&t[i], NULL, fetch_run, &w[i]) == 0;
+	}
+	w[0].job = &job;
+	w[0].kc = &c->kc;
+	fetch_run(&w[0]);
+	for (size_t i = 1; i < k; i++)
+		if (started[i])
+			pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&job.mu);
+}
+
 void collector_summaries(struct collector *c, struct sample *rows, size_t n)
 {
 	struct strmap idx = STRMAP_INIT, nodes = STRMAP_INIT;
-	struct buf key = BUF_INIT, path = BUF_INIT;
+	struct buf key = BUF_INIT;
 	char first_err[KUBE_ERRMSG] = "";
-	size_t it, ok = 0, failed = 0;
+	size_t it, ok = 0, failed = 0, nn = 0;
+	struct fetched *v;
 
 	index_rows(&idx, rows, n);
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].node)
+		/* A node known not to be Ready has no kubelet to answer: asking
+		 * costs the retries of a 503 every cycle. */
+		if (rows[i].node && !(rows[i].node_ready == 0 || (isnan(rows[i].node_ready) &&
+								   rows[i].node_conditions)))
 			strmap_put(&nodes, rows[i].node, &rows[i]);
-	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it)) {
-		struct kube_summary sum;
-		struct kube_error ke;
-		char err[KUBE_ERRLEN];
-		json_t *j = NULL;
-
-		buf_reset(&path);
-		buf_addf(&path, "/api/v1/nodes/%s/proxy/stats/summary", e->key);
-		if (kube_get(&c->kc, "get kubelet summary", path.data, &j, &ke) < 0) {
+	v = xcalloc(nodes.n ? nodes.n : 1, sizeof(*v));
+	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it))
+		v[nn++].node = e->key;
+	fetch_all(c, v, nn);
+	for (size_t i = 0; i < nn; i++) {
+		if (v[i].rc < 0) {
 			if (!failed++)
-				str_copy(first_err, ke.msg, sizeof(first_err));
+				str_copy(first_err, v[i].err, sizeof(first_err));
 			continue;
 		}
-		if (kube_summary_parse(j, &sum, err, sizeof(err)) < 0) {
-			if (!failed++)
-				snprintf(first_err, sizeof(first_err), "kubelet summary of node %s: %s",
-					 e->key, err);
-			json_decref(j);
-			continue;
-		}
-		json_decref(j);
 		ok++;
-		for (size_t p = 0; p < sum.npods; p++) {
+		for (size_t p = 0; p < v[i].sum.npods; p++) {
 			struct sample *s;
 			buf_reset(&key);
-			buf_addf(&key, "%s/%s", sum.pods[p].namespace, sum.pods[p].name);
+			buf_addf(&key, "%s/%s", v[i].sum.pods[p].namespace, v[i].sum.pods[p].name);
 			s = strmap_get(&idx, key.data);
 			if (s)
-				apply_stats(c, s, &sum.pods[p]);
+				apply_stats(c, s, &v[i].sum.pods[p]);
 		}
-		kube_summary_release(&sum);
+		kube_summary_release(&v[i].sum);
 	}
+	free(v);
 	c->stats.summaries_ok = ok;
 	c->stats.summaries_failed = failed;
 	if (failed)
@@ -282,7 +362,6 @@ void collector_summaries(struct collector *c, struct sample *rows, size_t n)
 	else if (ok)
 		collector_recovered(c, NOTE_SUMMARY, "the kubelet summary API");
 	buf_release(&key);
-	buf_release(&path);
 	strmap_clear(&idx, NULL);
 	strmap_clear(&nodes, NULL);
 }

@@ -50,7 +50,7 @@ int csv_writer_append(struct csv_writer *w, const struct sample *rows, size_t n,
 int csv_writer_flush(struct csv_writer *w);
 void csv_writer_close(struct csv_writer *w);
 
-/* The header line (with CRLF? no: "\n") of a format, into out. */
+/* The header line of a format (ending in "\n"), appended to out. */
 void csv_header(struct buf *out, enum csv_format format, const struct strvec *custom);
 /* One row, as the writer writes it. */
 void csv_row(struct buf *out, const struct sample *s, enum csv_format format);

@@ -40,8 +40,14 @@ int http_client_init(struct http_client *c, const struct http_opts *opts,
 		return -EIO;
 	memset(c, 0, sizeof(*c));
 	c->easy = curl_easy_init();
-	if (!c->easy)
+	c->multi = curl_multi_init();
+	if (!c->easy || !c->multi) {
+		if (c->easy)
+			curl_easy_cleanup(c->easy);
+		if (c->multi)
+			curl_multi_cleanup(c->multi);
 		return -ENOMEM;
+	}
 	if (opts)
 		c->opts = *opts;
 	if (c->opts.connect_timeout_ms <= 0)
@@ -87,6 +93,8 @@ void http_client_release(struct http_client *c)
 		return;
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
 	if (c->auth_header) {
 		memset(c->auth_header, 0, strlen(c->auth_header));
 		free(c->auth_header);
@@ -420,8 +428,13 @@ int http_request(struct http_client *c, const char *method, const char *url,
 				pause_ms(wait, cancel);
 				continue;
 			}
-			describe(err, errlen, method, url,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc), resp->attempts);
+			{
+				char what[CURL_ERROR_SIZE + 48];
+				snprintf(what, sizeof(what), "%s%s",
+					 rc == CURLE_PARTIAL_FILE ? "response truncated: " : "",
+					 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+				describe(err, errlen, method, url, what, resp->attempts);
+			}
 			buf_reset(&resp->body);
 			return map_curl_error(rc);
 		}
@@ -496,6 +509,38 @@ static size_t on_stream(char *p, size_t size, size_t n, void *userdata)
 	return emit_lines(x, p, len) < 0 ? 0 : len;
 }
 
+/* Runs the transfer on the multi handle so another thread can wake it. */
+static CURLcode perform_stream(struct http_client *c, struct xfer *x)
+{
+	CURLM *m = c->multi;
+	CURLcode rc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (curl_multi_add_handle(m, c->easy) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			rc = CURLE_RECV_ERROR;
+			break;
+		}
+		if (!running || (x->stop && *x->stop))
+			break;
+		curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	curl_multi_remove_handle(m, c->easy);
+	return rc;
+}
+
+void http_client_wake(struct http_client *c)
+{
+	if (c->multi)
+		curl_multi_wakeup(c->multi);
+}
+
 int http_stream(struct http_client *c, const char *url, size_t max_line,
 		int (*on_line)(const char *line, size_t len, void *ctx), void *ctx,
 		const volatile int *stop, long *status, struct buf *errbody,
@@ -529,7 +574,7 @@ int http_stream(struct http_client *c, const char *url, size_t max_line,
 	/* A stalled stream (no byte for a minute, bookmarks included) is dead. */
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, 60L);
-	rc = curl_easy_perform(c->easy);
+	rc = perform_stream(c, &x);
 	curl_slist_free_all(headers);
 	if (!x.status)
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &x.status);

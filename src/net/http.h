@@ -48,6 +48,7 @@ struct http_response {
 
 struct http_client {
 	void *easy;                     /* CURL * */
+	void *multi;                    /* CURLM *, drives streams so they can be woken */
 	struct http_opts opts;
 	char *auth_header;              /* "Authorization: Bearer ..." or NULL */
 	char *ca_file, *cert_file, *key_file;
@@ -97,8 +98,8 @@ static inline int http_get(struct http_client *c, const char *url,
  * A streaming GET (a watch): calls on_line for each complete line of the
  * body (without the newline; lines are capped at max_line bytes, a longer
  * one fails with -E2BIG). on_line returns 0 to go on or non-zero to stop.
- * *stop (may be NULL) is polled about every 100 ms and ends the stream
- * early. *status gets the HTTP status; for a non-2xx status the body is
+ * *stop (may be NULL) ends the stream early: it is checked at least once a
+ * second, and at once after http_client_wake(). *status gets the HTTP status; for a non-2xx status the body is
  * collected into errbody (capped at 64 KiB) instead of being split. Returns
  * 0 when the server ended the stream or the caller stopped it, or a negative
  * errno on a transport failure. No retries: the caller reconnects.
@@ -107,6 +108,10 @@ int http_stream(struct http_client *c, const char *url, size_t max_line,
 		int (*on_line)(const char *line, size_t len, void *ctx), void *ctx,
 		const volatile int *stop, long *status, struct buf *errbody,
 		char *err, size_t errlen);
+
+/* Wakes a http_stream() running in another thread so it sees *stop at
+ * once (the only call that may come from another thread). */
+void http_client_wake(struct http_client *c);
 
 /* Percent-encodes s for a query parameter value into out. */
 int http_add_query_escaped(struct buf *out, const char *s);

@@ -335,7 +335,8 @@ int httpd_start(struct httpd **out, const struct httpd_config *cfg, char *err, s
 	h->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, h };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, 0, NULL };
+	/* Idle keep-alive connections go after 10 minutes (a streaming response is never idle). */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, 600, NULL };
 	if (cfg->cert_pem && cfg->key_pem) {
 		h->tls = true;
 		flags |= MHD_USE_TLS;

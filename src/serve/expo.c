@@ -1,5 +1,6 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "serve/expo.h"
 #include "base/banned.h"
 
@@ -47,6 +48,12 @@ void expo_sample(struct buf *out, const char *name, const char *const *labels, d
 		buf_adds(out, " NaN\n");
 	else if (isinf(value))
 		buf_adds(out, value > 0 ? " +Inf\n" : " -Inf\n");
-	else
-		buf_addf(out, " %.17g\n", value);
+	else {
+		/* the shortest text that reads back as the same double */
+		char num[40];
+		snprintf(num, sizeof(num), "%.15g", value);
+		if (strtod(num, NULL) != value)
+			snprintf(num, sizeof(num), "%.17g", value);
+		buf_addf(out, " %s\n", num);
+	}
 }

@@ -47,26 +47,21 @@ void api_status(struct httpd_resp *resp, int code, const char *reason, const cha
 
 void api_not_found(struct apireq *a)
 {
-	const char *group = a->res->group;
-	struct buf b = BUF_INIT;
+	const char *group = a->res->group, *name = a->name ? a->name : "";
+	struct buf *b = &a->resp->body;
+	char msg[600];
 
-	buf_addf(&b, "%s%s%s", a->res->name, *group ? "." : "", group);
-	api_status(a->resp, 404, "NotFound", "%s \"%s\" not found", b.data, a->name ? a->name : "");
-	buf_reset(&a->resp->body);
-	buf_adds(&a->resp->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		 "\"message\":");
-	{
-		char msg[600];
-
-		snprintf(msg, sizeof(msg), "%s \"%s\" not found", b.data, a->name ? a->name : "");
-		buf_add_json_str(&a->resp->body, msg);
-	}
-	buf_adds(&a->resp->body, ",\"reason\":\"NotFound\",\"details\":{\"name\":");
-	buf_add_json_str(&a->resp->body, a->name ? a->name : "");
+	snprintf(msg, sizeof(msg), "%s%s%s \"%s\" not found", a->res->name, *group ? "." : "", group, name);
+	a->resp->status = 404;
+	a->resp->content_type = "application/json";
+	buf_reset(b);
+	buf_adds(b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":");
+	buf_add_json_str(b, msg);
+	buf_adds(b, ",\"reason\":\"NotFound\",\"details\":{\"name\":");
+	buf_add_json_str(b, name);
 	if (*group)
-		buf_addf(&a->resp->body, ",\"group\":\"%s\"", group);
-	buf_addf(&a->resp->body, ",\"kind\":\"%s\"},\"code\":404}", a->res->name);
-	buf_release(&b);
+		buf_addf(b, ",\"group\":\"%s\"", group);
+	buf_addf(b, ",\"kind\":\"%s\"},\"code\":404}", a->res->name);
 }
 
 bool api_wants_table(const struct httpd_req *r)
@@ -86,7 +81,7 @@ static void version_doc(struct buf *b)
 
 static const char *const groups[][2] = {
 	{ "apps", "v1" }, { "policy", "v1" }, { "coordination.k8s.io", "v1" },
-	{ "autoscaling", "v1" }, { "metrics.k8s.io", "v1beta1" },
+	{ "metrics.k8s.io", "v1beta1" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -282,8 +277,11 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 	if (a.sub && !strcmp(a.sub, "proxy") && a.res->kind == K_NODE && !strcmp(r->method, "GET")) {
 		if (!strcmp(a.rest, "/stats/summary"))
 			metrics_summary(s, resp, a.name);
+		else if (!strcmp(a.rest, "/metrics/cadvisor"))
+			metrics_cadvisor(s, resp, a.name);
 		else
-			api_status(resp, 404, "NotFound", "the sim's node proxy serves /stats/summary only");
+			api_status(resp, 404, "NotFound", "the sim's node proxy serves /stats/summary "
+				   "and /metrics/cadvisor only");
 		return;
 	}
 	if (a.sub && !strcmp(a.sub, "scale") && (a.res->kind == K_DEPLOYMENT || a.res->kind == K_REPLICASET)) {
@@ -325,7 +323,15 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 
 static int rand_hit(struct simstate *s, double rate)
 {
-	return rate > 0 && (double)(store_rand(s) >> 11) / 9007199254740992.0 < rate;
+	uint64_t z;
+
+	if (rate <= 0)
+		return 0;
+	z = (s->fault_rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0 < rate;
 }
 
 /* --fault-* flags: added latency, 500s, 429s and truncated bodies on API requests. */

@@ -40,8 +40,6 @@ struct apireq {
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void api_not_found(struct apireq *a);
-/* The Table's PartialObjectMetadata for m. */
-void api_meta_object(struct buf *b, const struct meta *m);
 bool api_wants_table(const struct httpd_req *r);
 /* The request body as a JSON object (JSON or Kubernetes protobuf), or NULL with an error response set. */
 json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp);
@@ -60,6 +58,9 @@ void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_res
 		 const char *path);
 void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *node);
 void metrics_prometheus(struct simstate *s, struct httpd_resp *resp);
+/* The kubelet's cAdvisor metrics of one node (its pods' network counters,
+ * with the virtual clock's timestamps), as the node proxy serves them. */
+void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *node);
 
 /* paging: continue tokens */
 char *cont_encode(uint64_t rv, const char *ns, const char *name);

@@ -77,52 +77,13 @@ static bool matches(const struct query *q, const struct meta *m)
 	return selector_match(q->lsel, label_get, m->labels) && selector_match(q->fsel, field_get, &f);
 }
 
-void api_meta_object(struct buf *b, const struct meta *m)
-{
-	struct buf full = BUF_INIT;
-	const char *md, *end;
-
-	(void)end;
-	/* The metadata is the first member after kind and apiVersion in render_obj's output. */
-	buf_adds(b, "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
-	render_obj(NULL, &full, m);
-	md = strstr(full.data, "\"metadata\":");
-	if (md) {
-		const char *p = md + strlen("\"metadata\":");
-		int depth = 0;
-		bool in_str = false;
-		const char *q = p;
-
-		for (; *q; q++) {
-			if (in_str) {
-				if (*q == '\\')
-					q++;
-				else if (*q == '"')
-					in_str = false;
-				continue;
-			}
-			if (*q == '"')
-				in_str = true;
-			else if (*q == '{')
-				depth++;
-			else if (*q == '}' && --depth == 0)
-				break;
-		}
-		buf_add(b, p, (size_t)(q - p + (*q ? 1 : 0)));
-	} else {
-		buf_adds(b, "{}");
-	}
-	buf_addch(b, '}');
-	buf_release(&full);
-}
-
 static void table_row(struct simstate *s, struct buf *b, const struct meta *m, enum include inc)
 {
 	buf_adds(b, "{\"cells\":");
 	table_cells(s, b, m);
 	if (inc == INC_META) {
 		buf_adds(b, ",\"object\":");
-		api_meta_object(b, m);
+		render_partial_meta(b, m);
 	} else if (inc == INC_OBJECT) {
 		buf_adds(b, ",\"object\":");
 		render_obj(s, b, m);
@@ -283,6 +244,7 @@ static void start_watch(struct apireq *a, struct query *q)
 	}
 	w->s = s;
 	w->q = *q;
+	w->q.ns = store_intern(q->ns);  /* the request's path dies before the stream does */
 	if (to)
 		w->deadline = time_mono_ms() + to * 1000;
 	if (s->apif.watch_cut_s > 0)
@@ -315,8 +277,6 @@ static void start_watch(struct apireq *a, struct query *q)
 	} else {
 		w->from_rv = rv;
 		w->cursor = rv < s->ring_floor_rv ? 0 : s->ring_first;
-		if (rv < s->ring_floor_rv && s->ring_first == 0)
-			s->ring_first = 0;      /* cursor 0 < ring_first may not hold: force the 410 below */
 	}
 	if (rv && rv < s->ring_floor_rv) {
 		buf_addf(&a->resp->body, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
@@ -377,11 +337,15 @@ void api_list(struct apireq *a)
 	else
 		i = q.ns ? store_lower_bound(l, q.ns, "", false) : 0;
 	end = l->n;
-	if (q.table)
-		table_open(b, q.k, s->rv);
-	else
-		buf_addf(b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%llu\"},"
-			 "\"items\":[", kind_name(q.k), kind_api_version(q.k), (unsigned long long)s->rv);
+	/* metadata goes last, once we know whether there is a next page (JSON does not care about order) */
+	if (q.table) {
+		buf_adds(b, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"columnDefinitions\":");
+		table_columns(b, q.k);
+		buf_adds(b, ",\"rows\":[");
+	} else {
+		buf_addf(b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"items\":[", kind_name(q.k),
+			 kind_api_version(q.k));
+	}
 	for (; i < end; i++) {
 		const struct meta *m = l->v[i];
 
@@ -401,27 +365,14 @@ void api_list(struct apireq *a)
 			render_obj(s, b, m);
 		last = m;
 	}
-	buf_adds(b, "]}");
+	buf_addf(b, "],\"metadata\":{\"resourceVersion\":\"%llu\"", (unsigned long long)s->rv);
 	if (more && last) {
-		/* Put the continue token into metadata: rewrite the head. */
 		char *tok = cont_encode(s->rv, last->ns, last->name);
-		const char *needle = "\"metadata\":{\"resourceVersion\":\"";
-		char *at = strstr(b->data, needle);
 
-		if (at) {
-			char *close = strchr(at + strlen(needle), '"');
-			size_t off = (size_t)(close + 1 - b->data);
-			struct buf ins = BUF_INIT;
-
-			buf_addf(&ins, ",\"continue\":\"%s\"", tok);
-			buf_reserve(b, ins.len);
-			memmove(b->data + off + ins.len, b->data + off, b->len - off + 1);
-			memcpy(b->data + off, ins.data, ins.len);
-			b->len += ins.len;
-			buf_release(&ins);
-		}
+		buf_addf(b, ",\"continue\":\"%s\"", tok);
 		free(tok);
 	}
+	buf_adds(b, "}}");
 	pthread_mutex_unlock(&s->mu);
 out:
 	free(cns);

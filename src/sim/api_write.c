@@ -142,6 +142,7 @@ static int read_template(struct apireq *a, json_t *tpl, struct podtemplate *t, c
 	if (!name || !*name || !image || !*image)
 		return invalid(a, "%s: Required value", "spec.template.spec.containers[0].name/image");
 	t->labels = labels_from(json_object_get(json_object_get(tpl, "metadata"), "labels"));
+	t->annotations = labels_from(json_object_get(json_object_get(tpl, "metadata"), "annotations"));
 	for (int i = 0; match && i < match->n; i++)
 		if (!str_eq(labels_get(t->labels, match->kv[2 * i]), match->kv[2 * i + 1]))
 			return invalid(a, "%s: Invalid value: selector does not match template labels", "spec.template.metadata.labels");
@@ -558,6 +559,7 @@ void api_delete(struct apireq *a)
 		ctl_delete_pod(s, (struct pod *)m, "restart_pod");
 		break;
 	case K_DEPLOYMENT:
+		faults_deployment_deleted(s, (struct deployment *)m);
 		delete_cascade(s, m);
 		store_remove(s, m);
 		break;
@@ -760,10 +762,6 @@ void api_scale(struct apireq *a)
 		*replicas = (int)json_integer_value(r);
 		if (*replicas != cur) {
 			m->generation++;
-			if (m->kind == K_DEPLOYMENT)
-				store_event(s, m, "ScalingReplicaSet", false, "deployment-controller",
-					    "Scaled %s replica set from %d to %d", *replicas > cur ? "up" : "down", cur,
-					    *replicas);
 			store_touch(s, m);
 			ctl_reconcile(s);
 			if (m->kind == K_DEPLOYMENT)
@@ -784,10 +782,16 @@ void api_eviction(struct apireq *a)
 	struct pod *p;
 	struct pdb *hit = NULL;
 	int nhit = 0;
-	json_t *obj = api_body_json(a->r, a->resp);
+	json_t *obj = api_body_json(a->r, a->resp), *dry, *v;
+	size_t i;
 
 	if (!obj)
 		return;
+	/* kubectl drain --dry-run=server puts the dry run in the body's DeleteOptions */
+	dry = json_object_get(json_object_get(obj, "deleteOptions"), "dryRun");
+	json_array_foreach(dry, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), "All"))
+			a->dry_run = true;
 	json_decref(obj);
 	pthread_mutex_lock(&s->mu);
 	p = (struct pod *)store_get(s, K_POD, a->ns, a->name);
@@ -795,7 +799,7 @@ void api_eviction(struct apireq *a)
 		api_not_found(a);
 		goto out;
 	}
-	for (size_t i = 0; i < pdbs->n; i++) {
+	for (i = 0; i < pdbs->n; i++) {
 		struct pdb *d = (struct pdb *)pdbs->v[i];
 
 		if (d->m.ns == p->m.ns && pod_matches_labels(d->selector, p->m.labels)) {

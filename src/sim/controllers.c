@@ -13,17 +13,27 @@
 void tpl_copy(struct podtemplate *dst, const struct podtemplate *src)
 {
 	dst->labels = labels_ref(src->labels);
+	dst->annotations = labels_ref(src->annotations);
 	dst->c.name = xstrdup(src->c.name);
 	dst->c.image = xstrdup(src->c.image);
 	dst->c.res = src->c.res;
 	dst->emptydir = src->emptydir;
 }
 
+/* Quantities as the API writes them: millicores and whole bytes. */
+static bool res_equal(const struct resources *a, const struct resources *b)
+{
+	return llround(a->cpu_request * 1000) == llround(b->cpu_request * 1000) &&
+	       llround(a->cpu_limit * 1000) == llround(b->cpu_limit * 1000) &&
+	       llround(a->mem_request) == llround(b->mem_request) &&
+	       llround(a->mem_limit) == llround(b->mem_limit);
+}
+
 bool tpl_equal(const struct podtemplate *a, const struct podtemplate *b)
 {
-	return labels_equal(a->labels, b->labels) && !strcmp(a->c.name, b->c.name) &&
-	       !strcmp(a->c.image, b->c.image) && !memcmp(&a->c.res, &b->c.res, sizeof(a->c.res)) &&
-	       a->emptydir == b->emptydir;
+	return labels_equal(a->labels, b->labels) && labels_equal(a->annotations, b->annotations) &&
+	       !strcmp(a->c.name, b->c.name) && !strcmp(a->c.image, b->c.image) &&
+	       res_equal(&a->c.res, &b->c.res) && a->emptydir == b->emptydir;
 }
 
 /* FNV-1a over the template, in the alphabet Kubernetes uses for pod-template-hash. */
@@ -35,8 +45,11 @@ void tpl_hash(const struct podtemplate *t, char out[16])
 
 	for (int i = 0; t->labels && i < 2 * t->labels->n; i++)
 		buf_addf(&b, "%s;", t->labels->kv[i]);
-	buf_addf(&b, "%s;%s;%.6f;%.6f;%.0f;%.0f;%d", t->c.name, t->c.image, t->c.res.cpu_request,
-		 t->c.res.cpu_limit, t->c.res.mem_request, t->c.res.mem_limit, t->emptydir);
+	for (int i = 0; t->annotations && i < 2 * t->annotations->n; i++)
+		buf_addf(&b, "a%s;", t->annotations->kv[i]);
+	buf_addf(&b, "%s;%s;%lld;%lld;%lld;%lld;%d", t->c.name, t->c.image, llround(t->c.res.cpu_request * 1000),
+		 llround(t->c.res.cpu_limit * 1000), llround(t->c.res.mem_request), llround(t->c.res.mem_limit),
+		 t->emptydir);
 	for (size_t i = 0; i < b.len; i++)
 		h = (h ^ (unsigned char)b.data[i]) * 1099511628211ull;
 	buf_release(&b);
@@ -91,6 +104,7 @@ struct pod *ctl_create_pod(struct simstate *s, struct meta *owner, const struct 
 	p->m.ns = owner->ns;
 	p->m.created_ms = created_ms;
 	p->m.labels = labels_ref(tpl->labels);
+	p->m.annotations = labels_ref(tpl->annotations);
 	p->owner = owner;
 	p->c.name = xstrdup(tpl->c.name);
 	p->c.image = xstrdup(tpl->c.image);
@@ -105,6 +119,31 @@ struct pod *ctl_create_pod(struct simstate *s, struct meta *owner, const struct 
 	return p;
 }
 
+/*
+ * The model runs on its own epoch: a run's model time depends only on the
+ * time elapsed since the scenario started, not on the wall clock the run
+ * started at, so a seed gives the same usage (daily cycle included) every run.
+ */
+#define MODEL_EPOCH_MS 1767607200000LL  /* 2026-01-05T10:00:00Z */
+
+static int64_t model_ms(const struct simstate *s, int64_t virt)
+{
+	return virt - s->start_ms + MODEL_EPOCH_MS;
+}
+
+static int64_t virt_ms(const struct simstate *s, int64_t model)
+{
+	return model ? model - MODEL_EPOCH_MS + s->start_ms : 0;
+}
+
+/* The model's status with its times on the virtual clock. */
+static void pod_status(const struct simstate *s, struct pod *p)
+{
+	podsim_status(p->sim, &p->st);
+	p->st.started_ms = virt_ms(s, p->st.started_ms);
+	p->st.last_finished_ms = virt_ms(s, p->st.last_finished_ms);
+}
+
 void pod_bind(struct simstate *s, struct pod *p, struct node *n)
 {
 	int64_t at = s->quiet ? p->m.created_ms : s->now_ms;
@@ -114,8 +153,8 @@ void pod_bind(struct simstate *s, struct pod *p, struct node *n)
 	n->mem_req += p->c.res.mem_request;
 	n->npods++;
 	p->scheduled_ms = at;
-	p->sim = podsim_new(s->seed * 0x100000001b3ull + p->ordinal, &p->usage, &p->c.res, at);
-	podsim_status(p->sim, &p->st);
+	p->sim = podsim_new(s->seed * 0x100000001b3ull + p->ordinal, &p->usage, &p->c.res, model_ms(s, at));
+	pod_status(s, p);
 	store_event(s, &p->m, "Scheduled", false, "default-scheduler",
 		    "Successfully assigned %s/%s to %s", p->m.ns, p->m.name, n->m.name);
 	if (!s->quiet)
@@ -135,51 +174,79 @@ void ctl_delete_pod(struct simstate *s, struct pod *p, const char *why)
 	store_remove(s, &p->m);
 }
 
-static bool node_fits(const struct node *n, const struct pod *p)
+/* Why a node cannot take the pod, in the scheduler's words; NULL when it fits. */
+static const char *misfit(const struct node *n, const struct pod *p)
 {
-	return !n->unschedulable && !n->not_ready && n->npods < n->max_pods &&
-	       n->cpu_req + p->c.res.cpu_request <= n->cpu_alloc + 1e-9 &&
-	       n->mem_req + p->c.res.mem_request <= n->mem_alloc + 0.5;
+	if (n->unschedulable)
+		return "node(s) were unschedulable";
+	if (n->not_ready)
+		return "node(s) had untolerated taint {node.kubernetes.io/unreachable: }";
+	if (n->mem_pressure)
+		return "node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }";
+	if (n->npods >= n->max_pods)
+		return "Too many pods";
+	if (n->cpu_req + p->c.res.cpu_request > n->cpu_alloc + 1e-9)
+		return "Insufficient cpu";
+	if (n->mem_req + p->c.res.mem_request > n->mem_alloc + 0.5)
+		return "Insufficient memory";
+	return NULL;
 }
 
-/* Least requested CPU share wins; ties go to the lower index. */
+/* Least requested share wins; ties go to the first node. */
 static void schedule(struct simstate *s, struct pod *p)
 {
+	static const char *const reasons[] = {
+		"node(s) were unschedulable", "node(s) had untolerated taint {node.kubernetes.io/unreachable: }",
+		"node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }", "Too many pods",
+		"Insufficient cpu", "Insufficient memory",
+	};
 	struct objlist *nodes = &s->lists[K_NODE];
 	struct node *best = NULL;
 	double best_score = 0;
-	int free_nodes = 0;
+	size_t counts[6] = { 0 };
+	struct buf msg = BUF_INIT;
 
 	if (p->owner && p->owner->kind == K_DAEMONSET)
 		return;
-	if (!p->unschedulable) {
-		for (size_t i = 0; i < nodes->n; i++) {
-			struct node *n = (struct node *)nodes->v[i];
-			double score;
+	for (size_t i = 0; i < nodes->n; i++) {
+		struct node *n = (struct node *)nodes->v[i];
+		const char *why = misfit(n, p);
+		double score;
 
-			if (!node_fits(n, p))
-				continue;
-			free_nodes++;
-			score = (n->cpu_req + p->c.res.cpu_request) / n->cpu_alloc +
-				(n->mem_req + p->c.res.mem_request) / n->mem_alloc;
-			if (!best || score < best_score) {
-				best = n;
-				best_score = score;
-			}
+		if (why) {
+			for (size_t r = 0; r < 6; r++)
+				if (why == reasons[r] || !strcmp(why, reasons[r]))
+					counts[r]++;
+			continue;
+		}
+		score = (n->cpu_req + p->c.res.cpu_request) / n->cpu_alloc +
+			(n->mem_req + p->c.res.mem_request) / n->mem_alloc;
+		if (!best || score < best_score) {
+			best = n;
+			best_score = score;
 		}
 	}
 	if (best) {
+		free(p->sched_msg);
+		p->sched_msg = NULL;
 		pod_bind(s, p, best);
 		return;
 	}
-	if (!p->sched_reported) {
-		p->sched_reported = true;
-		store_event(s, &p->m, "FailedScheduling", true, "default-scheduler",
-			    "0/%zu nodes are available: %s preemption: 0/%zu nodes are available: "
-			    "%zu No preemption victims found for incoming pod.", nodes->n,
-			    p->unschedulable ? "pod's node affinity/selector matches no node." :
-			    "Insufficient cpu or memory, or node(s) were unschedulable.", nodes->n, nodes->n);
+	buf_addf(&msg, "0/%zu nodes are available:", nodes->n);
+	for (size_t r = 0, first = 1; r < 6; r++)
+		if (counts[r]) {
+			buf_addf(&msg, "%s %zu %s", first ? "" : ",", counts[r], reasons[r]);
+			first = 0;
+		}
+	buf_addf(&msg, ". preemption: 0/%zu nodes are available: %zu Preemption is not helpful for scheduling.",
+		 nodes->n, nodes->n);
+	if (!p->sched_msg || strcmp(p->sched_msg, msg.data)) {
+		free(p->sched_msg);
+		p->sched_msg = buf_detach(&msg, NULL);
+		store_event(s, &p->m, "FailedScheduling", true, "default-scheduler", "%s", p->sched_msg);
+		store_touch(s, &p->m);
 	}
+	buf_release(&msg);
 }
 
 static void daemonsets(struct simstate *s)
@@ -237,6 +304,11 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	r->m.kind = K_REPLICASET;
 	tpl_hash(&d->tpl, r->hash);
 	snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
+	/* a hash collision with a different template: vary the hash, as the collisionCount does */
+	for (int c = 1; store_get(s, K_REPLICASET, d->m.ns, name) && c < 100; c++) {
+		snprintf(r->hash + 8, 3, "%02u", (unsigned)c % 100u);
+		snprintf(name, sizeof(name), "%s-%s", d->m.name, r->hash);
+	}
 	r->m.name = xstrdup(name);
 	r->m.ns = d->m.ns;
 	r->m.created_ms = s->now_ms;
@@ -264,10 +336,120 @@ static struct replicaset *new_rs(struct simstate *s, struct deployment *d)
 	}
 	r->usage = d->usage;
 	store_add(s, &r->m);
+	return r;
+}
+
+static void set_rs_replicas(struct simstate *s, struct deployment *d, struct replicaset *r, int want)
+{
+	if (r->replicas == want)
+		return;
 	if (!s->quiet)
 		store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
-			    "Scaled up replica set %s from 0 to %d", r->m.name, d->replicas);
-	return r;
+			    "Scaled %s replica set %s from %d to %d", want > r->replicas ? "up" : "down",
+			    r->m.name, r->replicas, want);
+	r->replicas = want;
+	r->m.generation++;
+	store_touch(s, &r->m);
+}
+
+/*
+ * The RollingUpdate strategy with maxSurge and maxUnavailable 25%: the new
+ * ReplicaSet grows while the total stays within replicas + surge, and old
+ * ones shrink as long as replicas - unavailable pods stay ready (unready old
+ * pods go first). Runs on every reconcile, so a rollout advances as new pods
+ * become ready and stalls when they never do, as in a real cluster.
+ */
+static void rollout(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+	int want = d->replicas, surge = (want + 3) / 4, unavail = want / 4;
+	int old_total = 0, ready = cur->st_ready, can_remove, new_want = cur->replicas;
+
+	if (!surge && !unavail)
+		unavail = 1;
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+
+		if (r->owner == d && r != cur) {
+			old_total += r->replicas;
+			ready += r->st_ready < r->replicas ? r->st_ready : r->replicas;
+		}
+	}
+	if (new_want < want) {
+		int room = want + surge - old_total - cur->replicas;
+
+		if (room > 0)
+			new_want = cur->replicas + room < want ? cur->replicas + room : want;
+	}
+	if (new_want > want || !old_total)
+		new_want = want;
+	set_rs_replicas(s, d, cur, new_want);
+	can_remove = ready - (want - unavail);
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+		int unready, take;
+
+		if (r->owner != d || r == cur || !r->replicas)
+			continue;
+		unready = r->replicas - (r->st_ready < r->replicas ? r->st_ready : r->replicas);
+		take = unready;
+		if (can_remove > 0) {
+			int more = r->replicas - take < can_remove ? r->replicas - take : can_remove;
+
+			take += more;
+			can_remove -= more;
+		}
+		if (take > 0)
+			set_rs_replicas(s, d, r, r->replicas - take);
+	}
+}
+
+/* A template that matches an older ReplicaSet (a rollback) makes that one the newest revision. */
+static void reuse_rs(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+	int64_t max = 0;
+	char rev[24];
+	struct labels *a;
+
+	for (size_t j = 0; j < rss->n; j++) {
+		struct replicaset *r = (struct replicaset *)rss->v[j];
+
+		if (r->owner == d && r->revision > max)
+			max = r->revision;
+	}
+	if (cur->revision == max)
+		return;
+	cur->revision = max + 1;
+	snprintf(rev, sizeof(rev), "%lld", (long long)cur->revision);
+	a = labels_with(cur->m.annotations, "deployment.kubernetes.io/revision", rev);
+	labels_unref(cur->m.annotations);
+	cur->m.annotations = a;
+	store_touch(s, &cur->m);
+}
+
+/* revisionHistoryLimit 10: the oldest empty ReplicaSets beyond ten go. */
+static void prune_history(struct simstate *s, struct deployment *d, struct replicaset *cur)
+{
+	struct objlist *rss = &s->lists[K_REPLICASET];
+
+	for (;;) {
+		struct replicaset *oldest = NULL;
+		int empty = 0;
+
+		for (size_t j = 0; j < rss->n; j++) {
+			struct replicaset *r = (struct replicaset *)rss->v[j];
+
+			if (r->owner != d || r == cur || r->replicas || r->st_replicas)
+				continue;
+			empty++;
+			if (!oldest || r->revision < oldest->revision)
+				oldest = r;
+		}
+		if (empty <= 10)
+			return;
+		store_remove(s, &oldest->m);
+	}
 }
 
 static void deployments(struct simstate *s)
@@ -277,7 +459,6 @@ static void deployments(struct simstate *s)
 	for (size_t i = 0; i < ds->n; i++) {
 		struct deployment *d = (struct deployment *)ds->v[i];
 		struct replicaset *cur = NULL;
-		int replicas = 0, ready = 0, updated = 0;
 		char rev[24];
 
 		for (size_t j = 0; j < rss->n; j++) {
@@ -294,22 +475,10 @@ static void deployments(struct simstate *s)
 		}
 		if (!cur)
 			cur = new_rs(s, d);
-		for (size_t j = 0; j < rss->n; j++) {
-			struct replicaset *r = (struct replicaset *)rss->v[j];
-			int want;
-
-			if (r->owner != d)
-				continue;
-			want = r == cur ? d->replicas : 0;
-			if (r->replicas != want) {
-				if (!s->quiet && r != cur && r->replicas)
-					store_event(s, &d->m, "ScalingReplicaSet", false, "deployment-controller",
-						    "Scaled down replica set %s from %d to 0", r->m.name, r->replicas);
-				r->replicas = want;
-				r->m.generation++;
-				store_touch(s, &r->m);
-			}
-		}
+		else
+			reuse_rs(s, d, cur);
+		rollout(s, d, cur);
+		prune_history(s, d, cur);
 		if (d->revision != cur->revision) {
 			d->revision = cur->revision;
 		}
@@ -321,7 +490,6 @@ static void deployments(struct simstate *s)
 			d->m.annotations = a;
 			store_touch(s, &d->m);
 		}
-		(void)replicas; (void)ready; (void)updated;
 	}
 }
 
@@ -528,10 +696,10 @@ void ctl_advance(struct simstate *s, int64_t now)
 		if (!p->sim)
 			continue;
 		fx.node_down = p->node->not_ready;
-		podsim_advance(p->sim, now, &fx, &step);
+		podsim_advance(p->sim, model_ms(s, now), &fx, &step);
 		model_events(s, p, &step);
 		if (step.status_changed || was_ready != pod_ready(p)) {
-			podsim_status(p->sim, &p->st);
+			pod_status(s, p);
 			p->phase = p->st.state == CS_RUNNING || p->st.restarts ? PH_RUNNING : PH_PENDING;
 			store_touch(s, &p->m);
 		}

@@ -22,7 +22,12 @@ struct active {
 	size_t nuids;
 	size_t alive;           /* of those, still existing */
 	double saved;           /* oom_limit_too_low: the limit it replaced */
-	struct resources res_at_start;
+	struct resources res_at_start;  /* the template's resources once the fault is in */
+	struct resources res_before;    /* and before it (restored when a template fault times out) */
+	char *image_before, *bad_image; /* image_pull_error */
+	int replicas_at_start;
+	int inherit;            /* hit pods replaced by their ReplicaSet, whose replacements inherit the fault */
+	double factor;          /* cpu_spike/cpu_throttling: the factor now (scaling out divides it) */
 };
 
 struct faultstate {
@@ -30,11 +35,17 @@ struct faultstate {
 	size_t n;
 };
 
+/* Faults that live in the pods they hit (the others live in a template or a node). */
 static bool pod_scoped(enum fault_type t)
 {
 	return t == FAULT_MEMORY_LEAK || t == FAULT_CPU_SPIKE || t == FAULT_CPU_THROTTLING ||
-	       t == FAULT_CRASH_LOOP || t == FAULT_NETWORK_ERRORS || t == FAULT_PACKET_DROPS ||
-	       t == FAULT_IMAGE_PULL_ERROR;
+	       t == FAULT_CRASH_LOOP || t == FAULT_NETWORK_ERRORS || t == FAULT_PACKET_DROPS;
+}
+
+/* Faults a replacement pod inherits (the cause is outside the pod: load, config). */
+static bool inherited(enum fault_type t)
+{
+	return t == FAULT_CPU_SPIKE || t == FAULT_CPU_THROTTLING || t == FAULT_CRASH_LOOP;
 }
 
 int faults_init(struct simstate *s)
@@ -55,8 +66,11 @@ void faults_release(struct simstate *s)
 
 	if (!fs)
 		return;
-	for (size_t i = 0; i < fs->n; i++)
+	for (size_t i = 0; i < fs->n; i++) {
 		free(fs->a[i].uids);
+		free(fs->a[i].image_before);
+		free(fs->a[i].bad_image);
+	}
 	free(fs->a);
 	free(fs);
 	s->faults = NULL;
@@ -81,17 +95,22 @@ static void refresh_fx(struct simstate *s, struct pod *p)
 		const struct active *a = &fs->a[i];
 		const struct fault *f = a->f;
 
+		if (a->state == F_ACTIVE && f->type == FAULT_IMAGE_PULL_ERROR && a->bad_image &&
+		    !strcmp(p->c.image, a->bad_image)) {
+			fx.image_pull = true;
+			n++;
+			continue;
+		}
 		if (a->state != F_ACTIVE || !pod_scoped(f->type) || !hits(a, p->m.uid))
 			continue;
 		n++;
 		switch (f->type) {
 		case FAULT_MEMORY_LEAK: fx.leak_bps += f->rate; break;
 		case FAULT_CPU_SPIKE:
-		case FAULT_CPU_THROTTLING: fx.cpu_factor *= f->factor; break;
+		case FAULT_CPU_THROTTLING: fx.cpu_factor *= a->factor; break;
 		case FAULT_CRASH_LOOP: fx.crash = true; break;
 		case FAULT_NETWORK_ERRORS: fx.rx_err_ps += f->rate; fx.tx_err_ps += f->rate / 2; break;
 		case FAULT_PACKET_DROPS: fx.rx_drop_ps += f->rate; fx.tx_drop_ps += f->rate / 2; break;
-		case FAULT_IMAGE_PULL_ERROR: fx.image_pull = true; break;
 		default: break;
 		}
 	}
@@ -121,6 +140,29 @@ static bool owned_by(const struct pod *p, const struct deployment *d)
 	return p->owner && p->owner->kind == K_REPLICASET && ((struct replicaset *)p->owner)->owner == d;
 }
 
+/* Template faults put the template back when they time out (a rollout). */
+static void restore_template(struct simstate *s, struct active *a)
+{
+	struct podtemplate *t;
+
+	if (!a->d)
+		return;
+	t = &a->d->tpl;
+	if (a->f->type == FAULT_OOM_LIMIT_TOO_LOW) {
+		t->c.res.mem_limit = a->res_before.mem_limit;
+		t->c.res.mem_request = a->res_before.mem_request;
+	} else if (a->f->type == FAULT_UNSCHEDULABLE) {
+		t->c.res = a->res_before;
+	} else if (a->f->type == FAULT_IMAGE_PULL_ERROR && a->image_before) {
+		free(t->c.image);
+		t->c.image = xstrdup(a->image_before);
+	} else {
+		return;
+	}
+	a->d->m.generation++;
+	store_touch(s, &a->d->m);
+}
+
 static void end_fault(struct simstate *s, struct active *a, const char *why)
 {
 	a->state = F_ENDED;
@@ -139,32 +181,18 @@ static void end_fault(struct simstate *s, struct active *a, const char *why)
 		}
 		store_touch(s, &a->n->m);
 	}
-	if (pod_scoped(a->f->type)) {
-		for (size_t i = 0; i < a->nuids; i++) {
-			struct pod *p = pod_by_uid(s, a->uids[i]);
-
-			if (p)
-				refresh_fx(s, p);
-		}
-	}
-	if (a->f->type == FAULT_UNSCHEDULABLE) {
+	if (pod_scoped(a->f->type) || a->f->type == FAULT_IMAGE_PULL_ERROR) {
 		struct objlist *pods = &s->lists[K_POD];
 
 		for (size_t i = 0; i < pods->n; i++) {
 			struct pod *p = (struct pod *)pods->v[i];
 
-			if (a->d && owned_by(p, a->d)) {
-				p->unschedulable = false;
-				p->sched_reported = false;
-			}
+			if (p->faults)
+				refresh_fx(s, p);
 		}
 	}
-	if (a->f->type == FAULT_OOM_LIMIT_TOO_LOW && a->d && !strcmp(why, "duration")) {
-		/* The fault's own end puts the old limit back (a rollout). */
-		a->d->tpl.c.res.mem_limit = a->saved;
-		a->d->m.generation++;
-		store_touch(s, &a->d->m);
-	}
+	if (!strcmp(why, "duration"))
+		restore_template(s, a);
 }
 
 /* Up to f->pods (0: all) pods of d, in name order, that are scheduled. */
@@ -185,6 +213,74 @@ static void pick_pods(struct simstate *s, struct active *a, struct strvec *names
 	a->alive = a->nuids;
 }
 
+/* The pods of d's newest ReplicaSet (a template fault's rollout). */
+static void new_pods(struct simstate *s, struct deployment *d, struct strvec *names)
+{
+	struct objlist *pods = &s->lists[K_POD];
+
+	for (size_t i = 0; i < pods->n; i++) {
+		struct pod *p = (struct pod *)pods->v[i];
+
+		if (owned_by(p, d) && ((struct replicaset *)p->owner)->revision == d->revision)
+			strvec_push(names, p->m.name);
+	}
+}
+
+static void start_node_fault(struct simstate *s, struct active *a)
+{
+	const struct fault *f = a->f;
+
+	a->n = (struct node *)store_get(s, K_NODE, NULL, f->node);
+	if (!a->n) {
+		a->state = F_ENDED;
+		return;
+	}
+	if (f->type == FAULT_NODE_NOT_READY) {
+		a->n->not_ready = true;
+		a->n->ready_change_ms = s->now_ms;
+		store_event(s, &a->n->m, "NodeNotReady", true, "node-controller",
+			    "Node %s status is now: NodeNotReady", a->n->m.name);
+	} else {
+		a->n->mem_pressure = true;
+		store_event(s, &a->n->m, "NodeHasInsufficientMemory", true, "kubelet",
+			    "Node %s status is now: NodeHasInsufficientMemory", a->n->m.name);
+	}
+	store_touch(s, &a->n->m);
+	a->truth = truth_start(&s->truth, f->type, NULL, NULL, NULL, 0, f->node, s->now_ms);
+	truth_write(&s->truth);
+}
+
+/* oom_limit_too_low, unschedulable, image_pull_error: a bad template rolls out. */
+static void start_template_fault(struct simstate *s, struct active *a)
+{
+	const struct fault *f = a->f;
+	struct resources *r = &a->d->tpl.c.res;
+
+	if (f->type == FAULT_OOM_LIMIT_TOO_LOW) {
+		r->mem_limit = f->limit;
+		if (r->mem_request > f->limit)
+			r->mem_request = f->limit;
+	} else if (f->type == FAULT_UNSCHEDULABLE) {
+		r->cpu_request *= f->factor;
+		r->mem_request *= f->factor;
+		if (r->cpu_limit && r->cpu_limit < r->cpu_request)
+			r->cpu_limit = r->cpu_request;
+		if (r->mem_limit && r->mem_limit < r->mem_request)
+			r->mem_limit = r->mem_request;
+	} else {
+		struct buf b = BUF_INIT;
+
+		a->image_before = xstrdup(a->d->tpl.c.image);
+		buf_addf(&b, "%s-nonexistent", a->d->tpl.c.image);
+		a->bad_image = buf_detach(&b, NULL);
+		free(a->d->tpl.c.image);
+		a->d->tpl.c.image = xstrdup(a->bad_image);
+	}
+	a->res_at_start = *r;
+	a->d->m.generation++;
+	store_touch(s, &a->d->m);
+}
+
 static void start_fault(struct simstate *s, struct active *a)
 {
 	const struct fault *f = a->f;
@@ -193,24 +289,7 @@ static void start_fault(struct simstate *s, struct active *a)
 	a->state = F_ACTIVE;
 	a->started = s->now_ms;
 	if (fault_type_is_node(f->type)) {
-		a->n = (struct node *)store_get(s, K_NODE, NULL, f->node);
-		if (!a->n) {
-			a->state = F_ENDED;
-			return;
-		}
-		if (f->type == FAULT_NODE_NOT_READY) {
-			a->n->not_ready = true;
-			a->n->ready_change_ms = s->now_ms;
-			store_event(s, &a->n->m, "NodeNotReady", true, "node-controller",
-				    "Node %s status is now: NodeNotReady", a->n->m.name);
-		} else {
-			a->n->mem_pressure = true;
-			store_event(s, &a->n->m, "NodeHasInsufficientMemory", true, "kubelet",
-				    "Node %s status is now: NodeHasInsufficientMemory", a->n->m.name);
-		}
-		store_touch(s, &a->n->m);
-		a->truth = truth_start(&s->truth, f->type, NULL, NULL, NULL, 0, f->node, s->now_ms);
-		truth_write(&s->truth);
+		start_node_fault(s, a);
 		return;
 	}
 	a->d = (struct deployment *)store_get(s, K_DEPLOYMENT, store_intern(f->namespace_), f->deployment);
@@ -218,59 +297,49 @@ static void start_fault(struct simstate *s, struct active *a)
 		a->state = F_ENDED;
 		return;
 	}
+	a->res_before = a->d->tpl.c.res;
 	a->res_at_start = a->d->tpl.c.res;
-	if (f->type == FAULT_OOM_LIMIT_TOO_LOW) {
-		a->saved = a->d->tpl.c.res.mem_limit;
-		a->d->tpl.c.res.mem_limit = f->limit;
-		if (a->d->tpl.c.res.mem_request > f->limit)
-			a->d->tpl.c.res.mem_request = f->limit;
-		a->res_at_start = a->d->tpl.c.res;
-		a->d->m.generation++;
-		store_touch(s, &a->d->m);
-		ctl_reconcile(s);       /* rolls out pods with the low limit */
+	a->replicas_at_start = a->d->replicas;
+	a->factor = f->factor;
+	if (pod_scoped(f->type)) {
 		pick_pods(s, a, &names);
-		a->nuids = 0;           /* the fault lives in the template, not in these pods */
-	} else if (f->type == FAULT_UNSCHEDULABLE) {
-		struct objlist *pods = &s->lists[K_POD];
-		int n = 0;
-
-		/* The chosen pods go away and their replacements find no node. */
-		for (size_t i = pods->n; i-- > 0;) {
-			struct pod *p = (struct pod *)pods->v[i];
-
-			if (!owned_by(p, a->d) || (f->pods > 0 && n >= f->pods))
-				continue;
-			ctl_delete_pod(s, p, "fault");
-			n++;
-			if (i > pods->n)
-				i = pods->n;
-		}
-		for (size_t i = 0; i < pods->n; i++) {
-			struct pod *p = (struct pod *)pods->v[i];
-
-			if (owned_by(p, a->d) && !p->node)
-				p->unschedulable = true;
-		}
-		ctl_reconcile(s);
-		for (size_t i = 0; i < pods->n; i++) {
-			struct pod *p = (struct pod *)pods->v[i];
-
-			if (owned_by(p, a->d) && !p->node)
-				strvec_push(&names, p->m.name);
-		}
-	} else {
-		pick_pods(s, a, &names);
+		/* pods hit now start the fault; record first so refresh sees it active */
+		a->truth = truth_start(&s->truth, f->type, f->namespace_, f->deployment,
+				       (const char *const *)names.v, names.n, NULL, s->now_ms);
 		for (size_t i = 0; i < a->nuids; i++) {
 			struct pod *p = pod_by_uid(s, a->uids[i]);
 
 			if (p)
 				refresh_fx(s, p);
 		}
+	} else {
+		start_template_fault(s, a);
+		ctl_reconcile(s);
+		new_pods(s, a->d, &names);
+		a->truth = truth_start(&s->truth, f->type, f->namespace_, f->deployment,
+				       (const char *const *)names.v, names.n, NULL, s->now_ms);
 	}
-	a->truth = truth_start(&s->truth, f->type, f->namespace_, f->deployment,
-			       (const char *const *)names.v, names.n, NULL, s->now_ms);
 	truth_write(&s->truth);
 	strvec_clear(&names);
+}
+
+int64_t faults_next_due(const struct simstate *s)
+{
+	const struct faultstate *fs = s->faults;
+	int64_t due = INT64_MAX;
+
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		const struct active *a = &fs->a[i];
+		int64_t t = INT64_MAX;
+
+		if (a->state == F_PENDING)
+			t = s->start_ms + a->f->at_ms;
+		else if (a->state == F_ACTIVE && a->f->duration_ms)
+			t = a->started + a->f->duration_ms;
+		if (t < due)
+			due = t;
+	}
+	return due;
 }
 
 void faults_tick(struct simstate *s, int64_t now)
@@ -302,18 +371,32 @@ void faults_tick(struct simstate *s, int64_t now)
 	}
 }
 
+
 void faults_pod_created(struct simstate *s, struct pod *p)
 {
 	struct faultstate *fs = s->faults;
+	bool touched = false;
 
 	if (!fs)
 		return;
 	for (size_t i = 0; i < fs->n; i++) {
 		struct active *a = &fs->a[i];
 
-		if (a->state == F_ACTIVE && a->f->type == FAULT_UNSCHEDULABLE && a->d && owned_by(p, a->d))
-			p->unschedulable = true;
+		if (a->state != F_ACTIVE || !a->d || !owned_by(p, a->d))
+			continue;
+		if (a->f->type == FAULT_IMAGE_PULL_ERROR && a->bad_image && !strcmp(p->c.image, a->bad_image))
+			touched = true;
+		if (a->inherit > 0 && inherited(a->f->type) &&
+		    ((struct replicaset *)p->owner)->revision == a->d->revision) {
+			a->uids = xrealloc(a->uids, (a->nuids + 1) * sizeof(*a->uids));
+			a->uids[a->nuids++] = p->m.uid;
+			a->alive++;
+			a->inherit--;
+			touched = true;
+		}
 	}
+	if (touched)
+		refresh_fx(s, p);
 }
 
 void faults_pod_deleted(struct simstate *s, struct pod *p, const char *why)
@@ -327,10 +410,18 @@ void faults_pod_deleted(struct simstate *s, struct pod *p, const char *why)
 
 		if (a->state != F_ACTIVE || !pod_scoped(a->f->type) || !hits(a, p->m.uid))
 			continue;
-		if (a->alive && --a->alive == 0) {
-			if (!strcmp(why, "rollout") && a->d &&
-			    memcmp(&a->d->tpl.c.res, &a->res_at_start, sizeof(a->res_at_start)))
-				why = "change_limits";
+		/* A replacement inherits load or config faults unless a rollout or scale-in removed the pod. */
+		if (inherited(a->f->type) && strcmp(why, "rollout") && strcmp(why, "scale_deployment") &&
+		    strcmp(why, "owner_deleted")) {
+			a->inherit++;
+			a->alive--;
+			continue;
+		}
+		if (a->alive && --a->alive == 0 && !a->inherit) {
+			if (!strcmp(why, "rollout") && a->d) {
+				why = memcmp(&a->d->tpl.c.res, &a->res_at_start, sizeof(a->res_at_start)) ?
+				      "change_limits" : "rollout_restart";
+			}
 			end_fault(s, a, why);
 		}
 	}
@@ -340,7 +431,6 @@ void faults_deployment_changed(struct simstate *s, struct deployment *d, bool sc
 {
 	struct faultstate *fs = s->faults;
 
-	(void)scaled;
 	if (!fs)
 		return;
 	for (size_t i = 0; i < fs->n; i++) {
@@ -349,14 +439,58 @@ void faults_deployment_changed(struct simstate *s, struct deployment *d, bool sc
 
 		if (a->state != F_ACTIVE || a->d != d)
 			continue;
-		if (a->f->type == FAULT_OOM_LIMIT_TOO_LOW && r->mem_limit > a->f->limit)
-			end_fault(s, a, "change_limits");
-		else if (a->f->type == FAULT_UNSCHEDULABLE &&
-			 (r->cpu_request < a->res_at_start.cpu_request ||
-			  r->mem_request < a->res_at_start.mem_request))
-			end_fault(s, a, "change_limits");
+		switch (a->f->type) {
+		case FAULT_OOM_LIMIT_TOO_LOW:
+			if (r->mem_limit > a->f->limit || !r->mem_limit)
+				end_fault(s, a, "change_limits");
+			break;
+		case FAULT_UNSCHEDULABLE:
+			if (r->cpu_request < a->res_at_start.cpu_request ||
+			    r->mem_request < a->res_at_start.mem_request)
+				end_fault(s, a, "change_limits");
+			break;
+		case FAULT_IMAGE_PULL_ERROR:
+			if (a->bad_image && strcmp(d->tpl.c.image, a->bad_image))
+				end_fault(s, a, "set_image");
+			break;
+		case FAULT_CPU_SPIKE:
+		case FAULT_CPU_THROTTLING:
+			if (!scaled || d->replicas <= 0)
+				break;
+			/* The same load over more pods. */
+			a->factor = a->f->factor * a->replicas_at_start / d->replicas;
+			if (a->factor <= 1 || (a->f->type == FAULT_CPU_THROTTLING && r->cpu_limit &&
+			    a->factor * d->usage.cpu <= r->cpu_limit)) {
+				end_fault(s, a, "scale_deployment");
+			} else {
+				for (size_t j = 0; j < a->nuids; j++) {
+					struct pod *p = pod_by_uid(s, a->uids[j]);
+
+					if (p)
+						refresh_fx(s, p);
+				}
+			}
+			break;
+		default:
+			break;
+		}
 	}
 	ctl_reconcile(s);
+}
+
+void faults_deployment_deleted(struct simstate *s, struct deployment *d)
+{
+	struct faultstate *fs = s->faults;
+
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		struct active *a = &fs->a[i];
+
+		if (a->d != d)
+			continue;
+		if (a->state == F_ACTIVE)
+			end_fault(s, a, "deployment_deleted");
+		a->d = NULL;
+	}
 }
 
 void faults_node_changed(struct simstate *s, struct node *n)

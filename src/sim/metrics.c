@@ -256,180 +256,53 @@ void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *na
 	/* "pods" first was only for building; kubelet order is node then pods, and JSON does not care. */
 }
 
-struct family { const char *name, *type, *help; };
-
-static const struct family families[] = {
-	{ "container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds." },
-	{ "container_memory_working_set_bytes", "gauge", "Current working set in bytes." },
-	{ "container_cpu_cfs_throttled_seconds_total", "counter", "Total time duration the container has been throttled." },
-	{ "container_spec_memory_limit_bytes", "gauge", "Memory limit for the container." },
-	{ "container_network_receive_bytes_total", "counter", "Cumulative count of bytes received." },
-	{ "container_network_receive_errors_total", "counter", "Cumulative count of errors encountered while receiving." },
-	{ "container_network_receive_packets_dropped_total", "counter", "Cumulative count of packets dropped while receiving." },
-	{ "container_network_transmit_bytes_total", "counter", "Cumulative count of bytes transmitted." },
-	{ "container_network_transmit_errors_total", "counter", "Cumulative count of errors encountered while transmitting." },
-	{ "container_network_transmit_packets_dropped_total", "counter", "Cumulative count of packets dropped while transmitting." },
-	{ "container_fs_usage_bytes", "gauge", "Number of bytes that are consumed by the container on this filesystem." },
-	{ "kube_pod_container_status_restarts_total", "counter", "The number of container restarts per container." },
-	{ "kube_pod_container_status_ready", "gauge", "Describes whether the containers readiness check succeeded." },
-	{ "kube_pod_container_status_waiting_reason", "gauge", "Describes the reason the container is currently in waiting state." },
-	{ "kube_pod_container_status_last_terminated_reason", "gauge", "Describes the last reason the container was in terminated state." },
-	{ "kube_pod_container_resource_requests", "gauge", "The number of requested request resource by a container." },
-	{ "kube_pod_container_resource_limits", "gauge", "The number of requested limit resource by a container." },
-	{ "kube_pod_status_phase", "gauge", "The pods current phase." },
-	{ "kube_pod_info", "gauge", "Information about pod." },
-};
-#define NFAM (sizeof(families) / sizeof(families[0]))
-
-static void labels_pc(struct buf *b, const struct pod *p, bool container)
+void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *name)
 {
-	buf_addf(b, "{namespace=\"%s\",pod=\"%s\"", p->m.ns, p->m.name);
-	if (container)
-		buf_addf(b, ",container=\"%s\"", p->c.name);
-}
-
-static void sample(struct buf *b, size_t f, const struct pod *p, const struct podsim_metrics *pm)
-{
-	const char *fam = families[f].name;
-	bool net = strstr(fam, "_network_") != NULL;
-
-	switch (f) {
-	case 0: case 1: case 2: case 3: case 10:
-	case 4: case 5: case 6: case 7: case 8: case 9: {
-		double v = 0;
-
-		switch (f) {
-		case 0: v = pm->cpu_seconds; break;
-		case 1: v = pm->mem_bytes; break;
-		case 2: v = pm->throttled_seconds; break;
-		case 3: v = p->c.res.mem_limit; break;
-		case 4: v = (double)pm->rx_bytes; break;
-		case 5: v = (double)pm->rx_errors; break;
-		case 6: v = (double)pm->rx_dropped; break;
-		case 7: v = (double)pm->tx_bytes; break;
-		case 8: v = (double)pm->tx_errors; break;
-		case 9: v = (double)pm->tx_dropped; break;
-		case 10: v = pm->fs_used_bytes; break;
-		}
-		buf_adds(b, fam);
-		labels_pc(b, p, !net);
-		if (net)
-			buf_adds(b, ",interface=\"eth0\"");
-		buf_addf(b, ",node=\"%s\"} %.17g\n", p->node ? p->node->m.name : "", v);
-		break;
-	}
-	case 11: case 12:
-		buf_adds(b, fam);
-		labels_pc(b, p, true);
-		buf_addf(b, "} %d\n", f == 11 ? p->st.restarts : (pod_ready(p) ? 1 : 0));
-		break;
-	case 13:
-		if (p->st.state == CS_WAITING && p->st.reason) {
-			buf_adds(b, fam);
-			labels_pc(b, p, true);
-			buf_addf(b, ",reason=\"%s\"} 1\n", p->st.reason);
-		}
-		break;
-	case 14:
-		if (p->st.last_reason) {
-			buf_adds(b, fam);
-			labels_pc(b, p, true);
-			buf_addf(b, ",reason=\"%s\"} 1\n", p->st.last_reason);
-		}
-		break;
-	case 15: case 16: {
-		double cpu = f == 15 ? p->c.res.cpu_request : p->c.res.cpu_limit;
-		double mem = f == 15 ? p->c.res.mem_request : p->c.res.mem_limit;
-
-		if (cpu) {
-			buf_adds(b, fam);
-			labels_pc(b, p, true);
-			buf_addf(b, ",resource=\"cpu\",unit=\"core\"} %.17g\n", cpu);
-		}
-		if (mem) {
-			buf_adds(b, fam);
-			labels_pc(b, p, true);
-			buf_addf(b, ",resource=\"memory\",unit=\"byte\"} %.17g\n", mem);
-		}
-		break;
-	}
-	case 17:
-		for (int ph = 0; ph < 4; ph++) {
-			buf_adds(b, fam);
-			labels_pc(b, p, false);
-			buf_addf(b, ",phase=\"%s\"} %d\n", phase_name((enum pod_phase)ph), (int)p->phase == ph);
-		}
-		break;
-	case 18:
-		buf_adds(b, fam);
-		labels_pc(b, p, false);
-		buf_addf(b, ",node=\"%s\",created_by_kind=\"%s\"} 1\n", p->node ? p->node->m.name : "",
-			 p->owner ? kind_name(p->owner->kind) : "<none>");
-		break;
-	}
-}
-
-/* Prometheus text format: cAdvisor- and kube-state-metrics-style series. */
-void metrics_prometheus(struct simstate *s, struct httpd_resp *resp)
-{
-	struct objlist *pods, *nodes;
+	static const struct { const char *name, *help; } fams[] = {
+		{ "container_network_receive_bytes_total", "Cumulative count of bytes received." },
+		{ "container_network_receive_errors_total", "Cumulative count of errors encountered while receiving." },
+		{ "container_network_receive_packets_dropped_total", "Cumulative count of packets dropped while receiving." },
+		{ "container_network_transmit_bytes_total", "Cumulative count of bytes transmitted." },
+		{ "container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting." },
+		{ "container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting." },
+	};
+	struct objlist *pods = &s->lists[K_POD];
 	struct buf *b = &resp->body;
-	struct podsim_metrics *pms;
+	struct node *n;
 
-	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	pthread_mutex_lock(&s->mu);
-	pods = &s->lists[K_POD];
-	nodes = &s->lists[K_NODE];
-	pms = xcalloc(pods->n + 1, sizeof(*pms));
-	for (size_t i = 0; i < pods->n; i++)
-		pod_metrics((const struct pod *)pods->v[i], &pms[i]);
-	for (size_t f = 0; f < NFAM; f++) {
-		buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help, families[f].name,
-			 families[f].type);
+	n = (struct node *)store_get(s, K_NODE, NULL, name);
+	if (!n || n->not_ready) {
+		pthread_mutex_unlock(&s->mu);
+		if (!n)
+			api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
+		else
+			api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: "
+				   "dial tcp %s:10250: connect: no route to host", name);
+		return;
+	}
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		buf_addf(b, "# HELP %s %s\n# TYPE %s counter\n", fams[f].name, fams[f].help, fams[f].name);
 		for (size_t i = 0; i < pods->n; i++) {
 			const struct pod *p = (const struct pod *)pods->v[i];
+			struct podsim_metrics pm;
+			double v;
 
-			if (f <= 10 && (!p->sim || p->node->not_ready))
-				continue;       /* cAdvisor on a dead node reports nothing */
-			sample(b, f, p, &pms[i]);
+			if (p->node != n || !p->sim)
+				continue;
+			pod_metrics(p, &pm);
+			switch (f) {
+			case 0: v = (double)pm.rx_bytes; break;
+			case 1: v = (double)pm.rx_errors; break;
+			case 2: v = (double)pm.rx_dropped; break;
+			case 3: v = (double)pm.tx_bytes; break;
+			case 4: v = (double)pm.tx_errors; break;
+			default: v = (double)pm.tx_dropped; break;
+			}
+			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
+				 fams[f].name, p->m.ns, p->m.name, v, (long long)s->now_ms);
 		}
-	}
-	buf_adds(b, "# HELP kube_node_status_condition The condition of a cluster node.\n"
-		 "# TYPE kube_node_status_condition gauge\n");
-	for (size_t i = 0; i < nodes->n; i++) {
-		const struct node *n = (const struct node *)nodes->v[i];
-		static const char *const st[] = { "true", "false", "unknown" };
-
-		for (int j = 0; j < 3; j++) {
-			int ready = n->not_ready ? 2 : 0, mp = n->mem_pressure ? 0 : 1;
-
-			buf_addf(b, "kube_node_status_condition{node=\"%s\",condition=\"Ready\",status=\"%s\"} %d\n",
-				 n->m.name, st[j], ready == j);
-			buf_addf(b, "kube_node_status_condition{node=\"%s\",condition=\"MemoryPressure\",status=\"%s\"} %d\n",
-				 n->m.name, st[j], mp == j);
-		}
-	}
-	buf_adds(b, "# HELP kube_node_spec_unschedulable Whether a node can schedule new pods.\n"
-		 "# TYPE kube_node_spec_unschedulable gauge\n");
-	for (size_t i = 0; i < nodes->n; i++)
-		buf_addf(b, "kube_node_spec_unschedulable{node=\"%s\"} %d\n", nodes->v[i]->name,
-			 ((const struct node *)nodes->v[i])->unschedulable);
-	buf_adds(b, "# HELP kube_deployment_spec_replicas Number of desired pods for a deployment.\n"
-		 "# TYPE kube_deployment_spec_replicas gauge\n");
-	for (size_t i = 0; i < s->lists[K_DEPLOYMENT].n; i++) {
-		const struct deployment *d = (const struct deployment *)s->lists[K_DEPLOYMENT].v[i];
-
-		buf_addf(b, "kube_deployment_spec_replicas{namespace=\"%s\",deployment=\"%s\"} %d\n", d->m.ns,
-			 d->m.name, d->replicas);
-	}
-	buf_adds(b, "# HELP kube_deployment_status_replicas_available The number of available replicas per deployment.\n"
-		 "# TYPE kube_deployment_status_replicas_available gauge\n");
-	for (size_t i = 0; i < s->lists[K_DEPLOYMENT].n; i++) {
-		const struct deployment *d = (const struct deployment *)s->lists[K_DEPLOYMENT].v[i];
-
-		buf_addf(b, "kube_deployment_status_replicas_available{namespace=\"%s\",deployment=\"%s\"} %d\n",
-			 d->m.ns, d->m.name, d->st_ready);
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(pms);
 }

@@ -86,14 +86,13 @@ static void render_owner(struct buf *b, const struct meta *o)
 	buf_addf(b, ",\"uid\":\"%s\",\"controller\":true,\"blockOwnerDeletion\":true}]", uid);
 }
 
-/* Opens the object and writes metadata up to (not including) its closing brace. */
-static void render_meta_open(struct buf *b, const struct meta *m)
+/* Opens an object of the given kind and writes m's metadata up to (not including) its closing brace. */
+static void render_meta_as(struct buf *b, const struct meta *m, const char *kind, const char *apiversion)
 {
 	char uid[37];
 
 	store_uid(m->uid, uid);
-	buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"name\":",
-		 kind_name(m->kind), kind_api_version(m->kind));
+	buf_addf(b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"name\":", kind, apiversion);
 	buf_add_json_str(b, m->name);
 	if (m->ns) {
 		buf_adds(b, ",\"namespace\":");
@@ -113,6 +112,12 @@ static void render_meta_open(struct buf *b, const struct meta *m)
 		buf_adds(b, ",\"annotations\":");
 		render_labels(b, m->annotations);
 	}
+}
+
+/* Opens the object and writes metadata up to (not including) its closing brace. */
+static void render_meta_open(struct buf *b, const struct meta *m)
+{
+	render_meta_as(b, m, kind_name(m->kind), kind_api_version(m->kind));
 }
 
 static void render_resources(struct buf *b, const struct resources *r)
@@ -180,6 +185,10 @@ static void render_template(struct buf *b, const struct podtemplate *t)
 {
 	buf_adds(b, "{\"metadata\":{\"creationTimestamp\":null,\"labels\":");
 	render_labels(b, t->labels);
+	if (t->annotations && t->annotations->n) {
+		buf_adds(b, ",\"annotations\":");
+		render_labels(b, t->annotations);
+	}
 	buf_adds(b, "},\"spec\":");
 	render_podspec(b, &t->c, t->emptydir, NULL);
 	buf_addch(b, '}');
@@ -241,8 +250,16 @@ static void render_container_status(struct buf *b, const struct pod *p)
 		buf_addch(b, '}');
 	} else {
 		buf_addf(b, "\"waiting\":{\"reason\":\"%s\"", st->reason ? st->reason : "ContainerCreating");
-		if (st->reason && !strcmp(st->reason, "CrashLoopBackOff"))
+		if (st->reason && !strcmp(st->reason, "CrashLoopBackOff")) {
 			buf_adds(b, ",\"message\":\"back-off restarting failed container\"");
+		} else if (st->reason && (!strcmp(st->reason, "ImagePullBackOff") || !strcmp(st->reason, "ErrImagePull"))) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "%s \"%s\"", !strcmp(st->reason, "ErrImagePull") ?
+				 "failed to pull and unpack image" : "Back-off pulling image", p->c.image);
+			buf_adds(b, ",\"message\":");
+			buf_add_json_str(b, msg);
+		}
 		buf_addch(b, '}');
 	}
 	buf_adds(b, "},\"lastState\":{");
@@ -263,7 +280,7 @@ static void render_container_status(struct buf *b, const struct pod *p)
 
 static void render_pod(struct buf *b, const struct pod *p)
 {
-	char ip[20], hip[20], msg[160];
+	char ip[20], hip[20];
 	bool ready = p->node && p->st.ready && !p->node->not_ready;
 
 	render_meta_open(b, &p->m);
@@ -273,9 +290,8 @@ static void render_pod(struct buf *b, const struct pod *p)
 	render_podspec(b, &p->c, p->emptydir, p->node ? p->node->m.name : NULL);
 	buf_addf(b, ",\"status\":{\"phase\":\"%s\",\"conditions\":[", phase_name(p->phase));
 	if (!p->node) {
-		snprintf(msg, sizeof(msg), "0/%s nodes are available: no node has room for the pod's requests.",
-			 "all");
-		render_cond(b, true, "PodScheduled", "False", p->m.created_ms, "Unschedulable", msg);
+		render_cond(b, true, "PodScheduled", "False", p->m.created_ms, p->sched_msg ? "Unschedulable" : NULL,
+			    p->sched_msg);
 		buf_adds(b, "]");
 	} else {
 		render_cond(b, true, "PodReadyToStartContainers", "True", p->scheduled_ms, NULL, NULL);
@@ -319,7 +335,10 @@ static void render_node(struct buf *b, const struct node *n)
 		buf_adds(b, ",\"unschedulable\":true,\"taints\":[{\"key\":\"node.kubernetes.io/unschedulable\","
 			 "\"effect\":\"NoSchedule\"}]");
 	} else if (n->not_ready) {
-		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoSchedule\"}]");
+		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoSchedule\"},"
+			 "{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\"}]");
+	} else if (n->mem_pressure) {
+		buf_adds(b, ",\"taints\":[{\"key\":\"node.kubernetes.io/memory-pressure\",\"effect\":\"NoSchedule\"}]");
 	}
 	buf_adds(b, "},\"status\":{\"capacity\":{\"cpu\":");
 	render_quantity_cpu(b, n->cpu_alloc);
@@ -384,7 +403,12 @@ static void render_deployment(struct simstate *s, struct buf *b, const struct de
 		    avail[0] == 'T' ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
 		    avail[0] == 'T' ? "Deployment has minimum availability." :
 				      "Deployment does not have minimum availability.");
-	snprintf(msg, sizeof(msg), "ReplicaSet \"%s\" has successfully progressed.", d->m.name);
+	{
+		char hash[16];
+
+		tpl_hash(&d->tpl, hash);
+		snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has successfully progressed.", d->m.name, hash);
+	}
 	render_cond(b, false, "Progressing", "True", d->m.created_ms, "NewReplicaSetAvailable", msg);
 	buf_adds(b, "]}}");
 }
@@ -458,8 +482,15 @@ static void render_event(struct buf *b, const struct event *e)
 	buf_adds(b, "\"name\":");
 	buf_add_json_str(b, e->inv_name);
 	buf_addf(b, ",\"uid\":\"%s\",\"apiVersion\":\"%s\"", uid, kind_api_version(e->inv_kind));
-	if (e->inv_kind == K_POD)
-		buf_adds(b, ",\"fieldPath\":\"spec.containers{app}\"");
+	if (e->container) {
+		buf_adds(b, ",\"fieldPath\":");
+		{
+			char fp[300];
+
+			snprintf(fp, sizeof(fp), "spec.containers{%s}", e->container);
+			buf_add_json_str(b, fp);
+		}
+	}
 	buf_adds(b, "},\"reason\":");
 	buf_add_json_str(b, e->reason);
 	buf_adds(b, ",\"message\":");
@@ -497,6 +528,18 @@ static void render_lease(struct buf *b, const struct lease *l)
 		time_rfc3339_ms(l->renew_ms, t);
 		buf_addf(b, ",\"renewTime\":\"%.23s000Z\"", t);
 	}
+	buf_adds(b, "}}");
+}
+
+void render_partial_meta(struct buf *b, const struct meta *m)
+{
+	const struct meta *owner = m->kind == K_POD ? ((const struct pod *)m)->owner :
+				   m->kind == K_REPLICASET && ((const struct replicaset *)m)->owner ?
+				   &((const struct replicaset *)m)->owner->m : NULL;
+
+	render_meta_as(b, m, "PartialObjectMetadata", "meta.k8s.io/v1");
+	if (owner)
+		render_owner(b, owner);
 	buf_adds(b, "}}");
 }
 

@@ -239,7 +239,8 @@ static int meta_cmp(const void *a, const void *b)
 
 void store_sort(struct simstate *s, enum kind k)
 {
-	qsort(s->lists[k].v, s->lists[k].n, sizeof(struct meta *), meta_cmp);
+	if (s->lists[k].n)
+		qsort(s->lists[k].v, s->lists[k].n, sizeof(struct meta *), meta_cmp);
 }
 
 static void fifo_push_event(struct simstate *s, struct meta *m)
@@ -247,10 +248,14 @@ static void fifo_push_event(struct simstate *s, struct meta *m)
 	if (s->nevents_fifo == s->max_events) {
 		struct meta *old = s->event_fifo[s->event_head];
 
+		s->event_fifo[s->event_head] = NULL;
 		s->event_head = (s->event_head + 1) % s->max_events;
 		s->nevents_fifo--;
-		if (old)
+		if (old) {
+			s->evicting = old;      /* already out of the FIFO: store_remove need not look */
 			store_remove(s, old);
+			s->evicting = NULL;
+		}
 	}
 	s->event_fifo[(s->event_head + s->nevents_fifo) % s->max_events] = m;
 	s->nevents_fifo++;
@@ -296,7 +301,7 @@ void store_remove(struct simstate *s, struct meta *m)
 		return;
 	memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
 	l->n--;
-	if (m->kind == K_EVENT) {
+	if (m->kind == K_EVENT && m != s->evicting) {
 		for (size_t j = 0; j < s->nevents_fifo; j++) {
 			size_t at = (s->event_head + j) % s->max_events;
 
@@ -388,6 +393,8 @@ void store_event(struct simstate *s, struct meta *inv, const char *reason, bool 
 	e->component = component;
 	if (inv->kind == K_POD && ((struct pod *)inv)->node)
 		e->host = xstrdup(((struct pod *)inv)->node->m.name);
+	if (inv->kind == K_POD && !strcmp(component, "kubelet"))
+		e->container = xstrdup(((struct pod *)inv)->c.name);
 	else if (inv->kind == K_NODE)
 		e->host = xstrdup(inv->name);
 	store_add(s, &e->m);
@@ -401,6 +408,7 @@ int64_t store_clock(const struct simstate *s)
 void tpl_release(struct podtemplate *t)
 {
 	labels_unref(t->labels);
+	labels_unref(t->annotations);
 	free(t->c.name);
 	free(t->c.image);
 	memset(t, 0, sizeof(*t));
@@ -417,6 +425,7 @@ void obj_free(struct meta *m)
 		free(p->c.name);
 		free(p->c.image);
 		podsim_free(p->sim);
+		free(p->sched_msg);
 		free(p->fx);
 		break;
 	}
@@ -444,6 +453,7 @@ void obj_free(struct meta *m)
 		free(e->reason);
 		free(e->message);
 		free(e->host);
+		free(e->container);
 		break;
 	}
 	case K_LEASE:

@@ -55,6 +55,7 @@ struct container_spec {
 
 struct podtemplate {
 	struct labels *labels;
+	struct labels *annotations;     /* e.g. kubectl.kubernetes.io/restartedAt */
 	struct container_spec c;
 	bool emptydir;          /* a scratch emptyDir volume (drain needs --delete-emptydir-data) */
 };
@@ -73,8 +74,7 @@ struct pod {
 	struct usage usage;
 	bool emptydir;
 	enum pod_phase phase;
-	bool unschedulable;     /* an `unschedulable` fault: no node fits */
-	bool sched_reported;    /* FailedScheduling event sent for the current attempt */
+	char *sched_msg;        /* why no node fits (FailedScheduling), NULL once scheduled */
 	bool evicted;
 	int64_t scheduled_ms;
 	uint32_t ordinal;       /* for the pod IP and the model seed */
@@ -156,6 +156,7 @@ struct event {
 	int64_t first_ms, last_ms;
 	const char *component;  /* static */
 	char *host;             /* source.host, or NULL */
+	char *container;        /* kubelet events about a container: its name, else NULL */
 };
 
 struct lease {
@@ -202,6 +203,7 @@ struct simstate {
 	uint64_t rv;
 	uint64_t next_uid;
 	uint64_t rng;
+	uint64_t fault_rng;     /* API fault draws: separate, so they do not shift the cluster's names */
 	uint64_t seed;
 	uint32_t next_ordinal;
 	uint64_t event_seq;
@@ -222,6 +224,7 @@ struct simstate {
 
 	size_t max_events;      /* Event objects kept */
 	struct meta **event_fifo;
+	struct meta *evicting;  /* the Event the FIFO is dropping */
 	size_t event_head, nevents_fifo;
 
 	struct scenario sc;
@@ -261,6 +264,8 @@ char *store_pod_name(struct simstate *s, const char *prefix);
 
 /* render.c: the object as JSON (with kind and apiVersion). */
 void render_obj(struct simstate *s, struct buf *b, const struct meta *m);
+/* m's metadata as a meta.k8s.io/v1 PartialObjectMetadata (Table rows). */
+void render_partial_meta(struct buf *b, const struct meta *m);
 const char *kind_name(enum kind k);
 const char *kind_api_version(enum kind k);
 const char *phase_name(enum pod_phase p);

@@ -248,7 +248,14 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		buf_addf(&t, "/%s", e->inv_name);
 		str_cell(b, t.data);
 		buf_release(&t);
-		str_cell(b, e->inv_kind == K_POD ? "spec.containers{app}" : "");
+		if (e->container) {
+			char fp[300];
+
+			snprintf(fp, sizeof(fp), "spec.containers{%s}", e->container);
+			str_cell(b, fp);
+		} else {
+			str_cell(b, "");
+		}
 		str_cell(b, e->component);
 		str_cell(b, e->message);
 		buf_addch(b, ',');

@@ -1,0 +1,522 @@
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/monrun.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "kube/config.h"
+#include "metrics/collect_config.h"
+#include "metrics/collector.h"
+#include "metrics/csv.h"
+#include "serve/alertsend.h"
+#include "serve/endpoints.h"
+#include "base/banned.h"
+
+#define MAX_BATCH_ROWS 1000000
+
+static volatile int stop_flag, reload_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
+
+int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
+			size_t nflags, const char *who)
+{
+	char err[512];
+
+	if (cli_load_config(c, dir) < 0)
+		return -1;
+	for (size_t i = 0; i < nflags; i++) {
+		if (config_set_flag(c, flags[i].key, flags[i].flag, flags[i].value, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "kubemend %s: %s\n", who, err);
+			config_release(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- the stages ---- */
+
+struct stages {
+	struct monitor_run *m;
+	struct kube_config kube;
+	bool have_kube, have_col, have_csv;
+	struct collect_config cc;
+	struct collector col;
+	struct csv_writer csv;
+	struct csv_reader tail;
+	bool have_tail;
+	struct sample *batch;
+	size_t nbatch, capbatch;
+	struct pipeline pipe;
+	bool have_pipe;
+	struct endpoints *http;
+	struct alert_sender alerts;
+	bool have_alerts;
+};
+
+static bool stopping(const struct monitor_run *m)
+{
+	return stop_flag || (m->stop && *m->stop);
+}
+
+static void sleep_ms(const struct monitor_run *m, int64_t ms)
+{
+	int64_t until = time_mono_ms() + ms;
+
+	while (!stopping(m) && !reload_flag && time_mono_ms() < until) {
+		int64_t left = until - time_mono_ms();
+		time_sleep_ms(left > 100 ? 100 : left, &stop_flag);
+	}
+}
+
+static int open_collector(struct stages *st, char *err, size_t errlen)
+{
+	struct monitor_run *m = st->m;
+	const struct config *c = m->cfg;
+	const struct conf_value *kv = config_value(c, "agent.kubeconfig");
+	struct kube_config_opts ko;
+	struct collector_opts co;
+	const char *ns = config_str(c, "agent.namespace");
+	const char *q = config_str(c, "prometheus.custom_metrics");
+	int rc;
+
+	memset(&ko, 0, sizeof(ko));
+	if (kv->text && kv->source == CS_ENV)
+		ko.env_kubeconfig = kv->text;
+	else
+		ko.kubeconfig = kv->text;
+	ko.context = config_str(c, "agent.context");
+	ko.home = getenv("HOME");
+	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
+	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	rc = kube_config_load(&st->kube, &ko, err, errlen);
+	if (rc < 0)
+		return rc;
+	st->have_kube = true;
+	memset(&st->cc, 0, sizeof(st->cc));
+	/* custom columns: the config's "name\tquery" lines, then --metric-name */
+	while (q && *q) {
+		const char *nl = strchr(q, '\n');
+		size_t len = nl ? (size_t)(nl - q) : strlen(q);
+		char *line = xmalloc(len + 1), *tab;
+
+		memcpy(line, q, len);
+		line[len] = '\0';
+		if ((tab = strchr(line, '\t')))
+			*tab = '=';
+		rc = *line ? collect_config_add_metric(&st->cc, line, err, errlen) : 0;
+		free(line);
+		if (rc < 0)
+			return rc;
+		q = nl ? nl + 1 : NULL;
+	}
+	for (size_t i = 0; m->metrics && i < m->metrics->n; i++)
+		if ((rc = collect_config_add_metric(&st->cc, m->metrics->v[i], err, errlen)) < 0)
+			return rc;
+	if (config_bool(c, "agent.all_namespaces") || !ns || !strcmp(ns, "all") || !strcmp(ns, "*"))
+		ns = NULL;
+	memset(&co, 0, sizeof(co));
+	co.kube = &st->kube;
+	co.namespace = ns;
+	co.interval_ms = config_duration_ms(c, "agent.interval");
+	co.max_pods = m->max_pods;
+	if (config_bool(c, "prometheus.enabled")) {
+		co.prom_url = config_str(c, "prometheus.url");
+		co.prom_timeout_ms = config_duration_ms(c, "prometheus.timeout");
+		co.prom_rx_dropped_query = config_str(c, "prometheus.queries.net_rx_dropped_ps");
+		co.prom_tx_dropped_query = config_str(c, "prometheus.queries.net_tx_dropped_ps");
+	}
+	co.custom = st->cc.custom;
+	co.ncustom = st->cc.ncustom;
+	rc = collector_init(&st->col, &co, err, errlen);
+	if (rc < 0)
+		return rc;
+	st->have_col = true;
+	log_kv(LOG_INFO, "collect", "starting", "context", st->kube.context, "namespace",
+	       ns ? ns : "(all)", "prometheus", co.prom_url, NULL);
+	return 0;
+}
+
+static int open_csv(struct stages *st, char *err, size_t errlen)
+{
+	const struct config *c = st->m->cfg;
+	enum csv_format format = CSV_NATIVE;
+	struct strvec names = STRVEC_INIT;
+	int rc;
+
+	if (st->m->csv_format && csv_format_parse(st->m->csv_format, &format) < 0) {
+		snprintf(err, errlen, "--csv-format is native or seed, not \"%s\"", st->m->csv_format);
+		return -EINVAL;
+	}
+	if (st->have_col)
+		collector_custom_names(&st->col, &names);
+	rc = csv_writer_open(&st->csv, config_str(c, "agent.output_file"), format, &names,
+			     (uint64_t)config_num(c, "agent.csv_max_bytes"), err, errlen);
+	strvec_clear(&names);
+	if (rc == 0)
+		st->have_csv = true;
+	return rc;
+}
+
+static void log_notices(struct collector *c)
+{
+	for (size_t i = 0; i < c->notices.n; i++)
+		log_kv(LOG_WARN, "collect", c->notices.v[i], NULL);
+	strvec_clear(&c->notices);
+}
+
+static void feed(struct stages *st, const struct sample *rows, size_t n)
+{
+	char err[512];
+
+	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
+		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
+}
+
+static void flush_batch(struct stages *st)
+{
+	if (st->nbatch)
+		feed(st, st->batch, st->nbatch);
+	for (size_t i = 0; i < st->nbatch; i++)
+		sample_release(&st->batch[i]);
+	st->nbatch = 0;
+}
+
+/* Reads the rows the CSV has gained; rows of one cycle (one timestamp) go
+ * to the detector together. Returns the rows read or a negative errno. */
+static long tail_step(struct stages *st)
+{
+	long rows = 0;
+
+	for (;;) {
+		struct sample s;
+		char err[512];
+		int rc = csv_reader_next(&st->tail, &s, err, sizeof(err));
+
+		if (rc == 0)
+			break;
+		if (rc == -EINVAL) {
+			log_kv(LOG_WARN, "detect", "skipping a broken row", "error", err, NULL);
+			continue;
+		}
+		if (rc < 0) {
+			log_kv(LOG_ERROR, "detect", "cannot read the metrics file", "error", err, NULL);
+			flush_batch(st);
+			return rc;
+		}
+		if (st->nbatch && (s.ts_ms != st->batch[0].ts_ms || st->nbatch >= MAX_BATCH_ROWS))
+			flush_batch(st);
+		ARRAY_GROW(st->batch, st->capbatch, st->nbatch + 1);
+		st->batch[st->nbatch++] = s;
+		rows++;
+	}
+	/* A cycle's rows arrive in one write: at the end of the data the batch is whole. */
+	flush_batch(st);
+	return rows;
+}
+
+static void log_insight(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	char p[16];
+
+	(void)ctx;
+	if (ev == PIPE_UPDATED)
+		return;
+	snprintf(p, sizeof(p), "%.2f", in->probability);
+	log_kv(ev == PIPE_OPENED ? LOG_WARN : LOG_INFO, "detect",
+	       ev == PIPE_OPENED ? "insight opened" : "insight resolved",
+	       "id", in->id, "type", in->anomaly_type, "namespace", in->namespace_,
+	       "pod", in->npods ? in->pods[0] : NULL, "node", in->node, "probability", p,
+	       "summary", in->summary, NULL);
+}
+
+static void apply_log_settings(const struct monitor_run *m)
+{
+	enum log_level lvl;
+
+	if (log_level_parse(config_str(m->cfg, "agent.log_level"), &lvl) == 0)
+		log_set_level(lvl);
+}
+
+static int open_logs(const struct monitor_run *m)
+{
+	const char *dir = config_str(m->cfg, "agent.log_dir");
+	size_t max = (size_t)config_num(m->cfg, "agent.log_max_bytes");
+	struct buf path = BUF_INIT;
+	enum log_level lvl;
+	int rc = 0;
+
+	if (log_level_parse(config_str(m->cfg, "agent.log_level"), &lvl) < 0) {
+		fprintf(stderr, "kubemend %s: agent.log_level: want debug, info, warn or error, not \"%s\"\n",
+			m->name, config_str(m->cfg, "agent.log_level"));
+		return -1;
+	}
+	log_set_level(lvl);
+	if (m->quiet)
+		log_set_stderr(0);
+	if (!m->main_log || !dir || !*dir)
+		return 0;
+	if (file_mkdirs(dir) < 0) {
+		fprintf(stderr, "kubemend %s: cannot create log directory %s\n", m->name, dir);
+		return -1;
+	}
+	buf_addf(&path, "%s/%s", dir, m->main_log);
+	rc = log_open(path.data, max);
+	if (rc == 0 && m->log_collect_apart) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/dataset_generator_agent.log", dir);
+		rc = log_route("collect", path.data, max);
+	}
+	if (rc < 0)
+		fprintf(stderr, "kubemend %s: cannot open log file %s: %s\n", m->name, path.data,
+			strerror(-rc));
+	buf_release(&path);
+	return rc < 0 ? -1 : 0;
+}
+
+/* SIGHUP: the files and environment again, under the same flags. */
+static void reload(struct stages *st)
+{
+	struct monitor_run *m = st->m;
+	struct config fresh;
+
+	reload_flag = 0;
+	if (monitor_load_config(&fresh, m->config_dir, m->flags, m->nflags, m->name) < 0) {
+		log_kv(LOG_ERROR, m->name, "reload failed: keeping the current configuration", NULL);
+		return;
+	}
+	config_release(m->cfg);
+	*m->cfg = fresh;
+	apply_log_settings(m);
+	if (st->have_pipe)
+		pipeline_set_threshold(&st->pipe, config_num(m->cfg, "agent.alert_threshold"));
+	log_kv(LOG_INFO, m->name, "configuration reloaded", NULL);
+}
+
+static void close_stages(struct stages *st)
+{
+	char err[512];
+
+	endpoints_stop(st->http);
+	st->http = NULL;
+	if (st->have_csv) {
+		csv_writer_flush(&st->csv);
+		csv_writer_close(&st->csv);
+	}
+	if (st->have_tail) {
+		flush_batch(st);
+		csv_reader_close(&st->tail);
+	}
+	free(st->batch);
+	if (st->have_pipe) {
+		if (pipeline_flush(&st->pipe, err, sizeof(err)) < 0)
+			log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
+		st->m->out_pipeline = NULL;
+		pipeline_release(&st->pipe);
+	}
+	if (st->have_alerts)
+		alert_sender_release(&st->alerts);
+	if (st->have_col)
+		collector_release(&st->col);
+	collect_config_release(&st->cc);
+	if (st->have_kube)
+		kube_config_release(&st->kube);
+}
+
+static int open_stages(struct stages *st)
+{
+	struct monitor_run *m = st->m;
+	const struct config *c = m->cfg;
+	const char *listen = config_str(c, "agent.listen");
+	const char *am = config_str(c, "agent.alertmanager_url");
+	char err[1024];
+
+	if (m->collect && open_collector(st, err, sizeof(err)) < 0)
+		goto fail;
+	if (m->write_csv && open_csv(st, err, sizeof(err)) < 0)
+		goto fail;
+	if (m->tail_csv) {
+		csv_reader_open(&st->tail, config_str(c, "agent.output_file"));
+		st->have_tail = true;
+	}
+	if (m->analyse) {
+		pipeline_init(&st->pipe, config_num(c, "agent.alert_threshold"),
+			      config_str(c, "agent.insights_file"), m->max_pods);
+		st->have_pipe = true;
+		pipeline_add_hook(&st->pipe, log_insight, NULL);
+		if (m->hook)
+			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);
+		/*
+		 * Hooks for the stages that act on insights. --enable-llm: an
+		 * explainer that calls insight_set_explanation() on PIPE_OPENED
+		 * (src/insight/llm.h). --remediate: the planner and approval of
+		 * src/remedy/ on PIPE_OPENED/PIPE_UPDATED. Both are wired here by
+		 * pipeline_add_hook() when those stages land.
+		 */
+		m->out_pipeline = &st->pipe;
+	}
+	if (m->analyse && m->serve && listen && *listen && strcmp(listen, "off")) {
+		if (endpoints_start(&st->http, listen, &st->pipe, err, sizeof(err)) < 0)
+			goto fail;
+		m->bound_port = endpoints_port(st->http);
+		{
+			char port[16];
+			snprintf(port, sizeof(port), "%d", m->bound_port);
+			log_kv(LOG_INFO, m->name, "serving", "listen", listen, "port", port, NULL);
+		}
+	}
+	if (m->analyse && m->alerts && am && *am) {
+		if (alert_sender_init(&st->alerts, am, err, sizeof(err)) < 0)
+			goto fail;
+		st->have_alerts = true;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "kubemend %s: %s\n", m->name, err);
+	return -1;
+}
+
+/* One cycle. Returns 0, 1 when the run should end, or -1 on a fatal error. */
+static int cycle(struct stages *st, unsigned long done)
+{
+	struct monitor_run *m = st->m;
+	int64_t t0 = time_mono_ms();
+	char err[1024], num[32], ms[32], open_[32];
+
+	if (m->collect) {
+		struct sample *rows = NULL;
+		size_t n = 0;
+		int rc = collector_cycle(&st->col, &rows, &n, err, sizeof(err));
+
+		log_notices(&st->col);
+		if (rc < 0) {
+			if (st->have_pipe)
+				pipeline_collect_failed(&st->pipe);
+			if (!done) {
+				fprintf(stderr, "kubemend %s: %s\n", m->name, err);
+				return -1;
+			}
+			log_kv(LOG_ERROR, "collect", "cycle failed", "error", err, NULL);
+			return 0;
+		}
+		if (st->have_csv && csv_writer_append(&st->csv, rows, n, err, sizeof(err)) < 0) {
+			collector_rows_free(rows, n);
+			fprintf(stderr, "kubemend %s: %s\n", m->name, err);
+			return -1;
+		}
+		if (st->have_pipe && !m->tail_csv)
+			feed(st, rows, n);
+		collector_rows_free(rows, n);
+		snprintf(num, sizeof(num), "%zu", n);
+		snprintf(ms, sizeof(ms), "%lld", (long long)st->col.stats.cycle_ms);
+		log_kv(LOG_INFO, "collect", "cycle", "pods", num, "ms", ms,
+		       "file", st->have_csv ? st->csv.path : NULL, NULL);
+	}
+	if (m->tail_csv && tail_step(st) < 0 && !m->follow)
+		return -1;
+	if (st->have_pipe) {
+		pipeline_cycle_time(&st->pipe, (double)(time_mono_ms() - t0) / 1000.0);
+		pipeline_lock(&st->pipe);
+		snprintf(open_, sizeof(open_), "%zu", pipeline_open_insights(&st->pipe.store));
+		snprintf(num, sizeof(num), "%zu", pod_detector_npods(&st->pipe.det));
+		pipeline_unlock(&st->pipe);
+		log_kv(LOG_DEBUG, "detect", "cycle", "pods", num, "insights_open", open_, NULL);
+	}
+	if (st->have_alerts) {
+		static uint64_t seen;
+		uint64_t now_seen = st->pipe.stats.opened + st->pipe.stats.resolved;
+		int rc = alert_sender_tick(&st->alerts, &st->pipe, now_seen != seen, err, sizeof(err));
+
+		if (rc < 0) {
+			log_kv(LOG_WARN, "alerts", "cannot reach alertmanager", "error", err, NULL);
+		} else {
+			seen = now_seen;
+			if (rc > 0) {
+				snprintf(num, sizeof(num), "%d", rc);
+				log_kv(LOG_DEBUG, "alerts", "sent", "alerts", num, NULL);
+			}
+		}
+	}
+	return m->tail_csv && !m->follow ? 1 : 0;
+}
+
+int monitor_run(struct monitor_run *m)
+{
+	struct stages st;
+	struct sigaction sa;
+	unsigned long done = 0;
+	int64_t start = time_mono_ms(), period;
+	int rc = 0;
+
+	if (m->remediate || m->enable_llm) {
+		fprintf(stderr, "kubemend %s: %s is not part of this build yet\n", m->name,
+			m->remediate ? "--remediate" : "--enable-llm");
+		return EXIT_USAGE;
+	}
+	if (open_logs(m) < 0)
+		return 1;
+	stop_flag = reload_flag = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&st, 0, sizeof(st));
+	st.m = m;
+	if (open_stages(&st) < 0) {
+		close_stages(&st);
+		log_close();
+		return 1;
+	}
+	log_kv(LOG_INFO, m->name, "started", "insights", m->analyse ?
+	       config_str(m->cfg, "agent.insights_file") : NULL, "metrics",
+	       m->write_csv || m->tail_csv ? config_str(m->cfg, "agent.output_file") : NULL, NULL);
+	while (!stopping(m)) {
+		int64_t t0 = time_mono_ms();
+		int r;
+
+		if (reload_flag)
+			reload(&st);
+		r = cycle(&st, done);
+		if (r < 0) {
+			rc = 1;
+			break;
+		}
+		done++;
+		if (r > 0 || (m->cycles && (long)done >= m->cycles) ||
+		    (m->duration_ms && time_mono_ms() - start >= m->duration_ms))
+			break;
+		period = m->collect ? config_duration_ms(m->cfg, "agent.interval")
+				    : config_duration_ms(m->cfg, "agent.watch_interval");
+		if (m->duration_ms && time_mono_ms() + period - start > m->duration_ms)
+			period = m->duration_ms - (time_mono_ms() - start);
+		period -= time_mono_ms() - t0;
+		if (period > 0)
+			sleep_ms(m, period);
+	}
+	log_kv(LOG_INFO, m->name, stopping(m) ? "stopping on signal" : "done", NULL);
+	close_stages(&st);
+	log_close();
+	return rc;
+}

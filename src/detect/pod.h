@@ -1,0 +1,118 @@
+#ifndef DETECT_POD_H
+#define DETECT_POD_H
+/*
+ * The pod-level detector: rule findings for states that need no learning
+ * (CrashLoopBackOff, OOMKilled, image pulls, unschedulable, readiness lost,
+ * restarts rising, node trouble, CPU at its limit, network errors and drops)
+ * and cheap online statistics per pod (robust baselines of CPU and memory
+ * learned from the pod's own normal samples, a memory trend for leaks),
+ * turned into one verdict per pod and sample. struct pod_detector owns the
+ * per-pod states (fixed size, at most 4 KiB each, a bounded number of pods);
+ * samples passed in are borrowed and never kept.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/strmap.h"
+#include "metrics/sample.h"
+
+enum pod_anomaly {
+	AT_NONE,
+	AT_CRASH_LOOP, AT_OOM, AT_MEMORY_LEAK, AT_CPU_SATURATION, AT_NETWORK,
+	AT_PARTIAL_FAILURE, AT_NODE, AT_SCHEDULING, AT_IMAGE_PULL, AT_IO,
+	AT_COUNT
+};
+
+/* "crash_loop", "oom", ...; "none" for AT_NONE. */
+const char *pod_anomaly_name(enum pod_anomaly t);
+
+#define POD_VERDICT_MAX_SIGNALS 4
+
+/* What drove a verdict: a metric, its value and the range expected of it
+ * (NaN where a side is unknown). */
+struct pod_signal {
+	char metric[40];
+	double value;
+	double expected_lo, expected_hi;
+};
+
+struct pod_verdict {
+	double probability;             /* [0,1]; >= the alert threshold (0.7) is an anomaly */
+	enum pod_anomaly type;         /* AT_NONE when nothing stands out */
+	bool skip;                      /* the sample says nothing about the pod itself
+					 * (its node is down): neither normal nor anomalous */
+	char reason[64];                /* the state or rule behind it ("CrashLoopBackOff") */
+	struct pod_signal signals[POD_VERDICT_MAX_SIGNALS];
+	size_t nsignals;
+};
+
+/* Per-pod state; its size is checked against POD_STATE_MAX in a unit test. */
+#define POD_STATE_MAX 4096
+#define POD_RING 32
+#define POD_TREND 10
+#define POD_RESTARTS 8
+
+struct pod_ring {
+	float v[POD_RING];
+	uint8_t n, head;
+};
+
+struct pod_state {
+	int64_t first_ms, last_ms;      /* timestamps of the first and latest samples taken */
+	int64_t gap_ms;                 /* from the previous sample to the latest */
+	uint32_t nsamples;
+	double last_restarts;           /* NaN until known */
+	int64_t restart_ms[POD_RESTARTS]; /* when restarts were seen (newest at restart_head-1) */
+	uint8_t restart_head, nrestart;
+	float last_mem_frac;            /* memory / limit at the previous sample, NaN unknown */
+	uint8_t oom_hint;               /* the last restart looked like an OOM kill */
+	uint8_t leak_hint;              /* memory grew steadily before the last restart */
+	struct pod_ring cpu, mem;       /* values judged normal: the pod's own baseline */
+	uint16_t cpu_high_run, mem_high_run;  /* anomalous samples in a row (adaptation) */
+	float trend_t[POD_TREND];       /* memory since the container started: seconds since first_ms */
+	float trend_v[POD_TREND];       /* and bytes */
+	uint8_t trend_n;
+	int64_t cpu_high_since, cpu_limit_since, net_since, drop_since, unready_since, pending_since;
+	float last_prob;                /* the latest verdict's probability, for /metrics */
+	uint8_t last_type;
+};
+
+struct pod_detector {
+	struct strmap pods;             /* "ns/pod" -> struct pod_state */
+	size_t max_pods;                /* states beyond this are not created (verdicts from rules only) */
+	int64_t stale_ms;               /* a gap longer than this restarts the persistence clocks */
+};
+
+/* max_pods 0: 200000. */
+void pod_detector_init(struct pod_detector *d, size_t max_pods);
+void pod_detector_release(struct pod_detector *d);
+
+/*
+ * Judges one sample of one pod (keyed by its namespace and pod name; the
+ * timestamp is s->ts_ms on the cluster's clock) and learns from it. Missing
+ * values (NaN), infinities, gaps and samples older than the pod's latest
+ * are handled: an out-of-order or duplicate sample is judged by the rules
+ * alone and does not change the state. Returns 0, or -EINVAL for a sample
+ * without namespace or pod.
+ */
+int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out);
+
+/*
+ * Judges a node from the rows of one collection cycle (all rows with the
+ * same timestamp, any order): NotReady, Ready unknown while other nodes
+ * report theirs, and pressure conditions. Fills one verdict per node named
+ * in rows, up to max, with names pointing into rows; returns the count.
+ */
+struct pod_node_verdict {
+	const char *node;
+	struct pod_verdict v;
+};
+size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out,
+		      size_t max);
+
+/* Forgets pods not seen since before cutoff_ms (deleted pods); returns how many. */
+size_t pod_detector_forget(struct pod_detector *d, int64_t cutoff_ms);
+size_t pod_detector_npods(const struct pod_detector *d);
+const struct pod_state *pod_detector_get(const struct pod_detector *d, const char *ns, const char *pod);
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef DETECT_UNI_H
+#define DETECT_UNI_H
+/*
+ * The online univariate detector behind `kubemend score` and `eval nab`.
+ * One struct unidet per series, owned by the caller (unidet_new/_free). The
+ * score of an observation depends only on it and the observations before it;
+ * no range or length of the series is known in advance.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per-component scores of one observation, each in [0,1]. */
+struct uni_parts {
+	double point;    /* value far from the recent robust centre */
+	double range;    /* the value left the range of everything seen */
+	double season;   /* unlike the same time on previous days */
+	double stat;     /* statistics combined */
+	double model;    /* prediction surprise of the online model */
+	double combined; /* the final score */
+};
+
+/* The documented alarm level of the combined score (the fixed threshold). */
+#define UNI_ALARM_THRESHOLD 0.5
+
+struct unidet;
+
+struct unidet *unidet_new(void);
+void unidet_free(struct unidet *d);
+/*
+ * Observes one sample. x may be NaN or infinite (missing: the score is that
+ * of the last valid state and nothing is learned). Returns the anomaly score
+ * in [0,1] and fills parts when not NULL.
+ */
+double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
+		      struct uni_parts *parts);
+
+/*
+ * Scores a whole series in order with a fresh detector (what `score` does):
+ * score[i] (and parts[i] when parts is not NULL) for each of the n samples.
+ */
+void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
+		      double *score, struct uni_parts *parts);
+
+#endif

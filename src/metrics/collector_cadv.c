@@ -1,0 +1,113 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics/cadvisor.h"
+#include "metrics/collector_priv.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/strmap.h"
+#include "base/banned.h"
+
+/*
+ * Packet drops without Prometheus: the kubelet serves cAdvisor's counters
+ * at /metrics/cadvisor (reached through the API server's node proxy, the
+ * same permission as the summary API). Rates come from counter differences
+ * over the samples' own timestamps (the cluster's clock), resets handled.
+ */
+
+#define MAX_CADVISOR_BYTES (64u << 20)
+
+struct cadv_ctx {
+	struct collector *c;
+	struct strmap *idx;             /* "ns/pod" -> row */
+	int64_t now_ms;
+};
+
+static double drop_rate(double cur, double prev, double dt)
+{
+	if (isnan(cur) || isnan(prev) || dt <= 0)
+		return NAN;
+	return (cur >= prev ? cur - prev : cur) / dt;
+}
+
+static void on_pod(void *vctx, const struct cadvisor_drops *d)
+{
+	struct cadv_ctx *x = vctx;
+	struct buf key = BUF_INIT;
+	struct sample *s;
+	struct counters *k;
+	int64_t ts;
+
+	buf_addf(&key, "%s/%s", d->namespace, d->pod);
+	s = strmap_get(x->idx, key.data);
+	if (!s) {
+		buf_release(&key);
+		return;
+	}
+	k = collector_counters(x->c, key.data);
+	buf_release(&key);
+	ts = d->ts_ms ? d->ts_ms : x->now_ms;
+	if (k->have_drops && ts > k->drop_ts_ms) {
+		double dt = (double)(ts - k->drop_ts_ms) / 1000.0;
+		k->rxd_ps = drop_rate(d->rx, k->rxd, dt);
+		k->txd_ps = drop_rate(d->tx, k->txd, dt);
+	} else if (k->have_drops && ts < k->drop_ts_ms) {
+		k->rxd_ps = k->txd_ps = NAN;
+	}
+	k->drop_ts_ms = ts;
+	k->rxd = d->rx;
+	k->txd = d->tx;
+	k->have_drops = true;
+	s->net_rx_dropped_ps = k->rxd_ps;
+	s->net_tx_dropped_ps = k->txd_ps;
+}
+
+void collector_cadvisor(struct collector *c, struct sample *rows, size_t n, int64_t now_ms)
+{
+	struct strmap idx = STRMAP_INIT, nodes = STRMAP_INIT;
+	struct buf path = BUF_INIT, key = BUF_INIT, body;
+	struct cadv_ctx x = { c, &idx, now_ms };
+	size_t it;
+
+	if (c->said & NOTE_CADVISOR)
+		return;         /* not served here (said once); Prometheus is the way */
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", rows[i].namespace, rows[i].pod);
+		strmap_put(&idx, key.data, &rows[i]);
+		/* A node that is not Ready has no kubelet to answer (and a 503
+		 * would be retried, slowing the whole cycle). */
+		if (rows[i].node && rows[i].node_ready == 1)
+			strmap_put(&nodes, rows[i].node, &rows[i]);
+	}
+	buf_init(&body, MAX_CADVISOR_BYTES);
+	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it)) {
+		struct kube_error ke;
+		char err[256];
+		int rc;
+
+		buf_reset(&path);
+		buf_addf(&path, "/api/v1/nodes/%s/proxy/metrics/cadvisor", e->key);
+		buf_reset(&body);
+		if (kube_get_text(&c->kc, "get kubelet cadvisor metrics", path.data, &body, &ke) < 0) {
+			/* 404/403: the endpoint is not there for us; a node that is
+			 * down (503) is only that node. */
+			if (ke.status == 404 || ke.status == 403) {
+				collector_note(c, NOTE_CADVISOR, "drop columns stay empty without "
+					       "Prometheus: %s", ke.msg);
+				break;
+			}
+			continue;       /* those pods' drop columns stay empty this cycle */
+		}
+		rc = cadvisor_parse_drops(body.data ? body.data : "", body.len, on_pod, &x,
+					  err, sizeof(err));
+		(void)rc;               /* unreadable text: the same, for this node */
+	}
+	buf_release(&body);
+	buf_release(&path);
+	buf_release(&key);
+	strmap_clear(&idx, NULL);
+	strmap_clear(&nodes, NULL);
+}

@@ -1,0 +1,101 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "serve/endpoints.h"
+#include "net/httpd.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+/* Not ready when no cycle has succeeded for this long (a stuck collector). */
+#define STALE_READY_MS (10 * 60 * 1000)
+
+struct endpoints {
+	struct httpd *h;
+	struct pipeline *p;
+};
+
+static void handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
+{
+	struct endpoints *e = ctx;
+
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+		resp->status = 405;
+		resp->content_type = "text/plain; charset=utf-8";
+		buf_adds(&resp->body, "method not allowed\n");
+		return;
+	}
+	if (!strcmp(r->path, "/metrics")) {
+		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		pipeline_metrics(e->p, &resp->body);
+	} else if (!strcmp(r->path, "/healthz")) {
+		resp->content_type = "text/plain; charset=utf-8";
+		buf_adds(&resp->body, "ok\n");
+	} else if (!strcmp(r->path, "/readyz")) {
+		bool ready;
+		int64_t last;
+
+		pipeline_lock(e->p);
+		ready = e->p->ready;
+		last = e->p->stats.last_ok_wall_ms;
+		pipeline_unlock(e->p);
+		if (ready && last && time_real_ms() - last > STALE_READY_MS)
+			ready = false;
+		resp->status = ready ? 200 : 503;
+		resp->content_type = "text/plain; charset=utf-8";
+		buf_adds(&resp->body, ready ? "ready\n" : "not ready: no successful cycle yet\n");
+	} else if (!strcmp(r->path, "/api/insights")) {
+		json_t *j = pipeline_insights_json(e->p);
+		char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+		json_decref(j);
+		if (!text) {
+			resp->status = 500;
+			buf_adds(&resp->body, "{\"error\":\"out of memory\"}");
+			return;
+		}
+		buf_adds(&resp->body, text);
+		buf_addch(&resp->body, '\n');
+		free(text);
+	} else {
+		resp->status = 404;
+		resp->content_type = "text/plain; charset=utf-8";
+		buf_adds(&resp->body, "not found: try /metrics, /healthz, /readyz or /api/insights\n");
+	}
+}
+
+int endpoints_start(struct endpoints **out, const char *listen, struct pipeline *p,
+		    char *err, size_t errlen)
+{
+	struct endpoints *e = xcalloc(1, sizeof(*e));
+	struct httpd_config cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = listen;
+	cfg.max_body = 4096;
+	cfg.handler = handle;
+	cfg.ctx = e;
+	e->p = p;
+	rc = httpd_start(&e->h, &cfg, err, errlen);
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+int endpoints_port(const struct endpoints *e)
+{
+	return httpd_port(e->h);
+}
+
+void endpoints_stop(struct endpoints *e)
+{
+	if (!e)
+		return;
+	httpd_stop(e->h);
+	free(e);
+}

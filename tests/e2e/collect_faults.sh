@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The client against the sim's API faults: 429s (with Retry-After) and 500s
+# are retried and every cycle still has every pod; a watch cut every 2 s
+# resumes without losing an update (a deleted pod leaves the rows, a scaled
+# deployment's new pods join them); a truncated body is a clear one-line
+# error and a non-zero exit.
+source tests/e2e/lib/collect.sh
+need_sim
+
+pods_now() {  # ns/name of every pod, via kubectl (retried: the sim may be faulty)
+  for _ in $(seq 1 20); do
+    if kubectl --kubeconfig "$KC" get pods -A -o json >"$TMPDIR_E2E/pods.json" 2>/dev/null; then
+      jq -r '.items[] | "\(.metadata.namespace)/\(.metadata.name)"' "$TMPDIR_E2E/pods.json" | sort
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "kubectl could not list pods"
+}
+
+# 1. 429s and 500s.
+start_sim flaky --speed 0 --nodes 3 --pods 20 --fault-429-rate 0.2 --fault-500-rate 0.2
+out=$TMPDIR_E2E/flaky.csv
+"$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 3 --interval 1 --output-file "$out" 2>"$TMPDIR_E2E/flaky.log" \
+  || { cat "$TMPDIR_E2E/flaky.log"; fail "collect gave up on 429/500"; }
+n=$(pods_now | wc -l)
+for ts in $(tail -n +2 "$out" | cut -d, -f1 | sort -u); do
+  k=$(grep -c "^$ts," "$out")
+  [ "$k" -eq "$n" ] || fail "cycle $ts has $k rows, the cluster $n pods"
+done
+c_cpu=$(csv_col "$out" cpu_mcores)
+empty=$(tail -n +2 "$out" | awk -F, -v c="$c_cpu" '$c == ""' | wc -l)
+[ "$empty" -eq 0 ] || fail "$empty rows lost their cpu to the faults"
+
+# 2. Watches cut every 2 s while the cluster changes.
+start_sim cut --speed 0 --nodes 3 --pods 12 --fault-watch-cut 2
+out=$TMPDIR_E2E/cut.csv
+"$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 12 --interval 1 --output-file "$out" 2>"$TMPDIR_E2E/cut.log" &
+cpid=$!
+PIDS+=($cpid)
+sleep 3
+victim=$(pods_now | grep -v kube-system | head -1)
+deploy=$(kubectl --kubeconfig "$KC" get deploy -A -o json | jq -r '.items[0] | "\(.metadata.namespace) \(.metadata.name) \(.spec.replicas)"')
+read -r dns dname dreplicas <<<"$deploy"
+kubectl --kubeconfig "$KC" delete pod -n "${victim%%/*}" "${victim#*/}" --wait=false >/dev/null
+sleep 2.5   # past a cut: the next updates arrive on a resumed watch
+kubectl --kubeconfig "$KC" scale deploy -n "$dns" "$dname" --replicas=$((dreplicas + 2)) >/dev/null
+wait "$cpid" || { cat "$TMPDIR_E2E/cut.log"; fail "collect failed under watch cuts"; }
+pods_now >"$TMPDIR_E2E/final.kubectl"
+last=$(tail -n +2 "$out" | cut -d, -f1 | sort -u | tail -1)
+grep "^$last," "$out" | cut -d, -f2,3 | tr ',' '/' | sort >"$TMPDIR_E2E/final.csv"
+diff "$TMPDIR_E2E/final.kubectl" "$TMPDIR_E2E/final.csv" || fail "the last cycle differs from the cluster"
+! grep -qx "$victim" "$TMPDIR_E2E/final.csv" || fail "deleted pod $victim still has a row"
+[ "$(grep -c "^$dns/$dname-" "$TMPDIR_E2E/final.csv")" -eq $((dreplicas + 2)) ] || fail "scaled pods missing"
+
+# 3. Truncated bodies.
+start_sim trunc --speed 0 --nodes 2 --pods 5 --fault-truncate-rate 1
+set +e
+"$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 1 --output-file "$TMPDIR_E2E/trunc.csv" 2>"$TMPDIR_E2E/trunc.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "truncated bodies: exit $rc, want 1"
+grep -q "truncated" "$TMPDIR_E2E/trunc.err" || { cat "$TMPDIR_E2E/trunc.err"; fail "no clear truncation message"; }
+grep -q "list pods" "$TMPDIR_E2E/trunc.err" || fail "the message does not name the request"
+[ "$(grep -c . "$TMPDIR_E2E/trunc.err")" -le 2 ] || { cat "$TMPDIR_E2E/trunc.err"; fail "more than a short message"; }
+echo "ok: retries, watch resume and truncation behave"

@@ -1,0 +1,104 @@
+/* The online univariate detector (detect/uni.c). */
+#include "testutil.h"
+#include <math.h>
+#include "detect/uni.h"
+
+#define N 3000
+
+static double noise(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return ((double)((*seed >> 8) & 0xffff) / 65536.0 - 0.5);
+}
+
+static void test_flat_never_alarms(void **st)
+{
+	struct unidet *d = unidet_new();
+	(void)st;
+	for (int i = 0; i < N; i++) {
+		double s = unidet_observe(d, (int64_t)i * 300000, 42.0, NULL);
+		assert_true(s >= 0 && s < UNI_ALARM_THRESHOLD);
+	}
+	unidet_free(d);
+}
+
+static void test_spike_alarms_once(void **st)
+{
+	struct unidet *d = unidet_new();
+	unsigned seed = 7;
+	double peak = 0, after = 0;
+	(void)st;
+	for (int i = 0; i < N; i++) {
+		double x = 10 + noise(&seed);
+		double s;
+		if (i == 2000)
+			x = 30;
+		s = unidet_observe(d, (int64_t)i * 300000, x, NULL);
+		assert_true(s >= 0 && s <= 1);
+		if (i < 2000 && i > 200)
+			assert_true(s < 0.9);
+		if (i == 2000)
+			peak = s;
+		if (i > 2000 && s > after)
+			after = s;
+	}
+	assert_true(peak >= UNI_ALARM_THRESHOLD);
+	assert_true(after < peak);
+	unidet_free(d);
+}
+
+/* NaN, infinities and timestamps going backwards neither crash nor change
+ * what the detector learns from the valid values. */
+static void test_bad_input_does_not_poison(void **st)
+{
+	struct unidet *a = unidet_new(), *b = unidet_new();
+	unsigned s1 = 3, s2 = 3;
+	(void)st;
+	for (int i = 0; i < N; i++) {
+		double x = 5 + noise(&s1), y = 5 + noise(&s2), sa, sb;
+		if (i % 97 == 0) {
+			double last = unidet_observe(b, (int64_t)i * 300000, NAN, NULL);
+			double inf = unidet_observe(b, (int64_t)i * 300000, INFINITY, NULL);
+			assert_true(last == inf);
+			assert_false(isnan(last));
+		}
+		sa = unidet_observe(a, (int64_t)i * 300000, x, NULL);
+		sb = unidet_observe(b, (int64_t)i * 300000, y, NULL);
+		assert_true(sa == sb);
+	}
+	/* out of order: still a finite score in range */
+	assert_true(unidet_observe(a, 0, 5, NULL) <= 1);
+	unidet_free(a);
+	unidet_free(b);
+}
+
+static void test_level_shift_detected(void **st)
+{
+	double x[N], sc[N];
+	int64_t ts[N];
+	unsigned seed = 11;
+	double best_before = 0, best_after = 0;
+	(void)st;
+	for (int i = 0; i < N; i++) {
+		ts[i] = (int64_t)i * 60000;
+		x[i] = (i < 2500 ? 100 : 130) + 3 * noise(&seed);
+	}
+	uni_score_series(ts, x, N, sc, NULL);
+	for (int i = 300; i < 2500; i++)
+		best_before = fmax(best_before, sc[i]);
+	for (int i = 2500; i < 2510; i++)
+		best_after = fmax(best_after, sc[i]);
+	assert_true(best_after >= UNI_ALARM_THRESHOLD);
+	assert_true(best_after > best_before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flat_never_alarms),
+		cmocka_unit_test(test_spike_alarms_once),
+		cmocka_unit_test(test_bad_input_does_not_poison),
+		cmocka_unit_test(test_level_shift_detected),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
