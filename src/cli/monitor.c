@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/llm.h"
 #include "cli/monrun.h"
 #include "base/str.h"
 #include "base/banned.h"
@@ -34,6 +35,8 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "kubeconfig", "agent.kubeconfig" },
 	{ "context", "agent.context" },
 	{ "namespace", "agent.namespace" },
+	{ "llm-base-url", "agent.llm.base_url" },
+	{ "llm-model", "agent.llm.model" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -140,7 +143,10 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 		case O_DATASET_ONLY: p->dataset_only = true; break;
 		case O_ANOMALY_ONLY: p->anomaly_only = true; break;
 		case O_REMEDIATE: p->remediate = true; break;
-		case O_LLM: p->llm = true; break;
+		case O_LLM:
+			p->llm = true;
+			add_flag(p, "agent.llm.enabled", "enable-llm", "true");
+			break;
 		case O_AGENT_ONLY: p->agent_only = true; break;
 		case O_FETCH_ONLY: p->fetch_only = true; break;
 		case O_TEST: p->test = true; break;
@@ -173,7 +179,8 @@ static const char monitor_usage[] =
 "configuration. Logs: k8s_monitoring.log and dataset_generator_agent.log in --log-dir.\n"
 "  --generator-only       collect into the CSV only\n"
 "  --dataset-agent-only   follow the CSV someone else writes and analyse it\n"
-"  --anomaly-agent-only   collect and analyse without writing the CSV\n";
+"  --anomaly-agent-only   collect and analyse without writing the CSV\n"
+CLI_LLM_USAGE;
 
 static void release(struct parsed *p)
 {
@@ -250,7 +257,8 @@ static const char agent_usage[] =
 "The dataset generator agent: by default collects into the CSV and analyses\n"
 "what it collects; --agent-only follows an existing CSV as it grows (native\n"
 "or seed format; partial lines, truncation and rotation handled); --fetch-only\n"
-"only collects. --test checks the cluster connection and exits (as collect --test).\n";
+"only collects. --test checks the cluster connection and exits (as collect --test).\n"
+CLI_LLM_USAGE;
 
 int cmd_agent(int argc, char **argv)
 {
