@@ -41,6 +41,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
+FAKE_LLM := $(BUILD)/tests/fake_llm
 
 .PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
 all: $(KUBEMEND)
@@ -65,6 +66,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS) -lcmocka -lutil
 
+$(FAKE_LLM): tests/tools/fake_llm.c tests/unit/fakellm.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS)
+
 $(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(LIBA) $(LIBS)
@@ -75,8 +80,8 @@ unit: $(UNIT_BIN)
 fuzz-replay: $(FUZZ_REPLAY)
 	@scripts/run-tests.sh fuzz $(FUZZ_REPLAY)
 
-e2e: $(KUBEMEND)
-	@KUBEMEND=$(abspath $(KUBEMEND)) scripts/run-tests.sh e2e $(sort $(wildcard tests/e2e/*.sh))
+e2e: $(KUBEMEND) $(FAKE_LLM)
+	@KUBEMEND=$(abspath $(KUBEMEND)) FAKE_LLM=$(abspath $(FAKE_LLM)) scripts/run-tests.sh e2e $(sort $(wildcard tests/e2e/*.sh))
 
 lint:
 	@scripts/lint.sh

@@ -26,6 +26,7 @@ static const struct cmd {
 	/* the simulated cluster and the rest */
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
 	{ "config", cmd_config, "show the effective configuration and where each value came from" },
+	{ "llm-check", cmd_llm_check, "send a made-up incident to the configured LLM and show the checked answer" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -17,6 +17,7 @@ int cmd_eval(int argc, char **argv);
 /* `eval scenarios` (dispatched by cmd_eval): insights against the sim's ground truth. */
 int cmd_eval_scenarios(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_llm_check(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_remediate(int argc, char **argv);
 int cmd_score(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/llm.h"
 #include "cli/monrun.h"
 #include "base/str.h"
 #include "base/banned.h"
@@ -36,6 +37,8 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "namespace", "agent.namespace" },
 	{ "history-file", "agent.history_file" },
 	{ "confidence-threshold", "agent.confidence_threshold" },
+	{ "llm-base-url", "agent.llm.base_url" },
+	{ "llm-model", "agent.llm.model" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -144,7 +147,10 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 		case O_DATASET_ONLY: p->dataset_only = true; break;
 		case O_ANOMALY_ONLY: p->anomaly_only = true; break;
 		case O_REMEDIATE: p->remediate = true; break;
-		case O_LLM: p->llm = true; break;
+		case O_LLM:
+			p->llm = true;
+			add_flag(p, "agent.llm.enabled", "enable-llm", "true");
+			break;
 		case O_DRY_RUN: p->dry_run = true; break;
 		case O_AUTO_APPROVE: p->auto_approve = true; break;
 		case O_AGENT_ONLY: p->agent_only = true; break;
@@ -185,7 +191,8 @@ static const char monitor_usage[] =
 "                         as pending in --history-file (remediation_history.json)\n"
 "  --auto-approve         with --remediate: act without asking (the policy still applies)\n"
 "  --dry-run              with --remediate: send every change with dryRun=All; nothing changes\n"
-"  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n";
+"  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n"
+CLI_LLM_USAGE;
 
 static void release(struct parsed *p)
 {
@@ -264,7 +271,8 @@ static const char agent_usage[] =
 "The dataset generator agent: by default collects into the CSV and analyses\n"
 "what it collects; --agent-only follows an existing CSV as it grows (native\n"
 "or seed format; partial lines, truncation and rotation handled); --fetch-only\n"
-"only collects. --test checks the cluster connection and exits (as collect --test).\n";
+"only collects. --test checks the cluster connection and exits (as collect --test).\n"
+CLI_LLM_USAGE;
 
 int cmd_agent(int argc, char **argv)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/llm.h"
 #include "cli/monrun.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -79,6 +80,7 @@ struct stages {
 	struct policy pol;
 	struct remedy_loop remedy;
 	bool have_kc, have_remedy;
+	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
 };
 
 static bool stopping(const struct monitor_run *m)
@@ -271,6 +273,23 @@ static void log_insight(void *ctx, enum pipeline_event ev, struct insight *in)
 	       "summary", in->summary, NULL);
 }
 
+/*
+ * --enable-llm (docs/llm.md): asks without waiting; an answer lands at the
+ * insight's next update, after the rules' advice, whose explanation stands
+ * until then or when the LLM is off or fails.
+ */
+static void explain_insight(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	struct stages *st = ctx;
+	const struct insight *hist[4];
+	size_t nhist;
+
+	if (ev == PIPE_RESOLVED || !st->llm)
+		return;
+	nhist = insight_store_history(&st->pipe.store, in, hist, 4);
+	cli_llm_explain(st->llm, in, hist, nhist);
+}
+
 static void apply_log_settings(const struct monitor_run *m)
 {
 	enum log_level lvl;
@@ -349,6 +368,8 @@ static void close_stages(struct stages *st)
 		csv_reader_close(&st->tail);
 	}
 	free(st->batch);
+	explainer_free(st->llm);
+	st->llm = NULL;
 	if (st->have_pipe) {
 		if (pipeline_flush(&st->pipe, err, sizeof(err)) < 0)
 			log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
@@ -449,6 +470,7 @@ static int open_stages(struct stages *st)
 	const struct config *c = m->cfg;
 	const char *listen = config_str(c, "agent.listen");
 	const char *am = config_str(c, "agent.alertmanager_url");
+	static const struct cli_llm_flags no_llm_flags; /* the flags are in m->cfg already */
 	char err[1024];
 
 	if (m->collect && open_collector(st, err, sizeof(err)) < 0)
@@ -466,12 +488,12 @@ static int open_stages(struct stages *st)
 		pipeline_add_hook(&st->pipe, log_insight, NULL);
 		if (m->hook)
 			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);
+		st->llm = cli_llm_explainer(m->cfg, &no_llm_flags, m->name);
+		pipeline_add_hook(&st->pipe, explain_insight, st);
 		/*
-		 * Hooks for the stages that act on insights. --enable-llm: an
-		 * explainer that calls insight_set_explanation() on PIPE_OPENED
-		 * (src/insight/llm.h). --remediate: the planner and approval of
-		 * src/remedy/ on PIPE_OPENED/PIPE_UPDATED. Both are wired here by
-		 * pipeline_add_hook() when those stages land.
+		 * --remediate: the planner and approval of src/remedy/ on
+		 * PIPE_OPENED/PIPE_UPDATED, wired here by pipeline_add_hook()
+		 * when that stage lands.
 		 */
 		m->out_pipeline = &st->pipe;
 	}
@@ -572,10 +594,6 @@ int monitor_run(struct monitor_run *m)
 	int64_t start = time_mono_ms(), period;
 	int rc = 0;
 
-	if (m->enable_llm) {
-		fprintf(stderr, "kubemend %s: --enable-llm is not part of this build yet\n", m->name);
-		return EXIT_USAGE;
-	}
 	if (m->remediate && !m->analyse) {
 		fprintf(stderr, "kubemend %s: --remediate needs the analysis (not with --generator-only or --fetch-only)\n",
 			m->name);

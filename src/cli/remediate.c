@@ -37,7 +37,7 @@ static void usage(FILE *out)
 		"           [--allow-bare-pods] [--history-file remediation_history.json] [--once]\n"
 		"           [--rollback ID] [--kubeconfig F] [--context C] [--log-dir DIR]\n"
 		"           [--verify-window 2m] [--approval-timeout 60s] [--drain-timeout 5m]\n"
-		"           [--config-dir DIR]\n"
+		"           [--config-dir DIR] [--enable-llm [--llm-base-url URL] [--llm-model NAME]]\n"
 		"\n"
 		"Reads the insights, proposes remediations, asks for approval on the terminal,\n"
 		"acts through the Kubernetes API, verifies and records every step in the\n"
@@ -49,6 +49,9 @@ static void usage(FILE *out)
 		"  --dry-run          send every change with dryRun=All: nothing changes\n"
 		"  --once             one pass over the insights file, then exit\n"
 		"  --rollback ID      restore the resources a change_limits record replaced\n"
+		"  --enable-llm [--llm-base-url URL] [--llm-model NAME]\n"
+		"                     with --metrics-file: explain what is detected with an LLM\n"
+		"                     (docs/llm.md; the key only from OPENAI_API_KEY or a key file)\n"
 		"Without a terminal and without --auto-approve, proposals are recorded as\n"
 		"pending and nothing is done.\n");
 }
@@ -57,7 +60,7 @@ struct flags {
 	struct strvec keys, flagnames, values;   /* config settings given as flags */
 	const char *metrics_file, *rollback, *config_dir;
 	const char *drain_timeout;
-	bool dry_run, auto_approve, once;
+	bool dry_run, auto_approve, once, llm;
 };
 
 static void set(struct flags *f, const char *key, const char *flag, const char *value)
@@ -87,6 +90,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{ "approval-timeout", required_argument, NULL, 'A' },
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "config-dir", required_argument, NULL, 'C' },
+		{ "enable-llm", no_argument, NULL, 'E' },
+		{ "llm-base-url", required_argument, NULL, 'U' },
+		{ "llm-model", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +118,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case 'A': set(f, "agent.approval_timeout", "--approval-timeout", optarg); break;
 		case 'D': f->drain_timeout = optarg; break;
 		case 'C': f->config_dir = optarg; break;
+		case 'E': set(f, "agent.llm.enabled", "--enable-llm", "true"); f->llm = true; break;
+		case 'U': set(f, "agent.llm.base_url", "--llm-base-url", optarg); break;
+		case 'M': set(f, "agent.llm.model", "--llm-model", optarg); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -236,6 +245,13 @@ int cmd_remediate(int argc, char **argv)
 	}
 	if (f.metrics_file) {
 		exit_code = from_metrics(&f);
+		goto out_flags;
+	}
+	if (f.llm) {
+		fprintf(stderr, "kubemend remediate: --enable-llm explains insights as they are detected: "
+			"use it with --metrics-file, or on the monitor or agent that writes %s\n",
+			"the insights file");
+		exit_code = EXIT_USAGE;
 		goto out_flags;
 	}
 	if (cli_load_config(&cfg, f.config_dir) < 0)

@@ -284,6 +284,42 @@ void insight_store_expire(struct insight_store *s, int64_t now_ms)
 	}
 }
 
+static bool same_workload(const struct insight *a, const struct insight *b)
+{
+	if (is_node_type(a->anomaly_type) || is_node_type(b->anomaly_type))
+		return is_node_type(a->anomaly_type) && is_node_type(b->anomaly_type) &&
+		       a->node && str_eq(a->node, b->node);
+	if (!a->namespace_ || !str_eq(a->namespace_, b->namespace_))
+		return false;
+	if (a->owner_name)
+		return str_eq(a->owner_kind, b->owner_kind) && str_eq(a->owner_name, b->owner_name);
+	return !b->owner_name && a->npods && b->npods && str_eq(a->pods[0], b->pods[0]);
+}
+
+size_t insight_store_history(const struct insight_store *s, const struct insight *in,
+			     const struct insight **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct insight *h = s->items[i];
+		size_t k;
+
+		if (h == in || h->detected_ms > in->detected_ms || !same_workload(in, h))
+			continue;
+		/* insertion by recency; past max the oldest fall off */
+		for (k = n; k > 0 && out[k - 1]->detected_ms < h->detected_ms; k--)
+			if (k < max)
+				out[k] = out[k - 1];
+		if (k < max) {
+			out[k] = h;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
+}
+
 void insight_set_explanation(struct insight *in, const char *text, const char *source,
 			     const char *model)
 {

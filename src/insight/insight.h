@@ -102,6 +102,15 @@ void insight_store_node_normal(struct insight_store *s, const char *node, int64_
 /* Drops resolved insights past their retention and enforces the cap. */
 void insight_store_expire(struct insight_store *s, int64_t now_ms);
 
+/*
+ * Earlier incidents of in's workload (its namespace and owner; its first pod
+ * when it has no owner; its node for node incidents), of any type, open or
+ * resolved, detected before in: the most recent first, at most max, into out
+ * (borrowed from the store). Returns how many. For patterns across incidents.
+ */
+size_t insight_store_history(const struct insight_store *s, const struct insight *in,
+			     const struct insight **out, size_t max);
+
 /* The whole file's JSON: {"generated_at": ..., "insights": [...]} (new reference). */
 json_t *insight_store_json(const struct insight_store *s, int64_t now_ms);
 /* Writes it atomically; 0 or a negative errno. */

@@ -22,7 +22,8 @@ static const char system_prompt[] =
 	"\"explanation\": string (at most 5 plain sentences), \"actions\": "
 	"[{\"action\": one of restart_pod, scale_deployment, change_limits, "
 	"cordon_node, uncordon_node, drain_node, none; \"target\": the placeholder "
-	"of this incident's pod, workload (\"[namespace-1]/[workload-1]\") or node; "
+	"of this incident's pod, workload (\"[namespace-1]/[workload-1]\") or, "
+	"only when the incident is about the node, its node; "
 	"\"params\": object}]}. Actions are suggestions for a person to approve.";
 
 static char *redacted(const struct redactor *r, const char *s)
@@ -43,6 +44,42 @@ static json_t *redacted_json(const struct redactor *r, const char *s)
 	return j ? j : json_string("");
 }
 
+/*
+ * Insights carry no container names, but Kubernetes messages do ("Started
+ * container api", "Back-off restarting failed container api in pod ..."):
+ * the DNS label after "container " is registered as one, unless it is one of
+ * the words that follow "container" in those messages.
+ */
+static void register_containers(const char *msg, struct redactor *r)
+{
+	static const char *const not_names[] = {
+		"image", "runtime", "with", "is", "has", "was", "exited", "in", "to",
+		"for", "the", "that", "and", "of", "failed", "died", "id", "name",
+		"status", "started", "created", "killed", "restarted", "will", "not",
+	};
+	const char *p = msg;
+
+	while ((p = strcasestr(p, "container ")) != NULL) {
+		char name[64];
+		size_t n = 0;
+		bool skip = false;
+
+		p += 10;
+		if (*p == '"' || *p == '\'')
+			p++;
+		while (n + 1 < sizeof(name) && ((*p >= 'a' && *p <= 'z') ||
+		       (*p >= '0' && *p <= '9') || (*p == '-' && n)))
+			name[n++] = *p++;
+		while (n && name[n - 1] == '-')
+			n--;
+		name[n] = '\0';
+		for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++)
+			skip |= !strcmp(name, not_names[i]);
+		if (n && !skip)
+			redactor_name(r, RK_CONTAINER, name);
+	}
+}
+
 static void register_names(const struct insight *in, struct redactor *r)
 {
 	redactor_name(r, RK_NAMESPACE, in->namespace_);
@@ -50,6 +87,8 @@ static void register_names(const struct insight *in, struct redactor *r)
 	redactor_name(r, RK_WORKLOAD, in->owner_name);
 	for (size_t i = 0; i < in->npods; i++)
 		redactor_name(r, RK_POD, in->pods[i]);
+	for (size_t i = 0; i < in->nevidence; i++)
+		register_containers(in->evidence[i].message, r);
 }
 
 static json_t *num(double v)
@@ -101,7 +140,7 @@ json_t *llm_request(const struct insight *in, const struct insight *const *histo
 			"summary", redacted_json(r, history[i]->summary)));
 	}
 	user = json_pack("{s:o, s:o}", "incident", facts(in, r), "earlier_incidents", earlier);
-	content = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	content = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(user);
 	req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:{s:s}}",
 		"model", model ? model : "",
@@ -150,10 +189,37 @@ static bool own_target(const struct insight *in, const char *action, const char 
 			 in->owner_name);
 		return !strcmp(target, wl) || !strcmp(target, in->owner_name);
 	}
+	/* A pod's trouble is no reason to empty its node: node actions only
+	 * for incidents about the node itself. */
 	if (!strcmp(action, "cordon_node") || !strcmp(action, "uncordon_node") ||
 	    !strcmp(action, "drain_node"))
-		return in->node && !strcmp(target, in->node);
+		return in->node && in->anomaly_type && !strcmp(in->anomaly_type, "node") &&
+		       !strcmp(target, in->node);
 	return !strcmp(action, "none");
+}
+
+/*
+ * Some local models wrap the object in a Markdown fence (```json ... ```)
+ * even when asked for JSON: the fence is no part of the answer.
+ */
+static void unfence(const char **s, size_t *len)
+{
+	const char *p = *s, *end = *s + *len, *nl, *close;
+
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if (end - p < 3 || memcmp(p, "```", 3))
+		return;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl)
+		return;
+	for (close = end - 3; close > nl; close--)
+		if (!memcmp(close, "```", 3))
+			break;
+	if (close <= nl)
+		return;
+	*s = nl + 1;
+	*len = (size_t)(close - (nl + 1));
 }
 
 static void drop(struct llm_answer *a, const char *why)
@@ -170,7 +236,7 @@ int llm_parse_answer(const char *body, size_t len, const struct insight *in,
 	json_error_t jerr;
 	json_t *resp, *content_j, *ans = NULL, *acts, *act;
 	const char *content, *rc, *ex;
-	size_t i;
+	size_t i, clen;
 	int rcode = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -180,11 +246,13 @@ int llm_parse_answer(const char *body, size_t len, const struct insight *in,
 	content_j = json_object_get(json_object_get(json_array_get(
 		json_object_get(resp, "choices"), 0), "message"), "content");
 	content = json_string_value(content_j);
+	clen = json_string_length(content_j);
 	if (!content) {
 		rcode = fail(err, errlen, "response has no choices[0].message.content");
 		goto out;
 	}
-	ans = json_loads(content, 0, &jerr);
+	unfence(&content, &clen);
+	ans = json_loadb(content, clen, 0, &jerr);
 	if (!ans || !json_is_object(ans)) {
 		rcode = fail(err, errlen, "answer is not the requested JSON object");
 		goto out;

@@ -97,7 +97,8 @@ static const struct redact_name *match_name(const struct redactor *r,
 		const struct redact_name *nm = &r->names[k];
 		/* "web" also hides the "web" of "web-7d4b9c" (its ReplicaSet) */
 		if (strncmp(text + i, nm->name, nm->len) == 0 &&
-		    (ends_word(text + i + nm->len) || text[i + nm->len] == '-'))
+		    (ends_word(text + i + nm->len) || text[i + nm->len] == '-' ||
+		     text[i + nm->len] == '_'))
 			return nm;
 	}
 	return NULL;
@@ -296,6 +297,11 @@ int redactor_apply(const struct redactor *r, const char *text, struct buf *out)
 			   (n = ipv6_len(text + i)) != 0) {
 			err = buf_adds(out, "[ip]");
 			i += n;
+		} else if (prev == '_' && (nm = match_name(r, text, i)) != NULL) {
+			/* kubelet writes "pod_namespace(uid)": no name has a '_',
+			 * so it joins two names rather than continuing one */
+			err = buf_adds(out, nm->placeholder);
+			i += nm->len;
 		} else if (!starts_word(text, i)) {
 			err = buf_addch(out, text[i++]);
 		} else if ((n = url_creds_len(text + i, &scheme)) != 0) {

@@ -332,11 +332,22 @@ static int64_t backoff_ms(struct http_client *c, int attempt)
 	return w / 2 + (int64_t)(next_rand(c) % (uint64_t)(w / 2 + 1));
 }
 
-static void pause_ms(int64_t ms)
+/* Sleeps ms, in slices when cancel can end the wait early. */
+static void pause_ms(int64_t ms, const volatile int *cancel)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	while (ms > 0 && !(cancel && *cancel)) {
+		int64_t step = cancel && ms > 50 ? 50 : ms;
+		struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ms -= step;
+	}
+}
+
+/* Whether a wait of ms still leaves time for another attempt before end_ms. */
+static bool wait_fits(int64_t end_ms, int64_t ms)
+{
+	return !end_ms || time_mono_ms() + ms < end_ms;
 }
 
 static void describe(char *err, size_t errlen, const char *method, const char *url,
@@ -354,7 +365,9 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *body, size_t body_len, const char *content_type,
 		 struct http_response *resp, char *err, size_t errlen)
 {
-	bool idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool idempotent = c->opts.retry_unsafe || !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	const volatile int *cancel = c->opts.cancel;
+	int64_t end_ms = c->opts.deadline_ms > 0 ? time_mono_ms() + c->opts.deadline_ms : 0;
 	char errbuf[CURL_ERROR_SIZE];
 	int attempt;
 
@@ -366,7 +379,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		CURLcode rc;
 		long status = 0;
 		curl_off_t retry_after = -1;
-		int64_t wait;
+		int64_t wait, limit = c->opts.timeout_ms;
 
 		memset(&x, 0, sizeof(x));
 		x.c = c;
@@ -375,7 +388,15 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		buf_reset(&resp->body);
 		errbuf[0] = '\0';
 		setup(c, method, url, &headers, content_type, errbuf);
-		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)c->opts.timeout_ms);
+		if (end_ms && end_ms - time_mono_ms() < limit)
+			limit = end_ms - time_mono_ms() > 1 ? end_ms - time_mono_ms() : 1;
+		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)limit);
+		if (cancel) {
+			x.stop = cancel;
+			curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+			curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, &x);
+		}
 		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
 		curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -394,11 +415,17 @@ int http_request(struct http_client *c, const char *method, const char *url,
 			buf_reset(&resp->body);
 			return -E2BIG;
 		}
+		if (cancel && *cancel) {
+			describe(err, errlen, method, url, "cancelled", resp->attempts);
+			buf_reset(&resp->body);
+			return -ECANCELED;
+		}
 		if (rc != CURLE_OK) {
-			if (attempt < c->opts.max_retries && transport_retryable(rc, idempotent)) {
-				wait = backoff_ms(c, attempt);
+			wait = backoff_ms(c, attempt);
+			if (attempt < c->opts.max_retries && transport_retryable(rc, idempotent) &&
+			    wait_fits(end_ms, wait)) {
 				resp->waited_ms += wait;
-				pause_ms(wait);
+				pause_ms(wait, cancel);
 				continue;
 			}
 			{
@@ -422,9 +449,16 @@ int http_request(struct http_client *c, const char *method, const char *url,
 			} else {
 				wait = backoff_ms(c, attempt);
 			}
-			resp->waited_ms += wait;
-			pause_ms(wait);
-			continue;
+			if (wait_fits(end_ms, wait)) {
+				resp->waited_ms += wait;
+				pause_ms(wait, cancel);
+				if (cancel && *cancel) {
+					describe(err, errlen, method, url, "cancelled", resp->attempts);
+					buf_reset(&resp->body);
+					return -ECANCELED;
+				}
+				continue;
+			}
 		}
 		resp->status = status;
 		memcpy(resp->content_type, x.content_type, sizeof(resp->content_type));

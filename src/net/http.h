@@ -30,6 +30,9 @@ struct http_opts {
 	int64_t backoff_base_ms;        /* first backoff; default 200 ms, doubled each time */
 	int64_t backoff_max_ms;         /* cap per wait, also on Retry-After; default 10 s */
 	size_t max_body;                /* response cap; default 256 MiB */
+	bool retry_unsafe;              /* retry every method like GET (the caller knows a repeat is harmless) */
+	int64_t deadline_ms;            /* one http_request(), retries and waits included; 0: none */
+	const volatile int *cancel;     /* non-zero aborts transfers and waits (-ECANCELED); may be NULL */
 };
 
 #define HTTP_MAX_HEADER_VALUE 256
@@ -74,8 +77,12 @@ void http_response_release(struct http_response *r);
  * as its status. A transport failure (-EIO, -ETIMEDOUT, -ECONNREFUSED) or a
  * body over the cap (-E2BIG) returns a negative errno and writes a
  * one-line message naming the method and URL into err (HTTP_ERRLEN bytes).
- * Only GET and HEAD are retried on 5xx and transport errors; every method is
- * retried on 429 and on a refused connection.
+ * Only GET and HEAD (every method with opts.retry_unsafe) are retried on 5xx
+ * and transport errors; every method is retried on 429 and on a refused
+ * connection. With opts.deadline_ms no attempt runs and no wait ends past
+ * the deadline: a Retry-After that would is not waited for, and the last
+ * status (or -ETIMEDOUT) is returned. opts.cancel turning non-zero ends the
+ * call with -ECANCELED.
  */
 int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *body, size_t body_len, const char *content_type,

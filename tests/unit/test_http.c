@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "testutil.h"
 #include "httpstub.h"
@@ -296,6 +297,99 @@ static void streams_split_lines_and_cap_them(void **state)
 	stub_stop(&s);
 }
 
+static void posts_are_retried_when_the_caller_says_so(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	o.retry_unsafe = true;
+	assert_int_equal(stub_start(&s, scripted, "500x2"), 0);
+	stub_url(&s, "/v1/chat/completions", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_request(&c, "POST", url, "{}", 2, "application/json", &r,
+				      err, sizeof(err)), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(stub_count(&s, "POST"), 3);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static void a_retry_after_past_the_deadline_is_not_waited_for(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	(void)state;
+
+	o.deadline_ms = 300; /* the stub asks for 1 s */
+	assert_int_equal(stub_start(&s, scripted, "429"), 0);
+	stub_url(&s, "/v1/chat/completions", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	assert_int_equal(http_request(&c, "POST", url, "{}", 2, "application/json", &r,
+				      err, sizeof(err)), 0);
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.waited_ms, 0);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
+static volatile int cancel_flag;
+
+static void *cancel_soon(void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000000L };
+	(void)arg;
+	nanosleep(&ts, NULL);
+	cancel_flag = 1;
+	return NULL;
+}
+
+static void cancel_ends_a_wait(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_response r;
+	struct http_opts o = fast_opts();
+	char url[128], err[HTTP_ERRLEN];
+	struct timespec t0, t1;
+	pthread_t th;
+	long elapsed_ms;
+	(void)state;
+
+	cancel_flag = 0;
+	o.cancel = &cancel_flag;
+	assert_int_equal(stub_start(&s, scripted, "429"), 0);
+	stub_url(&s, "/v1/chat/completions", url, sizeof(url));
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	http_response_init(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&th, NULL, cancel_soon, NULL);
+	assert_int_equal(http_request(&c, "POST", url, "{}", 2, "application/json", &r,
+				      err, sizeof(err)), -ECANCELED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(th, NULL);
+	elapsed_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_non_null(strstr(err, "cancelled"));
+	assert_int_equal(r.attempts, 1);
+	/* it did not sit out the server's Retry-After of 1 s */
+	assert_true(elapsed_ms < 1000);
+	http_response_release(&r);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
 static void query_escaping(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -317,6 +411,9 @@ int main(void)
 		cmocka_unit_test(refused_connections_fail_clearly),
 		cmocka_unit_test(truncated_bodies_are_errors),
 		cmocka_unit_test(streams_split_lines_and_cap_them),
+		cmocka_unit_test(posts_are_retried_when_the_caller_says_so),
+		cmocka_unit_test(a_retry_after_past_the_deadline_is_not_waited_for),
+		cmocka_unit_test(cancel_ends_a_wait),
 		cmocka_unit_test(query_escaping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

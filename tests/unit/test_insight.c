@@ -89,6 +89,36 @@ static void resolves_when_all_pods_are_normal(void **state)
 	insight_store_release(&s);
 }
 
+static void history_is_the_workloads_earlier_incidents(void **state)
+{
+	struct insight_store s;
+	struct finding f;
+	struct insight *first, *second, *now;
+	const struct insight *h[4];
+	(void)state;
+	insight_store_init(&s, 0.7);
+	f = oom("web-1", 0.9, T0);
+	first = insight_store_observe(&s, &f);
+	for (int i = 1; i <= 3; i++)
+		insight_store_normal(&s, "shop", "web-1", T0 + i * MIN_MS);
+	f = oom("web-2", 0.9, T0 + 10 * MIN_MS);
+	f.anomaly_type = "memory_leak";
+	second = insight_store_observe(&s, &f);
+	f = oom("api-1", 0.9, T0 + 11 * MIN_MS);
+	f.owner_name = "api";                   /* another workload */
+	insight_store_observe(&s, &f);
+	f = oom("web-3", 0.9, T0 + 20 * MIN_MS);
+	now = insight_store_observe(&s, &f);
+	assert_ptr_not_equal(now, first);
+	assert_int_equal(insight_store_history(&s, now, h, 4), 2);
+	assert_ptr_equal(h[0], second);         /* most recent first */
+	assert_ptr_equal(h[1], first);
+	assert_int_equal(insight_store_history(&s, now, h, 1), 1);
+	assert_ptr_equal(h[0], second);
+	assert_int_equal(insight_store_history(&s, first, h, 4), 0);
+	insight_store_release(&s);
+}
+
 static void node_incidents_group_by_node(void **state)
 {
 	struct insight_store s;
@@ -179,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_incident_groups_pods),
 		cmocka_unit_test(resolves_when_all_pods_are_normal),
+		cmocka_unit_test(history_is_the_workloads_earlier_incidents),
 		cmocka_unit_test(node_incidents_group_by_node),
 		cmocka_unit_test(cap_drops_oldest_resolved_first),
 		cmocka_unit_test(json_has_the_documented_fields),

@@ -104,6 +104,71 @@ static void answer_actions_are_confined(void **state)
 	insight_store_release(&s);
 }
 
+static void node_actions_only_for_node_incidents(void **state)
+{
+	struct insight_store s;
+	struct insight *in = make_insight(&s);
+	struct redactor r;
+	struct llm_answer a;
+	char err[256];
+	char *body;
+	(void)state;
+	redactor_init(&r);
+	json_decref(llm_request(in, NULL, 0, "m", &r));
+	body = completion("{\"root_cause\": \"x\", \"explanation\": \"y\", \"actions\": ["
+			  "{\"action\": \"drain_node\", \"target\": \"[node-1]\"},"
+			  "{\"action\": \"cordon_node\", \"target\": \"[node-1]\"}]}");
+	/* the pod's own node, but the incident is an OOM kill */
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.nactions, 0);
+	assert_int_equal(a.dropped, 2);
+	llm_answer_release(&a);
+	free(in->anomaly_type);
+	in->anomaly_type = strdup("node");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.nactions, 2);
+	assert_string_equal(a.actions[0].target, "node-3");
+	llm_answer_release(&a);
+	free(body);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
+static void container_names_in_messages_are_hidden(void **state)
+{
+	static const struct evidence ev[] = {
+		{ "event", "BackOff", "Back-off restarting failed container payments-api in pod pay-1", 3 },
+		{ "event", "Pulled", "Container image \"registry.local/payments:1.2\" already present", 1 },
+		{ "container_state", "OOMKilled", "container \"sidecar\" exited 137", 1 },
+	};
+	struct finding f = {
+		.namespace_ = "prod", .pod = "pay-1", .node = "n1", .anomaly_type = "oom",
+		.probability = 0.9, .sample_ms = T0, .evidence = ev, .nevidence = 3,
+	};
+	struct insight_store s;
+	struct insight *in;
+	struct redactor r;
+	json_t *req;
+	char *text;
+	(void)state;
+	insight_store_init(&s, 0.5);
+	in = insight_store_observe(&s, &f);
+	redactor_init(&r);
+	req = llm_request(in, NULL, 0, "m", &r);
+	text = json_dumps(req, 0);
+	assert_null(strstr(text, "payments-api"));
+	assert_null(strstr(text, "sidecar"));
+	assert_non_null(strstr(text, "failed container [container-1] in pod [pod-1]"));
+	assert_non_null(strstr(text, "[container-2]"));
+	/* "image" follows "Container" but is no name */
+	assert_non_null(strstr(text, "Container image"));
+	assert_null(redactor_lookup(&r, "[container-3]"));
+	free(text);
+	json_decref(req);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
 static void malformed_answers_are_refused(void **state)
 {
 	static const char *const contents[] = {
@@ -133,6 +198,34 @@ static void malformed_answers_are_refused(void **state)
 	insight_store_release(&s);
 }
 
+static void a_fenced_answer_is_unwrapped(void **state)
+{
+	struct insight_store s;
+	struct insight *in = make_insight(&s);
+	struct redactor r;
+	struct llm_answer a;
+	char err[256];
+	char *body;
+	(void)state;
+	redactor_init(&r);
+	json_decref(llm_request(in, NULL, 0, "m", &r));
+	body = completion("```json\n{\"root_cause\": \"[pod-1] is OOM-killed\", "
+			  "\"explanation\": \"e\", \"actions\": []}\n```\n");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.root_cause, "web-7d4b9c-x2x9q is OOM-killed");
+	llm_answer_release(&a);
+	free(body);
+	/* an unclosed fence, or prose around the object, is still refused */
+	body = completion("```json\n{\"root_cause\": \"x\", \"explanation\": \"e\"}");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), -EINVAL);
+	free(body);
+	body = completion("Here you go:\n```json\n{\"root_cause\": \"x\", \"explanation\": \"e\"}\n```");
+	assert_int_equal(llm_parse_answer(body, strlen(body), in, &r, &a, err, sizeof(err)), -EINVAL);
+	free(body);
+	redactor_release(&r);
+	insight_store_release(&s);
+}
+
 static void fingerprint_follows_the_incident(void **state)
 {
 	struct insight_store s;
@@ -152,7 +245,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(request_leaks_nothing),
 		cmocka_unit_test(answer_actions_are_confined),
+		cmocka_unit_test(node_actions_only_for_node_incidents),
+		cmocka_unit_test(container_names_in_messages_are_hidden),
 		cmocka_unit_test(malformed_answers_are_refused),
+		cmocka_unit_test(a_fenced_answer_is_unwrapped),
 		cmocka_unit_test(fingerprint_follows_the_incident),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

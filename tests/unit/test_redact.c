@@ -42,6 +42,10 @@ static void names_become_stable_placeholders(void **state)
 	      "[pod-2] and [workload-1]-7d4b9c-abcde");
 	/* inside another word a name is not a name */
 	check(&r, "myshop webster", "myshop webster");
+	/* kubelet's "pod_namespace(uid)": '_' is in no name, so it separates two */
+	check(&r, "Back-off restarting failed container in pod web-7d4b9c-x2x9q_shop(0b5c)",
+	      "Back-off restarting failed container in pod [pod-1]_[namespace-1](0b5c)");
+	check(&r, "my_shop shop_x", "my_[namespace-1] [namespace-1]_x");
 	redactor_release(&r);
 }
 
