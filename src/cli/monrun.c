@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/llm.h"
 #include "cli/monrun.h"
+#include "cli/climodel.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -73,6 +74,8 @@ struct stages {
 	size_t nbatch, capbatch;
 	struct pipeline pipe;
 	bool have_pipe;
+	struct lstm model;              /* the detector's model; outlives the pipeline */
+	int have_model;
 	struct endpoints *http;
 	struct alert_sender alerts;
 	bool have_alerts;
@@ -375,6 +378,9 @@ static void close_stages(struct stages *st)
 			log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 		st->m->out_pipeline = NULL;
 		pipeline_release(&st->pipe);
+		if (st->have_model > 0)
+			lstm_release(&st->model);
+		st->have_model = 0;
 	}
 	if (st->have_alerts)
 		alert_sender_release(&st->alerts);
@@ -464,6 +470,24 @@ static void remediate_step(struct stages *st)
 	free(text);
 }
 
+/* The detector's model (cli/climodel.h): named by model.path / MODEL_PATH. */
+static int open_model(struct stages *st, char *err, size_t errlen)
+{
+	const char *path;
+	char line[512];
+
+	st->have_model = cli_model_load(st->m->cfg, NULL, &st->model, &path, err, errlen);
+	if (st->have_model < 0)
+		return -1;
+	if (st->have_model &&
+	    pipeline_set_model(&st->pipe, &st->model, path, config_bool(st->m->cfg, "model.lstm"),
+			       err, errlen) < 0)
+		return -1;
+	cli_model_describe(&st->model, st->have_model, path, line, sizeof(line));
+	log_kv(LOG_INFO, st->m->name, "model", "model", line, NULL);
+	return 0;
+}
+
 static int open_stages(struct stages *st)
 {
 	struct monitor_run *m = st->m;
@@ -485,6 +509,8 @@ static int open_stages(struct stages *st)
 		pipeline_init(&st->pipe, config_num(c, "agent.alert_threshold"),
 			      config_str(c, "agent.insights_file"), m->max_pods);
 		st->have_pipe = true;
+		if (open_model(st, err, sizeof(err)) < 0)
+			goto fail;
 		pipeline_add_hook(&st->pipe, log_insight, NULL);
 		if (m->hook)
 			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);

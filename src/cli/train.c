@@ -15,7 +15,7 @@
 #include "cli/train.h"
 #include "detect/lstm_io.h"
 #include "detect/model_config.h"
-#include "detect/podcsv.h"
+#include "cli/podrows.h"
 #include "base/banned.h"
 
 #define MAX_EPOCHS_LOG 100000
@@ -204,7 +204,7 @@ int cmd_train(int argc, char **argv)
 	int simulate = 0, c, rc = 1, epochs = -1, seed = -1, hid = -1, layers = -1, win = -1;
 	int maxw = -1, nep = 0;
 	struct model_config cfg;
-	struct podcsv pc = { 0 };
+	struct podrows pc = { 0 };
 	struct features *sim = NULL;
 	const struct features *rows;
 	size_t nrows, npods, *starts = NULL;
@@ -263,12 +263,15 @@ int cmd_train(int argc, char **argv)
 		printf("data: simulated normal behaviour, %zu pods x %d samples (seed %llu)\n",
 		       npods, SIM_STEPS, (unsigned long long)cfg.train.seed);
 	} else {
-		if (podcsv_read_file(input, &pc, err, sizeof(err)) < 0) {
+		if (podrows_read(input, &pc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "kubemend train: %s\n", err);
 			return 1;
 		}
-		rows = pc.rows;
-		nrows = pc.nrows;
+		nrows = pc.n;
+		sim = xmalloc((nrows ? nrows : 1) * sizeof(*sim));
+		for (size_t i = 0; i < nrows; i++)
+			features_from_sample(&pc.rows[i], &sim[i]);
+		rows = sim;
 		npods = pc.npods;
 		starts = xmalloc((npods + 1) * sizeof(size_t));
 		memcpy(starts, pc.start, (npods + 1) * sizeof(size_t));
@@ -315,7 +318,7 @@ out:
 	free(x);
 	free(sim);
 	free(starts);
-	podcsv_release(&pc);
+	podrows_release(&pc);
 	lstm_release(&m);
 	return rc;
 }

@@ -62,6 +62,7 @@ const struct setting conf_settings[] = {
 	{ "agent.policy.allow_bare_pods", CT_BOOL, "false", NULL, NORANGE, "restart pods without a controller" },
 
 	{ "model.path", CT_STR, "models/default.kmm", "MODEL_PATH", NORANGE, "model file" },
+	{ "model.lstm", CT_BOOL, "true", "KUBEMEND_LSTM", NORANGE, "use the LSTM component (false: statistics and rules, still calibrated)" },
 	{ "model.window", CT_INT, "16", NULL, 2, 1024, "time steps per LSTM window" },
 	{ "model.hidden", CT_INT, "32", NULL, 1, 4096, "LSTM hidden units" },
 	{ "model.layers", CT_INT, "1", NULL, 1, 8, "LSTM layers" },

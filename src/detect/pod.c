@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect/pod.h"
+#include "detect/features.h"
+#include "detect/lstm_io.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -11,17 +13,18 @@
 #include "base/banned.h"
 
 /*
- * Calibration. A verdict's probability is the strength of its best finding:
- * explicit states reported by Kubernetes (CrashLoopBackOff, ImagePullBackOff,
- * FailedScheduling, NotReady) are near-certain; statistics count only once a
- * deviation has lasted longer than the natural bursts of a workload (two
- * minutes), so that one odd sample stays below the default threshold (0.7)
- * and a lasting one rises above it.
+ * Evidence scores. A finding's score orders how telling it is: explicit
+ * states reported by Kubernetes (CrashLoopBackOff, ImagePullBackOff,
+ * FailedScheduling, NotReady) score highest; statistics score high only once
+ * a deviation has lasted longer than the natural bursts of a workload (two
+ * minutes). The scores are not probabilities: the model's calibration
+ * (pod_detector_calibrate) turns the verdict's score into one.
  */
 #define P_CERTAIN       0.95
 #define P_STRONG        0.9
 #define P_LIKELY        0.8
 #define P_WEAK          0.55
+#define COMP_MIN        0.3             /* components below this score are not listed */
 #define PERSIST_MS      150000          /* longer than a natural burst (<= 120 s) */
 #define RESTART_WINDOW_MS (15 * 60000)
 #define COARSE_GAP_MS   100000          /* samples this far apart: two in a row outlast a burst */
@@ -35,8 +38,13 @@ static const char *const type_names[AT_COUNT] = {
 	[AT_MEMORY_LEAK] = "memory_leak", [AT_CPU_SATURATION] = "cpu_saturation",
 	[AT_NETWORK] = "network", [AT_PARTIAL_FAILURE] = "partial_failure",
 	[AT_NODE] = "node", [AT_SCHEDULING] = "scheduling", [AT_IMAGE_PULL] = "image_pull",
-	[AT_IO] = "io",
+	[AT_IO] = "io", [AT_CPU_THROTTLING] = "cpu_throttling",
 };
+
+const char *pod_component_name(enum pod_component_kind k)
+{
+	return k == PC_LSTM ? "lstm" : k == PC_STATS ? "stats" : "rule";
+}
 
 const char *pod_anomaly_name(enum pod_anomaly t)
 {
@@ -55,6 +63,10 @@ void pod_detector_release(struct pod_detector *d)
 	if (!d)
 		return;
 	strmap_clear(&d->pods, free);
+	strmap_clear(&d->workloads, free);
+	if (d->model)
+		lstm_fast_release(&d->fast);
+	d->model = NULL;
 }
 
 size_t pod_detector_npods(const struct pod_detector *d)
@@ -91,6 +103,13 @@ size_t pod_detector_forget(struct pod_detector *d, int64_t cutoff_ms)
 	for (size_t i = 0; i < gone.n; i++)
 		free(strmap_remove(&d->pods, gone.v[i]));
 	n = gone.n;
+	strvec_clear(&gone);
+	for (struct strmap_entry *e = strmap_first(&d->workloads, &it); e;
+	     e = strmap_next(&d->workloads, e, &it))
+		if (((struct pod_workload *)e->value)->last_ms < cutoff_ms)
+			strvec_push(&gone, e->key);
+	for (size_t i = 0; i < gone.n; i++)
+		free(strmap_remove(&d->workloads, gone.v[i]));
 	strvec_clear(&gone);
 	return n;
 }
@@ -158,20 +177,65 @@ static void set_signal(struct pod_signal *g, const char *metric, double value, d
 	g->expected_hi = hi;
 }
 
+/* Lists a component (the highest score per detector and metric). */
+static void add_component(struct pod_verdict *v, enum pod_component_kind k, const char *metric,
+			  double score)
+{
+	struct pod_component *c;
+
+	if (!(score >= COMP_MIN))
+		return;
+	for (size_t i = 0; i < v->ncomps; i++) {
+		c = &v->comps[i];
+		if (c->detector == k && !strcmp(c->metric, metric)) {
+			if (score > c->score)
+				c->score = score;
+			return;
+		}
+	}
+	if (v->ncomps == POD_VERDICT_MAX_COMPONENTS) {
+		/* full: replace the weakest when this one is stronger */
+		size_t w = 0;
+		for (size_t i = 1; i < v->ncomps; i++)
+			if (v->comps[i].score < v->comps[w].score)
+				w = i;
+		if (v->comps[w].score >= score)
+			return;
+		c = &v->comps[w];
+	} else {
+		c = &v->comps[v->ncomps++];
+	}
+	c->detector = (uint8_t)k;
+	str_copy(c->metric, metric, sizeof(c->metric));
+	c->score = score;
+}
+
+/* Statistics findings are named by their reason; the others are rules. */
+static enum pod_component_kind kind_of(const char *reason)
+{
+	static const char *const stats[] = { "CPUAboveNormal", "CPUAboveRequest", "MemoryGrowing",
+					     "MemoryAboveNormal", NULL };
+	for (const char *const *r = stats; *r; r++)
+		if (!strcmp(reason, *r))
+			return PC_STATS;
+	return PC_RULE;
+}
+
 /*
- * Adds a finding: the strongest one sets the type, probability and reason
- * and puts its signal first; weaker ones that still mean something add
- * their signal after it.
+ * Adds a finding: the strongest one sets the type, score and reason and
+ * puts its signal first; weaker ones that still mean something add their
+ * signal after it. Every finding lists its component.
  */
 static void consider(struct pod_verdict *v, enum pod_anomaly type, double p, const char *reason,
 		     const char *metric, double value, double lo, double hi)
 {
-	if (p > v->probability) {
+	add_component(v, kind_of(reason), metric, p);
+	if (p > v->score) {
 		size_t n = v->nsignals < POD_VERDICT_MAX_SIGNALS ? v->nsignals : POD_VERDICT_MAX_SIGNALS - 1;
 		memmove(&v->signals[1], &v->signals[0], n * sizeof(v->signals[0]));
 		v->nsignals = n + 1;
 		set_signal(&v->signals[0], metric, value, lo, hi);
-		v->probability = p;
+		v->score = p;
 		v->type = type;
 		str_copy(v->reason, reason, sizeof(v->reason));
 	} else if (p >= P_WEAK && v->nsignals < POD_VERDICT_MAX_SIGNALS) {
@@ -536,7 +600,12 @@ static int new_restarts(const struct sample *s, const struct pod_state *st)
 	return 0;
 }
 
-int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out)
+/*
+ * Rules and statistics for one sample; returns the pod's state when the
+ * sample taught it (so the LSTM may score it), NULL otherwise.
+ */
+static struct pod_state *observe_core(struct pod_detector *d, const struct sample *s,
+				      struct pod_verdict *out)
 {
 	struct buf key = BUF_INIT;
 	struct pod_state *st;
@@ -544,8 +613,6 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	int restarts;
 	bool restarted;
 
-	if (!s->namespace || !s->pod || !*s->pod)
-		return -EINVAL;
 	verdict_clear(out);
 	pod_key(&key, s->namespace, s->pod);
 	st = strmap_get(&d->pods, key.data);
@@ -557,11 +624,11 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	if (fin(s->node_ready) && s->node_ready == 0) {
 		/* The node's verdict speaks for its pods, which cannot report. */
 		out->skip = true;
-		return 0;
+		return NULL;
 	}
 	if (!st || (st->nsamples && ts <= st->last_ms)) {
 		rules(s, NULL, out);
-		return 0;
+		return NULL;
 	}
 	if (st->nsamples && ts - st->last_ms > d->stale_ms) {
 		/* A long gap: what held before may not hold now. */
@@ -597,8 +664,244 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	network_checks(s, st, ts, out);
 	st->last_ms = ts;
 	st->nsamples++;
-	st->last_prob = (float)out->probability;
-	st->last_type = (uint8_t)out->type;
+	return st;
+}
+
+/* ---- the LSTM component, calibration, batches ---- */
+
+#define SUR_WARM        10              /* surprises before a baseline speaks */
+#define SUR_ALPHA       0.03f           /* weight of a new surprise in the baselines */
+#define LSTM_ALONE      0.75            /* the LSTM's score counts this much without other evidence */
+
+_Static_assert(POD_NF == FEAT_MODEL_COUNT, "the state's window holds the model features");
+_Static_assert(sizeof(struct pod_state) <= POD_STATE_MAX, "per-pod state must stay within 4 KiB");
+
+int pod_detector_set_model(struct pod_detector *d, const struct lstm *m, bool use_lstm,
+			   char *err, size_t errlen)
+{
+	if (m) {
+		if (m->sh.nout != POD_NF || lstm_check_features(m, feat_names, POD_NF, err, errlen) < 0) {
+			snprintf(err, errlen, "the model's features are not the detector's inputs (%s, ...)",
+				 feat_names[0]);
+			return -EINVAL;
+		}
+		if (m->sh.window > POD_WMAX) {
+			snprintf(err, errlen, "the model's window (%d) is longer than the detector keeps (%d)",
+				 m->sh.window, POD_WMAX);
+			return -EINVAL;
+		}
+	}
+	if (d->model)
+		lstm_fast_release(&d->fast);
+	d->model = m;
+	d->lstm_on = m && use_lstm;
+	if (m)
+		lstm_fast_init(&d->fast, m);
+	return 0;
+}
+
+double pod_detector_calibrate(const struct pod_detector *d, double s)
+{
+	const struct lstm *m = d->model;
+	const double *x, *y;
+
+	if (!(s > 0))
+		return 0;
+	if (s > 1)
+		s = 1;
+	if (!m || m->ncal <= 0)
+		return s;
+	x = m->cal_x;
+	y = m->cal_y;
+	if (s <= x[0])
+		return x[0] > 0 ? y[0] * s / x[0] : y[0];
+	for (int i = 1; i < m->ncal; i++)
+		if (s <= x[i])
+			return y[i - 1] + (s - x[i - 1]) / (x[i] - x[i - 1]) * (y[i] - y[i - 1]);
+	return y[m->ncal - 1];
+}
+
+static struct pod_workload *workload_of(struct pod_detector *d, const struct sample *s)
+{
+	struct buf key = BUF_INIT;
+	struct pod_workload *w;
+
+	if (!s->owner_name || !*s->owner_name)
+		return NULL;
+	buf_addf(&key, "%s/%s/%s", s->namespace, s->owner_kind ? s->owner_kind : "", s->owner_name);
+	w = strmap_get(&d->workloads, key.data);
+	if (!w && d->workloads.n < d->max_pods) {
+		w = xcalloc(1, sizeof(*w));
+		strmap_put(&d->workloads, key.data, w);
+	}
+	buf_release(&key);
+	if (w)
+		w->last_ms = s->ts_ms;
+	return w;
+}
+
+static enum pod_anomaly lstm_type(int feat)
+{
+	switch (feat) {
+	case FEAT_CPU_MCORES:
+	case FEAT_CPU_PCT:
+		return AT_CPU_SATURATION;
+	case FEAT_MEM_BYTES:
+	case FEAT_MEM_PCT:
+		return AT_MEMORY_LEAK;
+	default:
+		return AT_NETWORK;
+	}
+}
+
+/*
+ * The LSTM's surprise at x (model scale) given its prediction pred
+ * (normalised), against the usual surprise of the pod's workload (or of
+ * the pod while the workload has none yet): a component, and the verdict's
+ * score raised when it agrees with other evidence or set when it is alone.
+ */
+static void lstm_score(struct pod_detector *d, struct pod_state *st, const struct sample *s,
+		       const double *x, const float *pred, struct pod_verdict *v)
+{
+	const struct lstm *m = d->model;
+	struct pod_workload *w = workload_of(d, s);
+	double e2 = 0, emax = -1, sur, ref = NAN, score = 0;
+	int present = 0, top = -1;
+
+	for (int j = 0; j < POD_NF; j++) {
+		double e;
+		if (!isfinite(x[j]))
+			continue;
+		e = ((double)pred[j] - (x[j] - m->centre[j]) / m->scale[j]) / m->err_scale[j];
+		e2 += e * e;
+		present++;
+		if (e * e > emax) {
+			emax = e * e;
+			top = j;
+		}
+	}
+	if (!present)
+		return;
+	sur = fmin(e2 / present, 1e6);
+	if (w && w->nsur >= SUR_WARM)
+		ref = w->surprise;
+	else if (st->nsur >= SUR_WARM)
+		ref = st->surprise;
+	if (isfinite(ref)) {
+		double ratio = sur / fmax(ref, 1e-3);
+		score = 1 - exp(-fmax(0, ratio - 4) / 6);
+	}
+	if (score >= COMP_MIN) {
+		add_component(v, PC_LSTM, feat_names[top], score);
+		if (v->score >= COMP_MIN) {
+			v->score += (1 - v->score) * 0.5 * score;
+		} else if (LSTM_ALONE * score > v->score) {
+			v->score = LSTM_ALONE * score;
+			v->type = lstm_type(top);
+			str_copy(v->reason, "ForecastSurprise", sizeof(v->reason));
+		}
+	}
+	/* The baselines learn from samples that look normal. */
+	if (v->score < COMP_MIN) {
+		st->surprise = st->nsur ? (1 - SUR_ALPHA) * st->surprise + SUR_ALPHA * (float)sur : (float)sur;
+		if (st->nsur < UINT16_MAX)
+			st->nsur++;
+		if (w) {
+			w->surprise = w->nsur ? (1 - SUR_ALPHA) * w->surprise + SUR_ALPHA * (float)sur
+					      : (float)sur;
+			w->nsur++;
+		}
+	}
+}
+
+static void window_push(const struct lstm *m, struct pod_state *st, const double *x)
+{
+	for (int j = 0; j < POD_NF; j++)
+		st->win[st->wpos][j] = isfinite(x[j]) ? (float)((x[j] - m->centre[j]) / m->scale[j]) : 0.0f;
+	st->wpos = (uint16_t)((st->wpos + 1) % POD_WMAX);
+	if (st->wlen < POD_WMAX)
+		st->wlen++;
+}
+
+static void window_copy(const struct pod_state *st, int T, float *out)
+{
+	for (int t = 0; t < T; t++) {
+		int slot = (st->wpos + POD_WMAX - T + t) % POD_WMAX;
+		memcpy(out + (size_t)t * POD_NF, st->win[slot], sizeof(st->win[slot]));
+	}
+}
+
+static void model_inputs(const struct sample *s, double *x)
+{
+	struct features f;
+
+	features_from_sample(s, &f);
+	for (int j = 0; j < POD_NF; j++)
+		x[j] = feat_model_value(j, f.v[j]);
+}
+
+static void finish(const struct pod_detector *d, struct pod_state *st, struct pod_verdict *v)
+{
+	if (v->score > 1)
+		v->score = 1;
+	v->probability = pod_detector_calibrate(d, v->score);
+	if (st) {
+		st->last_prob = (float)v->probability;
+		st->last_type = (uint8_t)v->type;
+	}
+}
+
+void pod_detector_observe_batch(struct pod_detector *d, const struct sample *rows, size_t n,
+				struct pod_verdict *out)
+{
+	struct pod_state **st = xcalloc(n ? n : 1, sizeof(*st));
+	int T = d->lstm_on ? d->model->sh.window : 0;
+	float *xb = NULL, *pred = NULL;
+	size_t nb = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sample *s = &rows[i];
+		if (!s->namespace || !s->pod || !*s->pod) {
+			verdict_clear(&out[i]);
+			out[i].skip = true;
+			continue;
+		}
+		st[i] = observe_core(d, s, &out[i]);
+		if (st[i] && T && st[i]->wlen >= T)
+			nb++;
+	}
+	if (nb) {
+		xb = xmalloc(nb * (size_t)T * POD_NF * sizeof(float));
+		pred = xmalloc(nb * POD_NF * sizeof(float));
+		for (size_t i = 0; i < n; i++)
+			if (st[i] && st[i]->wlen >= T)
+				window_copy(st[i], T, xb + k++ * (size_t)T * POD_NF);
+		lstm_fast_run(&d->fast, xb, nb, T, pred);
+		k = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (st[i] && T) {
+			double x[POD_NF];
+			model_inputs(&rows[i], x);
+			if (st[i]->gap_ms > d->stale_ms)
+				st[i]->wlen = 0;
+			else if (st[i]->wlen >= T)
+				lstm_score(d, st[i], &rows[i], x, pred + k++ * POD_NF, &out[i]);
+			window_push(d->model, st[i], x);
+		}
+		if (!out[i].skip || st[i])
+			finish(d, st[i], &out[i]);
+	}
+	free(xb);
+	free(pred);
+	free(st);
+}
+
+int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out)
+{
+	if (!s->namespace || !s->pod || !*s->pod)
+		return -EINVAL;
+	pod_detector_observe_batch(d, s, 1, out);
 	return 0;
 }
 
@@ -614,7 +917,8 @@ static const struct {
 	{ "NetworkUnavailable", P_STRONG },
 };
 
-size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out, size_t max)
+size_t pod_detector_nodes(const struct pod_detector *d, const struct sample *rows, size_t n,
+			  struct pod_node_verdict *out, size_t max)
 {
 	size_t m = 0;
 	bool any_known = false;
@@ -654,6 +958,7 @@ size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_v
 			consider(v, AT_NODE, P_CERTAIN, "NotReady", "node_ready", 0, 1, 1);
 		else if (!fin(ready) && any_known && all_silent)
 			consider(v, AT_NODE, P_STRONG, "NodeStatusUnknown", "node_ready", NAN, 1, 1);
+		v->probability = pod_detector_calibrate(d, v->score);
 		m++;
 	}
 	return m;

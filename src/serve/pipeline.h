@@ -65,6 +65,13 @@ void pipeline_release(struct pipeline *p);
 /* Adds a hook (up to PIPELINE_MAX_HOOKS); 0 or -ENOSPC. */
 int pipeline_add_hook(struct pipeline *p, pipeline_hook fn, void *ctx);
 void pipeline_set_threshold(struct pipeline *p, double threshold);
+/*
+ * The detector's model (borrowed; must outlive the pipeline) named name in
+ * the insights; use_lstm false keeps only its calibration. 0, or -EINVAL
+ * with a reason in err for a model the detector cannot use.
+ */
+int pipeline_set_model(struct pipeline *p, const struct lstm *m, const char *name, bool use_lstm,
+		       char *err, size_t errlen);
 
 /*
  * One batch: the rows of one collection cycle (same timestamp). Detects,
