@@ -340,6 +340,16 @@ fail:
 	return rc < 0 ? rc : -EINVAL;
 }
 
+void sim_advance(struct sim *sim, int64_t ms)
+{
+	struct simstate *s = &sim->s;
+
+	pthread_mutex_lock(&s->mu);
+	s->virt_base_ms += ms;
+	sim_step_locked(s, store_clock(s));
+	pthread_mutex_unlock(&s->mu);
+}
+
 void sim_stop(struct sim *sim)
 {
 	if (!sim)

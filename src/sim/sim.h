@@ -36,5 +36,7 @@ int sim_port(const struct sim *sim);
 const char *sim_url(const struct sim *sim);
 /* The bearer token clients must send. */
 const char *sim_token(const struct sim *sim);
+/* Moves the virtual clock on by ms (as POST /sim/v1/advance does). */
+void sim_advance(struct sim *sim, int64_t ms);
 
 #endif
