@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "cli/climodel.h"
+#include "detect/podmodel.h"
 #include "conf/config.h"
 #include "base/banned.h"
 
@@ -51,6 +51,31 @@ int cli_load_config(struct config *c, const char *dir)
 	return 0;
 }
 
+int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
+			size_t nflags, const char *who)
+{
+	char err[512];
+
+	if (cli_load_config(c, dir) < 0)
+		return -1;
+	for (size_t i = 0; i < nflags; i++) {
+		if (config_set_flag(c, flags[i].key, flags[i].flag, flags[i].value, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "kubemend %s: %s\n", who, err);
+			config_release(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_reload_config(void *ctx, struct config *out)
+{
+	const struct cli_reload *r = ctx;
+
+	return monitor_load_config(out, r->dir, r->flags, r->nflags, r->who);
+}
+
 int cmd_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,12 +120,12 @@ int cmd_config(int argc, char **argv)
 		struct lstm m = { 0 };
 		const char *path;
 		char err[512], line[1024];
-		int loaded = cli_model_load(&c, NULL, &m, &path, err, sizeof(err));
+		int loaded = pod_model_load(&c, NULL, &m, &path, err, sizeof(err));
 
 		if (loaded < 0)
 			printf("model in use: none (%s)\n", err);
 		else {
-			cli_model_describe(&m, loaded, path, line, sizeof(line));
+			pod_model_describe(&m, loaded, path, line, sizeof(line));
 			printf("model in use: %s%s\n", line,
 			       loaded && !config_bool(&c, "model.lstm") ? " (LSTM component off)" : "");
 		}

@@ -10,7 +10,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
-#include "cli/climodel.h"
+#include "detect/podmodel.h"
 #include "cli/podrows.h"
 #include "detect/pod.h"
 #include "base/banned.h"
@@ -26,7 +26,7 @@ static void usage(FILE *out)
 		"  evidence score, the components that fired and the signals, then a summary.\n"
 		"  --model FILE (or MODEL_PATH) names the model; default %s when present.\n"
 		"  --no-lstm leaves the LSTM component out (its calibration stays).\n"
-		"  P: --alert-threshold > ANOMALY_THRESHOLD > THRESHOLD > 0.7.\n", CLI_DEFAULT_MODEL);
+		"  P: --alert-threshold > ANOMALY_THRESHOLD > THRESHOLD > 0.7.\n", POD_DEFAULT_MODEL);
 }
 
 static void num(struct buf *b, double v)
@@ -130,7 +130,9 @@ int cmd_score_pods(int argc, char **argv)
 	}
 	if (threshold(thr, &t) < 0)
 		return EXIT_USAGE;
-	loaded = cli_model_load(NULL, model, &m, &path, err, sizeof(err));
+	if (!model && getenv("MODEL_PATH") && *getenv("MODEL_PATH"))
+		model = getenv("MODEL_PATH");
+	loaded = pod_model_load(NULL, model, &m, &path, err, sizeof(err));
 	if (loaded < 0) {
 		fprintf(stderr, "kubemend score-pods: %s\n", err);
 		return 1;

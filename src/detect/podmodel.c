@@ -3,28 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli/climodel.h"
+#include "detect/podmodel.h"
 #include "detect/lstm_io.h"
 #include "detect/pod.h"
 #include "base/banned.h"
 
-int cli_model_load(const struct config *c, const char *flag, struct lstm *m, const char **path,
+int pod_model_load(const struct config *c, const char *flag, struct lstm *m, const char **path,
 		   char *err, size_t errlen)
 {
-	const char *p = flag, *env = getenv("MODEL_PATH");
+	const char *p = flag;
 	bool named = true;
 	struct pod_detector probe;
 	int rc;
 
-	if (!p && env && *env)
-		p = env;
 	if (!p && c && config_str(c, "model.path")) {
 		const struct conf_value *v = config_value(c, "model.path");
 		p = config_str(c, "model.path");
 		named = v && v->source != CS_DEFAULT;
 	}
 	if (!p) {
-		p = CLI_DEFAULT_MODEL;
+		p = POD_DEFAULT_MODEL;
 		named = false;
 	}
 	*path = p;
@@ -48,13 +46,13 @@ int cli_model_load(const struct config *c, const char *flag, struct lstm *m, con
 	return 1;
 }
 
-void cli_model_describe(const struct lstm *m, int loaded, const char *path, char *out, size_t n)
+void pod_model_describe(const struct lstm *m, int loaded, const char *path, char *out, size_t n)
 {
 	if (loaded <= 0) {
 		snprintf(out, n, "none (%s not found): statistics and rules, probability uncalibrated", path);
 		return;
 	}
-	snprintf(out, n, "%s: LSTM %d features, %d layer(s) of %d, window %d; %s", path, m->sh.nin,
-		 m->sh.nlayers, m->sh.nhid, m->sh.window,
-		 m->ncal ? "calibrated" : "not calibrated (probability = evidence score)");
+	snprintf(out, n, "%s: LSTM %d features, %d layer(s) of %d, window %d; %s (%d knots)", path,
+		 m->sh.nin, m->sh.nlayers, m->sh.nhid, m->sh.window,
+		 m->ncal ? "calibrated" : "not calibrated (probability = evidence score)", m->ncal);
 }
