@@ -20,6 +20,7 @@ static const struct cmd {
 	{ "history", cmd_history, "list the remediation history" },
 	/* the model */
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
+	{ "calibrate", cmd_calibrate, "fit the detector's probability calibration into a model file" },
 	{ "score", cmd_score, "score a univariate series (NAB format) online" },
 	{ "score-pods", cmd_score_pods, "score pod samples from a CSV with the pod detector (JSON lines)" },
 	{ "eval", cmd_eval, "evaluate detection: eval nab, eval multi (SMD/ASD), eval scenarios (sim truth)" },
