@@ -32,6 +32,7 @@ const struct setting conf_settings[] = {
 	{ "agent.output_file", CT_STR, "pod_metrics.csv", NULL, NORANGE, "metrics CSV" },
 	{ "agent.csv_max_bytes", CT_NUM, "256Mi", NULL, 4096, 1e12, "rotate the CSV past this size" },
 	{ "agent.insights_file", CT_STR, "pod_insights.json", NULL, NORANGE, "insights JSON" },
+	{ "agent.insights_retain", CT_DURATION, "1h", "INSIGHTS_RETAIN", NORANGE, "how long resolved insights stay in the file" },
 	{ "agent.history_file", CT_STR, "remediation_history.json", NULL, NORANGE, "remediation history JSON" },
 	{ "agent.alert_threshold", CT_NUM, "0.7", "THRESHOLD,ANOMALY_THRESHOLD", 0, 1, "probability that opens an insight" },
 	{ "agent.confidence_threshold", CT_NUM, "0.7", NULL, 0, 1, "probability below which nothing is proposed" },

@@ -32,6 +32,7 @@
 #define MIN_BASELINE    4               /* samples before statistics speak */
 #define ADAPT_AFTER     60              /* a deviation this long becomes the new normal */
 #define STALE_MS        (30 * 60000)
+#define THROTTLE_MS     (8 * 60000)     /* pinned at the limit this long scores 0.9 */
 
 static const char *const type_names[AT_COUNT] = {
 	[AT_NONE] = "none", [AT_CRASH_LOOP] = "crash_loop", [AT_OOM] = "oom",
@@ -381,6 +382,27 @@ static int trend(const struct pod_state *st, double *rel, double *slope)
 	return *slope > 0;
 }
 
+/* The least-squares slope (bytes/s) of the trend points; 0 with fewer than 6. */
+static double ls_slope(const struct pod_state *st)
+{
+	int n = st->trend_n;
+	double mt = 0, mv = 0, sxy = 0, sxx = 0;
+
+	if (n < 6)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		mt += st->trend_t[i];
+		mv += st->trend_v[i];
+	}
+	mt /= n;
+	mv /= n;
+	for (int i = 0; i < n; i++) {
+		sxy += (st->trend_t[i] - mt) * (st->trend_v[i] - mv);
+		sxx += (st->trend_t[i] - mt) * (st->trend_t[i] - mt);
+	}
+	return sxx > 0 ? sxy / sxx : 0;
+}
+
 static void trend_push(struct pod_state *st, int64_t ts, double mem)
 {
 	if (st->trend_n == POD_TREND) {
@@ -455,8 +477,14 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 	int64_t h;
 
 	h = held(&st->cpu_limit_since, at_limit, ts);
+	/* Pinned at the limit: throttled. Busy pods touch their limit at their
+	 * daily peak for a few minutes; a demand above the limit keeps them
+	 * there, so the score grows with the time held. */
 	if (h >= 0)
-		consider(v, AT_CPU_SATURATION, persisted(st, h) ? P_STRONG : P_WEAK - 0.05,
+		consider(v, AT_CPU_THROTTLING,
+			 persisted(st, h) ? clamp(0.5 + 0.4 * (double)(h - PERSIST_MS) / (THROTTLE_MS - PERSIST_MS),
+						  0.5, 0.9)
+					  : P_WEAK - 0.05,
 			 "CPUThrottled", "cpu_mcores", cpu, 0, 0.95 * lim);
 	if (!fin(cpu) || cpu < 0 || cpu > 1e8)          /* absent or garbled */
 		return;
@@ -511,23 +539,22 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 			double left = fin(lim) && lim > mem ? (lim - mem) / slope : INFINITY;
 			double p = 0;
 
-			/* Natural memory wanders (a slow random walk, within about
-			 * 10% either way): a rise counts when it is larger than any
+			/* Natural memory wanders (within about 15% of its level over
+			 * minutes): a steady rise counts when it is larger than any
 			 * wander, or when it would reach the limit soon. */
-			if (rel >= 0.25 || (rel >= 0.15 && left < 900))
+			if (rel >= 0.3 || (rel >= 0.2 && left < 900))
 				p = P_STRONG + 0.02;
-			else if (rel >= 0.1 && left < 600)
-				p = P_LIKELY + 0.05;
-			else if (rel >= 0.05 && fin(lim) && mem >= 0.9 * lim)
+			else if (rel >= 0.25 || (rel >= 0.15 && left < 300))
 				p = P_LIKELY;
 			else if (rel >= 0.12)
-				p = P_WEAK;
+				p = P_WEAK - 0.1;
 			if (p > 0) {
 				rising = p >= P_LIKELY;
 				consider(v, AT_MEMORY_LEAK, p, "MemoryGrowing", "mem_bytes", mem,
 					 st->trend_v[0] * 0.92, st->trend_v[0] * 1.08);
 			}
 		}
+		st->mem_slope = (float)ls_slope(st);
 	}
 	if (rising)
 		st->leak_hint = 1;
@@ -537,16 +564,36 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 		ring_stats(&st->mem, &med, &mad);
 		scale = fmax(fmax(1.4826 * mad, 0.04 * med), 2.0 * 1024 * 1024);
 		z = (mem - med) / scale;
-		high = z >= 6 && mem >= 1.25 * med;
-		if (high)
-			consider(v, AT_MEMORY_LEAK, st->mem_high_run >= 1 ? 0.72 : P_WEAK - 0.05,
+		high = mem >= 1.12 * med && z >= 3;
+		if (high) {
+			/* Above the pod's own level by more than it wanders (a slow
+			 * leak gets here in 10-20 minutes): graded by how far, and
+			 * by the time left until the limit at the current rise. */
+			double r = mem / med, left = fin(lim) && lim > mem && st->mem_slope > 0
+						       ? (lim - mem) / st->mem_slope : INFINITY;
+			double p = r >= 1.35 ? 0.9 : r >= 1.25 ? 0.8 : r >= 1.18 ? 0.65 : 0.45;
+			if (st->mem_slope > 0 && left < 1800)
+				p = fmin(0.92, p + 0.1);
+			if (!(st->mem_slope > 0))
+				p -= 0.1;
+			consider(v, AT_MEMORY_LEAK, st->mem_high_run >= 1 ? p : P_WEAK - 0.1,
 				 "MemoryAboveNormal", "mem_bytes", mem, fmax(0, med - 3 * scale),
-				 med + 6 * scale);
+				 med * 1.12);
+		}
 	}
 	/* The baseline learns only from samples that look normal, and from a
 	 * lasting new level once it has lasted long enough to be the normal. */
-	if ((!high && !rising && !young && running) || ++st->mem_high_run > ADAPT_AFTER)
-		ring_push(&st->mem, mem);
+	/* (a level that keeps rising is never the new normal) */
+	if ((!high && !rising && !young && running) ||
+	    (++st->mem_high_run > ADAPT_AFTER && !(st->mem_slope > 10240))) {
+		/* Once it has a few, the ring takes every 4th sample: it then
+		 * spans about an hour at 30 s, so a slow leak cannot drag the
+		 * baseline along with it. */
+		if (st->mem.n < 8 || ++st->mem_thin >= 4) {
+			ring_push(&st->mem, mem);
+			st->mem_thin = 0;
+		}
+	}
 	if (!high && !rising)
 		st->mem_high_run = 0;
 	else if (st->mem_high_run == 0)
@@ -671,7 +718,7 @@ static struct pod_state *observe_core(struct pod_detector *d, const struct sampl
 
 #define SUR_WARM        10              /* surprises before a baseline speaks */
 #define SUR_ALPHA       0.03f           /* weight of a new surprise in the baselines */
-#define LSTM_ALONE      0.75            /* the LSTM's score counts this much without other evidence */
+#define LSTM_ALONE      0.6             /* the LSTM's score counts this much without other evidence */
 
 _Static_assert(POD_NF == FEAT_MODEL_COUNT, "the state's window holds the model features");
 _Static_assert(sizeof(struct pod_state) <= POD_STATE_MAX, "per-pod state must stay within 4 KiB");
@@ -795,7 +842,9 @@ static void lstm_score(struct pod_detector *d, struct pod_state *st, const struc
 		add_component(v, PC_LSTM, feat_names[top], score);
 		if (v->score >= COMP_MIN) {
 			v->score += (1 - v->score) * 0.5 * score;
-		} else if (LSTM_ALONE * score > v->score) {
+		} else if (top <= FEAT_MEM_PCT && LSTM_ALONE * score > v->score) {
+			/* alone it speaks for CPU and memory; a surprise in traffic
+			 * alone is load, not a fault of the pod */
 			v->score = LSTM_ALONE * score;
 			v->type = lstm_type(top);
 			str_copy(v->reason, "ForecastSurprise", sizeof(v->reason));

@@ -101,10 +101,12 @@ struct pod_state {
 	int64_t restart_ms[POD_RESTARTS]; /* when restarts were seen (newest at restart_head-1) */
 	uint8_t restart_head, nrestart;
 	float last_mem_frac;            /* memory / limit at the previous sample, NaN unknown */
+	float mem_slope;                /* bytes/s of the latest steady rise, 0 when none */
 	uint8_t oom_hint;               /* the last restart looked like an OOM kill */
 	uint8_t leak_hint;              /* memory grew steadily before the last restart */
 	struct pod_ring cpu, mem;       /* values judged normal: the pod's own baseline */
 	uint16_t cpu_high_run, mem_high_run;  /* anomalous samples in a row (adaptation) */
+	uint8_t mem_thin;               /* normal memory samples since the last one the ring took */
 	float trend_t[POD_TREND];       /* memory since the container started: seconds since first_ms */
 	float trend_v[POD_TREND];       /* and bytes */
 	uint8_t trend_n;

@@ -149,6 +149,11 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			 "so the container is throttled and slows down.");
 		add_scale(in, wf, "more replicas spread the load");
 		add_cpu_limits(in, wf, "a higher CPU limit stops the throttling");
+	} else if (!strcmp(t, "cpu_throttling")) {
+		snprintf(text, sizeof(text), "CPU use sits at its limit for minutes: the "
+			 "container wants more than its limit allows and is throttled.");
+		add_cpu_limits(in, wf, "a higher CPU limit lets the demand fit");
+		add_scale(in, wf, "more replicas spread the load");
 	} else if (!strcmp(t, "network")) {
 		snprintf(text, sizeof(text), "The pod's network interface reports errors or "
 			 "dropped packets well above normal; traffic to and from it is failing.");

@@ -518,6 +518,7 @@ static int open_stages(struct stages *st)
 	if (m->analyse) {
 		pipeline_init(&st->pipe, config_num(c, "agent.alert_threshold"),
 			      config_str(c, "agent.insights_file"), m->max_pods);
+		st->pipe.store.retain_resolved_ms = config_duration_ms(c, "agent.insights_retain");
 		st->have_pipe = true;
 		if (open_model(st, err, sizeof(err)) < 0)
 			goto fail;
