@@ -43,7 +43,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
+.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-detect model lint
 all: $(KUBEMEND)
 
 deps:
@@ -123,14 +123,21 @@ fuzz:
 
 # The default model, trained from simulated normal behaviour with a fixed
 # seed: the same bytes on every run.
+# The default model: trained on the sim's healthy workloads and calibrated on
+# labelled sim runs (scripts/make-model.sh; a few minutes on one core).
 model: $(KUBEMEND)
 	@mkdir -p models
-	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+	scripts/make-model.sh $(KUBEMEND) models/default.kmm $(BUILD)/model
 
 # Batched LSTM inference against numpy (bench/lstm.sh).
 bench-lstm: $(BUILD)/bench/lstm_bench
 	@test -f models/default.kmm || $(MAKE) --no-print-directory model
 	@bench/lstm.sh $(BUILD)/bench/lstm_bench models/default.kmm
+
+# The pod detector per cycle at 100,000 pods against a naive per-pod loop (bench/pod_bench.c).
+bench-detect: $(BUILD)/bench/pod_bench
+	@test -f models/default.kmm || $(MAKE) --no-print-directory model
+	$(BUILD)/bench/pod_bench models/default.kmm 100000
 
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(@D)

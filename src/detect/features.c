@@ -22,9 +22,9 @@ void features_clear(struct features *f)
 
 static double add2(double a, double b)
 {
-	if (isnan(a) && isnan(b))
+	if (!isfinite(a) && !isfinite(b))
 		return NAN;
-	return (isnan(a) ? 0 : a) + (isnan(b) ? 0 : b);
+	return (isfinite(a) ? a : 0) + (isfinite(b) ? b : 0);
 }
 
 void features_from_sample(const struct sample *s, struct features *f)

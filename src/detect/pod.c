@@ -654,20 +654,20 @@ static int new_restarts(const struct sample *s, const struct pod_state *st)
 static struct pod_state *observe_core(struct pod_detector *d, const struct sample *s,
 				      struct pod_verdict *out)
 {
-	struct buf key = BUF_INIT;
+	char key[640];
 	struct pod_state *st;
 	int64_t ts = s->ts_ms;
 	int restarts;
 	bool restarted;
 
 	verdict_clear(out);
-	pod_key(&key, s->namespace, s->pod);
-	st = strmap_get(&d->pods, key.data);
+	/* namespace (<= 63) and pod name (<= 253): a stack key, no allocation per sample */
+	snprintf(key, sizeof(key), "%s/%s", s->namespace, s->pod);
+	st = strmap_get(&d->pods, key);
 	if (!st && d->pods.n < d->max_pods) {
 		st = state_new();
-		strmap_put(&d->pods, key.data, st);
+		strmap_put(&d->pods, key, st);
 	}
-	buf_release(&key);
 	if (fin(s->node_ready) && s->node_ready == 0) {
 		/* The node's verdict speaks for its pods, which cannot report. */
 		out->skip = true;
@@ -770,18 +770,18 @@ double pod_detector_calibrate(const struct pod_detector *d, double s)
 
 static struct pod_workload *workload_of(struct pod_detector *d, const struct sample *s)
 {
-	struct buf key = BUF_INIT;
+	char key[640];
 	struct pod_workload *w;
 
 	if (!s->owner_name || !*s->owner_name)
 		return NULL;
-	buf_addf(&key, "%s/%s/%s", s->namespace, s->owner_kind ? s->owner_kind : "", s->owner_name);
-	w = strmap_get(&d->workloads, key.data);
+	snprintf(key, sizeof(key), "%s/%s/%s", s->namespace, s->owner_kind ? s->owner_kind : "",
+		 s->owner_name);
+	w = strmap_get(&d->workloads, key);
 	if (!w && d->workloads.n < d->max_pods) {
 		w = xcalloc(1, sizeof(*w));
-		strmap_put(&d->workloads, key.data, w);
+		strmap_put(&d->workloads, key, w);
 	}
-	buf_release(&key);
 	if (w)
 		w->last_ms = s->ts_ms;
 	return w;
@@ -880,13 +880,19 @@ static void window_copy(const struct pod_state *st, int T, float *out)
 	}
 }
 
+/* The model's inputs of a sample, as features_from_sample() gives them. */
 static void model_inputs(const struct sample *s, double *x)
 {
-	struct features f;
+	double raw[POD_NF] = {
+		[FEAT_CPU_MCORES] = s->cpu_mcores, [FEAT_CPU_PCT] = s->cpu_pct,
+		[FEAT_MEM_BYTES] = s->mem_bytes, [FEAT_MEM_PCT] = s->mem_pct,
+		[FEAT_NET_RX_BPS] = s->net_rx_bps, [FEAT_NET_TX_BPS] = s->net_tx_bps,
+		[FEAT_NET_ERRORS_PS] = sum2(s->net_rx_errors_ps, s->net_tx_errors_ps),
+		[FEAT_NET_DROPPED_PS] = sum2(s->net_rx_dropped_ps, s->net_tx_dropped_ps),
+	};
 
-	features_from_sample(s, &f);
 	for (int j = 0; j < POD_NF; j++)
-		x[j] = feat_model_value(j, f.v[j]);
+		x[j] = feat_model_value(j, fin(raw[j]) ? raw[j] : NAN);
 }
 
 static void finish(const struct pod_detector *d, struct pod_state *st, struct pod_verdict *v)
