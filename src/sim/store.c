@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -139,7 +140,7 @@ size_t watchring_cap(enum kind k)
 	switch (k) {
 	case K_POD: return 8192;
 	case K_EVENT: return 4096;
-	default: return 1024;
+	default: return k >= K_GEN0 ? 256 : 1024;
 	}
 }
 
@@ -480,6 +481,8 @@ void obj_free(struct meta *m)
 		free(((struct lease *)m)->holder);
 		break;
 	default:
+		if (m->kind >= K_GEN0)
+			gen_free(m);
 		break;
 	}
 	labels_unref(m->labels);

@@ -17,8 +17,11 @@
 
 enum kind {
 	K_POD, K_NODE, K_NAMESPACE, K_EVENT, K_DEPLOYMENT, K_REPLICASET,
-	K_DAEMONSET, K_PDB, K_LEASE, K__COUNT
+	K_DAEMONSET, K_PDB, K_LEASE,
+	K_GEN0,                 /* kinds stored as JSON (sim/generic.h): K_GEN0 .. K_GEN0 + GEN_MAX - 1 */
+	K__COUNT = K_GEN0 + 40
 };
+#define GEN_MAX (K__COUNT - K_GEN0)
 
 /* Immutable, reference-counted key/value pairs (labels, annotations). */
 struct labels {
