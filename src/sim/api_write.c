@@ -541,41 +541,6 @@ static void delete_cascade(struct simstate *s, struct meta *owner)
 		store_remove(s, owner);
 }
 
-static bool in_ns(const struct objlist *l, const char *ns)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i]->ns && !strcmp(l->v[i]->ns, ns))
-			return true;
-	return false;
-}
-
-/* A namespace holding simulated workloads stays (their controllers would need a graceful teardown). */
-static bool namespace_busy(struct simstate *s, const char *ns)
-{
-	return in_ns(&s->lists[K_POD], ns) || in_ns(&s->lists[K_DEPLOYMENT], ns) ||
-	       in_ns(&s->lists[K_REPLICASET], ns) || in_ns(&s->lists[K_DAEMONSET], ns);
-}
-
-/* Deletes what else lives in the namespace (stored kinds, PDBs, leases, events). */
-static void namespace_purge(struct simstate *s, const char *ns)
-{
-	for (int k = 0; k < K__COUNT; k++) {
-		struct objlist *l = &s->lists[k];
-
-		if (k == K_NODE || k == K_NAMESPACE)
-			continue;
-		for (size_t i = l->n; i-- > 0;) {
-			if (i >= l->n || !l->v[i]->ns || strcmp(l->v[i]->ns, ns))
-				continue;
-			if (k == K_LEASE)
-				for (size_t j = 0; j < s->lists[K_NODE].n; j++)
-					if (((struct node *)s->lists[K_NODE].v[j])->lease == (struct lease *)l->v[i])
-						((struct node *)s->lists[K_NODE].v[j])->lease = NULL;
-			store_remove(s, l->v[i]);
-		}
-	}
-}
-
 void api_delete(struct apireq *a)
 {
 	struct simstate *s = a->s;
@@ -615,13 +580,13 @@ void api_delete(struct apireq *a)
 		store_remove(s, m);
 		break;
 	case K_NAMESPACE:
-		if (namespace_busy(s, m->name)) {
+		if (store_namespace_busy(s, m->name)) {
 			buf_reset(&a->resp->body);
 			api_status(a->resp, 409, "Conflict", "the sim deletes only namespaces without pods, "
 				   "deployments, replicasets or daemonsets (\"%s\" has some)", m->name);
 			goto out;
 		}
-		namespace_purge(s, m->name);
+		store_namespace_purge(s, m->name);
 		store_remove(s, m);
 		break;
 	default:

@@ -268,6 +268,10 @@ void store_touch(struct simstate *s, struct meta *m);
 /* Unlinks, records DELETED, frees m. */
 void store_remove(struct simstate *s, struct meta *m);
 void store_sort(struct simstate *s, enum kind k);
+/* Whether a namespace holds simulated workloads (pods, deployments, replicasets, daemonsets). */
+bool store_namespace_busy(struct simstate *s, const char *ns);
+/* Removes every other object in the namespace (stored kinds, PDBs, leases, events). */
+void store_namespace_purge(struct simstate *s, const char *ns);
 void obj_free(struct meta *m);
 /* Records a watch event for m as it is now. */
 void store_publish(struct simstate *s, struct meta *m, char type);
