@@ -69,7 +69,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
+.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
 all: $(KUBEMEND)
 
 deps:
@@ -117,6 +117,11 @@ test:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit fuzz-replay e2e
+
+# The same suite while two CPU-burning processes keep both cores busy: the
+# suite must pass on a loaded machine (BUSY_CPUS=N for another count).
+test-busy:
+	@scripts/test-busy.sh $(MAKE) --no-print-directory test
 
 # The same suite under ASan+UBSan with leak checks, in its own build tree.
 check:
