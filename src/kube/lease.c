@@ -130,7 +130,7 @@ int kube_lease_try(struct kube_lease *l, struct kube_error *e)
 	int64_t t0 = time_mono_ms(), now = time_real_ms();
 	const char *holder;
 	char *txt, *body;
-	bool other_holds, ours;
+	bool other_holds, ours, had_holder;
 	int rc, transitions;
 
 	lease_path(l, &p, true);
@@ -189,12 +189,13 @@ int kube_lease_try(struct kube_lease *l, struct kube_error *e)
 	}
 	/* ours to renew, or free, or expired: write it with the resourceVersion we read */
 	transitions = (int)json_integer_value(json_object_get(spec, "leaseTransitions"));
+	had_holder = *holder;   /* holder points into spec: read it before spec changes */
 	json_object_set_new(spec, "holderIdentity", json_string(l->identity));
 	json_object_set_new(spec, "leaseDurationSeconds", json_integer(l->duration_ms / 1000));
 	json_object_set_new(spec, "renewTime", micro_time(now));
 	if (!ours) {
 		json_object_set_new(spec, "acquireTime", micro_time(now));
-		json_object_set_new(spec, "leaseTransitions", json_integer(*holder || transitions ? transitions + 1 : 0));
+		json_object_set_new(spec, "leaseTransitions", json_integer(had_holder || transitions ? transitions + 1 : 0));
 	}
 	body = json_dumps(obj, JSON_COMPACT);
 	rc = kube_send(l->kc, ours ? "renew lease" : "acquire lease", "PUT", p.data, "application/json", body, NULL, e);

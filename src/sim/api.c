@@ -26,6 +26,7 @@ static const struct resdef resources[] = {
 	{ "apps", "v1", "daemonsets", "daemonset", K_DAEMONSET, true, RW_VERBS, "[\"ds\"]" },
 	{ "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", K_PDB, true, RW_VERBS, "[\"pdb\"]" },
 	{ "coordination.k8s.io", "v1", "leases", "lease", K_LEASE, true, RW_VERBS, NULL },
+	{ "events.k8s.io", "v1", "events", "event", K_EVENT, true, RW_VERBS, "[\"ev\"]" },
 };
 #define NRES (sizeof(resources) / sizeof(resources[0]))
 
@@ -87,7 +88,7 @@ static void version_doc(struct buf *b)
 
 static const char *const groups[][2] = {
 	{ "apps", "v1" }, { "policy", "v1" }, { "coordination.k8s.io", "v1" },
-	{ "metrics.k8s.io", "v1beta1" },
+	{ "metrics.k8s.io", "v1beta1" }, { "events.k8s.io", "v1" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -284,6 +285,13 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 			return;
 		}
 		a.dry_run = true;
+	}
+	if (!strcmp(a.res->group, "events.k8s.io")) {
+		if (a.sub)
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		else
+			events_v1(&a);
+		return;
 	}
 	if (a.sub && !strcmp(a.sub, "proxy") && a.res->kind == K_NODE && !strcmp(r->method, "GET")) {
 		if (!strcmp(a.rest, "/stats/summary"))
