@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "sim/api.h"
 #include "sim/generic.h"
+#include "sim/authz.h"
 #include "sim/simctl.h"
 #include "sim/pbjson.h"
 #include "base/mem.h"
@@ -192,15 +193,17 @@ static const struct resdef *find_res(const char *group, const char *version, con
  * HTTPS wants the client certificate we issued; plain HTTP lets the request
  * through, because kubectl never sends tokens over http.
  */
-static bool authorized(struct simstate *s, const struct httpd_req *r)
+static bool authorized(struct simstate *s, const struct httpd_req *r, struct sim_identity *who)
 {
 	const char *auth = httpd_req_header(r, "Authorization");
 
+	memset(who, 0, sizeof(*who));
 	if (auth) {
 		if (!str_starts_with(auth, "Bearer "))
 			return false;
-		return !strcmp(auth + 7, s->token);
+		return authz_token(s, auth + 7, who);   /* ours (admin) or a service account's */
 	}
+	who->admin = true;
 	if (!s->client_cn_ok)
 		return true;    /* plain HTTP: kubectl sends no token over http, as the old insecure port took none */
 	return r->client_cn != NULL && !strcmp(r->client_cn, s->client_cn_ok);
@@ -406,6 +409,7 @@ static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
 {
 	struct simstate *s = ctx;
+	struct sim_identity who;
 	char *copy = NULL, *seg[12];
 	int n;
 
@@ -418,8 +422,12 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		metrics_prometheus(s, resp);
 		return;
 	}
-	if (!authorized(s, r)) {
+	if (!authorized(s, r, &who)) {
 		api_status(resp, 401, "Unauthorized", "Unauthorized");
+		return;
+	}
+	if (str_starts_with(r->path, "/sim/v1/serviceaccounts/")) {
+		authz_mint(s, &who, r, resp);
 		return;
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
@@ -431,6 +439,8 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		return;
 	}
 	if (api_faults(s, r, resp))
+		return;
+	if (!authz_allow(s, &who, r, resp))
 		return;
 	n = split_path(r->path, &copy, seg, 12);
 	if (n < 0) {
