@@ -523,7 +523,7 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 	double mem = s->mem_bytes, lim = s->mem_limit_bytes, rel = 0, slope = 0;
 	bool running = s->phase && !strcmp(s->phase, "Running") && !s->reason;
 	bool young = fin(s->pod_age_s) && s->pod_age_s < 60;
-	bool rising = false, high = false;
+	bool rising = false, high = false, above = false;
 
 	if (!fin(mem) || mem < 0 || mem > 1e15) {       /* absent or garbled */
 		st->last_mem_frac = NAN;
@@ -561,15 +561,18 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 
 		ring_stats(&st->mem, &med, &mad);
 		scale = fmax(fmax(1.4826 * mad, 0.04 * med), 2.0 * 1024 * 1024);
-		z = (mem - med) / scale;
-		high = mem >= 1.12 * med && z >= 3;
+		(void)z;
+		/* Natural memory wanders within about 8% of its level; the
+		 * baseline never takes a value above 1.08x its median, so a slow
+		 * leak cannot drag it along, and anything 12% above it counts. */
+		above = mem > 1.08 * med;
+		high = mem >= 1.12 * med && mem - med >= 6.0 * 1024 * 1024;
 		if (high) {
-			/* Above the pod's own level by more than it wanders (a slow
-			 * leak gets here in 10-20 minutes): graded by how far, and
-			 * by the time left until the limit at the current rise. */
+			/* graded by how far, and by the time left until the limit at
+			 * the current rise */
 			double r = mem / med, left = fin(lim) && lim > mem && st->mem_slope > 0
 						       ? (lim - mem) / st->mem_slope : INFINITY;
-			double p = r >= 1.35 ? 0.9 : r >= 1.25 ? 0.8 : r >= 1.18 ? 0.65 : 0.45;
+			double p = r >= 1.3 ? 0.9 : r >= 1.2 ? 0.8 : r >= 1.15 ? 0.65 : 0.45;
 			if (st->mem_slope > 0 && left < 1800)
 				p = fmin(0.92, p + 0.1);
 			if (!(st->mem_slope > 0))
@@ -582,7 +585,7 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 	/* The baseline learns only from samples that look normal, and from a
 	 * lasting new level once it has lasted long enough to be the normal. */
 	/* (a level that keeps rising is never the new normal) */
-	if ((!high && !rising && !young && running) ||
+	if ((!high && !above && !rising && !young && running) ||
 	    (++st->mem_high_run > ADAPT_AFTER && !(st->mem_slope > 10240))) {
 		/* Once it has a few, the ring takes every 4th sample: it then
 		 * spans about an hour at 30 s, so a slow leak cannot drag the
