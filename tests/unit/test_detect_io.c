@@ -50,7 +50,7 @@ static void test_model_config(void **st)
 	(void)st;
 	model_config_defaults(&c);
 	assert_int_equal(model_config_load("config/model_config.yaml", &c, err, sizeof(err)), 0);
-	assert_int_equal(c.shape.window, 32);
+	assert_int_equal(c.shape.window, 16);
 	assert_int_equal(c.shape.nin, FEAT_MODEL_COUNT);
 	snprintf(path, sizeof(path), "%s/m.yaml", dir);
 	f = fopen(path, "w");
