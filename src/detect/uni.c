@@ -82,13 +82,33 @@ struct unidet {
 	struct refractory rf[3];        /* combined, statistics, model */
 	struct unilstm *lstm;
 	int combine_model;
+	struct uni_params p;
 	double last_score;
 	struct uni_parts last;
 };
 
+void uni_params_default(struct uni_params *p)
+{
+	p->hold_ms = HOLD_MS;
+	p->smooth = SHORT;
+	p->range_tol = RANGE_TOL;
+	p->season = 1;
+}
+
 struct unidet *unidet_new(unsigned flags)
 {
+	return unidet_new_with(flags, NULL);
+}
+
+struct unidet *unidet_new_with(unsigned flags, const struct uni_params *p)
+{
 	struct unidet *d = xcalloc(1, sizeof(*d));
+	if (p)
+		d->p = *p;
+	else
+		uni_params_default(&d->p);
+	if (!(d->p.smooth >= 1))
+		d->p.smooth = 1;
 	for (int i = 0; i < 3; i++)
 		d->rf[i].since = (size_t)-1 / 2;
 	if (flags & (UNI_MODEL | UNI_MODEL_COMBINE))
@@ -252,7 +272,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	centre = quant(d, 0.5);
 	scale = robust_scale(d, centre);
 	e[0] = x - centre;
-	e[1] = x - seasonal_pred(d);
+	e[1] = d->p.season ? x - seasonal_pred(d) : NAN;
 	e[2] = d->lstm && d->n > 30 ? unilstm_step(d->lstm, (x - centre) / scale) * scale : NAN;
 	for (int c = 0; c < NCOMP; c++) {
 		double z, floor = 1e-3 * scale + 1e-9;
@@ -262,7 +282,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 		d->mae[c] = !d->cnt[c] ? fabs(e[c]) : a * d->mae[c] + (1 - a) * fabs(e[c]);
 		if (d->cnt[c]++ < ZWARM)
 			continue;
-		d->gs[c] += (log1p(z) - d->gs[c]) / SHORT;
+		d->gs[c] += (log1p(z) - d->gs[c]) / d->p.smooth;
 		L[c] = calibrate(&d->cal[c], d->gs[c]);
 		if (d->n < WARM)
 			L[c] = 0;
@@ -270,8 +290,8 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 			stat = spread(L[c]);
 	}
 	if (d->n > WARM) {
-		double tol = RANGE_TOL * (d->vmax - d->vmin);
-		if (tol > 0 && (x > d->vmax + tol || x < d->vmin - tol)) {
+		double tol = d->p.range_tol * (d->vmax - d->vmin);
+		if (d->p.range_tol >= 0 && tol > 0 && (x > d->vmax + tol || x < d->vmin - tol)) {
 			range = spread(RANGE_L);
 			stat = fmax(stat, range);
 		}
@@ -283,8 +303,10 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 
 	{
 		/* the refractory period in samples at the current interval */
-		double hs = d->dt_ms > 0 ? HOLD_MS / (double)d->dt_ms : 1000;
-		hold = hs < HOLD_MIN ? HOLD_MIN : hs > 1e6 ? 1000000 : (size_t)(hs + 0.5);
+		double hs = d->dt_ms > 0 ? d->p.hold_ms / (double)d->dt_ms
+				       : d->p.hold_ms / 300000.0;
+		hold = d->p.hold_ms <= 0 ? 0 : hs < HOLD_MIN ? HOLD_MIN
+		       : hs > 1e6 ? 1000000 : (size_t)(hs + 0.5);
 	}
 	score = refractory_apply(&d->rf[0], d->combine_model ? fmax(stat, spread(L[2])) : stat, hold);
 	d->last.point = spread(L[0]);
@@ -302,7 +324,14 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
 		      double *score, struct uni_parts *parts, unsigned flags)
 {
-	struct unidet *d = unidet_new(flags);
+	uni_score_series_with(ts_ms, x, n, score, parts, flags, NULL);
+}
+
+void uni_score_series_with(const int64_t *ts_ms, const double *x, size_t n,
+			   double *score, struct uni_parts *parts, unsigned flags,
+			   const struct uni_params *p)
+{
+	struct unidet *d = unidet_new_with(flags, p);
 
 	for (size_t i = 0; i < n; i++)
 		score[i] = unidet_observe(d, ts_ms[i], x[i], parts ? &parts[i] : NULL);
