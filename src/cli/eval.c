@@ -151,8 +151,13 @@ static double run_cv(char **names, const struct series *ser, const struct nab_fi
 		printf("cv %-19s default parameters: cross-validated %6.2f, in-sample %6.2f;"
 		       " grid: cross-validated %6.2f, in-sample %6.2f (config %zu, threshold %.6f)\n",
 		       nab_profile_name[p], pooled_t, in_t, pooled_g, in_g, conf, th);
+		nabcv_choose((const struct nab_file *const *)cf, 1, nf, (enum nab_profile)p,
+			     &conf, &th, &r);
+		printf("cv %-19s the procedure on all corpora picks threshold %.2f for the default"
+		       " parameters (in-sample there %6.2f)\n", nab_profile_name[p], th,
+		       nab_normalise(r.raw, r.windows, (enum nab_profile)p));
 		if (p == NAB_STANDARD)
-			std_cv = pooled_g;
+			std_cv = pooled_t;
 	}
 	for (size_t c = 0; c < nconf; c++) {
 		for (size_t f = 0; f < nf; f++)

@@ -15,23 +15,73 @@ static size_t subset(const struct nab_file *files, size_t nfiles, const size_t *
 	return n;
 }
 
+/* The threshold grid of the cross-validated choice, and the half-width of
+ * the band its objective is averaged over (see nabcv.h). */
+#define TH_LO 0.20
+#define TH_STEP 0.01
+#define TH_N 81                 /* 0.20 .. 1.00 */
+#define BAND 5                  /* +-0.05 */
+
+/*
+ * The threshold whose corpus score, averaged over the thresholds within
+ * +-BAND steps, is highest: a threshold on a plateau rather than on the edge
+ * of a cliff. Writes it and the averaged score.
+ */
+static void smooth_optimise(const struct nab_file *files, size_t n, enum nab_profile p,
+			    double *theta, double *score)
+{
+	double s[TH_N];
+	int have = 0;
+
+	for (int i = 0; i < TH_N; i++) {
+		struct nab_result r;
+		nab_score_corpus(files, n, p, TH_LO + TH_STEP * i, &r);
+		s[i] = r.raw;
+	}
+	for (int i = 0; i < TH_N; i++) {
+		double m = 0;
+		int k = 0;
+		for (int j = i - BAND; j <= i + BAND; j++) {
+			m += s[j < 0 ? 0 : j >= TH_N ? TH_N - 1 : j];
+			k++;
+		}
+		m /= k;
+		if (!have || m > *score) {
+			*score = m;
+			*theta = TH_LO + TH_STEP * i;
+			have = 1;
+		}
+	}
+}
+
+/* Chooses on the files not in fold k (all files when fold is NULL), by the
+ * plateau rule (smooth) or NAB's own rule. */
 static void best_on(const struct nab_file *const *files, size_t nconf, size_t nfiles,
-		    const size_t *fold, size_t k, int all, enum nab_profile p,
+		    const size_t *fold, size_t k, int smooth, enum nab_profile p,
 		    size_t *config, double *theta, struct nab_result *res)
 {
 	struct nab_file *tr = xcalloc(nfiles ? nfiles : 1, sizeof(*tr));
+	double best = 0;
 	int have = 0;
 
 	*config = 0;
 	*theta = 1.1;
 	for (size_t c = 0; c < nconf; c++) {
-		size_t n = all ? nfiles : subset(files[c], nfiles, fold, k, 0, tr);
+		size_t n = !fold ? nfiles : subset(files[c], nfiles, fold, k, 0, tr);
+		const struct nab_file *use = !fold ? files[c] : tr;
 		struct nab_result r;
-		double th;
+		double th, sc;
 		if (!n)
 			break;
-		nab_optimise(all ? files[c] : tr, n, p, &th, &r);
-		if (!have || r.raw > res->raw) {
+		if (!smooth) {
+			nab_optimise(use, n, p, &th, &r);
+			sc = r.raw;
+		} else {
+			smooth_optimise(use, n, p, &th, &sc);
+			nab_score_corpus(use, n, p, th, &r);
+		}
+		if (!have || sc > best) {
+			best = sc;
 			*config = c;
 			*theta = th;
 			*res = r;
@@ -50,7 +100,7 @@ void nabcv_run(const struct nab_file *const *files, size_t nconf, size_t nfiles,
 	for (size_t k = 0; k < nfolds; k++) {
 		struct nab_result tr = { 0 };
 		size_t n;
-		best_on(files, nconf, nfiles, fold, k, 0, p, &out[k].config, &out[k].theta, &tr);
+		best_on(files, nconf, nfiles, fold, k, 1, p, &out[k].config, &out[k].theta, &tr);
 		n = subset(files[out[k].config], nfiles, fold, k, 1, te);
 		out[k].files = n;
 		nab_score_corpus(te, n, p, out[k].theta, &out[k].r);
@@ -72,6 +122,13 @@ double nabcv_pooled(const struct nabcv_fold *folds, size_t nfolds, enum nab_prof
 void nabcv_insample(const struct nab_file *const *files, size_t nconf, size_t nfiles,
 		    enum nab_profile p, size_t *config, double *theta,
 		    struct nab_result *out)
+{
+	best_on(files, nconf, nfiles, NULL, 0, 0, p, config, theta, out);
+}
+
+void nabcv_choose(const struct nab_file *const *files, size_t nconf, size_t nfiles,
+		  enum nab_profile p, size_t *config, double *theta,
+		  struct nab_result *out)
 {
 	best_on(files, nconf, nfiles, NULL, 0, 1, p, config, theta, out);
 }

@@ -33,13 +33,17 @@ void nabcv_run(const struct nab_file *const *files, size_t nconf, size_t nfiles,
  * normalised by all their windows. */
 double nabcv_pooled(const struct nabcv_fold *folds, size_t nfolds, enum nab_profile p);
 
-/*
- * In-sample: the configuration and threshold with the highest raw score on
- * all files (what the cross-validation would pick with nothing held out).
- */
+/* In-sample, NAB's rule: the configuration and threshold with the highest
+ * raw score on all files. */
 void nabcv_insample(const struct nab_file *const *files, size_t nconf, size_t nfiles,
 		    enum nab_profile p, size_t *config, double *theta,
 		    struct nab_result *out);
+
+/* What the cross-validated procedure picks with nothing held out (the
+ * plateau rule on all files): the configuration and threshold to ship. */
+void nabcv_choose(const struct nab_file *const *files, size_t nconf, size_t nfiles,
+		  enum nab_profile p, size_t *config, double *theta,
+		  struct nab_result *out);
 
 /*
  * The candidate configurations of the univariate detector searched inside
