@@ -151,6 +151,20 @@ static double run_cv(char **names, const struct series *ser, const struct nab_fi
 		printf("cv %-19s default parameters: cross-validated %6.2f, in-sample %6.2f;"
 		       " grid: cross-validated %6.2f, in-sample %6.2f (config %zu, threshold %.6f)\n",
 		       nab_profile_name[p], pooled_t, in_t, pooled_g, in_g, conf, th);
+		{
+			/* leave one file out: more training data per fold, so a
+			 * steadier (if less strict) estimate than one corpus out */
+			size_t *ff = xcalloc(nf ? nf : 1, sizeof(*ff));
+			struct nabcv_fold *cvf = xcalloc(nf ? nf : 1, sizeof(*cvf));
+			for (size_t f = 0; f < nf; f++)
+				ff[f] = f;
+			nabcv_run((const struct nab_file *const *)cf, 1, nf, ff, nf,
+				  (enum nab_profile)p, cvf);
+			printf("cv %-19s default parameters, leave one file out: cross-validated %6.2f\n",
+			       nab_profile_name[p], nabcv_pooled(cvf, nf, (enum nab_profile)p));
+			free(ff);
+			free(cvf);
+		}
 		nabcv_choose((const struct nab_file *const *)cf, 1, nf, (enum nab_profile)p,
 			     &conf, &th, &r);
 		printf("cv %-19s the procedure on all corpora picks threshold %.2f for the default"

@@ -302,7 +302,8 @@ int eval_multi(int argc, char **argv)
 				keep[k] = xrealloc(keep[k], (nm) * sizeof(*keep[k]));
 				ref[k] = xrealloc(ref[k], (nm) * sizeof(*ref[k]));
 				keep[k][nm - 1] = ss[k];
-				ref[k][nm - 1] = multi_ref_scale(ts[k], tr.rows);
+				ref[k][nm - 1] = multi_ref_scale(ts[k] + multi_ref_from(tr.rows, &o),
+								 tr.rows - multi_ref_from(tr.rows, &o));
 			}
 			keep_label = xrealloc(keep_label, nm * sizeof(*keep_label));
 			keep_n = xrealloc(keep_n, nm * sizeof(*keep_n));

@@ -70,6 +70,7 @@ struct cal {
 
 struct unidet {
 	double hist[HIST];
+	int64_t tsh[HIST];      /* each value's timestamp, never decreasing */
 	size_t n;               /* finite values seen */
 	double sorted[REF];     /* the last min(n, REF) values, sorted */
 	size_t nsorted;
@@ -223,18 +224,52 @@ static double spread(double L)
 	return 1.0 - exp(-L / SPREAD);
 }
 
-/* Median of the same time of day on the previous three days (3 x 3
- * neighbouring samples), or NaN when that history is not there. */
+/* Samples back from the newest whose timestamp is closest to t (the
+ * timestamps in tsh never decrease). */
+static size_t back_nearest(const struct unidet *d, int64_t t)
+{
+	size_t m = d->n < HIST ? d->n : HIST, lo = 0, hi = m - 1;
+	/* logical index j = 0 (oldest) .. m - 1 (newest) */
+#define TS_AT(j) d->tsh[(d->n - m + (j)) & (HIST - 1)]
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (TS_AT(mid) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && t - TS_AT(lo - 1) < TS_AT(lo) - t)
+		lo--;
+#undef TS_AT
+	return m - 1 - lo;
+}
+
+/*
+ * Median of the same time of day on the previous three days (the sample
+ * nearest each day's instant and its two neighbours, 3 x 3 values), or NaN
+ * when that history is not there. The instants are found by timestamp, so
+ * gaps and irregular sampling do not shift them; a day must span at least
+ * two sampling intervals, and an instant counts only when a sample lies
+ * within one interval of it.
+ */
 static double seasonal_pred(const struct unidet *d)
 {
-	size_t lag = d->dt_ms > 0 ? (size_t)(86400000 / d->dt_ms) : 0, nv = 0;
+	size_t m = d->n < HIST ? d->n : HIST, nv = 0;
+	int64_t now = d->tsh[(d->n - 1) & (HIST - 1)], tol = d->dt_ms;
 	double v[9];
 
-	if (lag < 2 || lag * 3 + 2 >= HIST || d->n <= lag * 3 + 2)
+	if (d->dt_ms <= 0 || 86400000 / d->dt_ms < 2 ||
+	    d->tsh[(d->n - m) & (HIST - 1)] > now - 3 * (int64_t)86400000 + tol)
 		return NAN;
-	for (size_t k = 1; k <= 3; k++)
+	for (int64_t k = 1; k <= 3; k++) {
+		int64_t t = now - k * 86400000;
+		size_t b = back_nearest(d, t);
+		int64_t got = d->tsh[(d->n - 1 - b) & (HIST - 1)];
+		if (got - t > tol || t - got > tol || b + 2 >= m || b < 1)
+			return NAN;
 		for (size_t o = 0; o < 3; o++)
-			v[nv++] = hist_at(d, k * lag + o - 1);
+			v[nv++] = hist_at(d, b + o - 1);
+	}
 	for (size_t i = 1; i < nv; i++)
 		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			double t = v[j];
@@ -266,6 +301,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	if (d->n >= REF)
 		sorted_remove(d, hist_at(d, REF - 1));
 	d->hist[d->n & (HIST - 1)] = x;
+	d->tsh[d->n & (HIST - 1)] = d->last_ts;
 	d->n++;
 	sorted_insert(d, x);
 

@@ -190,6 +190,13 @@ double multi_ref_scale(const double *train_score, size_t n)
 	return q > 1e-12 ? q : 1e-12;
 }
 
+size_t multi_ref_from(size_t ntrain, const struct multi_opts *o)
+{
+	double f = o->tr.val_frac > 0 && o->tr.val_frac < 1 ? o->tr.val_frac : 0.1;
+	size_t from = (size_t)((double)ntrain * (1.0 - f));
+	return from < ntrain ? from : ntrain ? ntrain - 1 : 0;
+}
+
 #define NFAC 61         /* factors 10^-1 .. 10^2, 20 per decade */
 
 static double factor(int g)

@@ -49,8 +49,14 @@ void multi_cv_thresholds(const double *const *score, const double *const *label,
 			 double *point_f1, double *event_f1, double *point_fac,
 			 double *event_fac);
 
-/* The reference scale of a machine's scores: the 0.99 quantile of its
- * train-split scores (positive). */
+/* The reference scale of a machine's scores: the 0.99 quantile of the
+ * given train-split scores (positive). */
 double multi_ref_scale(const double *train_score, size_t n);
+/*
+ * The first train row of the reference: the LSTM's validation rows (the
+ * last o->tr.val_frac of the train split, which it was not fitted on), used
+ * for every method alike.
+ */
+size_t multi_ref_from(size_t ntrain, const struct multi_opts *o);
 
 #endif
