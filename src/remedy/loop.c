@@ -11,6 +11,7 @@
 #include "insight/advice.h"
 #include "insight/insight_read.h"
 #include "remedy/approve.h"
+#include "remedy/blast.h"
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
@@ -459,6 +460,9 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 				"result", "http_status", (int)e.status, "message", e.msg));
 		}
+		/* what the person deciding is shown: reach, guard, rules passed */
+		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
+		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
 		approval = approve(l, in, it, &status, &answer);
 		if (!approval && l->o.box && !l->o.auto_approve) {
 			char who[64] = "";

@@ -23,6 +23,7 @@ echo "$out" | grep -q "refusing to serve the page and its API beyond loopback wi
   || fail "no clear error for 0.0.0.0 without a token: $out"
 echo "ok: 0.0.0.0 without --ui-token-file is refused ($rc)"
 
+kubectl --kubeconfig "$KC" create pdb web-pdb -n shop --selector=app=web --min-available=1 >/dev/null
 start_monitor api --listen 127.0.0.1:0 --ui-token-file "$d/token"
 
 # 1. the page: HTML, nothing fetched from elsewhere, framing forbidden
@@ -41,7 +42,11 @@ DG=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].di
 [ ${#DG} -eq 64 ] || fail "no digest on $ID: $doc"
 echo "$doc" | jq -e --arg id "$ID" '.remediations[] | select(.id == $id) | .approval_expires and (.params.memory_limit_before < .params.memory_limit_after)' >/dev/null \
   || fail "the pending record lacks its expiry or its change: $doc"
-echo "ok: $ID pending, digest ${DG:0:12}..."
+echo "$doc" | jq -e --arg id "$ID" '.remediations[] | select(.id == $id) |
+    .blast_radius.pods == 2 and .blast_radius.pdb.name == "web-pdb" and (.blast_radius.pdb.disruptions_allowed | type == "number")
+    and (.policy_checks | length >= 4)' >/dev/null \
+  || fail "the pending record does not show its blast radius (2 pods, web-pdb with its headroom) and policy checks: $doc"
+echo "ok: $ID pending, digest ${DG:0:12}..., 2 pods affected, web-pdb headroom shown"
 
 post() { # post PATH BODY [CURL ARGS...] -> prints the HTTP status
   local path=$1 body=$2; shift 2
