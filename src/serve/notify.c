@@ -30,7 +30,8 @@ struct notifier {
 	struct event *q;        /* a ring of o.max_queue */
 	size_t head, n;
 	volatile int stop;
-	volatile int cancel;    /* ends a request in flight (a stop without grace) */
+	volatile int cancel;    /* ends a request in flight (the grace is over) */
+	volatile int done;      /* the worker has returned */
 	int64_t drain_until_ms; /* monotonic; set by notifier_stop */
 	uint64_t seq;
 	struct notify_stats st;
@@ -327,6 +328,7 @@ static void *worker(void *arg)
 		free(e.kind);
 		json_decref(e.subject);
 	}
+	n->done = 1;
 	return NULL;
 }
 
@@ -439,10 +441,12 @@ void notifier_stop(struct notifier *n, int64_t grace_ms)
 	pthread_mutex_lock(&n->mu);
 	n->drain_until_ms = time_mono_ms() + grace_ms;
 	n->stop = 1;
-	if (grace_ms <= 0)
-		n->cancel = 1;
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+	/* the queue drains for the grace, then a request in flight is cut */
+	while (!n->done && time_mono_ms() < n->drain_until_ms)
+		time_sleep_ms(20, NULL);
+	n->cancel = 1;
 	pthread_join(n->thread, NULL);
 	while (n->n) {
 		struct event *e = &n->q[n->head];
