@@ -62,7 +62,7 @@ const struct setting conf_settings[] = {
 	{ "agent.remediation.approval", CT_STR, "terminal", NULL, NORANGE, "who approves: terminal, auto or web (the page and POST /api/remediations/ID/approve)" },
 	{ "agent.remediation.approval_ttl", CT_DURATION, "1h", NULL, NORANGE, "approval web: a proposal nobody decided is refused after this" },
 	{ "agent.ui_token_file", CT_STR, NULL, "KUBEMEND_UI_TOKEN_FILE", NORANGE, "bearer token of the page's API (one line); needed to listen beyond loopback" },
-	{ "agent.ui_auth_reads", CT_BOOL, "false", NULL, NORANGE, "reading /api/... needs the token (or a page session) too" },
+	{ "agent.ui_auth_reads", CT_BOOL, "false", NULL, NORANGE, "reading /api/... needs the token (or a page session) too; always so beyond loopback" },
 	{ "agent.notify.slack_url", CT_STR, NULL, "KUBEMEND_SLACK_WEBHOOK_URL", NORANGE, "Slack incoming webhook for insights and remediations" },
 	{ "agent.notify.webhook_url", CT_STR, NULL, NULL, NORANGE, "generic JSON webhook for insights and remediations" },
 	{ "agent.notify.webhook_secret_file", CT_STR, NULL, NULL, NORANGE, "HMAC-SHA256 key of the generic webhook (X-Kubemend-Signature)" },

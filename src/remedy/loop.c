@@ -150,13 +150,14 @@ static int read_facts(struct remedy_loop *l, struct cluster_facts *f, struct kub
 			 NULL, 0, e);
 }
 
-/* The page's view and the notifications follow every write of a record. */
-static void changed(struct remedy_loop *l, const char *id, bool created)
+static void recorded(struct remedy_loop *l, const char *id)
 {
+	const json_t *rec = l->o.on_record ? history_get(&l->hist, id) : NULL;
+
 	if (l->o.box)
-		approval_box_publish(l->o.box, l->hist.records);
-	if (l->o.on_record)
-		l->o.on_record(l->o.on_record_ctx, history_get(&l->hist, id), created);
+		approval_box_publish(l->o.box, l->hist.records); /* the page's view */
+	if (rec)
+		l->o.on_record(l->o.on_record_ctx, rec);
 }
 
 static int update(struct remedy_loop *l, const char *id, json_t *fields)
@@ -173,7 +174,7 @@ static int update(struct remedy_loop *l, const char *id, json_t *fields)
 		log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
 		       "error", strerror(-rc), NULL);
 	else
-		changed(l, id, false);
+		recorded(l, id);
 	return rc;
 }
 
@@ -424,7 +425,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			}
 			l->stats.proposed++;
 			log_step("proposed", id, in, p, "probability", NULL);
-			changed(l, id, true);
+			recorded(l, id);
 			if ((rc = stamp_digest(l, id)))
 				return rc;
 		}

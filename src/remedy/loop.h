@@ -34,8 +34,12 @@ struct remedy_opts {
 	 */
 	struct approval_box *box;
 	int64_t approval_ttl_ms;
-	/* Called after every write of a record (borrowed, for notifications); may be NULL. */
-	void (*on_record)(void *ctx, const json_t *rec, bool created);
+	/*
+	 * Called after every write of a record (proposed, each update) with the
+	 * whole record (borrowed), e.g. to mirror it into a Remediation custom
+	 * resource. NULL: nothing.
+	 */
+	void (*on_record)(void *ctx, const json_t *rec);
 	void *on_record_ctx;
 };
 

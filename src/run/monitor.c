@@ -69,6 +69,7 @@ struct stages {
 	bool web_approval;
 	struct webui *ui;
 	struct notifier *notify;
+	struct strmap announced;        /* record ids notified as proposed */
 };
 
 static bool stopping(const struct monitor_run *m)
@@ -339,20 +340,28 @@ static void notify_insight(void *ctx, enum pipeline_event ev, struct insight *in
 	json_decref(j);
 }
 
-/* Notifications of remediation records: proposed, executed (verified or dry run), failed. */
-static void notify_record(void *ctx, const json_t *rec, bool created)
+/* Notifications of remediation records: proposed (once per record), executed (verified or dry run), failed. */
+static void notify_record(void *ctx, const json_t *rec)
 {
 	struct stages *st = ctx;
 	const char *s = json_string_value(json_object_get(rec, "status"));
+	const char *id = json_string_value(json_object_get(rec, "id"));
 
-	if (!st->notify || !rec)
+	if (!st->notify || !rec || !id)
 		return;
-	if (created)
+	if (str_eq(s, "proposed")) {
+		/* a record is written more than once while proposed (its digest) */
+		if (strmap_get(&st->announced, id))
+			return;
+		if (st->announced.n > 10000)
+			strmap_clear(&st->announced, NULL);
+		strmap_put(&st->announced, id, (void *)1);
 		notifier_post(st->notify, "remediation.proposed", rec);
-	else if (str_eq(s, "succeeded") || str_eq(s, "unverified") || str_eq(s, "dry_run"))
+	} else if (str_eq(s, "succeeded") || str_eq(s, "unverified") || str_eq(s, "dry_run")) {
 		notifier_post(st->notify, "remediation.executed", rec);
-	else if (str_eq(s, "failed"))
+	} else if (str_eq(s, "failed")) {
 		notifier_post(st->notify, "remediation.failed", rec);
+	}
 }
 
 /* The page's source: the records the loop published, and decisions into the box. */
@@ -450,6 +459,7 @@ static void close_stages(struct stages *st)
 	st->ui = NULL;
 	notifier_stop(st->notify, 5000);
 	st->notify = NULL;
+	strmap_clear(&st->announced, NULL);
 	if (st->have_csv) {
 		csv_writer_flush(&st->csv);
 		csv_writer_close(&st->csv);
@@ -609,7 +619,9 @@ static int open_ui(struct stages *st, const char *listen, char *err, size_t errl
 	src.ctx = st;
 	src.approval_mode = !st->box ? NULL : st->web_approval ? "web" :
 			    st->m->auto_approve ? "auto" : "terminal";
-	st->ui = webui_new(&src, webauth_new(token, config_bool(c, "agent.ui_auth_reads")));
+	/* beyond loopback, /api/... is read with the token too (the page itself is static) */
+	st->ui = webui_new(&src, webauth_new(token, config_bool(c, "agent.ui_auth_reads") ||
+					     !webui_loopback(listen)));
 	if (token) {
 		memset(token, 0, strlen(token));
 		free(token);

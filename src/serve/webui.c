@@ -48,7 +48,6 @@ void webui_free(struct webui *ui)
 	if (!ui)
 		return;
 	strmap_clear(&ui->sparks, free);
-	free(ui->sparks.buckets);
 	webauth_free(ui->auth);
 	pthread_mutex_destroy(&ui->mu);
 	free(ui);
@@ -353,6 +352,14 @@ bool webui_handle(struct webui *ui, const struct httpd_req *r, struct httpd_resp
 	return true;
 }
 
+bool webui_loopback(const char *listen)
+{
+	char host[64];
+	int port;
+
+	return httpd_parse_listen(listen, host, &port) == 0 && !strncmp(host, "127.", 4);
+}
+
 int webui_check_listen(const char *listen, bool have_token, char *err, size_t errlen)
 {
 	char host[64];
@@ -360,7 +367,7 @@ int webui_check_listen(const char *listen, bool have_token, char *err, size_t er
 
 	if (httpd_parse_listen(listen, host, &port))
 		return 0; /* the server reports a bad address itself */
-	if (have_token || !strncmp(host, "127.", 4))
+	if (have_token || webui_loopback(listen))
 		return 0;
 	snprintf(err, errlen, "%s: refusing to serve the page and its API beyond loopback without a "
 		 "token: give --ui-token-file FILE (or listen on 127.0.0.1)", listen);

@@ -48,6 +48,9 @@ bool webui_handle(struct webui *ui, const struct httpd_req *r, struct httpd_resp
 /* Whether a read of /api/... is allowed (for /api/insights). */
 bool webui_read_ok(struct webui *ui, const struct httpd_req *r);
 
+/* Whether listen ("HOST:PORT") is a loopback address. */
+bool webui_loopback(const char *listen);
+
 /*
  * Refuses to listen beyond loopback without a token: 0, or -EPERM with a
  * one-line reason in err.

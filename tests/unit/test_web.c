@@ -69,7 +69,12 @@ static void test_digest_binds_the_change(void **state)
 	assert_int_equal(time_parse("2026-12-07T10:00:00Z", &now), 0);
 	assert_int_equal(approval_check(a, da, now - 1), 0);
 	assert_int_equal(approval_check(a, da, now), -ETIMEDOUT);
-	assert_int_equal(approval_check(json_object(), da, now), -EINVAL);
+	{
+		json_t *empty = json_object();
+
+		assert_int_equal(approval_check(empty, da, now), -EINVAL);
+		json_decref(empty);
+	}
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
