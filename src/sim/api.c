@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sim/api.h"
+#include "sim/generic.h"
 #include "sim/simctl.h"
 #include "sim/pbjson.h"
 #include "base/mem.h"
@@ -27,6 +28,11 @@ static const struct resdef resources[] = {
 	{ "coordination.k8s.io", "v1", "leases", "lease", K_LEASE, true, RW_VERBS, NULL },
 };
 #define NRES (sizeof(resources) / sizeof(resources[0]))
+
+const struct resdef *api_builtin(size_t i)
+{
+	return i < NRES ? &resources[i] : NULL;
+}
 
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 {
@@ -127,6 +133,8 @@ static bool resource_list(struct buf *b, const char *group, const char *version)
 	for (size_t i = 0; i < NGROUPS; i++)
 		if (!strcmp(group, groups[i][0]) && !strcmp(version, groups[i][1]))
 			known = true;
+	if (gen_group_version(group, version))
+		known = true;
 	if (!known)
 		return false;
 	buf_addf(b, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"%s%s%s\","
@@ -136,6 +144,7 @@ static bool resource_list(struct buf *b, const char *group, const char *version)
 			resource_entry(b, &resources[i], first);
 			first = false;
 		}
+	gen_resources(b, group, version, &first);
 	if (!strcmp(group, "metrics.k8s.io"))
 		buf_adds(b, "{\"name\":\"nodes\",\"singularName\":\"\",\"namespaced\":false,\"kind\":\"NodeMetrics\","
 			 "\"verbs\":[\"get\",\"list\"]},{\"name\":\"pods\",\"singularName\":\"\",\"namespaced\":true,"
@@ -174,7 +183,7 @@ static const struct resdef *find_res(const char *group, const char *version, con
 		if (!strcmp(resources[i].group, group) && !strcmp(resources[i].version, version) &&
 		    !strcmp(resources[i].name, name))
 			return &resources[i];
-	return NULL;
+	return gen_find(group, version, name);
 }
 
 /*
@@ -300,6 +309,16 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 			api_eviction(&a);
 		return;
 	}
+	if (a.sub && !strcmp(a.sub, "status") && !a.res->namespaced == !a.ns && a.res->kind >= K_GEN0 &&
+	    strcmp(r->method, "GET") && strcmp(r->method, "PATCH") && strcmp(r->method, "PUT")) {
+		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
+		return;
+	}
+	if (a.sub && !strcmp(a.sub, "status") && strcmp(r->method, "GET") && strcmp(r->method, "PATCH") &&
+	    strcmp(r->method, "PUT")) {
+		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
+		return;
+	}
 	if (a.sub && strcmp(a.sub, "status")) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 		return;
@@ -408,18 +427,37 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 	n = split_path(r->path, &copy, seg, 12);
 	if (n < 0) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+	} else if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		pthread_mutex_lock(&s->mu);
+		gen_openapi_root(&resp->body);
+		pthread_mutex_unlock(&s->mu);
+	} else if (n >= 3 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		bool found;
+
+		pthread_mutex_lock(&s->mu);
+		found = gen_openapi_gv(&resp->body, r->path + strlen("/openapi/v3/"));
+		pthread_mutex_unlock(&s->mu);
+		if (!found)
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 	} else if (n == 1 && !strcmp(seg[0], "version")) {
 		version_doc(&resp->body);
 	} else if (n == 1 && !strcmp(seg[0], "api")) {
 		buf_addf(&resp->body, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
 			 "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1\"}]}");
 	} else if (n == 1 && !strcmp(seg[0], "apis")) {
+		const char *skip[NGROUPS];
+		bool first = NGROUPS == 0;
+
 		buf_adds(&resp->body, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[");
 		for (size_t i = 0; i < NGROUPS; i++) {
 			if (i)
 				buf_addch(&resp->body, ',');
 			group_doc(&resp->body, i, false);
+			skip[i] = groups[i][0];
 		}
+		pthread_mutex_lock(&s->mu);
+		gen_groups(&resp->body, skip, NGROUPS, &first);
+		pthread_mutex_unlock(&s->mu);
 		buf_adds(&resp->body, "]}");
 	} else if (n == 2 && !strcmp(seg[0], "api")) {
 		if (!resource_list(&resp->body, "", seg[1]))
@@ -431,7 +469,7 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 			;
 		if (i < NGROUPS)
 			group_doc(&resp->body, i, true);
-		else
+		else if (!gen_group_doc(&resp->body, seg[1]))
 			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 	} else if (n == 3 && !strcmp(seg[0], "apis")) {
 		if (!resource_list(&resp->body, seg[1], seg[2]))

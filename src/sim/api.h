@@ -36,6 +36,9 @@ struct apireq {
 	bool dry_run;
 };
 
+/* The i-th built-in (simulated) resource, NULL past the end. */
+const struct resdef *api_builtin(size_t i);
+
 /* A Status error body with code and reason. */
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/timeutil.h"
 #include "base/banned.h"
 
@@ -14,8 +15,8 @@ static const char *const apiversions[K__COUNT] = {
 	"coordination.k8s.io/v1",
 };
 
-const char *kind_name(enum kind k) { return kinds[k]; }
-const char *kind_api_version(enum kind k) { return apiversions[k]; }
+const char *kind_name(enum kind k) { return k >= K_GEN0 ? gen_kind_name(k) : kinds[k]; }
+const char *kind_api_version(enum kind k) { return k >= K_GEN0 ? gen_api_version(k) : apiversions[k]; }
 
 const char *phase_name(enum pod_phase p)
 {
@@ -558,7 +559,12 @@ void render_obj(struct simstate *s, struct buf *b, const struct meta *m)
 	case K_DAEMONSET: render_daemonset(b, (const struct daemonset *)m); break;
 	case K_PDB: render_pdb(b, (const struct pdb *)m); break;
 	case K_LEASE: render_lease(b, (const struct lease *)m); break;
-	default: buf_adds(b, "{}"); break;
+	default:
+		if (m->kind >= K_GEN0)
+			gen_render(b, m);
+		else
+			buf_adds(b, "{}");
+		break;
 	}
 }
 

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/banned.h"
 
 /* Columns as the API server's printers define them: name, type, priority. */
@@ -104,6 +105,10 @@ static const struct col *const cols[K__COUNT] = {
 
 void table_columns(struct buf *b, enum kind k)
 {
+	if (k >= K_GEN0) {
+		gen_table_columns(b, k);
+		return;
+	}
 	buf_addch(b, '[');
 	for (const struct col *c = cols[k]; c->name; c++) {
 		buf_addf(b, "%s{\"name\":\"%s\",\"type\":\"%s\",\"format\":\"%s\",\"description\":",
@@ -320,6 +325,8 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		break;
 	}
 	default:
+		if (m->kind >= K_GEN0)
+			gen_table_cells(b, m, now);
 		break;
 	}
 	buf_addch(b, ']');
