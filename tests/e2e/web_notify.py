@@ -7,7 +7,7 @@ as DIR/req-N.json (path, headers) and DIR/req-N.body (the raw bytes). Paths:
   /flaky   answers 503 to the first request of each X-Kubemend-Delivery, then 200
   /hang    answers after 60 s (a receiver that does not answer)
   else     200"""
-import http.server, json, os, sys, threading, time
+import http.server, json, os, signal, sys, threading, time
 
 out = sys.argv[1]
 lock = threading.Lock()
@@ -40,6 +40,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"ok" if code == 200 else b"try later")
 
 
+# a clean exit on SIGTERM: the tests' cleanup waits on it under set -e
+signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 srv.daemon_threads = True
 with open(os.path.join(out, "port.tmp"), "w") as f:
