@@ -4,11 +4,14 @@ W3C protocol, stdlib only): opens the page, waits until it shows the open
 insight and the pending proposal, saves a screenshot, clicks Approve and
 waits for the page to say it was approved.
 
-usage: web_browser.py URL SCREENSHOT_PREFIX USER_DATA_DIR
+usage: web_browser.py URL SCREENSHOT_PREFIX USER_DATA_DIR [TOKEN]
+With TOKEN the page must ask for it first (sign-in form), as it does when
+the monitor has --ui-token-file.
 Exit 0 on success; 1 with a reason on stderr otherwise."""
 import base64, json, re, subprocess, sys, time, urllib.request
 
 url, shot, profile = sys.argv[1], sys.argv[2], sys.argv[3]
+token = sys.argv[4] if len(sys.argv) > 4 else None
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1400,1100", "--user-data-dir=" + profile]
@@ -72,6 +75,18 @@ try:
             time.sleep(0.3)
         fail("the page never showed " + what + "; it shows:\n" + text("body")[:2000])
 
+    if token:
+        def login_form():
+            forms = find_all("#login")
+            if forms and call("GET", S + "/element/%s/displayed" % forms[0]):
+                return forms
+            return None
+        wait("the sign-in form", login_form, 30)
+        field = find_all("#token")[0]
+        call("POST", S + "/element/%s/value" % field, {"text": token})
+        call("POST", S + "/element/%s/click" % find_all("#login button")[0], {})
+        wait("the sign-in form gone", lambda: not call("GET", S + "/element/%s/displayed" % find_all("#login")[0]), 30)
+        print("signed in with the token")
     ins = wait("the open insight", lambda: (lambda t: t if "oom" in t or "memory" in t else None)(text("#insights .card")), 120)
     pend = wait("the pending proposal with its change",
                 lambda: (lambda t: t if "change_limits" in t and "MiB" in t else None)(text("#pending .card.pending")), 120)
