@@ -59,6 +59,8 @@ LIBS := $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the page at / (serve/webui.c), compiled in from src/serve/page.html
+PAGE_OBJ := $(BUILD)/gen/webpage.o
 MAIN_OBJ := $(BUILD)/src/main.o
 LIBA     := $(BUILD)/libkubemend.a
 KUBEMEND := $(BIN)/kubemend
@@ -79,7 +81,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIBA): $(LIB_OBJ)
+$(BUILD)/gen/webpage.c: src/serve/page.html scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh webui_page $< > $@.tmp && mv $@.tmp $@
+
+$(PAGE_OBJ): $(BUILD)/gen/webpage.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ) $(PAGE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
