@@ -36,9 +36,9 @@ static void usage(FILE *out)
 		"  --epochs N --hidden H --layers L --window W --max-windows N --seed S\n"
 		"  --machines a,b,...   only these machines\n"
 		"  --cv   adds leave-one-machine-out thresholds: each machine is scored at\n"
-		"         the threshold (a multiple of its own train-split 0.99 quantile)\n"
-		"         that gives the best mean F1 on the other machines, for the LSTM\n"
-		"         and both PCA baselines alike\n"
+		"         the threshold (a multiple of the 0.99 quantile of its scores on\n"
+		"         the last 10%% of its train split) that gives the best mean F1 on\n"
+		"         the other machines, for the LSTM and both PCA baselines alike\n"
 		"  --grid (with --cv) also trains the LSTM with twice and half the window\n"
 		"         and twice the hidden units, and chooses configuration and\n"
 		"         threshold together on the other machines (nested: the held-out\n"
@@ -89,8 +89,9 @@ static void print_cv(char **names, double **const keep[3], double **label, const
 		multi_cv_thresholds((const double *const *)keep[k], (const double *const *)label,
 				    n, ref[k], nm, pf[k], ef[k], pfac[k], efac[k]);
 	}
-	printf("cross-validation: leave one machine out; threshold = factor x the machine's "
-	       "train-split 0.99 quantile, factor chosen on the other machines\n");
+	printf("cross-validation: leave one machine out; threshold = factor x the 0.99 quantile "
+	       "of the machine's scores on its last 10%% of train rows, factor chosen on the "
+	       "other machines\n");
 	for (size_t i = 0; i < nm; i++) {
 		for (int k = 0; k < 3; k++) {
 			printf("cv %-14s %-6s point_f1=%.4f (factor %.3g) event_f1=%.4f (factor %.3g)\n",
