@@ -70,6 +70,13 @@ $(FAKE_LLM): tests/tools/fake_llm.c tests/unit/fakellm.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LIBS)
 
+# The client conformance suite (tests/apiserver/run.sh runs it against the sim
+# and a real kube-apiserver).
+CONFORM := $(BUILD)/tests/conform
+$(CONFORM): $(sort $(wildcard tests/conform/*.c)) tests/conform/conform.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/conform -o $@ $(filter %.c,$^) $(LIBA) $(LIBS)
+
 $(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(LIBA) $(LIBS)
