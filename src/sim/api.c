@@ -182,6 +182,13 @@ static const struct resdef *find_res(const char *group, const char *version, con
  * HTTPS wants the client certificate we issued; plain HTTP lets the request
  * through, because kubectl never sends tokens over http.
  */
+static bool is_nobody(const struct simstate *s, const struct httpd_req *r)
+{
+	const char *auth = httpd_req_header(r, "Authorization");
+
+	return auth && str_starts_with(auth, "Bearer ") && !strcmp(auth + 7, s->nobody_token);
+}
+
 static bool authorized(struct simstate *s, const struct httpd_req *r)
 {
 	const char *auth = httpd_req_header(r, "Authorization");
@@ -189,7 +196,7 @@ static bool authorized(struct simstate *s, const struct httpd_req *r)
 	if (auth) {
 		if (!str_starts_with(auth, "Bearer "))
 			return false;
-		return !strcmp(auth + 7, s->token);
+		return !strcmp(auth + 7, s->token) || !strcmp(auth + 7, s->nobody_token);
 	}
 	if (!s->client_cn_ok)
 		return true;    /* plain HTTP: kubectl sends no token over http, as the old insecure port took none */
@@ -230,6 +237,43 @@ json_t *api_body_json(const struct httpd_req *r, struct httpd_resp *resp)
 	return j;
 }
 
+/*
+ * The RBAC authorizer's refusal, word for word: what the user asked (verb,
+ * resource/subresource, group, namespace or cluster scope).
+ */
+static void forbidden(struct apireq *a)
+{
+	const struct httpd_req *r = a->r;
+	const char *group = a->res->group, *verb;
+	const char *w = httpd_req_query(r, "watch");
+	char res[160], who[300];
+
+	if (!strcmp(r->method, "GET"))
+		verb = a->name ? "get" : (str_eq(w, "true") || str_eq(w, "1")) ? "watch" : "list";
+	else if (!strcmp(r->method, "POST"))
+		verb = "create";
+	else if (!strcmp(r->method, "PUT"))
+		verb = "update";
+	else if (!strcmp(r->method, "PATCH"))
+		verb = "patch";
+	else if (!strcmp(r->method, "DELETE"))
+		verb = a->name ? "delete" : "deletecollection";
+	else
+		verb = "get";
+	snprintf(res, sizeof(res), "%s%s%s", a->res->name, a->sub ? "/" : "", a->sub ? a->sub : "");
+	if (a->name)
+		snprintf(who, sizeof(who), "%s%s%s \"%s\"", a->res->name, *group ? "." : "", group, a->name);
+	else
+		snprintf(who, sizeof(who), "%s%s%s", a->res->name, *group ? "." : "", group);
+	if (a->ns)
+		api_status(a->resp, 403, "Forbidden", "%s is forbidden: User \"kubemend-nobody\" cannot %s "
+			   "resource \"%s\" in API group \"%s\" in the namespace \"%s\"", who, verb, res,
+			   group, a->ns);
+	else
+		api_status(a->resp, 403, "Forbidden", "%s is forbidden: User \"kubemend-nobody\" cannot %s "
+			   "resource \"%s\" in API group \"%s\" at the cluster scope", who, verb, res, group);
+}
+
 /* seg[0..n) after "api"/"apis GROUP": "v1", ["namespaces", NS], RES, [NAME, [SUB, REST...]]. */
 static void resource_request(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,
 			     const char *group, char **seg, int n, const char *path)
@@ -268,6 +312,10 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 			if (*++p == '/')
 				skip--;
 		a.rest = p;
+	}
+	if (is_nobody(s, r)) {
+		forbidden(&a);
+		return;
 	}
 	if (dry) {
 		if (strcmp(dry, "All")) {
@@ -396,7 +444,11 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		return;
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
-		simctl_handle(s, r, resp);
+		if (is_nobody(s, r))
+			api_status(resp, 403, "Forbidden", "forbidden: User \"kubemend-nobody\" cannot "
+				   "%s path \"%s\"", str_eq(r->method, "GET") ? "get" : "post", r->path);
+		else
+			simctl_handle(s, r, resp);
 		return;
 	}
 	if (!accepts_json(r)) {
@@ -437,7 +489,11 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		if (!resource_list(&resp->body, seg[1], seg[2]))
 			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 	} else if (n >= 3 && !strcmp(seg[0], "apis") && !strcmp(seg[1], "metrics.k8s.io")) {
-		metrics_api(s, r, resp, r->path);
+		if (is_nobody(s, r))
+			api_status(resp, 403, "Forbidden", "%s is forbidden: User \"kubemend-nobody\" cannot "
+				   "list resource in API group \"metrics.k8s.io\"", n > 4 ? seg[n - 1] : "metrics");
+		else
+			metrics_api(s, r, resp, r->path);
 	} else if (n >= 3 && !strcmp(seg[0], "api")) {
 		resource_request(s, r, resp, "", seg + 1, n - 1, r->path);
 	} else if (n >= 4 && !strcmp(seg[0], "apis")) {

@@ -34,6 +34,7 @@ struct apireq {
 	const char *sub;        /* subresource ("scale", "eviction", "proxy"...) or NULL */
 	const char *rest;       /* the path after the subresource (node proxy), or NULL */
 	bool dry_run;
+	bool nobody;            /* the user with no rights asked */
 };
 
 /* A Status error body with code and reason. */

@@ -245,6 +245,7 @@ struct simstate {
 	struct faultstate *faults;
 	struct apifaults apif;
 	char token[65];
+	char nobody_token[65];  /* authenticated, allowed nothing: 403s as RBAC gives them */
 	char *client_cn_ok;     /* the client certificate CN we issued (TLS) */
 };
 

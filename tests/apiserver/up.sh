@@ -21,11 +21,12 @@ cp_free_port() {
 
 cp_down() {
 	local p
+	# (|| true: callers run under set -e, and a killed child's wait is 143)
 	for p in "${CP_PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
 	done
 	for p in "${CP_PIDS[@]:-}"; do
-		[ -n "$p" ] && wait "$p" 2>/dev/null
+		[ -n "$p" ] && wait "$p" 2>/dev/null || true
 	done
 	CP_PIDS=()
 	return 0
@@ -94,7 +95,7 @@ cp_etcd() { # cp_etcd BINDIR DIR: sets CP_ETCD
 			CP_ETCD=http://127.0.0.1:$cport
 			return 0
 		fi
-		kill "${CP_PIDS[-1]}" 2>/dev/null; wait "${CP_PIDS[-1]}" 2>/dev/null
+		kill "${CP_PIDS[-1]}" 2>/dev/null || true; wait "${CP_PIDS[-1]}" 2>/dev/null || true
 		unset 'CP_PIDS[-1]'
 		grep -q 'address already in use' "$d/etcd.log" || { tail -20 "$d/etcd.log" >&2; return 1; }
 	done
@@ -121,7 +122,7 @@ cp_apiserver() { # cp_apiserver BINDIR DIR: sets CP_SERVER
 			CP_SERVER=https://127.0.0.1:$port
 			return 0
 		fi
-		kill "${CP_PIDS[-1]}" 2>/dev/null; wait "${CP_PIDS[-1]}" 2>/dev/null
+		kill "${CP_PIDS[-1]}" 2>/dev/null || true; wait "${CP_PIDS[-1]}" 2>/dev/null || true
 		unset 'CP_PIDS[-1]'
 		grep -q 'address already in use' "$d/apiserver.log" || { tail -30 "$d/apiserver.log" >&2; return 1; }
 	done
@@ -149,7 +150,7 @@ cp_up() { # cp_up BINDIR DIR
 	# and its watch caches begin at revision 1, so no version is ever too old.
 	# Restarted, they begin after all that, as on any cluster that has run a
 	# while, and a watch from an old version gets its 410.
-	kill "${CP_PIDS[-1]}"; wait "${CP_PIDS[-1]}" 2>/dev/null
+	kill "${CP_PIDS[-1]}"; wait "${CP_PIDS[-1]}" 2>/dev/null || true
 	unset 'CP_PIDS[-1]'
 	mv "$d/apiserver.log" "$d/apiserver-first.log"
 	cp_apiserver "$bin" "$d" || { cp_log "kube-apiserver did not start again (log: $d/apiserver.log)"; return 1; }
