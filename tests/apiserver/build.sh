@@ -9,7 +9,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "test-apiserver: $*" >&2; exit 1; }
 
-command -v go >/dev/null 2>&1 || die "cannot build the real control plane: 'go' is not on PATH (scripts/install-deps.sh installs golang-go)"
 kver=$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$here/go.mod")
 [ -n "$kver" ] || kver=$(awk '/k8s.io\/kubernetes v/ {print $2; exit}' "$here/go.mod")
 [ -n "$kver" ] || die "cannot find the k8s.io/kubernetes version in $here/go.mod"
@@ -20,6 +19,14 @@ if [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] && [ -x
 	echo "$out"; exit 0
 fi
 
+# Go is needed from here on only.
+command -v go >/dev/null 2>&1 || die "cannot build the real control plane: 'go' (1.25 or later) is not on PATH; Debian's golang-go is too old, use the toolchain from go.dev/dl"
+gov=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+case "$gov" in
+1.2[5-9]*|1.[3-9][0-9]*|[2-9].*) ;;
+*) [ "$(go env GOTOOLCHAIN 2>/dev/null)" = local ] &&
+	die "cannot build the real control plane: go $gov is older than the 1.25 that go.mod needs (and GOTOOLCHAIN=local)" ;;
+esac
 minor=${kver#v1.}; minor=${minor%%.*}
 ld="-s -w -X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
 tmp=$(mktemp -d "$root.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$root" && mktemp -d "$root.tmp.XXXXXX"; })

@@ -426,5 +426,15 @@ int main(int argc, char **argv)
 			checks_forbidden(&c);
 	}
 	json_decref(c.match_labels);
+	if (c.nobody) {
+		kube_client_release(&nobody);
+		kube_config_release(&ncfg);
+	}
+	if (c.admin != &kc) {
+		kube_client_release(&admin);
+		kube_config_release(&acfg);
+	}
+	kube_client_release(&kc);
+	kube_config_release(&cfg);
 	return c.failures ? 1 : 0;
 }
