@@ -28,8 +28,6 @@ static const char usage_text[] =
 "\n"
 "  --listen ADDR           127.0.0.1:PORT to serve on (PORT 0: any free port)\n"
 "  --kubeconfig-out FILE   where to write the kubeconfig\n"
-"  --nobody-kubeconfig-out FILE  a kubeconfig for a user with no rights: every\n"
-"                          API request is refused with a 403, as RBAC words it\n"
 "  --tls                   HTTPS with a generated CA; client certificates accepted\n"
 "  --nodes N               nodes node-0..node-N-1 (default 4)\n"
 "  --pods N                Deployment pods spread over namespaces (default 20)\n"
@@ -77,7 +75,6 @@ static int parse(int argc, char **argv, struct sim_options *o)
 		if (!str_starts_with(f, "--"))
 			return bad(f, "unexpected argument (see --help)");
 		if (strcmp(f, "--listen") && strcmp(f, "--kubeconfig-out") && strcmp(f, "--nodes") &&
-		    strcmp(f, "--nobody-kubeconfig-out") &&
 		    strcmp(f, "--pods") && strcmp(f, "--seed") && strcmp(f, "--speed") &&
 		    strcmp(f, "--scenario") && strcmp(f, "--truth-out") && strcmp(f, "--fault-latency") &&
 		    strcmp(f, "--fault-500-rate") && strcmp(f, "--fault-429-rate") &&
@@ -90,8 +87,6 @@ static int parse(int argc, char **argv, struct sim_options *o)
 			o->listen = v;
 		} else if (!strcmp(f, "--kubeconfig-out")) {
 			o->kubeconfig_out = v;
-		} else if (!strcmp(f, "--nobody-kubeconfig-out")) {
-			o->nobody_kubeconfig_out = v;
 		} else if (!strcmp(f, "--scenario")) {
 			o->scenario = v;
 		} else if (!strcmp(f, "--truth-out")) {

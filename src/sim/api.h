@@ -34,8 +34,14 @@ struct apireq {
 	const char *sub;        /* subresource ("scale", "eviction", "proxy"...) or NULL */
 	const char *rest;       /* the path after the subresource (node proxy), or NULL */
 	bool dry_run;
-	bool nobody;            /* the user with no rights asked */
 };
+
+/* The i-th built-in (simulated) resource, NULL past the end. */
+const struct resdef *api_builtin(size_t i);
+
+/* Checks DELETE's DeleteOptions.preconditions (uid, resourceVersion) against
+ * m, answering 409 and returning false when they fail; takes its dryRun. */
+bool api_delete_preconditions(struct apireq *a, const struct meta *m);
 
 /* A Status error body with code and reason. */
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
@@ -53,6 +59,8 @@ void api_update(struct apireq *a);
 void api_create(struct apireq *a);
 void api_scale(struct apireq *a);
 void api_eviction(struct apireq *a);
+/* events_v1.c: events.k8s.io/v1, the same store as core/v1 Events */
+void events_v1(struct apireq *a);
 
 /* metrics.c */
 void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,

@@ -210,7 +210,7 @@ void sim_build_cluster(struct simstate *s)
 		s->rings[k].floor_rv = s->rv;   /* the bulk load is not in the rings */
 }
 
-static char *kubeconfig(const struct sim *sim, bool nobody)
+static char *kubeconfig(const struct sim *sim)
 {
 	struct buf b = BUF_INIT;
 	char *ca = NULL, *cc = NULL, *ck = NULL;
@@ -226,8 +226,8 @@ static char *kubeconfig(const struct sim *sim, bool nobody)
 	buf_adds(&b, "contexts:\n- name: kubemend-sim\n  context:\n    cluster: kubemend-sim\n"
 		 "    user: kubemend-sim\n    namespace: default\ncurrent-context: kubemend-sim\n"
 		 "preferences: {}\nusers:\n- name: kubemend-sim\n  user:\n");
-	buf_addf(&b, "    token: %s\n", nobody ? sim->s.nobody_token : sim->s.token);
-	if (sim->have_pki && !nobody)
+	buf_addf(&b, "    token: %s\n", sim->s.token);
+	if (sim->have_pki)
 		buf_addf(&b, "    client-certificate-data: %s\n    client-key-data: %s\n", cc, ck);
 	free(ca);
 	free(cc);
@@ -285,7 +285,6 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
 	make_token(s->token);
-	make_token(s->nobody_token);
 	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
 		snprintf(err, errlen, "cannot start the fault engine: %s", strerror(-rc));
@@ -323,18 +322,14 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	}
 	if (pthread_create(&sim->ticker, NULL, tick_main, s) == 0)
 		sim->ticker_started = true;
-	/* the rights-less one first: the admin's appearing says both are there */
-	for (int nobody = 1; nobody >= 0; nobody--) {
-		const char *file = nobody ? opt->nobody_kubeconfig_out : opt->kubeconfig_out;
-
-		if (!file)
-			continue;
-		kc = kubeconfig(sim, nobody);
-		rc = file_write_atomic_mode(file, kc, strlen(kc), 0600);   /* token, client key */
+	if (opt->kubeconfig_out) {
+		kc = kubeconfig(sim);
+		rc = file_write_atomic_mode(opt->kubeconfig_out, kc, strlen(kc), 0600);   /* token, client key */
 		memset(kc, 0, strlen(kc));
 		free(kc);
 		if (rc) {
-			snprintf(err, errlen, "%s: cannot write the kubeconfig: %s", file, strerror(-rc));
+			snprintf(err, errlen, "%s: cannot write the kubeconfig: %s", opt->kubeconfig_out,
+				 strerror(-rc));
 			goto fail;
 		}
 	}

@@ -12,7 +12,6 @@
 struct sim_options {
 	const char *listen;             /* "127.0.0.1:PORT" (port 0: any free port) */
 	const char *kubeconfig_out;     /* written atomically once serving; NULL: none */
-	const char *nobody_kubeconfig_out; /* a user with no rights (403 tests); NULL: none */
 	bool tls;
 	int nodes, pods;                /* generated cluster (ignored with scenario) */
 	uint64_t seed;

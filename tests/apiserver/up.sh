@@ -59,7 +59,7 @@ cp_certs() { # cp_certs DIR
 	openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
 }
 
-cp_kubeconfig() { # cp_kubeconfig FILE SERVER CA TOKEN
+cp_kubeconfig() { # cp_kubeconfig FILE SERVER CA TOKEN (CA "" for plain http)
 	cat >"$1" <<EOF
 apiVersion: v1
 kind: Config
@@ -67,7 +67,7 @@ clusters:
 - name: real
   cluster:
     server: $2
-    certificate-authority: $3
+${3:+    certificate-authority: $3}
 users:
 - name: u
   user:

@@ -1,5 +1,5 @@
 /* Leases (create, renew, a stale renew refused, takeover), a
- * CustomResourceDefinition and its resources, Events, and 403s. */
+ * CustomResourceDefinition and its resources, and 403s. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,60 +178,10 @@ static void crd(struct conform *c)
 	buf_release(&one);
 }
 
-static void events(struct conform *c)
-{
-	struct kube_error e = { 0 };
-	struct buf coll = BUF_INIT, q = BUF_INIT;
-	json_t *out = NULL, *list, *names = NULL;
-	struct kube_event ev;
-	char err[256], ts[RFC3339_MAX];
-	const char *pod;
-	int rc, prc = -1;
-
-	ready_pods(c, &names);
-	pod = json_string_value(json_array_get(names, 0));
-	time_rfc3339(time_real_ms(), ts);
-	buf_addf(&coll, "/api/v1/namespaces/%s/events", c->ns);
-	rc = sendj(c->kc, "POST", coll.data, NULL, json_pack(
-		"{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i}",
-		"apiVersion", "v1", "kind", "Event", "metadata", "name", "conform-event-1",
-		"involvedObject", "kind", "Pod", "namespace", c->ns, "name", pod ? pod : "none",
-		"reason", "RemediationProposed", "message", "kubemend proposes restart_pod",
-		"type", "Normal", "source", "component", "kubemend",
-		"firstTimestamp", ts, "lastTimestamp", ts, "count", 1), &out, &e);
-	result(c, "event.create", rc == 0 && *jps(out, "metadata.uid"),
-	       "POST an Event about pod %s: rc %d %s", pod ? pod : "-", rc, rc ? e.msg : "");
-	json_decref(out);
-	buf_addf(&q, "%s?fieldSelector=involvedObject.name%%3D%s", coll.data, pod ? pod : "none");
-	list = get(c->kc, q.data, &e);
-	memset(&ev, 0, sizeof(ev));
-	{
-		const json_t *item;
-		size_t i;
-		json_array_foreach(json_object_get(list, "items"), i, item)
-			if (!strcmp(jps(item, "metadata.name"), "conform-event-1"))
-				prc = kube_event_parse(item, &ev, err, sizeof(err));
-	}
-	result(c, "event.list-parse", prc == 0 && ev.reason && !strcmp(ev.reason, "RemediationProposed") &&
-	       ev.obj_name && pod && !strcmp(ev.obj_name, pod) && ev.count == 1 && ev.last_ms > 0,
-	       "list by involvedObject.name and kube_event_parse: rc %d, reason %s, object %s, count %d",
-	       prc, ev.reason ? ev.reason : "-", ev.obj_name ? ev.obj_name : "-", ev.count);
-	if (prc == 0)
-		kube_event_release(&ev);
-	json_decref(list);
-	buf_reset(&q);
-	buf_addf(&q, "%s/conform-event-1", coll.data);
-	sendj(c->kc, "DELETE", q.data, NULL, NULL, NULL, &e);
-	json_decref(names);
-	buf_release(&coll);
-	buf_release(&q);
-}
-
 void checks_kinds(struct conform *c)
 {
 	leases(c);
 	crd(c);
-	events(c);
 }
 
 void checks_forbidden(struct conform *c)

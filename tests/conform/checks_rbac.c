@@ -73,9 +73,21 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 		p.replicas_before = c->replicas;
 		p.replicas_after = c->replicas;   /* a no-op write: the permission is what is tested */
 		break;
-	case ACT_CHANGE_LIMITS:
-		p.mem_limit_after = 160.0 * 1024 * 1024 + (dry ? 0 : 1024 * 1024);
+	case ACT_CHANGE_LIMITS: {
+		/* above the template's request and limit, and new each time */
+		struct target_state st;
+		struct kube_error e;
+		double base = 256.0 * 1024 * 1024;
+
+		if (target_observe(c->admin, &p, NULL, &st, &e) == 0) {
+			if (st.mem_limit_v > base)
+				base = st.mem_limit_v;
+			if (st.mem_request_v > base)
+				base = st.mem_request_v;
+		}
+		p.mem_limit_after = base + 64.0 * 1024 * 1024;
 		break;
+	}
 	case ACT_RESTART_POD:
 		p.name = json_string_value(json_array_get(names, 0));
 		if (!strcmp(a->check, "rollout_restart"))

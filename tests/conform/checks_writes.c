@@ -199,15 +199,26 @@ static void scale(struct conform *c)
 	str_copy(rv, jps(s, "metadata.resourceVersion"), sizeof(rv));
 	json_decref(s);
 
-	rc = kube_deployment_scale(c->kc, c->ns, c->dep, n + 2, rv, true, &out, &e);
+	for (int t = 0; t < 5; t++) {
+		char frv[64];
+		fresh_rv(c, frv, sizeof(frv));
+		json_decref(out);
+		out = NULL;
+		rc = kube_deployment_scale(c->kc, c->ns, c->dep, n + 2, frv, true, &out, &e);
+		if (!(rc == -EINVAL && e.status == 409))
+			break;
+		races++;
+	}
 	d = get(c->kc, p.data, NULL);
 	result(c, "dryrun.scale", rc == 0 && jpi(out, "spec.replicas") == n + 2 &&
 	       jpi(d, "spec.replicas") == n && !strcmp(jps(out, "kind"), "Scale"),
-	       "scale to %d with dryRun=All: rc %d, answer %s %lld, stored %lld %s", n + 2, rc,
+	       "scale to %d with dryRun=All: rc %d after %d status-race 409s, answer %s %lld, stored %lld %s",
+	       n + 2, rc, races,
 	       jps(out, "kind"), jpi(out, "spec.replicas"), jpi(d, "spec.replicas"), rc ? e.msg : "");
 	json_decref(out);
 	json_decref(d);
 	out = NULL;
+	races = 0;
 
 	for (int t = 0; t < 5; t++) {
 		char frv[64];

@@ -4,7 +4,7 @@
  *   conform --target sim|real --kubeconfig FILE [--admin-kubeconfig FILE]
  *           [--nobody-kubeconfig FILE] [--only GROUP] [--rbac allowed|denied]
  *
- * GROUP: list-watch, writes, evict, kinds, forbidden (default: all). With
+ * GROUP: list-watch, writes, evict, kinds, kube, forbidden (default: all). With
  * --rbac the remediation actions run through remedy_execute() with the
  * kubeconfig's (ServiceAccount) credentials against objects the admin
  * made; see tests/apiserver/run.sh.
@@ -422,6 +422,8 @@ int main(int argc, char **argv)
 			checks_writes(&c);
 		if (!only || !strcmp(only, "kinds"))
 			checks_kinds(&c);
+		if (!only || !strcmp(only, "kube"))
+			checks_kube(&c);
 		if (!only || !strcmp(only, "forbidden"))
 			checks_forbidden(&c);
 	}

@@ -57,6 +57,7 @@ void checks_writes(struct conform *c);
 void checks_evict(struct conform *c);
 void checks_kinds(struct conform *c);
 void checks_forbidden(struct conform *c);
+void checks_kube(struct conform *c);
 /* The remediation actions through remedy_execute(), as kubemend runs them:
  * expect "done" (remediate role) or 403s naming the permission (observe). */
 void checks_rbac(struct conform *c, bool allowed);
