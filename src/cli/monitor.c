@@ -4,14 +4,14 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/llm.h"
-#include "cli/monrun.h"
+#include "run/monitor.h"
 #include "base/str.h"
 #include "base/banned.h"
 
 /*
  * `monitor`, `agent` and `detect`: flags to settings (config_set_flag, so
  * flags > environment > files > defaults and `config show` agree), then the
- * shared loop of monrun.c.
+ * shared loop of run/monitor.c.
  */
 
 enum {
@@ -38,6 +38,13 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "history-file", "agent.history_file" },
 	{ "confidence-threshold", "agent.confidence_threshold" },
 	{ "llm-base-url", "agent.llm.base_url" },
+	{ "approval", "agent.remediation.approval" },
+	{ "approval-ttl", "agent.remediation.approval_ttl" },
+	{ "ui-token-file", "agent.ui_token_file" },
+	{ "slack-webhook-url", "agent.notify.slack_url" },
+	{ "webhook-url", "agent.notify.webhook_url" },
+	{ "webhook-secret-file", "agent.notify.webhook_secret_file" },
+	{ "page-url", "agent.notify.page_url" },
 	{ "llm-model", "agent.llm.model" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
@@ -110,6 +117,8 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 			for (size_t i = 0; i < NSETTING; i++)
 				if (!strcmp(opts[idx].name, setting_flags[i].flag))
 					add_flag(p, setting_flags[i].key, setting_flags[i].flag, optarg);
+			if (!strcmp(opts[idx].name, "approval"))
+				p->remediate = true; /* --approval MODE implies --remediate */
 			break;
 		case 'n': add_flag(p, "agent.namespace", "namespace", optarg); break;
 		case 'A': case O_ALL_NS: add_flag(p, "agent.all_namespaces", "all-namespaces", "true"); break;
@@ -192,6 +201,14 @@ static const char monitor_usage[] =
 "  --auto-approve         with --remediate: act without asking (the policy still applies)\n"
 "  --dry-run              with --remediate: send every change with dryRun=All; nothing changes\n"
 "  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n"
+"  --approval MODE        terminal (default), auto, or web: proposals wait for Approve/Reject\n"
+"                         on the page at / or POST /api/remediations/ID/approve (docs/web.md);\n"
+"                         implies --remediate\n"
+"  --approval-ttl D       --approval web: an undecided proposal is refused after D (default 1h)\n"
+"  --ui-token-file F      bearer token of the page's API; needed to --listen beyond loopback\n"
+"  --slack-webhook-url U  notify a Slack incoming webhook of insights and remediations\n"
+"  --webhook-url U        notify a JSON webhook, signed with --webhook-secret-file's key\n"
+"  --page-url U           base of links in notifications (default http://LISTEN)\n"
 CLI_LLM_USAGE;
 
 static void release(struct parsed *p)
@@ -201,16 +218,16 @@ static void release(struct parsed *p)
 
 static int run(struct parsed *p, struct monitor_run *m, const char *who)
 {
+	struct cli_reload rl = { p->config_dir, p->flags, p->nflags, who };
 	struct config c;
 	int rc;
 
 	if (monitor_load_config(&c, p->config_dir, p->flags, p->nflags, who) < 0)
 		return 1;
 	m->name = who;
-	m->config_dir = p->config_dir;
 	m->cfg = &c;
-	m->flags = p->flags;
-	m->nflags = p->nflags;
+	m->load_config = cli_reload_config;
+	m->load_ctx = &rl;
 	m->cycles = p->cycles;
 	m->duration_ms = p->duration_ms;
 	m->metrics = &p->metrics;

@@ -1,0 +1,506 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "run/pipeline.h"
+#include "insight/advice.h"
+#include "serve/alerts.h"
+#include "serve/expo.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/strvec.h"
+#include "base/timeutil.h"
+#include "base/banned.h"
+
+#define MAX_NODES_PER_BATCH 20000
+
+void pipeline_init(struct pipeline *p, double threshold, const char *insights_path,
+		   size_t max_pods)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pod_detector_init(&p->det, max_pods);
+	insight_store_init(&p->store, threshold);
+	str_copy(p->store.model_name, "kubemend-pod-rules", sizeof(p->store.model_name));
+	p->insights_path = insights_path ? xstrdup(insights_path) : NULL;
+}
+
+void pipeline_release(struct pipeline *p)
+{
+	if (!p)
+		return;
+	pod_detector_release(&p->det);
+	insight_store_release(&p->store);
+	strmap_clear(&p->announced, NULL);
+	strmap_clear(&p->peaks, free);
+	free(p->insights_path);
+	pthread_mutex_destroy(&p->mu);
+}
+
+int pipeline_add_hook(struct pipeline *p, pipeline_hook fn, void *ctx)
+{
+	if (p->nhooks >= PIPELINE_MAX_HOOKS)
+		return -ENOSPC;
+	p->hooks[p->nhooks].fn = fn;
+	p->hooks[p->nhooks].ctx = ctx;
+	p->nhooks++;
+	return 0;
+}
+
+void pipeline_lock(struct pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+}
+
+void pipeline_unlock(struct pipeline *p)
+{
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pipeline_set_threshold(struct pipeline *p, double threshold)
+{
+	pipeline_lock(p);
+	p->store.threshold = threshold;
+	pipeline_unlock(p);
+}
+
+void pipeline_collect_failed(struct pipeline *p)
+{
+	pipeline_lock(p);
+	p->stats.collect_errors++;
+	pipeline_unlock(p);
+}
+
+void pipeline_cycle_time(struct pipeline *p, double seconds)
+{
+	pipeline_lock(p);
+	p->stats.last_cycle_s = seconds;
+	p->stats.last_ok_wall_ms = time_real_ms();
+	pipeline_unlock(p);
+}
+
+size_t pipeline_open_insights(const struct insight_store *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += !s->items[i]->resolved_ms;
+	return n;
+}
+
+static void copy_signals(struct signal *dst, const struct pod_verdict *v)
+{
+	for (size_t i = 0; i < v->nsignals; i++) {
+		str_copy(dst[i].metric, v->signals[i].metric, sizeof(dst[i].metric));
+		dst[i].value = v->signals[i].value;
+		dst[i].expected_lo = v->signals[i].expected_lo;
+		dst[i].expected_hi = v->signals[i].expected_hi;
+	}
+}
+
+static size_t gather_evidence(const struct sample *s, const struct pod_verdict *v,
+			      struct evidence *ev)
+{
+	size_t n = 0;
+
+	if (s->reason && *s->reason) {
+		str_copy(ev[n].kind, "container_state", sizeof(ev[n].kind));
+		str_copy(ev[n].reason, s->reason, sizeof(ev[n].reason));
+		str_copy(ev[n].message, s->error_message ? s->error_message : "", sizeof(ev[n].message));
+		ev[n++].count = isfinite(s->restarts) ? (int)s->restarts : 0;
+	}
+	if (s->last_event_reason && *s->last_event_reason) {
+		str_copy(ev[n].kind, "event", sizeof(ev[n].kind));
+		str_copy(ev[n].reason, s->last_event_reason, sizeof(ev[n].reason));
+		str_copy(ev[n].message, s->last_event_message ? s->last_event_message : "",
+			 sizeof(ev[n].message));
+		ev[n++].count = isfinite(s->warning_events) ? (int)s->warning_events : 0;
+	}
+	if (v->type == AT_NODE && s->node_conditions && *s->node_conditions) {
+		str_copy(ev[n].kind, "node_condition", sizeof(ev[n].kind));
+		str_copy(ev[n].reason, s->node_conditions, sizeof(ev[n].reason));
+		snprintf(ev[n].message, sizeof(ev[n].message), "node %s reports %s",
+			 s->node ? s->node : "?", s->node_conditions);
+		ev[n++].count = 1;
+	}
+	if (!n && v->reason[0]) {
+		str_copy(ev[n].kind, "detector", sizeof(ev[n].kind));
+		str_copy(ev[n].reason, v->reason, sizeof(ev[n].reason));
+		ev[n].message[0] = '\0';
+		ev[n++].count = 1;
+	}
+	return n;
+}
+
+/* Keeps the highest memory and CPU seen by each open insight (for advice). */
+static double *peaks_of(struct pipeline *p, const struct insight *in)
+{
+	double *pk = strmap_get(&p->peaks, in->id);
+
+	if (!pk) {
+		pk = xcalloc(2, sizeof(double));
+		strmap_put(&p->peaks, in->id, pk);
+	}
+	return pk;
+}
+
+static void observe_pod(struct pipeline *p, const struct sample *s, const struct pod_verdict *v)
+{
+	struct signal sig[POD_VERDICT_MAX_SIGNALS];
+	struct evidence ev[4];
+	struct finding f;
+	struct insight *in;
+
+	memset(&f, 0, sizeof(f));
+	f.namespace_ = s->namespace;
+	f.pod = s->pod;
+	f.node = s->node;
+	f.owner_kind = s->owner_kind;
+	f.owner_name = s->owner_name;
+	f.sample_ms = s->ts_ms;
+	f.probability = v->probability;
+	f.anomaly_type = v->type == AT_NONE ? NULL : pod_anomaly_name(v->type);
+	copy_signals(sig, v);
+	f.signals = sig;
+	f.nsignals = v->nsignals;
+	f.nevidence = gather_evidence(s, v, ev);
+	f.evidence = ev;
+	in = insight_store_observe(&p->store, &f);
+	if (in) {
+		double *pk = peaks_of(p, in);
+		if (isfinite(s->mem_bytes) && s->mem_bytes > pk[0])
+			pk[0] = s->mem_bytes;
+		if (isfinite(s->cpu_mcores) && s->cpu_mcores / 1000.0 > pk[1])
+			pk[1] = s->cpu_mcores / 1000.0;
+	}
+}
+
+static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, int64_t ts)
+{
+	struct signal sig[POD_VERDICT_MAX_SIGNALS];
+	struct evidence ev;
+	struct finding f;
+
+	if (nv->v.probability < p->store.threshold) {
+		insight_store_node_normal(&p->store, nv->node, ts);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.node = nv->node;
+	f.sample_ms = ts;
+	f.probability = nv->v.probability;
+	f.anomaly_type = pod_anomaly_name(AT_NODE);
+	copy_signals(sig, &nv->v);
+	f.signals = sig;
+	f.nsignals = nv->v.nsignals;
+	memset(&ev, 0, sizeof(ev));
+	str_copy(ev.kind, "node_condition", sizeof(ev.kind));
+	str_copy(ev.reason, nv->v.reason, sizeof(ev.reason));
+	snprintf(ev.message, sizeof(ev.message), "node %s: %s", nv->node, nv->v.reason);
+	ev.count = 1;
+	f.evidence = &ev;
+	f.nevidence = 1;
+	insight_store_observe(&p->store, &f);
+}
+
+static bool node_down(const struct pod_node_verdict *nv, size_t nn, const char *node)
+{
+	for (size_t i = 0; node && i < nn; i++)
+		if (!strcmp(nv[i].node, node))
+			return nv[i].v.type == AT_NODE && nv[i].v.probability >= 0.85 &&
+			       (!strcmp(nv[i].v.reason, "NotReady") ||
+				!strcmp(nv[i].v.reason, "NodeStatusUnknown"));
+	return false;
+}
+
+static bool in_incident(const struct insight *in, const char *pod)
+{
+	for (size_t i = 0; i < in->npods; i++)
+		if (str_eq(in->pods[i], pod))
+			return true;
+	return false;
+}
+
+/*
+ * The facts advice needs about an insight's workload, from this batch. The
+ * resources are those of the incident's own pods when the batch has them:
+ * during a rollout the workload's pods disagree, and the affected pods carry
+ * what the deployment's template says now.
+ */
+static void facts_for(struct pipeline *p, const struct insight *in, const struct sample *rows,
+		      size_t n, struct workload_facts *wf)
+{
+	double *pk = peaks_of(p, in);
+	bool own = false;
+
+	memset(wf, 0, sizeof(*wf));
+	wf->cpu_request = wf->cpu_limit = wf->mem_request = wf->mem_limit = NAN;
+	for (size_t i = 0; i < n; i++)
+		if (str_eq(rows[i].namespace, in->namespace_) && in_incident(in, rows[i].pod))
+			own = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct sample *s = &rows[i];
+		if (!in->owner_name || !str_eq(s->namespace, in->namespace_) ||
+		    !str_eq(s->owner_name, in->owner_name))
+			continue;
+		wf->replicas++;
+		if (own && !in_incident(in, s->pod))
+			continue;
+		if (isfinite(s->cpu_request_mcores))
+			wf->cpu_request = s->cpu_request_mcores / 1000.0;
+		if (isfinite(s->cpu_limit_mcores))
+			wf->cpu_limit = s->cpu_limit_mcores / 1000.0;
+		if (isfinite(s->mem_request_bytes))
+			wf->mem_request = s->mem_request_bytes;
+		if (isfinite(s->mem_limit_bytes))
+			wf->mem_limit = s->mem_limit_bytes;
+	}
+	wf->mem_peak = pk[0] > 0 ? pk[0] : NAN;
+	wf->cpu_peak = pk[1] > 0 ? pk[1] : NAN;
+}
+
+static void call_hooks(struct pipeline *p, enum pipeline_event ev, struct insight *in)
+{
+	for (int i = 0; i < p->nhooks; i++)
+		p->hooks[i].fn(p->hooks[i].ctx, ev, in);
+}
+
+/* Advises insights that changed, announces openings and resolutions, and
+ * forgets what belongs to insights that aged out. */
+static void after_batch(struct pipeline *p, const struct sample *rows, size_t n, int64_t ts)
+{
+	struct strvec gone = STRVEC_INIT;
+	size_t it;
+
+	for (size_t i = 0; i < p->store.n; i++) {
+		struct insight *in = p->store.items[i];
+		uintptr_t said = (uintptr_t)strmap_get(&p->announced, in->id);
+		struct workload_facts wf;
+
+		if (in->updated_ms == ts || !said) {
+			facts_for(p, in, rows, n, &wf);
+			if (!in->resolved_ms)
+				insight_advise(in, &wf);
+		}
+		if (!said && !in->resolved_ms) {
+			strmap_put(&p->announced, in->id, (void *)(uintptr_t)1);
+			p->stats.opened++;
+			call_hooks(p, PIPE_OPENED, in);
+		} else if (said == 1 && in->resolved_ms) {
+			strmap_put(&p->announced, in->id, (void *)(uintptr_t)2);
+			p->stats.resolved++;
+			call_hooks(p, PIPE_RESOLVED, in);
+		} else if (said == 1 && in->updated_ms == ts) {
+			call_hooks(p, PIPE_UPDATED, in);
+		} else if (!said) {
+			strmap_put(&p->announced, in->id, (void *)(uintptr_t)2);
+		}
+	}
+	if (p->announced.n > p->store.n + 64) {
+		struct strmap live = STRMAP_INIT;
+		for (size_t i = 0; i < p->store.n; i++)
+			strmap_put(&live, p->store.items[i]->id, (void *)1);
+		for (struct strmap_entry *e = strmap_first(&p->announced, &it); e;
+		     e = strmap_next(&p->announced, e, &it))
+			if (!strmap_get(&live, e->key))
+				strvec_push(&gone, e->key);
+		for (size_t i = 0; i < gone.n; i++) {
+			strmap_remove(&p->announced, gone.v[i]);
+			free(strmap_remove(&p->peaks, gone.v[i]));
+		}
+		strmap_clear(&live, NULL);
+		strvec_clear(&gone);
+	}
+}
+
+int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
+		  char *err, size_t errlen)
+{
+	struct pod_node_verdict *nv = NULL;
+	size_t nn = 0;
+	int64_t ts = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].ts_ms > ts)
+			ts = rows[i].ts_ms;
+	if (n)
+		nv = xmalloc((n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH) * sizeof(*nv));
+	pipeline_lock(p);
+	if (n)
+		nn = pod_detector_nodes(rows, n, nv, n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
+	for (size_t i = 0; i < nn; i++)
+		observe_node(p, &nv[i], ts);
+	for (size_t i = 0; i < n; i++) {
+		struct pod_verdict v;
+
+		if (pod_detector_observe(&p->det, &rows[i], &v) < 0 || v.skip ||
+		    node_down(nv, nn, rows[i].node)) {
+			p->stats.skipped_rows++;
+			continue;
+		}
+		observe_pod(p, &rows[i], &v);
+	}
+	after_batch(p, rows, n, ts);
+	insight_store_expire(&p->store, ts);
+	/* Pods unseen for an hour are gone (deleted, or out of the namespace). */
+	if (ts > 3600 * 1000LL)
+		pod_detector_forget(&p->det, ts - 3600 * 1000LL);
+	p->stats.cycles++;
+	p->stats.rows += n;
+	if (ts > p->stats.last_feed_ms)
+		p->stats.last_feed_ms = ts;
+	p->ready = true;
+	pipeline_unlock(p);
+	free(nv);
+	if (p->insights_path)
+		rc = pipeline_flush(p, err, errlen);
+	return rc;
+}
+
+int pipeline_flush(struct pipeline *p, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!p->insights_path)
+		return 0;
+	pipeline_lock(p);
+	rc = insight_store_write(&p->store, p->insights_path,
+				 p->stats.last_feed_ms ? p->stats.last_feed_ms : time_real_ms());
+	if (rc < 0)
+		p->stats.write_errors++;
+	pipeline_unlock(p);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", p->insights_path, strerror(-rc));
+	return rc;
+}
+
+json_t *pipeline_insights_json(struct pipeline *p)
+{
+	json_t *j;
+
+	pipeline_lock(p);
+	j = insight_store_json(&p->store, p->stats.last_feed_ms ? p->stats.last_feed_ms
+								 : time_real_ms());
+	pipeline_unlock(p);
+	return j;
+}
+
+static void counter(struct buf *out, const char *name, const char *help, double v)
+{
+	expo_family(out, name, "counter", help);
+	expo_sample(out, name, NULL, v);
+}
+
+static void gauge(struct buf *out, const char *name, const char *help, double v)
+{
+	expo_family(out, name, "gauge", help);
+	expo_sample(out, name, NULL, v);
+}
+
+void pipeline_metrics(struct pipeline *p, struct buf *out)
+{
+	struct buf ns = BUF_INIT;
+	size_t it;
+
+	pipeline_lock(p);
+	counter(out, "kubemend_cycles_total", "Collection and detection cycles run.",
+		(double)p->stats.cycles);
+	gauge(out, "kubemend_cycle_duration_seconds", "Duration of the latest cycle.",
+	      p->stats.last_cycle_s);
+	counter(out, "kubemend_api_errors_total", "Collection cycles that failed to read the cluster.",
+		(double)p->stats.collect_errors);
+	counter(out, "kubemend_insight_write_errors_total", "Failed writes of the insights file.",
+		(double)p->stats.write_errors);
+	counter(out, "kubemend_rows_total", "Sample rows analysed.", (double)p->stats.rows);
+	gauge(out, "kubemend_pods_tracked", "Pods with detector state.",
+	      (double)pod_detector_npods(&p->det));
+	gauge(out, "kubemend_insights_open", "Insights currently open.",
+	      (double)pipeline_open_insights(&p->store));
+	counter(out, "kubemend_insights_opened_total", "Insights opened since start.",
+		(double)p->stats.opened);
+	counter(out, "kubemend_insights_resolved_total", "Insights resolved since start.",
+		(double)p->stats.resolved);
+	gauge(out, "kubemend_alert_threshold", "Probability at which an insight opens.",
+	      p->store.threshold);
+	expo_family(out, "kubemend_pod_anomaly_probability", "gauge",
+		    "Latest anomaly probability of each pod (0 to 1).");
+	for (struct strmap_entry *e = strmap_first(&p->det.pods, &it); e;
+	     e = strmap_next(&p->det.pods, e, &it)) {
+		const struct pod_state *st = e->value;
+		const char *slash = strchr(e->key, '/');
+		const char *labels[5];
+
+		if (!slash)
+			continue;
+		buf_reset(&ns);
+		buf_add(&ns, e->key, (size_t)(slash - e->key));
+		labels[0] = "namespace";
+		labels[1] = ns.data;
+		labels[2] = "pod";
+		labels[3] = slash + 1;
+		labels[4] = NULL;
+		expo_sample(out, "kubemend_pod_anomaly_probability", labels, st->last_prob);
+	}
+	pipeline_unlock(p);
+	buf_release(&ns);
+}
+
+/* Not ready when no cycle has succeeded for this long (a stuck collector). */
+#define STALE_READY_MS (10 * 60 * 1000)
+
+static bool src_ready(void *ctx, char *why, size_t whylen)
+{
+	struct pipeline *p = ctx;
+	bool ready;
+	int64_t last;
+
+	pipeline_lock(p);
+	ready = p->ready;
+	last = p->stats.last_ok_wall_ms;
+	pipeline_unlock(p);
+	if (!ready) {
+		snprintf(why, whylen, "no successful cycle yet");
+		return false;
+	}
+	if (last && time_real_ms() - last > STALE_READY_MS) {
+		snprintf(why, whylen, "no successful cycle for %lld s",
+			 (long long)((time_real_ms() - last) / 1000));
+		return false;
+	}
+	return true;
+}
+
+static void src_metrics(void *ctx, struct buf *out)
+{
+	pipeline_metrics(ctx, out);
+}
+
+static json_t *src_insights(void *ctx)
+{
+	return pipeline_insights_json(ctx);
+}
+
+static json_t *src_alerts(void *ctx, int64_t now_ms, int64_t valid_ms, int64_t since_ms,
+			  int64_t *feed_ms)
+{
+	struct pipeline *p = ctx;
+	json_t *body;
+
+	pipeline_lock(p);
+	*feed_ms = p->stats.last_feed_ms;
+	body = alerts_json(&p->store, p->store.threshold, now_ms, valid_ms, since_ms);
+	pipeline_unlock(p);
+	return body;
+}
+
+void pipeline_source(struct pipeline *p, struct serve_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->ctx = p;
+	src->metrics = src_metrics;
+	src->insights = src_insights;
+	src->ready = src_ready;
+	src->alerts = src_alerts;
+}

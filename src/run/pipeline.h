@@ -1,0 +1,100 @@
+#ifndef RUN_PIPELINE_H
+#define RUN_PIPELINE_H
+/*
+ * The monitoring pipeline after collection: sample rows -> pod and node
+ * detector -> insights with rule-based advice -> pod_insights.json, and the
+ * state the HTTP endpoints and the alert sender read (through
+ * pipeline_source(), a read-only view). struct pipeline owns its detector,
+ * its insight store and its counters; rows passed in are borrowed. All
+ * access from other threads (HTTP handlers) goes through
+ * pipeline_lock()/pipeline_unlock() or the functions below, which lock.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "base/buf.h"
+#include "base/strmap.h"
+#include "detect/pod.h"
+#include "insight/insight.h"
+#include "metrics/sample.h"
+#include "serve/source.h"
+
+enum pipeline_event { PIPE_OPENED, PIPE_UPDATED, PIPE_RESOLVED };
+
+/*
+ * Called under the pipeline's lock for each insight that opened or resolved
+ * in a feed (and PIPE_UPDATED for open insights that a feed changed). This
+ * is the seam for what acts on insights: printing (demo), remediation
+ * (--remediate: plan, approve, act) and LLM explanations (--enable-llm),
+ * which may change the insight in place (insight_set_explanation).
+ */
+typedef void (*pipeline_hook)(void *ctx, enum pipeline_event ev, struct insight *in);
+
+#define PIPELINE_MAX_HOOKS 4
+
+struct pipeline_stats {
+	uint64_t cycles, rows, skipped_rows;
+	uint64_t collect_errors;        /* failed collection cycles (API errors) */
+	uint64_t write_errors;          /* failed writes of the insights file */
+	uint64_t opened, resolved;      /* insights, since start */
+	double last_cycle_s;            /* duration of the latest collect+detect cycle */
+	int64_t last_feed_ms;           /* cluster time of the latest batch */
+	int64_t last_ok_wall_ms;        /* wall clock of the latest successful cycle */
+};
+
+struct pipeline {
+	pthread_mutex_t mu;
+	struct pod_detector det;
+	struct insight_store store;
+	char *insights_path;            /* NULL: no file */
+	struct pipeline_stats stats;
+	bool ready;                     /* a batch went through */
+	struct strmap announced;        /* insight id -> 1 open announced, 2 resolved announced */
+	struct strmap peaks;            /* "ns/owner" -> double[2]: memory and CPU peaks while anomalous */
+	struct {
+		pipeline_hook fn;
+		void *ctx;
+	} hooks[PIPELINE_MAX_HOOKS];
+	int nhooks;
+};
+
+/* threshold: probability that opens an insight; insights_path may be NULL. */
+void pipeline_init(struct pipeline *p, double threshold, const char *insights_path,
+		   size_t max_pods);
+void pipeline_release(struct pipeline *p);
+/* Adds a hook (up to PIPELINE_MAX_HOOKS); 0 or -ENOSPC. */
+int pipeline_add_hook(struct pipeline *p, pipeline_hook fn, void *ctx);
+void pipeline_set_threshold(struct pipeline *p, double threshold);
+
+/*
+ * One batch: the rows of one collection cycle (same timestamp). Detects,
+ * updates insights, advises, calls the hooks and writes the insights file
+ * atomically. Returns 0, or a negative errno when the file could not be
+ * written ("FILE: what" in err); the state is updated either way.
+ */
+int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
+		  char *err, size_t errlen);
+/* Writes the insights file now (e.g. at shutdown); 0 or a negative errno. */
+int pipeline_flush(struct pipeline *p, char *err, size_t errlen);
+/* Records a failed collection cycle (for /metrics and /readyz). */
+void pipeline_collect_failed(struct pipeline *p);
+/* Records how long a whole cycle took. */
+void pipeline_cycle_time(struct pipeline *p, double seconds);
+
+void pipeline_lock(struct pipeline *p);
+void pipeline_unlock(struct pipeline *p);
+
+/* The Prometheus exposition of kubemend's health and per-pod probability. */
+void pipeline_metrics(struct pipeline *p, struct buf *out);
+/* The insights document, as in the file (new reference). */
+json_t *pipeline_insights_json(struct pipeline *p);
+size_t pipeline_open_insights(const struct insight_store *s);
+/*
+ * Fills src with p's read-only view for serve/ (endpoints, alert sender);
+ * p must outlive every use of src.
+ */
+void pipeline_source(struct pipeline *p, struct serve_source *src);
+
+#endif
