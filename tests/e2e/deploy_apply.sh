@@ -8,6 +8,7 @@ set -euo pipefail
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/tests/e2e/lib/wait.sh"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -20,7 +21,7 @@ dir=$TMPDIR_E2E/deploy_apply
 mkdir -p "$dir"
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$dir/kc" --nodes 2 --pods 4 --seed 3 --speed 0 >"$dir/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/kc" ] && break; sleep 0.1; done
+wait_file "$dir/kc" 120 "${pids[-1]}" || true
 [ -s "$dir/kc" ] || { cat "$dir/sim.log"; fail "sim did not start"; }
 export KUBECONFIG=$dir/kc
 K="kubectl --cache-dir $dir/cache --request-timeout=20s"
@@ -70,9 +71,11 @@ contains "stale replace of a custom resource: 409" "$out" "the object has been m
 # watch sees a change
 $K get rem -n kubemend --watch-only -o name >"$dir/watch.txt" 2>&1 &
 wpid=$!; pids+=($wpid)
-sleep 1
-$K label rem r1 -n kubemend seen=yes >/dev/null
-for _ in $(seq 50); do grep -q r1 "$dir/watch.txt" && break; sleep 0.1; done
+# --watch-only prints nothing until a change, and on a busy machine the watch
+# may connect late: change the object again until the watch has seen one.
+n=0
+relabel_seen() { n=$((n + 1)); $K label rem r1 -n kubemend --overwrite seen=$n >/dev/null; sleep 0.3; grep -q r1 "$dir/watch.txt"; }
+wait_until 60 relabel_seen || true
 contains "watch on a custom resource" "$(cat "$dir/watch.txt")" "remediation.kubemend.io/r1"
 kill $wpid 2>/dev/null || true
 
@@ -89,6 +92,27 @@ jq '.spec.holderIdentity="b"' "$dir/lease.json" | $K replace -f - >/dev/null
 out=$(jq '.spec.holderIdentity="c"' "$dir/lease.json" | $K replace -f - 2>&1) && fail "stale lease update accepted"
 contains "stale Lease update: 409" "$out" "Conflict\|the object has been modified"
 expect "the first writer holds the lease" "$($K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}')" b
+
+# RBAC: a service account token is held to the roles deploy/ binds
+url=$(awk '/server:/ {print $2; exit}' "$dir/kc")
+adm=$(awk '/token:/ {print $2; exit}' "$dir/kc")
+tok=$(curl -sf -X POST -H "Authorization: Bearer $adm" "$url/sim/v1/serviceaccounts/kubemend/kubemend/token" | jq -r .token)
+[ -n "$tok" ] && [ "$tok" != null ] || fail "no service account token"
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$@"; }
+dep_ns=$($K get deploy -A -o json | jq -r '[.items[] | select(.metadata.namespace!="kubemend")][0].metadata.namespace')
+dep=$($K get deploy -A -o json | jq -r '[.items[] | select(.metadata.namespace!="kubemend")][0].metadata.name')
+expect "observe role: list pods" "$(code "$url/api/v1/pods")" 200
+expect "observe role: no secrets" "$(code "$url/api/v1/secrets")" 403
+expect "remediate role: patch a deployment" "$(code -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	-d '{"metadata":{"labels":{"touched":"yes"}}}' "$url/apis/apps/v1/namespaces/$dep_ns/deployments/$dep")" 200
+expect "self role: get, not list, leases in kubemend" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/kubemend/leases")" 403
+expect "self role: get a lease in kubemend" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/kubemend/leases/kubemend-leader")" 200
+expect "no leases elsewhere" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/default/leases/x")" 403
+$K delete clusterrolebinding kubemend-remediate >/dev/null
+out=$(curl -s -H "Authorization: Bearer $tok" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	-d '{"metadata":{"labels":{"touched":"again"}}}' "$url/apis/apps/v1/namespaces/$dep_ns/deployments/$dep")
+contains "observe only: 403 names the permission" "$(jq -r .message <<<"$out")" \
+	'User "system:serviceaccount:kubemend:kubemend" cannot patch resource "deployments" in API group "apps"'
 
 # deleting the CRD takes its resources with it
 $K delete crd remediations.kubemend.io >/dev/null
