@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
+.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -167,6 +167,15 @@ fuzz:
 model: $(KUBEMEND)
 	@mkdir -p models
 	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+
+# The detection figures, in-sample beside cross-validated (docs/detect.md,
+# docs/model.md): NAB leave one corpus out, SMD/ASD leave one machine out.
+# A few minutes; not part of `make test`. DATA defaults to ../shared/data.
+DATA ?= ../shared/data
+eval-cv: $(KUBEMEND)
+	$(KUBEMEND) eval nab --data $(DATA)/nab --cv
+	$(KUBEMEND) eval multi --dataset smd --data $(DATA)/smd --cv
+	$(KUBEMEND) eval multi --dataset asd --data $(DATA)/asd --cv
 
 # Batched LSTM inference against numpy (bench/lstm.sh).
 bench-lstm: $(BUILD)/bench/lstm_bench
