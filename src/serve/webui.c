@@ -342,7 +342,9 @@ bool webui_handle(struct webui *ui, const struct httpd_req *r, struct httpd_resp
 	}
 	if (!webui_read_ok(ui, r)) {
 		httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"kubemend\"");
-		send_error(resp, 401, "a valid Authorization: Bearer token is needed to read");
+		send_error(resp, 401, webauth_has_token(ui->auth) ?
+			   "a valid Authorization: Bearer token is needed to read" :
+			   "without a token file only a loopback Host (127.0.0.1, localhost) is served");
 		return true;
 	}
 	if (!strcmp(r->path, "/api/pods"))
