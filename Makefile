@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-detect model lint eval-cv
+.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -179,6 +179,11 @@ fuzz:
 model: $(KUBEMEND)
 	@mkdir -p models
 	scripts/make-model.sh $(KUBEMEND) models/default.kmm $(BUILD)/model
+
+# The remediation history's cost per change at 100,000 records: an append
+# against a whole-file rewrite, same run (bench/history_bench.c).
+bench-history: $(BUILD)/bench/history_bench
+	@$(BUILD)/bench/history_bench
 
 # The detection figures, in-sample beside cross-validated (docs/detect.md,
 # docs/model.md): NAB leave one corpus out, SMD/ASD leave one machine out.
