@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle model lint eval-cv
+.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle bench-detect model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
