@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "sim/api.h"
 #include "sim/generic.h"
+#include "sim/authz.h"
 #include "sim/simctl.h"
 #include "sim/pbjson.h"
 #include "base/mem.h"
@@ -26,6 +27,7 @@ static const struct resdef resources[] = {
 	{ "apps", "v1", "daemonsets", "daemonset", K_DAEMONSET, true, RW_VERBS, "[\"ds\"]" },
 	{ "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", K_PDB, true, RW_VERBS, "[\"pdb\"]" },
 	{ "coordination.k8s.io", "v1", "leases", "lease", K_LEASE, true, RW_VERBS, NULL },
+	{ "events.k8s.io", "v1", "events", "event", K_EVENT, true, RW_VERBS, "[\"ev\"]" },
 };
 #define NRES (sizeof(resources) / sizeof(resources[0]))
 
@@ -87,7 +89,7 @@ static void version_doc(struct buf *b)
 
 static const char *const groups[][2] = {
 	{ "apps", "v1" }, { "policy", "v1" }, { "coordination.k8s.io", "v1" },
-	{ "metrics.k8s.io", "v1beta1" },
+	{ "metrics.k8s.io", "v1beta1" }, { "events.k8s.io", "v1" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -191,15 +193,17 @@ static const struct resdef *find_res(const char *group, const char *version, con
  * HTTPS wants the client certificate we issued; plain HTTP lets the request
  * through, because kubectl never sends tokens over http.
  */
-static bool authorized(struct simstate *s, const struct httpd_req *r)
+static bool authorized(struct simstate *s, const struct httpd_req *r, struct sim_identity *who)
 {
 	const char *auth = httpd_req_header(r, "Authorization");
 
+	memset(who, 0, sizeof(*who));
 	if (auth) {
 		if (!str_starts_with(auth, "Bearer "))
 			return false;
-		return !strcmp(auth + 7, s->token);
+		return authz_token(s, auth + 7, who);   /* ours (admin) or a service account's */
 	}
+	who->admin = true;
 	if (!s->client_cn_ok)
 		return true;    /* plain HTTP: kubectl sends no token over http, as the old insecure port took none */
 	return r->client_cn != NULL && !strcmp(r->client_cn, s->client_cn_ok);
@@ -284,6 +288,13 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 			return;
 		}
 		a.dry_run = true;
+	}
+	if (!strcmp(a.res->group, "events.k8s.io")) {
+		if (a.sub)
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		else
+			events_v1(&a);
+		return;
 	}
 	if (a.sub && !strcmp(a.sub, "proxy") && a.res->kind == K_NODE && !strcmp(r->method, "GET")) {
 		if (!strcmp(a.rest, "/stats/summary"))
@@ -398,6 +409,7 @@ static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
 {
 	struct simstate *s = ctx;
+	struct sim_identity who;
 	char *copy = NULL, *seg[12];
 	int n;
 
@@ -410,8 +422,12 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		metrics_prometheus(s, resp);
 		return;
 	}
-	if (!authorized(s, r)) {
+	if (!authorized(s, r, &who)) {
 		api_status(resp, 401, "Unauthorized", "Unauthorized");
+		return;
+	}
+	if (str_starts_with(r->path, "/sim/v1/serviceaccounts/")) {
+		authz_mint(s, &who, r, resp);
 		return;
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
@@ -423,6 +439,8 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		return;
 	}
 	if (api_faults(s, r, resp))
+		return;
+	if (!authz_allow(s, &who, r, resp))
 		return;
 	n = split_path(r->path, &copy, seg, 12);
 	if (n < 0) {

@@ -510,6 +510,15 @@ void obj_free(struct meta *m)
 		free(e->message);
 		free(e->host);
 		free(e->container);
+		if (e->api) {
+			free(e->api->kind);
+			free(e->api->api_version);
+			free(e->api->uid);
+			free(e->api->controller);
+			free(e->api->instance);
+			free(e->api->action);
+			free(e->api);
+		}
 		break;
 	}
 	case K_LEASE:

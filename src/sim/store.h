@@ -162,6 +162,17 @@ struct event {
 	const char *component;  /* static */
 	char *host;             /* source.host, or NULL */
 	char *container;        /* kubelet events about a container: its name, else NULL */
+	/* events written through events.k8s.io/v1 (sim/events_v1.c); NULL/0 for the sim's own */
+	struct event_api *api;
+};
+
+/* What an Event created through the API says that the sim's own do not. */
+struct event_api {
+	char *kind, *api_version, *uid;         /* regarding: as given (any kind, even unknown ones) */
+	char *controller, *instance, *action;   /* reportingController, reportingInstance, action */
+	int64_t event_time_ms;
+	int series_count;                       /* 0: no series */
+	int64_t series_last_ms;
 };
 
 struct lease {

@@ -248,7 +248,7 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		age(b, now, e->last_ms);
 		str_cell(b, e->warning ? "Warning" : "Normal");
 		str_cell(b, e->reason);
-		for (const char *k = kind_name(e->inv_kind); *k; k++)
+		for (const char *k = e->api ? e->api->kind : kind_name(e->inv_kind); *k; k++)
 			buf_addch(&t, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
 		buf_addf(&t, "/%s", e->inv_name);
 		str_cell(b, t.data);

@@ -93,6 +93,27 @@ out=$(jq '.spec.holderIdentity="c"' "$dir/lease.json" | $K replace -f - 2>&1) &&
 contains "stale Lease update: 409" "$out" "Conflict\|the object has been modified"
 expect "the first writer holds the lease" "$($K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}')" b
 
+# RBAC: a service account token is held to the roles deploy/ binds
+url=$(awk '/server:/ {print $2; exit}' "$dir/kc")
+adm=$(awk '/token:/ {print $2; exit}' "$dir/kc")
+tok=$(curl -sf -X POST -H "Authorization: Bearer $adm" "$url/sim/v1/serviceaccounts/kubemend/kubemend/token" | jq -r .token)
+[ -n "$tok" ] && [ "$tok" != null ] || fail "no service account token"
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$@"; }
+dep_ns=$($K get deploy -A -o json | jq -r '[.items[] | select(.metadata.namespace!="kubemend")][0].metadata.namespace')
+dep=$($K get deploy -A -o json | jq -r '[.items[] | select(.metadata.namespace!="kubemend")][0].metadata.name')
+expect "observe role: list pods" "$(code "$url/api/v1/pods")" 200
+expect "observe role: no secrets" "$(code "$url/api/v1/secrets")" 403
+expect "remediate role: patch a deployment" "$(code -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	-d '{"metadata":{"labels":{"touched":"yes"}}}' "$url/apis/apps/v1/namespaces/$dep_ns/deployments/$dep")" 200
+expect "self role: get, not list, leases in kubemend" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/kubemend/leases")" 403
+expect "self role: get a lease in kubemend" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/kubemend/leases/kubemend-leader")" 200
+expect "no leases elsewhere" "$(code "$url/apis/coordination.k8s.io/v1/namespaces/default/leases/x")" 403
+$K delete clusterrolebinding kubemend-remediate >/dev/null
+out=$(curl -s -H "Authorization: Bearer $tok" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	-d '{"metadata":{"labels":{"touched":"again"}}}' "$url/apis/apps/v1/namespaces/$dep_ns/deployments/$dep")
+contains "observe only: 403 names the permission" "$(jq -r .message <<<"$out")" \
+	'User "system:serviceaccount:kubemend:kubemend" cannot patch resource "deployments" in API group "apps"'
+
 # deleting the CRD takes its resources with it
 $K delete crd remediations.kubemend.io >/dev/null
 out=$($K get rem -A 2>&1) && fail "remediations still served after the CRD was deleted: $out"
