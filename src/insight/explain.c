@@ -12,6 +12,7 @@
 #include "conf/config.h"
 #include "net/http.h"
 #include "insight/explain.h"
+#include "metrics/sample.h"
 #include "base/banned.h"
 
 #define QUEUE_MAX 16
@@ -65,6 +66,7 @@ struct explainer {
 	struct entry *cache;
 	size_t ncache;
 	struct explainer_stats stats;
+	struct redact_known *known;     /* every name seen, hidden in every request (thread-safe) */
 };
 
 static struct explainer *alloc_explainer(void)
@@ -78,6 +80,7 @@ static struct explainer *alloc_explainer(void)
 	pthread_cond_init(&ex->wake, &ca);
 	pthread_cond_init(&ex->idle, &ca);
 	pthread_condattr_destroy(&ca);
+	ex->known = redact_known_new();
 	return ex;
 }
 
@@ -309,6 +312,24 @@ struct explainer *explainer_new_from_config(const struct config *c)
 	return ex;
 }
 
+void explainer_learn_rows(struct explainer *ex, const struct sample *rows, size_t n)
+{
+	if (!ex || ex->off[0])
+		return;
+	for (size_t i = 0; i < n; i++) {
+		redact_known_add(ex->known, RK_NAMESPACE, rows[i].namespace);
+		redact_known_add(ex->known, RK_POD, rows[i].pod);
+		redact_known_add(ex->known, RK_NODE, rows[i].node);
+		redact_known_add(ex->known, RK_WORKLOAD, rows[i].owner_name);
+	}
+}
+
+void explainer_learn_name(struct explainer *ex, enum redact_kind kind, const char *name)
+{
+	if (ex && !ex->off[0])
+		redact_known_add(ex->known, kind, name);
+}
+
 void explainer_free(struct explainer *ex)
 {
 	struct job *j;
@@ -335,6 +356,7 @@ void explainer_free(struct explainer *ex)
 	free(ex->url);
 	free(ex->model);
 	wipe_free(ex->key);
+	redact_known_free(ex->known);
 	pthread_cond_destroy(&ex->wake);
 	pthread_cond_destroy(&ex->idle);
 	pthread_mutex_destroy(&ex->mu);
@@ -590,6 +612,7 @@ int explainer_explain(struct explainer *ex, struct insight *in,
 	j = xcalloc(1, sizeof(*j));
 	j->fp = fp;
 	redactor_init(&j->r);
+	j->r.known = ex->known;
 	req = llm_request(in, history, nhistory, ex->model, &j->r);
 	j->body = req ? json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(req);

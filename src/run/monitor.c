@@ -194,6 +194,7 @@ static void feed(struct stages *st, const struct sample *rows, size_t n)
 {
 	char err[512];
 
+	explainer_learn_rows(st->llm, rows, n);   /* names to hide from the LLM */
 	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
 		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 }
