@@ -41,7 +41,7 @@ int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
 		snprintf(err, errlen, "cannot set up the HTTP client: %s", strerror(-rc));
 		return rc;
 	}
-	if (cfg->token) {
+	if (cfg->token && kube_config_token_allowed(cfg)) {
 		kc->token = xstrdup(cfg->token);
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -119,6 +119,9 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 {
 	const struct kube_config *cfg = kc->cfg;
 
+	/* no credential is fetched for a server it may not be sent to (kube_config_http_token_notice) */
+	if (!kube_config_token_allowed(cfg))
+		return 0;
 	if (cfg->exec) {
 		if (kc->token_expires_ms == 0 ||
 		    time_real_ms() + EXEC_EXPIRY_MARGIN_MS >= kc->token_expires_ms)

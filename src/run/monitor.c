@@ -99,10 +99,17 @@ static int open_kube(struct stages *st, char *err, size_t errlen)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	rc = kube_config_load(&st->kube, &ko, err, errlen);
 	if (rc < 0)
 		return rc;
 	st->have_kube = true;
+	{
+		char note[512];
+
+		if (kube_config_http_token_notice(&st->kube, note, sizeof(note)))
+			log_kv(LOG_WARN, "collect", note, NULL);
+	}
 	return 0;
 }
 
