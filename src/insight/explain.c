@@ -6,6 +6,7 @@
 #include <time.h>
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -256,10 +257,9 @@ int explainer_new(struct explainer **out, const struct explainer_opts *o,
 /* The key from key_file when set, else OPENAI_API_KEY; NULL with why. */
 static char *read_key(const char *key_file, char *why, size_t whylen)
 {
-	struct buf b;
+	char err[256];
 	const char *env;
-	char *k, *t;
-	int rc;
+	char *k;
 
 	if (!key_file) {
 		env = getenv("OPENAI_API_KEY");
@@ -269,22 +269,11 @@ static char *read_key(const char *key_file, char *why, size_t whylen)
 		}
 		return xstrdup(env);
 	}
-	buf_init(&b, KEY_MAX);
-	rc = file_read_all(key_file, KEY_MAX, &b);
-	if (rc < 0) {
-		snprintf(why, whylen, "cannot read the API key file %s: %s", key_file,
-			 rc == -E2BIG ? "larger than 4 KiB" : strerror(-rc));
-		wipe_free(buf_detach(&b, NULL));
+	/* one printable line: a newline in the key would add a header to every call */
+	if (secret_read_file(key_file, &k, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "cannot use the API key file %s", err);
 		return NULL;
 	}
-	k = buf_detach(&b, NULL);
-	t = str_trim(k);
-	if (!*t) {
-		snprintf(why, whylen, "the API key file %s is empty", key_file);
-		wipe_free(k);
-		return NULL;
-	}
-	memmove(k, t, strlen(t) + 1);
 	return k;
 }
 

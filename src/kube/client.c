@@ -9,6 +9,7 @@
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -130,18 +131,15 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	}
 	if (cfg->token_file && !cfg->token &&
 	    (!kc->token || time_mono_ms() - kc->token_read_ms >= TOKEN_FILE_REREAD_MS)) {
-		struct buf b = BUF_INIT;
-		int rc = file_read_all(cfg->token_file, 64u << 10, &b);
+		char why[KUBE_ERRMSG - 64], *tok;
+		/* one printable line: a newline in the token would add a header to every request */
+		int rc = secret_read_file(cfg->token_file, &tok, why, sizeof(why));
 		if (rc < 0) {
-			set_error(e, 0, "authentication: cannot read token file %s: %s",
-				  cfg->token_file, strerror(-rc));
-			buf_release(&b);
+			set_error(e, 0, "authentication: cannot use the token file %s", why);
 			return rc;
 		}
 		drop_token(kc);
-		kc->token = xstrdup(b.data ? str_trim(b.data) : "");
-		memset(b.data, 0, b.len);
-		buf_release(&b);
+		kc->token = tok;
 		kc->token_read_ms = time_mono_ms();
 		http_client_set_bearer(&kc->http, kc->token);
 	}
