@@ -354,7 +354,7 @@ static void on_call_done(struct http_call *hc, void *vctx)
 		http_response_release(resp);
 		return;
 	} else if (resp->status < 200 || resp->status > 299) {
-		k->rc = status_error(m->kc, k->what, resp->status, &resp->body, &k->e);
+		k->rc = status_error(m->kc, k->what, "GET", k->path, resp->status, &resp->body, &k->e);
 	} else {
 		struct buf tmp = k->body;
 		k->body = resp->body;
