@@ -36,8 +36,19 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "context", "agent.context" },
 	{ "namespace", "agent.namespace" },
 	{ "history-file", "agent.history_file" },
+	{ "max-file-size", "agent.csv_max_bytes" },
+	{ "max-file-age", "agent.csv_max_age" },
+	{ "retention", "agent.csv_retention" },
+	{ "retention-size", "agent.csv_retention_size" },
 	{ "confidence-threshold", "agent.confidence_threshold" },
 	{ "llm-base-url", "agent.llm.base_url" },
+	{ "approval", "agent.remediation.approval" },
+	{ "approval-ttl", "agent.remediation.approval_ttl" },
+	{ "ui-token-file", "agent.ui_token_file" },
+	{ "slack-webhook-url", "agent.notify.slack_url" },
+	{ "webhook-url", "agent.notify.webhook_url" },
+	{ "webhook-secret-file", "agent.notify.webhook_secret_file" },
+	{ "page-url", "agent.notify.page_url" },
 	{ "llm-model", "agent.llm.model" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
@@ -110,6 +121,8 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 			for (size_t i = 0; i < NSETTING; i++)
 				if (!strcmp(opts[idx].name, setting_flags[i].flag))
 					add_flag(p, setting_flags[i].key, setting_flags[i].flag, optarg);
+			if (!strcmp(opts[idx].name, "approval"))
+				p->remediate = true; /* --approval MODE implies --remediate */
 			break;
 		case 'n': add_flag(p, "agent.namespace", "namespace", optarg); break;
 		case 'A': case O_ALL_NS: add_flag(p, "agent.all_namespaces", "all-namespaces", "true"); break;
@@ -178,12 +191,16 @@ static const char monitor_usage[] =
 "                        [--listen ADDR] [--alertmanager-url URL] [--log-dir D] [--log-level L]\n"
 "                        [--config-dir D] [--kubeconfig F] [--context C] [--namespace NS | -A]\n"
 "                        [--prometheus-url URL] [--metric-name NAME[=PROMQL]] [--csv-format native|seed]\n"
+"                        [--max-file-size 256Mi] [--max-file-age 24h] [--retention 7d]\n"
+"                        [--retention-size 640Mi]\n"
 "\n"
 "All stages in one process: collect -> pod_metrics.csv -> detect -> insights\n"
 "(pod_insights.json, /metrics, /healthz, /readyz, /api/insights on --listen,\n"
 "alerts to Alertmanager). SIGINT/SIGTERM stop cleanly; SIGHUP reloads the\n"
 "configuration. Logs: k8s_monitoring.log and dataset_generator_agent.log in --log-dir.\n"
 "  --generator-only       collect into the CSV only\n"
+"  --max-file-size, --max-file-age, --retention, --retention-size: the CSV's rotation\n"
+"                         into gzip files and their retention (docs/csv.md)\n"
 "  --dataset-agent-only   follow the CSV someone else writes and analyse it\n"
 "  --anomaly-agent-only   collect and analyse without writing the CSV\n"
 "  --remediate            also propose fixes and act on approval (docs/remediation.md):\n"
@@ -192,6 +209,14 @@ static const char monitor_usage[] =
 "  --auto-approve         with --remediate: act without asking (the policy still applies)\n"
 "  --dry-run              with --remediate: send every change with dryRun=All; nothing changes\n"
 "  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n"
+"  --approval MODE        terminal (default), auto, or web: proposals wait for Approve/Reject\n"
+"                         on the page at / or POST /api/remediations/ID/approve (docs/web.md);\n"
+"                         implies --remediate\n"
+"  --approval-ttl D       --approval web: an undecided proposal is refused after D (default 1h)\n"
+"  --ui-token-file F      bearer token of the page's API; needed to --listen beyond loopback\n"
+"  --slack-webhook-url U  notify a Slack incoming webhook of insights and remediations\n"
+"  --webhook-url U        notify a JSON webhook, signed with --webhook-secret-file's key\n"
+"  --page-url U           base of links in notifications (default http://LISTEN)\n"
 CLI_LLM_USAGE;
 
 static void release(struct parsed *p)
