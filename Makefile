@@ -168,6 +168,11 @@ model: $(KUBEMEND)
 	@mkdir -p models
 	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
 
+# A full monitor cycle against the sim at 1k, 10k and 100k pods, against
+# the floor (downloading the pod and metrics lists) and kubectl, same run.
+bench-cycle: all
+	bench/cycle.sh
+
 # The remediation history's cost per change at 100,000 records: an append
 # against a whole-file rewrite, same run (bench/history_bench.c).
 bench-history: $(BUILD)/bench/history_bench

@@ -491,6 +491,8 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	counter(out, "kubemend_rows_total", "Sample rows analysed.", (double)p->stats.rows);
 	gauge(out, "kubemend_pods_tracked", "Pods with detector state.",
 	      (double)pod_detector_npods(&p->det));
+	gauge(out, "kubemend_detector_pod_state_bytes", "Bytes of detector state per tracked pod.",
+	      (double)sizeof(struct pod_state));
 	gauge(out, "kubemend_insights_open", "Insights currently open.",
 	      (double)pipeline_open_insights(&p->store));
 	counter(out, "kubemend_insights_opened_total", "Insights opened since start.",
