@@ -73,7 +73,7 @@ for pods in "${sizes[@]}"; do
   mon_pid=$!
   n=0
   for _ in $(seq 1 $((600 + pods / 50))); do
-    n=$(grep -c 'component=monitor msg=cycle' "$d/k8s_monitoring.log" 2>/dev/null || true)
+    n=$(cat "$d"/*.log 2>/dev/null | grep -c 'component=collect msg=cycle' || true)
     [ "${n:-0}" -ge "$CYCLES" ] && break
     kill -0 "$mon_pid" 2>/dev/null || { cat "$d/mon.err"; echo "bench: the monitor exited" >&2; exit 1; }
     sleep 0.5

@@ -6,6 +6,7 @@
 #include "kube/client.h"
 #include "kube/exec.h"
 #include "kube/jsonarena.h"
+#include "kube/jsonskim.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
@@ -224,6 +225,17 @@ again:
 		set_error(e, 0, "%s: %s %s: the body is too large", what, method, url);
 		rc = -E2BIG;
 		goto out;
+	}
+	if (out && kc->skim && resp.body.len) {
+		/* Only what the caller's parser reads goes to jansson; text the
+		 * skim cannot follow is parsed whole, for jansson's message. */
+		struct buf sk = BUF_INIT;
+		if (json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0) {
+			buf_release(&resp.body);
+			resp.body = sk;
+		} else {
+			buf_release(&sk);
+		}
 	}
 	if (out) {
 		json_error_t jerr;

@@ -29,6 +29,8 @@ struct kube_client {
 	int64_t token_expires_ms;       /* exec credential expiry (0: none) */
 	int64_t token_read_ms;          /* when token_file was last read */
 	int exec_runs;                  /* times the exec plugin ran (tests) */
+	const char *const *skim;        /* keys skimmed off JSON bodies before parsing
+					 * (kube/jsonskim.h); NULL: none. Borrowed. */
 	/*
 	 * When set, every request but a GET first asks it, as late as possible:
 	 * false refuses the request without sending it (-EPERM, reason
