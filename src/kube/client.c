@@ -226,20 +226,20 @@ again:
 		rc = -E2BIG;
 		goto out;
 	}
-	if (out && kc->skim && resp.body.len) {
-		/* Only what the caller's parser reads goes to jansson; text the
-		 * skim cannot follow is parsed whole, for jansson's message. */
-		struct buf sk = BUF_INIT;
-		if (json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0) {
-			buf_release(&resp.body);
-			resp.body = sk;
-		} else {
-			buf_release(&sk);
-		}
-	}
 	if (out) {
+		/* Only what the caller's parser reads goes to jansson (kc->skim);
+		 * when that text does not parse, the whole body is parsed again,
+		 * so the message gives the body's own line and column. */
+		struct buf sk = BUF_INIT;
 		json_error_t jerr;
-		json_t *j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		json_t *j = NULL;
+
+		if (kc->skim && resp.body.len &&
+		    json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0)
+			j = json_loadb(sk.data, sk.len, 0, &jerr);
+		buf_release(&sk);
+		if (!j)
+			j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
 		if (!j || !json_is_object(j)) {
 			if (j)
 				set_error(e, 0, "%s: %s %s: the body is not a JSON object",

@@ -4,7 +4,7 @@
 #include "kube/jsonskim.h"
 #include "base/banned.h"
 
-#define MAX_DEPTH 512
+#define MAX_DEPTH 2048 /* as jansson's parser */
 
 #define MAX_DROP 128
 
