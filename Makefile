@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle bench-parse model lint eval-cv
+.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle bench-parse bench-latency model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -172,6 +172,11 @@ model: $(KUBEMEND)
 # the floor (downloading the pod and metrics lists) and kubectl, same run.
 bench-cycle: all
 	bench/cycle.sh
+
+# A collection cycle under 3 s of API latency against one request's time
+# (bench/latency.sh).
+bench-latency: all
+	bench/latency.sh
 
 # A page of pods parsed whole against skimmed (callgrind when valgrind is
 # there), same run (bench/parse.sh).
