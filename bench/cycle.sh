@@ -87,7 +87,7 @@ for pods in "${sizes[@]}"; do
 
   # Steady cycles: all but the first (which lists everything), median.
   cycle=$(grep 'component=monitor msg=cycle' "$d/k8s_monitoring.log" | sed 's/.* msg=cycle ms=\([0-9]*\).*/\1/' \
-    | tail -n +2 | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    | tail -n +2 | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}' || true)
   # A build without the per-cycle log line (before issue 17): the latest
   # cycle's gauge, one sample.
   [ -n "$cycle" ] || cycle=$(awk '$1 == "kubemend_cycle_duration_seconds" {printf "%d", $2 * 1000}' "$d/metrics")

@@ -341,8 +341,15 @@ static void run_round(struct many_ctx *m, struct kube_call **v, size_t n, int pa
 
 int kube_call_json(struct kube_call *k, json_t **out)
 {
+	struct buf sk = BUF_INIT;
 	json_error_t jerr;
-	json_t *j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
+	json_t *j = NULL;
+
+	if (k->skim && k->body.len && json_skim(k->body.data, k->body.len, k->skim, &sk) == 0)
+		j = json_loadb(sk.data, sk.len, 0, &jerr);
+	buf_release(&sk);
+	if (!j)
+		j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
 
 	if (!j || !json_is_object(j)) {
 		if (j)

@@ -367,6 +367,7 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 		info[nc].kind = CALL_SUMMARY;
 		info[nc].node = e->key;
 		calls[nc].what = "get kubelet summary";
+		calls[nc].skim = kube_summary_skim;
 	}
 	first_cadv = nc;
 	for (struct strmap_entry *e = strmap_first(&cadv_nodes, &it); e;

@@ -103,12 +103,57 @@ static void pods_parse_the_same_skimmed(void **state)
 	}
 }
 
+/* The same for kubelet summaries (a kubelet's shape, and the sim's
+ * captured): every pod's counters, whole or skimmed. */
+static void summaries_parse_the_same_skimmed(void **state)
+{
+	static const char *const files[] = {
+		"tests/fixtures/kube/summary.json", "tests/fixtures/kube/summary-sim.json",
+	};
+	(void)state;
+
+	for (size_t f = 0; f < 2; f++) {
+		struct buf text = BUF_INIT, sk = BUF_INIT;
+		struct kube_summary a, b;
+		char err[256];
+		json_t *ja, *jb;
+
+		assert_int_equal(file_read_all(files[f], 1 << 22, &text), 0);
+		assert_int_equal(json_skim(text.data, text.len, kube_summary_skim, &sk), 0);
+		assert_true(sk.len < text.len);
+		ja = json_loadb(text.data, text.len, 0, NULL);
+		jb = json_loadb(sk.data, sk.len, 0, NULL);
+		assert_int_equal(kube_summary_parse(ja, &a, err, sizeof(err)), 0);
+		assert_int_equal(kube_summary_parse(jb, &b, err, sizeof(err)), 0);
+		assert_true(a.npods > 0);
+		assert_int_equal(a.npods, b.npods);
+		for (size_t i = 0; i < a.npods; i++) {
+			const struct kube_pod_stats *x = &a.pods[i], *y = &b.pods[i];
+			assert_string_equal(x->name, y->name);
+			assert_string_equal(x->namespace, y->namespace);
+			assert_true(x->net_ts_ms == y->net_ts_ms);
+			assert_true(x->rx_bytes == y->rx_bytes && x->tx_bytes == y->tx_bytes);
+			assert_true(x->rx_errors == y->rx_errors && x->tx_errors == y->tx_errors);
+			assert_true(x->cpu_cores == y->cpu_cores && x->mem_bytes == y->mem_bytes);
+			assert_true(x->fs_used_bytes == y->fs_used_bytes ||
+				    (isnan(x->fs_used_bytes) && isnan(y->fs_used_bytes)));
+	}
+	kube_summary_release(&a);
+	kube_summary_release(&b);
+	json_decref(ja);
+	json_decref(jb);
+	buf_release(&text);
+	buf_release(&sk);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(members_go_at_any_depth_and_commas_stay_right),
 		cmocka_unit_test(broken_text_is_refused_and_out_kept),
 		cmocka_unit_test(pods_parse_the_same_skimmed),
+		cmocka_unit_test(summaries_parse_the_same_skimmed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
