@@ -146,20 +146,81 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	return 0;
 }
 
-static int status_error(struct kube_client *kc, const char *what, long status,
-			const struct buf *body, struct kube_error *e)
+/*
+ * The permission a request needs, in RBAC's terms, from its method and path:
+ * "patch" on "deployments/scale" in API group "apps" in namespace "x". For a
+ * refusal whose body does not say it (another authorizer, a proxy).
+ */
+static void rbac_need(const char *method, const char *path, char *out, size_t n)
 {
-	char msg[400] = "", reason[64] = "";
+	char copy[512], *seg[8], *p, *q;
+	int k = 0, i;
+	const char *group = "", *ns = NULL, *res, *name = NULL, *sub = NULL, *verb;
+
+	str_copy(copy, path, sizeof(copy));
+	if ((q = strchr(copy, '?')))
+		*q = '\0';
+	for (p = copy; *p && k < 8; ) {
+		while (*p == '/')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		seg[k++] = p;
+		while (*p && *p != '/')
+			p++;
+	}
+	out[0] = '\0';
+	if (k >= 3 && !strcmp(seg[0], "api"))
+		i = 2;
+	else if (k >= 4 && !strcmp(seg[0], "apis"))
+		group = seg[1], i = 3;
+	else
+		return;
+	if (k - i >= 3 && !strcmp(seg[i], "namespaces"))
+		ns = seg[i + 1], i += 2;
+	res = seg[i];
+	if (i + 1 < k)
+		name = seg[i + 1];
+	if (i + 2 < k)
+		sub = seg[i + 2];
+	if (!strcmp(method, "GET"))
+		verb = name ? "get" : (q && strstr(q + 1, "watch=")) ? "watch" : "list";
+	else if (!strcmp(method, "POST"))
+		verb = "create";
+	else if (!strcmp(method, "PUT"))
+		verb = "update";
+	else if (!strcmp(method, "PATCH"))
+		verb = "patch";
+	else if (!strcmp(method, "DELETE"))
+		verb = name ? "delete" : "deletecollection";
+	else
+		verb = method;
+	snprintf(out, n, "; kubemend needs \"%s\" on \"%s%s%s\" (API group \"%s\")%s%s%s: grant it in "
+		 "RBAC (see deploy/)", verb, res, sub ? "/" : "", sub ? sub : "", group,
+		 ns ? " in namespace \"" : " at cluster scope", ns ? ns : "", ns ? "\"" : "");
+}
+
+static int status_error(struct kube_client *kc, const char *what, const char *method,
+			const char *path, long status, const struct buf *body, struct kube_error *e)
+{
+	char msg[400] = "", reason[64] = "", need[300] = "";
 	json_t *j = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
 	const char *hint = "";
 
 	if (j)
 		kube_status_message(j, msg, sizeof(msg), reason, sizeof(reason));
 	json_decref(j);
-	if (status == 401)
+	if (status == 401) {
 		hint = "; the credentials of the kubeconfig user were refused";
-	else if (status == 403)
+	} else if (status == 403) {
+		/* RBAC's own refusal names verb and resource; others may not */
 		hint = "; grant the permission in RBAC (see deploy/)";
+		if (!strstr(msg, " cannot ")) {
+			rbac_need(method, path, need, sizeof(need));
+			if (need[0])
+				hint = need;
+		}
+	}
 	if (msg[0])
 		set_error(e, status, "%s: HTTP %ld %s: %s%s", what, status,
 			  reason[0] ? reason : "error", msg, hint);
@@ -218,7 +279,7 @@ again:
 		goto again;
 	}
 	if (resp.status < 200 || resp.status > 299) {
-		rc = status_error(kc, what, resp.status, &resp.body, e);
+		rc = status_error(kc, what, method, path, resp.status, &resp.body, e);
 		goto out;
 	}
 	if (text && resp.body.len && buf_add(text, resp.body.data, resp.body.len) < 0) {
@@ -305,7 +366,7 @@ static void on_call_done(struct http_call *hc, void *vctx)
 		http_response_release(resp);
 		return;
 	} else if (resp->status < 200 || resp->status > 299) {
-		k->rc = status_error(m->kc, k->what, resp->status, &resp->body, &k->e);
+		k->rc = status_error(m->kc, k->what, "GET", k->path, resp->status, &resp->body, &k->e);
 	} else {
 		struct buf tmp = k->body;
 		k->body = resp->body;

@@ -462,6 +462,8 @@ static void close_stages(struct stages *st)
 	st->http = NULL;
 	webui_free(st->ui);
 	st->ui = NULL;
+	if (st->ui)
+		webui_set_notifier(st->ui, NULL);
 	notifier_stop(st->notify, 5000);
 	st->notify = NULL;
 	strmap_clear(&st->announced, NULL);
@@ -666,6 +668,8 @@ static int open_notify(struct stages *st, const char *listen, char *err, size_t 
 		}
 	}
 	rc = notifier_start(&st->notify, &o, err, errlen);
+	if (rc == 0 && st->ui)
+		webui_set_notifier(st->ui, st->notify);
 	if (secret) {
 		memset(secret, 0, strlen(secret));
 		free(secret);
