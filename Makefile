@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz fuzz-smoke bench-sim bench-collect bench-lstm bench-history bench-cycle model lint eval-cv
+.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz fuzz-smoke bench-sim bench-collect bench-lstm bench-history bench-cycle bench-parse bench-latency model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -179,6 +179,21 @@ fuzz-smoke:
 model: $(KUBEMEND)
 	@mkdir -p models
 	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+
+# A full monitor cycle against the sim at 1k, 10k and 100k pods, against
+# the floor (downloading the pod and metrics lists) and kubectl, same run.
+bench-cycle: all
+	bench/cycle.sh
+
+# A collection cycle under 3 s of API latency against one request's time
+# (bench/latency.sh).
+bench-latency: all
+	bench/latency.sh
+
+# A page of pods parsed whole against skimmed (callgrind when valgrind is
+# there), same run (bench/parse.sh).
+bench-parse: all $(BUILD)/bench/parse_pods
+	@BENCH=$(BUILD)/bench/parse_pods bench/parse.sh
 
 # The remediation history's cost per change at 100,000 records: an append
 # against a whole-file rewrite, same run (bench/history_bench.c).

@@ -6,6 +6,7 @@
 #include "kube/client.h"
 #include "kube/exec.h"
 #include "kube/jsonarena.h"
+#include "kube/jsonskim.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
@@ -288,8 +289,19 @@ again:
 		goto out;
 	}
 	if (out) {
+		/* Only what the caller's parser reads goes to jansson (kc->skim);
+		 * when that text does not parse, the whole body is parsed again,
+		 * so the message gives the body's own line and column. */
+		struct buf sk = BUF_INIT;
 		json_error_t jerr;
-		json_t *j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		json_t *j = NULL;
+
+		if (kc->skim && resp.body.len &&
+		    json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0)
+			j = json_loadb(sk.data, sk.len, 0, &jerr);
+		buf_release(&sk);
+		if (!j)
+			j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
 		if (!j || !json_is_object(j)) {
 			if (j)
 				set_error(e, 0, "%s: %s %s: the body is not a JSON object",
@@ -391,8 +403,15 @@ static void run_round(struct many_ctx *m, struct kube_call **v, size_t n, int pa
 
 int kube_call_json(struct kube_call *k, json_t **out)
 {
+	struct buf sk = BUF_INIT;
 	json_error_t jerr;
-	json_t *j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
+	json_t *j = NULL;
+
+	if (k->skim && k->body.len && json_skim(k->body.data, k->body.len, k->skim, &sk) == 0)
+		j = json_loadb(sk.data, sk.len, 0, &jerr);
+	buf_release(&sk);
+	if (!j)
+		j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
 
 	if (!j || !json_is_object(j)) {
 		if (j)

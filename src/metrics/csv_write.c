@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -246,7 +247,10 @@ static int64_t born_ms(int fd)
 static void *sweep_run(void *arg)
 {
 	struct csv_writer *w = arg;
-	w->sweep_rc = csv_sweep(w->path, &w->rot, time_real_ms(), &w->rotated_bytes);
+	uint64_t kept = 0;
+	w->sweep_rc = csv_sweep(w->path, &w->rot, time_real_ms(), &kept);
+	if (w->sweep_rc == 0)
+		atomic_store(&w->rotated_bytes, kept);
 	return NULL;
 }
 
