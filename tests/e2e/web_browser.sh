@@ -22,7 +22,8 @@ WANT=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0] 
 python3 "$(dirname "$0")/web_browser.py" "$URL/" "$art/web_browser" "$WEB_D/chromium-profile" "$(cat "$WEB_D/token")" \
   || fail "the browser run failed"
 wait_limit 60 "$WANT"
+hist_json "$WEB_D/browser/h.json" > "$WEB_D/hist.json"
 jq -e 'any(.[]; .action == "change_limits" and .approval == "web" and .decided_by == "web")' \
-  "$WEB_D/browser/h.json" >/dev/null || fail "the history does not say the page approved it: $(cat "$WEB_D/browser/h.json")"
+  "$WEB_D/hist.json" >/dev/null || fail "the history does not say the page approved it: $(cat "$WEB_D/hist.json")"
 [ -s "$art/web_browser-pending.png" ] && [ -s "$art/web_browser-approved.png" ] || fail "no screenshots"
 echo "ok: Approve in Chromium raised shop/web's memory limit to $(web_limit); screenshots in $art"
