@@ -1,6 +1,6 @@
 /* Fuzz target for the path from a metrics CSV to insights: the CSV reader
  * (native or seed format) feeding the pod detector and the pipeline
- * (detect/pod.c, serve/pipeline.c), as `detect` and `agent --agent-only` do. */
+ * (detect/pod.c, run/pipeline.c), as `detect` and `agent --agent-only` do. */
 #include <errno.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "metrics/csv.h"
-#include "serve/pipeline.h"
+#include "run/pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

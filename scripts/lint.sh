@@ -11,7 +11,7 @@ rc=0
 layer() {
   case $1 in
     base) echo 1 ;; conf|net) echo 2 ;; kube) echo 3 ;; metrics) echo 4 ;;
-    detect) echo 5 ;; insight) echo 6 ;; remedy|serve|eval) echo 7 ;; cli) echo 8 ;;
+    detect) echo 5 ;; insight) echo 6 ;; remedy|serve|eval) echo 7 ;; run) echo 8 ;; cli) echo 9 ;;
     sim) echo 3 ;; *) echo 99 ;;
   esac
 }

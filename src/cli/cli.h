@@ -6,6 +6,8 @@
  * 0 success, 1 failure at run time, 2 a usage error.
  */
 
+#include <stddef.h>
+
 #define EXIT_USAGE 2
 
 int cmd_agent(int argc, char **argv);
@@ -34,5 +36,24 @@ struct config;
  * and the environment into c; prints the error and returns -1 on failure.
  */
 int cli_load_config(struct config *c, const char *dir);
+
+/* One flag as given, re-applied over the files and environment on SIGHUP. */
+struct flag_value {
+	const char *key, *flag, *value;
+};
+
+/* Loads config files + environment, then the flags; prints errors; 0 or -1. */
+int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
+			size_t nflags, const char *who);
+
+/* What a running command reloads on SIGHUP (run/monitor.h's load_config). */
+struct cli_reload {
+	const char *dir;                /* NULL: $KUBEMEND_CONFIG_DIR or config */
+	const struct flag_value *flags;
+	size_t nflags;
+	const char *who;
+};
+/* monitor_load_fn over a struct cli_reload. */
+int cli_reload_config(void *ctx, struct config *out);
 
 #endif

@@ -50,6 +50,31 @@ int cli_load_config(struct config *c, const char *dir)
 	return 0;
 }
 
+int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
+			size_t nflags, const char *who)
+{
+	char err[512];
+
+	if (cli_load_config(c, dir) < 0)
+		return -1;
+	for (size_t i = 0; i < nflags; i++) {
+		if (config_set_flag(c, flags[i].key, flags[i].flag, flags[i].value, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "kubemend %s: %s\n", who, err);
+			config_release(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_reload_config(void *ctx, struct config *out)
+{
+	const struct cli_reload *r = ctx;
+
+	return monitor_load_config(out, r->dir, r->flags, r->nflags, r->who);
+}
+
 int cmd_config(int argc, char **argv)
 {
 	static const struct option opts[] = {

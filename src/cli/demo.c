@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cli/cli.h"
-#include "cli/monrun.h"
+#include "run/monitor.h"
 #include "sim/sim.h"
 #include "base/buf.h"
 #include "base/file.h"
@@ -220,6 +220,7 @@ int cmd_demo(int argc, char **argv)
 	char tmpl[] = "/tmp/kubemend-demo-XXXXXX", err[512];
 	struct buf kc = BUF_INIT, truth = BUF_INIT, csv = BUF_INIT, ins = BUF_INIT, hist = BUF_INIT;
 	struct flag_value flags[9];
+	struct cli_reload rl;
 	struct sim_options so;
 	struct sim *sim = NULL;
 	struct runner run;
@@ -309,13 +310,14 @@ int cmd_demo(int argc, char **argv)
 	flags[6] = (struct flag_value){ "agent.log_dir", "demo", dir };
 	flags[7] = (struct flag_value){ "agent.alertmanager_url", "demo", "" };
 	flags[8] = (struct flag_value){ "agent.history_file", "demo", hist.data };
+	rl = (struct cli_reload){ NULL, flags, 9, "demo" };
 	if (monitor_load_config(&cfg, NULL, flags, 9, "demo") < 0)
 		goto out_sim;
 	memset(&run, 0, sizeof(run));
 	run.m.name = "demo";
 	run.m.cfg = &cfg;
-	run.m.flags = flags;
-	run.m.nflags = 9;
+	run.m.load_config = cli_reload_config;
+	run.m.load_ctx = &rl;
 	run.m.collect = run.m.write_csv = run.m.analyse = true;
 	/* remediation with nobody to ask: every proposal is recorded as pending */
 	run.m.remediate = true;

@@ -2,9 +2,9 @@
 #define CLI_LLM_H
 /*
  * The LLM options of the commands that explain insights (monitor, agent,
- * remediate) and the loop's side of an explanation: logging each kind of
- * reason once, attaching the validated actions. An explainer made here is
- * the caller's to free (explainer_free). See docs/llm.md.
+ * remediate). An explainer made here is the caller's to free
+ * (explainer_free); the loop's side of an explanation is monitor_explain()
+ * in run/monitor.h. See docs/llm.md.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,19 +34,10 @@ bool cli_llm_flag(struct cli_llm_flags *f, int opt, const char *arg);
 /*
  * Puts f over c's settings (flags win) and makes the explainer, logging
  * whether explanations are on. A disabled explainer is still returned (its
- * reason is logged once by cli_llm_explain); NULL only when c rejects a flag
+ * reason is logged once by monitor_explain); NULL only when c rejects a flag
  * (the error is printed, prefixed by prog).
  */
 struct explainer *cli_llm_explainer(struct config *c, const struct cli_llm_flags *f,
 				    const char *prog);
-
-/*
- * One explanation step for in (history: earlier insights of its workload):
- * never waits on the network, logs a reason the first time it shows and the
- * actions it refused, and adds the answer's actions to in's
- * recommendations. Returns explainer_explain()'s status.
- */
-int cli_llm_explain(struct explainer *ex, struct insight *in,
-		    const struct insight *const *history, size_t nhistory);
 
 #endif

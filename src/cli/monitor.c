@@ -4,14 +4,14 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/llm.h"
-#include "cli/monrun.h"
+#include "run/monitor.h"
 #include "base/str.h"
 #include "base/banned.h"
 
 /*
  * `monitor`, `agent` and `detect`: flags to settings (config_set_flag, so
  * flags > environment > files > defaults and `config show` agree), then the
- * shared loop of monrun.c.
+ * shared loop of run/monitor.c.
  */
 
 enum {
@@ -201,16 +201,16 @@ static void release(struct parsed *p)
 
 static int run(struct parsed *p, struct monitor_run *m, const char *who)
 {
+	struct cli_reload rl = { p->config_dir, p->flags, p->nflags, who };
 	struct config c;
 	int rc;
 
 	if (monitor_load_config(&c, p->config_dir, p->flags, p->nflags, who) < 0)
 		return 1;
 	m->name = who;
-	m->config_dir = p->config_dir;
 	m->cfg = &c;
-	m->flags = p->flags;
-	m->nflags = p->nflags;
+	m->load_config = cli_reload_config;
+	m->load_ctx = &rl;
 	m->cycles = p->cycles;
 	m->duration_ms = p->duration_ms;
 	m->metrics = &p->metrics;

@@ -12,7 +12,7 @@
 #include "base/strvec.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
-#include "cli/monrun.h"
+#include "run/monitor.h"
 #include "base/mem.h"
 #include "conf/config.h"
 #include "kube/client.h"
@@ -187,6 +187,7 @@ static void summary(const struct remedy_loop *l)
 static int from_metrics(const struct flags *f)
 {
 	struct flag_value *fv;
+	struct cli_reload rl;
 	struct monitor_run m;
 	struct config cfg;
 	size_t n = 0;
@@ -206,10 +207,10 @@ static int from_metrics(const struct flags *f)
 	}
 	memset(&m, 0, sizeof(m));
 	m.name = "remediate";
-	m.config_dir = f->config_dir;
 	m.cfg = &cfg;
-	m.flags = fv;
-	m.nflags = n;
+	rl = (struct cli_reload){ f->config_dir, fv, n, "remediate" };
+	m.load_config = cli_reload_config;
+	m.load_ctx = &rl;
 	m.analyse = m.tail_csv = true;
 	m.follow = !f->once;
 	m.remediate = true;

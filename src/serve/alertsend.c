@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "serve/alertsend.h"
-#include "serve/alerts.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -45,10 +44,10 @@ void alert_sender_release(struct alert_sender *a)
 	a->url = NULL;
 }
 
-int alert_sender_tick(struct alert_sender *a, struct pipeline *p, bool changed,
+int alert_sender_tick(struct alert_sender *a, const struct serve_source *src, bool changed,
 		      char *err, size_t errlen)
 {
-	int64_t now = time_real_ms(), feed_ms;
+	int64_t now = time_real_ms(), feed_ms = 0;
 	struct http_response resp;
 	json_t *body;
 	char *text;
@@ -57,10 +56,9 @@ int alert_sender_tick(struct alert_sender *a, struct pipeline *p, bool changed,
 
 	if (!changed && a->last_send_wall_ms && now - a->last_send_wall_ms < a->resend_ms)
 		return 0;
-	pipeline_lock(p);
-	feed_ms = p->stats.last_feed_ms;
-	body = alerts_json(&p->store, p->store.threshold, now, a->valid_ms, a->since_ms);
-	pipeline_unlock(p);
+	if (!src->alerts)
+		return -ENOTSUP;
+	body = src->alerts(src->ctx, now, a->valid_ms, a->since_ms, &feed_ms);
 	n = body ? json_array_size(body) : 0;
 	if (!n) {
 		json_decref(body);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "net/http.h"
-#include "serve/pipeline.h"
+#include "serve/source.h"
 
 struct alert_sender {
 	char *url;                      /* ".../api/v2/alerts" */
@@ -31,7 +31,7 @@ void alert_sender_release(struct alert_sender *a);
  * due. Returns the number of alerts sent (0: nothing due), or a negative
  * errno with err (the next tick retries).
  */
-int alert_sender_tick(struct alert_sender *a, struct pipeline *p, bool changed,
+int alert_sender_tick(struct alert_sender *a, const struct serve_source *src, bool changed,
 		      char *err, size_t errlen);
 
 #endif

@@ -5,15 +5,11 @@
 #include "serve/endpoints.h"
 #include "net/httpd.h"
 #include "base/mem.h"
-#include "base/timeutil.h"
 #include "base/banned.h"
-
-/* Not ready when no cycle has succeeded for this long (a stuck collector). */
-#define STALE_READY_MS (10 * 60 * 1000)
 
 struct endpoints {
 	struct httpd *h;
-	struct pipeline *p;
+	struct serve_source src;
 };
 
 static void handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
@@ -28,25 +24,23 @@ static void handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp
 	}
 	if (!strcmp(r->path, "/metrics")) {
 		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-		pipeline_metrics(e->p, &resp->body);
+		if (e->src.metrics)
+			e->src.metrics(e->src.ctx, &resp->body);
 	} else if (!strcmp(r->path, "/healthz")) {
 		resp->content_type = "text/plain; charset=utf-8";
 		buf_adds(&resp->body, "ok\n");
 	} else if (!strcmp(r->path, "/readyz")) {
-		bool ready;
-		int64_t last;
+		char why[256] = "no readiness source";
+		bool ready = e->src.ready && e->src.ready(e->src.ctx, why, sizeof(why));
 
-		pipeline_lock(e->p);
-		ready = e->p->ready;
-		last = e->p->stats.last_ok_wall_ms;
-		pipeline_unlock(e->p);
-		if (ready && last && time_real_ms() - last > STALE_READY_MS)
-			ready = false;
 		resp->status = ready ? 200 : 503;
 		resp->content_type = "text/plain; charset=utf-8";
-		buf_adds(&resp->body, ready ? "ready\n" : "not ready: no successful cycle yet\n");
+		if (ready)
+			buf_adds(&resp->body, "ready\n");
+		else
+			buf_addf(&resp->body, "not ready: %s\n", why);
 	} else if (!strcmp(r->path, "/api/insights")) {
-		json_t *j = pipeline_insights_json(e->p);
+		json_t *j = e->src.insights ? e->src.insights(e->src.ctx) : NULL;
 		char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 		json_decref(j);
@@ -65,7 +59,7 @@ static void handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp
 	}
 }
 
-int endpoints_start(struct endpoints **out, const char *listen, struct pipeline *p,
+int endpoints_start(struct endpoints **out, const char *listen, const struct serve_source *src,
 		    char *err, size_t errlen)
 {
 	struct endpoints *e = xcalloc(1, sizeof(*e));
@@ -77,7 +71,7 @@ int endpoints_start(struct endpoints **out, const char *listen, struct pipeline 
 	cfg.max_body = 4096;
 	cfg.handler = handle;
 	cfg.ctx = e;
-	e->p = p;
+	e->src = *src;
 	rc = httpd_start(&e->h, &cfg, err, errlen);
 	if (rc < 0) {
 		free(e);

@@ -8,6 +8,7 @@ set -euo pipefail
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/tests/e2e/lib/wait.sh"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -20,7 +21,7 @@ dir=$TMPDIR_E2E/deploy_apply
 mkdir -p "$dir"
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$dir/kc" --nodes 2 --pods 4 --seed 3 --speed 0 >"$dir/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/kc" ] && break; sleep 0.1; done
+wait_file "$dir/kc" 120 "${pids[-1]}" || true
 [ -s "$dir/kc" ] || { cat "$dir/sim.log"; fail "sim did not start"; }
 export KUBECONFIG=$dir/kc
 K="kubectl --cache-dir $dir/cache --request-timeout=20s"
@@ -70,9 +71,11 @@ contains "stale replace of a custom resource: 409" "$out" "the object has been m
 # watch sees a change
 $K get rem -n kubemend --watch-only -o name >"$dir/watch.txt" 2>&1 &
 wpid=$!; pids+=($wpid)
-sleep 1
-$K label rem r1 -n kubemend seen=yes >/dev/null
-for _ in $(seq 50); do grep -q r1 "$dir/watch.txt" && break; sleep 0.1; done
+# --watch-only prints nothing until a change, and on a busy machine the watch
+# may connect late: change the object again until the watch has seen one.
+n=0
+relabel_seen() { n=$((n + 1)); $K label rem r1 -n kubemend --overwrite seen=$n >/dev/null; sleep 0.3; grep -q r1 "$dir/watch.txt"; }
+wait_until 60 relabel_seen || true
 contains "watch on a custom resource" "$(cat "$dir/watch.txt")" "remediation.kubemend.io/r1"
 kill $wpid 2>/dev/null || true
 

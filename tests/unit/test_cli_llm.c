@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "cli/llm.h"
+#include "run/monitor.h"
 #include "conf/config.h"
 #include "insight/advice.h"
 
@@ -62,7 +63,7 @@ static void the_off_reason_is_logged_once(void **state)
 	ex = cli_llm_explainer(&c, &lf, "test");
 	assert_non_null(ex);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(cli_llm_explain(ex, in, NULL, 0), -ENOTSUP);
+		assert_int_equal(monitor_explain(ex, in, NULL, 0), -ENOTSUP);
 	log_close();
 	assert_int_equal(count_lines(path, "rule-based explanation stands"), 1);
 	assert_int_equal(count_lines(path, "the LLM is off"), 1);
@@ -105,10 +106,10 @@ static void flags_turn_it_on_and_answers_become_recommendations(void **state)
 	assert_string_equal(config_str(&c, "agent.llm.model"), "cli-model");
 	assert_int_equal(config_value(&c, "agent.llm.enabled")->source, CS_FLAG);
 
-	assert_int_equal(cli_llm_explain(ex, in, NULL, 0), -EINPROGRESS);
+	assert_int_equal(monitor_explain(ex, in, NULL, 0), -EINPROGRESS);
 	assert_int_equal(explainer_wait(ex, 7000), 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(cli_llm_explain(ex, in, NULL, 0), 0);
+		assert_int_equal(monitor_explain(ex, in, NULL, 0), 0);
 	log_close();
 	assert_string_equal(in->explanation_source, "llm");
 	assert_string_equal(in->explanation_model, "cli-model");

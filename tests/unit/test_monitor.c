@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <jansson.h>
-#include "serve/pipeline.h"
+#include "run/pipeline.h"
 #include "eval/score.h"
 #include "base/buf.h"
 #include "base/file.h"

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli/cli.h"
-#include "cli/llm.h"
-#include "cli/monrun.h"
+#include "run/monitor.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "insight/explain.h"
 #include "insight/insight_read.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -40,24 +39,6 @@ static void on_hup(int sig)
 	reload_flag = 1;
 }
 
-int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
-			size_t nflags, const char *who)
-{
-	char err[512];
-
-	if (cli_load_config(c, dir) < 0)
-		return -1;
-	for (size_t i = 0; i < nflags; i++) {
-		if (config_set_flag(c, flags[i].key, flags[i].flag, flags[i].value, err,
-				    sizeof(err)) < 0) {
-			fprintf(stderr, "kubemend %s: %s\n", who, err);
-			config_release(c);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* ---- the stages ---- */
 
 struct stages {
@@ -73,6 +54,7 @@ struct stages {
 	size_t nbatch, capbatch;
 	struct pipeline pipe;
 	bool have_pipe;
+	struct serve_source view;       /* what serve/ reads of the pipeline */
 	struct endpoints *http;
 	struct alert_sender alerts;
 	bool have_alerts;
@@ -273,6 +255,31 @@ static void log_insight(void *ctx, enum pipeline_event ev, struct insight *in)
 	       "summary", in->summary, NULL);
 }
 
+int monitor_explain(struct explainer *ex, struct insight *in,
+		    const struct insight *const *history, size_t nhistory)
+{
+	struct explain_result r;
+	char n[24];
+	int rc;
+
+	rc = explainer_explain(ex, in, history, nhistory, &r);
+	if (r.log_reason)
+		log_kv(rc == -ENOTSUP ? LOG_INFO : LOG_WARN, "llm", "rule-based explanation stands",
+		       "insight", in->id, "reason", r.reason, NULL);
+	if (r.fresh)
+		log_kv(LOG_INFO, "llm", "explained", "insight", in->id,
+		       "model", in->explanation_model, NULL);
+	if (r.dropped) {
+		snprintf(n, sizeof(n), "%zu", r.dropped);
+		log_kv(LOG_WARN, "llm", "refused actions the LLM suggested", "insight", in->id,
+		       "count", n, "first", r.dropped_why, NULL);
+	}
+	if (rc == 0)
+		explain_result_recommend(&r, in);
+	explain_result_release(&r);
+	return rc;
+}
+
 /*
  * --enable-llm (docs/llm.md): asks without waiting; an answer lands at the
  * insight's next update, after the rules' advice, whose explanation stands
@@ -287,7 +294,7 @@ static void explain_insight(void *ctx, enum pipeline_event ev, struct insight *i
 	if (ev == PIPE_RESOLVED || !st->llm)
 		return;
 	nhist = insight_store_history(&st->pipe.store, in, hist, 4);
-	cli_llm_explain(st->llm, in, hist, nhist);
+	monitor_explain(st->llm, in, hist, nhist);
 }
 
 static void apply_log_settings(const struct monitor_run *m)
@@ -341,7 +348,11 @@ static void reload(struct stages *st)
 	struct config fresh;
 
 	reload_flag = 0;
-	if (monitor_load_config(&fresh, m->config_dir, m->flags, m->nflags, m->name) < 0) {
+	if (!m->load_config) {
+		log_kv(LOG_WARN, m->name, "reload asked for, but this run cannot reload", NULL);
+		return;
+	}
+	if (m->load_config(m->load_ctx, &fresh) < 0) {
 		log_kv(LOG_ERROR, m->name, "reload failed: keeping the current configuration", NULL);
 		return;
 	}
@@ -470,7 +481,6 @@ static int open_stages(struct stages *st)
 	const struct config *c = m->cfg;
 	const char *listen = config_str(c, "agent.listen");
 	const char *am = config_str(c, "agent.alertmanager_url");
-	static const struct cli_llm_flags no_llm_flags; /* the flags are in m->cfg already */
 	char err[1024];
 
 	if (m->collect && open_collector(st, err, sizeof(err)) < 0)
@@ -488,7 +498,11 @@ static int open_stages(struct stages *st)
 		pipeline_add_hook(&st->pipe, log_insight, NULL);
 		if (m->hook)
 			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);
-		st->llm = cli_llm_explainer(m->cfg, &no_llm_flags, m->name);
+		st->llm = explainer_new_from_config(m->cfg);
+		if (explainer_enabled(st->llm))
+			log_kv(LOG_INFO, "llm", "explanations on", "model",
+			       config_str(c, "agent.llm.model"), "url",
+			       config_str(c, "agent.llm.base_url"), NULL);
 		pipeline_add_hook(&st->pipe, explain_insight, st);
 		/*
 		 * --remediate: the planner and approval of src/remedy/ on
@@ -496,9 +510,10 @@ static int open_stages(struct stages *st)
 		 * when that stage lands.
 		 */
 		m->out_pipeline = &st->pipe;
+		pipeline_source(&st->pipe, &st->view);
 	}
 	if (m->analyse && m->serve && listen && *listen && strcmp(listen, "off")) {
-		if (endpoints_start(&st->http, listen, &st->pipe, err, sizeof(err)) < 0)
+		if (endpoints_start(&st->http, listen, &st->view, err, sizeof(err)) < 0)
 			goto fail;
 		m->bound_port = endpoints_port(st->http);
 		{
@@ -571,7 +586,7 @@ static int cycle(struct stages *st, unsigned long done)
 	if (st->have_alerts) {
 		static uint64_t seen;
 		uint64_t now_seen = st->pipe.stats.opened + st->pipe.stats.resolved;
-		int rc = alert_sender_tick(&st->alerts, &st->pipe, now_seen != seen, err, sizeof(err));
+		int rc = alert_sender_tick(&st->alerts, &st->view, now_seen != seen, err, sizeof(err));
 
 		if (rc < 0) {
 			log_kv(LOG_WARN, "alerts", "cannot reach alertmanager", "error", err, NULL);
@@ -597,7 +612,7 @@ int monitor_run(struct monitor_run *m)
 	if (m->remediate && !m->analyse) {
 		fprintf(stderr, "kubemend %s: --remediate needs the analysis (not with --generator-only or --fetch-only)\n",
 			m->name);
-		return EXIT_USAGE;
+		return MONITOR_EXIT_USAGE;
 	}
 	if (open_logs(m) < 0)
 		return 1;

@@ -3,8 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "serve/pipeline.h"
+#include "run/pipeline.h"
 #include "insight/advice.h"
+#include "serve/alerts.h"
 #include "serve/expo.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -444,4 +445,62 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	}
 	pipeline_unlock(p);
 	buf_release(&ns);
+}
+
+/* Not ready when no cycle has succeeded for this long (a stuck collector). */
+#define STALE_READY_MS (10 * 60 * 1000)
+
+static bool src_ready(void *ctx, char *why, size_t whylen)
+{
+	struct pipeline *p = ctx;
+	bool ready;
+	int64_t last;
+
+	pipeline_lock(p);
+	ready = p->ready;
+	last = p->stats.last_ok_wall_ms;
+	pipeline_unlock(p);
+	if (!ready) {
+		snprintf(why, whylen, "no successful cycle yet");
+		return false;
+	}
+	if (last && time_real_ms() - last > STALE_READY_MS) {
+		snprintf(why, whylen, "no successful cycle for %lld s",
+			 (long long)((time_real_ms() - last) / 1000));
+		return false;
+	}
+	return true;
+}
+
+static void src_metrics(void *ctx, struct buf *out)
+{
+	pipeline_metrics(ctx, out);
+}
+
+static json_t *src_insights(void *ctx)
+{
+	return pipeline_insights_json(ctx);
+}
+
+static json_t *src_alerts(void *ctx, int64_t now_ms, int64_t valid_ms, int64_t since_ms,
+			  int64_t *feed_ms)
+{
+	struct pipeline *p = ctx;
+	json_t *body;
+
+	pipeline_lock(p);
+	*feed_ms = p->stats.last_feed_ms;
+	body = alerts_json(&p->store, p->store.threshold, now_ms, valid_ms, since_ms);
+	pipeline_unlock(p);
+	return body;
+}
+
+void pipeline_source(struct pipeline *p, struct serve_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->ctx = p;
+	src->metrics = src_metrics;
+	src->insights = src_insights;
+	src->ready = src_ready;
+	src->alerts = src_alerts;
 }

@@ -1,8 +1,9 @@
-#ifndef CLI_MONRUN_H
-#define CLI_MONRUN_H
+#ifndef RUN_MONITOR_H
+#define RUN_MONITOR_H
 /*
- * The monitor's process loop, shared by `monitor`, `agent`, `detect --watch`
- * and `demo`: which stages run, wired from the effective configuration.
+ * The monitor's process loop, shared by `monitor`, `agent`, `detect --watch`,
+ * `remediate --metrics-file` and `demo`: which stages run, wired from the
+ * effective configuration and the options below (filled by cli/).
  * The caller owns everything it passes in; monitor_run() owns what it
  * starts (collector, CSV writer, pipeline, HTTP server, alert sender) and
  * stops it all before returning.
@@ -11,19 +12,24 @@
 #include <stdint.h>
 #include "base/strvec.h"
 #include "conf/config.h"
-#include "serve/pipeline.h"
+#include "insight/explain.h"
+#include "run/pipeline.h"
 
-/* One flag as given, re-applied over the files and environment on SIGHUP. */
-struct flag_value {
-	const char *key, *flag, *value;
-};
+/* monitor_run()'s exit code for a usage error (as the commands' own). */
+#define MONITOR_EXIT_USAGE 2
+
+/*
+ * Loads the configuration afresh into *out (the files, the environment and
+ * the command line's settings, as at start): 0, or -1 after printing why.
+ * Called on SIGHUP; on failure the current configuration stays.
+ */
+typedef int (*monitor_load_fn)(void *ctx, struct config *out);
 
 struct monitor_run {
 	const char *name;               /* "monitor", "agent": messages and log component */
-	const char *config_dir;         /* NULL: $KUBEMEND_CONFIG_DIR or config */
 	struct config *cfg;             /* effective settings (reloaded on SIGHUP) */
-	const struct flag_value *flags; /* the command line's settings */
-	size_t nflags;
+	monitor_load_fn load_config;    /* SIGHUP's reload; NULL: SIGHUP keeps cfg */
+	void *load_ctx;
 	bool collect;                   /* read the cluster */
 	bool write_csv;                 /* append rows to agent.output_file */
 	bool analyse;                   /* detect and keep insights */
@@ -53,8 +59,13 @@ struct monitor_run {
 /* Runs until done, a signal or *stop; returns the process exit code. */
 int monitor_run(struct monitor_run *m);
 
-/* Loads config files + environment, then the flags; prints errors; 0 or -1. */
-int monitor_load_config(struct config *c, const char *dir, const struct flag_value *flags,
-			size_t nflags, const char *who);
+/*
+ * One explanation step for in (history: earlier insights of its workload):
+ * never waits on the network, logs a reason the first time it shows and the
+ * actions it refused, and adds the answer's actions to in's
+ * recommendations. Returns explainer_explain()'s status.
+ */
+int monitor_explain(struct explainer *ex, struct insight *in,
+		    const struct insight *const *history, size_t nhistory);
 
 #endif

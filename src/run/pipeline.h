@@ -1,11 +1,12 @@
-#ifndef SERVE_PIPELINE_H
-#define SERVE_PIPELINE_H
+#ifndef RUN_PIPELINE_H
+#define RUN_PIPELINE_H
 /*
  * The monitoring pipeline after collection: sample rows -> pod and node
  * detector -> insights with rule-based advice -> pod_insights.json, and the
- * state the HTTP endpoints and the alert sender read. struct pipeline owns
- * its detector, its insight store and its counters; rows passed in are
- * borrowed. All access from other threads (HTTP handlers) goes through
+ * state the HTTP endpoints and the alert sender read (through
+ * pipeline_source(), a read-only view). struct pipeline owns its detector,
+ * its insight store and its counters; rows passed in are borrowed. All
+ * access from other threads (HTTP handlers) goes through
  * pipeline_lock()/pipeline_unlock() or the functions below, which lock.
  */
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include "detect/pod.h"
 #include "insight/insight.h"
 #include "metrics/sample.h"
+#include "serve/source.h"
 
 enum pipeline_event { PIPE_OPENED, PIPE_UPDATED, PIPE_RESOLVED };
 
@@ -89,5 +91,10 @@ void pipeline_metrics(struct pipeline *p, struct buf *out);
 /* The insights document, as in the file (new reference). */
 json_t *pipeline_insights_json(struct pipeline *p);
 size_t pipeline_open_insights(const struct insight_store *s);
+/*
+ * Fills src with p's read-only view for serve/ (endpoints, alert sender);
+ * p must outlive every use of src.
+ */
+void pipeline_source(struct pipeline *p, struct serve_source *src);
 
 #endif
