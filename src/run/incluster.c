@@ -176,13 +176,36 @@ int incluster_may_act(void *ctx, char *why, size_t whylen)
 	return leading_with_margin(ctx, why, whylen) ? 1 : 0;
 }
 
+/* The newest record in the loop's history with this status, or NULL. */
+static const json_t *newest_with(struct incluster *ic, const char *status)
+{
+	const json_t *arr = ic->records ? *ic->records : NULL;
+
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		const json_t *r = json_array_get(arr, i);
+
+		if (str_eq(jstr(r, "status"), status))
+			return r;
+	}
+	return NULL;
+}
+
 bool incluster_write_guard(void *ctx, char *why, size_t whylen)
 {
 	struct incluster *ic = ctx;
+	const json_t *rec;
 	bool ok;
 
 	if (!leading_with_margin(ic, why, whylen))
 		return false;
+	rec = newest_with(ic, "executing");
+	if (rec && jstr(rec, "id") && strcmp(ic->claimed, jstr(rec, "id"))) {
+		/* the first write of this execution: claim the shared record first */
+		snprintf(ic->claimed, sizeof(ic->claimed), "%s", jstr(rec, "id"));
+		incluster_on_record(ic, rec);
+		if (!leading_with_margin(ic, why, whylen))
+			return false;
+	}
 	pthread_mutex_lock(&ic->mu);
 	ok = ic->claim_ok;
 	if (!ok)
@@ -310,7 +333,7 @@ static int cool_item(const json_t *it, void *ctx)
 	if (!name || !strcmp(name, c->name) || !str_eq(jstr(spec, "action"), c->action) ||
 	    !str_eq(jstr(spec, "target"), c->target))
 		return 0;
-	if (!str_eq(phase, "Executing") && !str_eq(phase, "Done") && !str_eq(phase, "Failed"))
+	if (!str_eq(phase, "Executing") && !str_eq(phase, "Done"))
 		return 0;
 	if (at && time_parse(at, &t) == 0 && t >= c->since_ms) {
 		snprintf(c->who, sizeof(c->who), "%s by %s at %s", name, jstr(st, "executedBy") ? jstr(st, "executedBy") : "?", at);
@@ -347,7 +370,8 @@ static void claim(struct incluster *ic, struct ic_map *mp, const json_t *rec, js
 	}
 	phase = jstr(json_object_get(cur, "status"), "phase");
 	by = jstr(json_object_get(cur, "status"), "executedBy");
-	if ((str_eq(phase, "Executing") || str_eq(phase, "Done") || str_eq(phase, "Failed")) &&
+	/* a change in flight or done elsewhere is not repeated; a failed one may be tried again */
+	if ((str_eq(phase, "Executing") || str_eq(phase, "Done")) &&
 	    !(str_eq(by, ic->identity) && str_eq(jstr(json_object_get(cur, "status"), "executedRecord"), jstr(rec, "id")))) {
 		snprintf(why, sizeof(why), "already %s by %s (shared record %s/%s)", str_eq(phase, "Executing") ?
 			 "being executed" : "executed", by ? by : "another replica", ic->records_ns, mp->name);
@@ -380,18 +404,33 @@ out:
 	json_decref(out);
 }
 
-static void mirror(struct incluster *ic, struct ic_map *mp, json_t *spec, json_t *status)
+/* Mirrors a record; false when the resource tells of another replica's execution (left alone). */
+static bool mirror(struct incluster *ic, struct ic_map *mp, json_t *spec, json_t *status, const char *id)
 {
 	struct kube_error e;
-	json_t *labels = labels_of();
+	json_t *labels = labels_of(), *cur = NULL;
 	int rc = kube_remediation_create(&ic->kc, ic->records_ns, mp->name, labels, spec, NULL, &e);
+	const char *by, *rid;
 
+	if (rc < 0 && e.status == 409 &&
+	    kube_remediation_get(&ic->kc, ic->records_ns, mp->name, &cur, &e) == 0) {
+		by = jstr(json_object_get(cur, "status"), "executedBy");
+		rid = jstr(json_object_get(cur, "status"), "executedRecord");
+		if (by && !(str_eq(by, ic->identity) && str_eq(rid, id))) {
+			/* another replica ran this change: its outcome stands */
+			json_decref(cur);
+			json_decref(labels);
+			return false;
+		}
+		json_decref(cur);
+	}
 	if (rc < 0 && e.status != 409) {
 		log_kv(LOG_WARN, C, "cannot write the Remediation record", "name", mp->name, "error", e.msg, NULL);
 	} else if (kube_remediation_set_status(&ic->kc, ic->records_ns, mp->name, status, NULL, NULL, &e) < 0) {
 		log_kv(LOG_WARN, C, "cannot write the Remediation status", "name", mp->name, "error", e.msg, NULL);
 	}
 	json_decref(labels);
+	return true;
 }
 
 /* The Event for a record's new status, on the object it changes. */
@@ -438,12 +477,43 @@ static void event_for(struct incluster *ic, const json_t *rec, const char *statu
 	buf_release(&note);
 }
 
+/*
+ * What names a proposal across replicas: the record's approval digest when
+ * it has one, else a hash (FNV-1a 64) of its action, target and params
+ * without the prose, so the same proposal from either replica names the
+ * same resource.
+ */
+static void proposal_key(const json_t *rec, char out[80])
+{
+	json_t *k, *params;
+	char *txt;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (jstr(rec, "digest") && *jstr(rec, "digest")) {
+		snprintf(out, 80, "%s", jstr(rec, "digest"));
+		return;
+	}
+	params = json_deep_copy(json_object_get(rec, "params"));
+	json_object_del(params, "rationale");
+	json_object_del(params, "description");
+	k = json_pack("{s:s?,s:O?,s:o?}", "action", jstr(rec, "action"), "target", json_object_get(rec, "target"),
+		      "params", params);
+	txt = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS);
+	for (const char *c = txt ? txt : ""; *c; c++) {
+		h ^= (unsigned char)*c;
+		h *= 0x100000001b3ull;
+	}
+	snprintf(out, 80, "%016llx", (unsigned long long)h);
+	free(txt);
+	json_decref(k);
+}
+
 void incluster_on_record(void *ctx, const json_t *rec)
 {
 	struct incluster *ic = ctx;
 	const char *id = jstr(rec, "id"), *status = jstr(rec, "status");
 	const json_t *t = json_object_get(rec, "target");
-	char name[64], why[256] = "";
+	char name[64], why[256] = "", key[80];
 	struct ic_map *mp, snap;
 	json_t *spec, *st;
 	bool changed;
@@ -458,8 +528,8 @@ void incluster_on_record(void *ctx, const json_t *rec)
 		pthread_mutex_unlock(&ic->mu);
 		return;
 	}
-	kube_remediation_name(jstr(rec, "action"), jstr(t, "name"),
-			      jstr(rec, "digest") && *jstr(rec, "digest") ? jstr(rec, "digest") : id, name);
+	proposal_key(rec, key);
+	kube_remediation_name(jstr(rec, "action"), jstr(t, "name"), key, name);
 	pthread_mutex_lock(&ic->mu);
 	mp = map_get(ic, id, name);
 	changed = strcmp(mp->status, status) != 0;
@@ -480,8 +550,10 @@ void incluster_on_record(void *ctx, const json_t *rec)
 		snprintf(why, sizeof(why), "%s", ic->claim_why);
 		snap = *mp;
 		pthread_mutex_unlock(&ic->mu);
-	} else if (!snap.foreign) {
-		mirror(ic, &snap, spec, st);
+	} else if (!snap.foreign && !mirror(ic, &snap, spec, st, id)) {
+		pthread_mutex_lock(&ic->mu);
+		mp->foreign = true;
+		pthread_mutex_unlock(&ic->mu);
 	}
 	if (ic->rec_on && changed)
 		event_for(ic, rec, status, why);
@@ -497,6 +569,35 @@ int incluster_may_act_rec(void *ctx, const json_t *rec, char *why, size_t whylen
 		return 0;
 	(void)rec;      /* the claim on the shared record is made when the record turns "executing" */
 	return 1;
+}
+
+void incluster_watch_records(struct incluster *ic, json_t *const *records)
+{
+	ic->records = records;
+}
+
+void incluster_sync(struct incluster *ic)
+{
+	const json_t *arr = ic->records ? *ic->records : NULL;
+	size_t n = json_array_size(arr);
+
+	for (size_t i = n > 200 ? n - 200 : 0; i < n; i++) {
+		const json_t *r = json_array_get(arr, i);
+		const char *id = jstr(r, "id"), *st = jstr(r, "status");
+		struct ic_map *mp;
+		bool same;
+
+		/* an "executing" record is claimed by the guard before its first write; one left over
+		 * from an earlier run was interrupted, and is not a claim */
+		if (!id || !st || !strcmp(st, "executing"))
+			continue;
+		pthread_mutex_lock(&ic->mu);
+		mp = map_get(ic, id, NULL);
+		same = mp && !strcmp(mp->status, st);
+		pthread_mutex_unlock(&ic->mu);
+		if (!same)
+			incluster_on_record(ic, r);
+	}
 }
 
 /* ---- decisions from the resources ---- */

@@ -59,6 +59,8 @@ struct incluster {
 	bool polling, stop;
 	pthread_cond_t cond;
 	bool records_missing;           /* the CRD is not served: records stay local */
+	json_t *const *records;         /* the loop's history (incluster_watch_records), or NULL */
+	char claimed[64];               /* the executing record last claimed through the guard */
 };
 
 int incluster_open(struct incluster *ic, const struct kube_config *cfg, const struct incluster_opts *o,
@@ -75,6 +77,15 @@ int incluster_may_act_rec(void *ctx, const json_t *rec, char *why, size_t whylen
 void incluster_on_record(void *ctx, const json_t *rec);
 /* kube_client.write_guard for the client that remediates: leading, with margin, and the claim held. */
 bool incluster_write_guard(void *ctx, char *why, size_t whylen);
+
+/*
+ * Without remedy_opts.on_record: the guard finds the record being executed
+ * in *records (the loop's history array, read only on the loop's thread:
+ * the guard runs there, inside the loop's writes) and claims it before the
+ * first write; incluster_sync() mirrors what changed after each pass.
+ */
+void incluster_watch_records(struct incluster *ic, json_t *const *records);
+void incluster_sync(struct incluster *ic);
 
 /* Starts reading decisions from the resources every poll_ms and handing them to decide. */
 int incluster_poll_decisions(struct incluster *ic, incluster_decide_fn decide, void *ctx, int64_t poll_ms);

@@ -18,6 +18,8 @@
 #include "metrics/collector.h"
 #include "metrics/csv.h"
 #include "remedy/loop.h"
+#include "run/incluster.h"
+#include "conf/watch.h"
 #include "remedy/policy.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
@@ -63,6 +65,10 @@ struct stages {
 	struct remedy_loop remedy;
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
+	struct incluster ic;            /* --leader-elect, --records (docs/incluster.md) */
+	bool have_ic;
+	struct conf_watch cw;           /* the config files, for a mounted ConfigMap's updates */
+	bool have_cw;
 };
 
 static bool stopping(const struct monitor_run *m)
@@ -393,6 +399,12 @@ static void close_stages(struct stages *st)
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
+	if (st->have_ic) {
+		incluster_close(&st->ic);       /* releases the Lease: the other replica leads at once */
+		st->have_ic = false;
+	}
+	if (st->have_cw)
+		conf_watch_release(&st->cw);
 	if (st->have_kc)
 		kube_client_release(&st->kc);
 	if (st->have_col)
@@ -419,6 +431,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	if ((rc = kube_client_init(&st->kc, &st->kube, NULL, err, errlen)) < 0)
 		return rc;
 	st->have_kc = true;
+	if (m->incluster) {
+		/* incluster: leader election and the check before every write this client sends */
+		if ((rc = incluster_open(&st->ic, &st->kube, m->incluster, err, errlen)) < 0)
+			return rc;
+		st->have_ic = true;
+		st->kc.write_guard = incluster_write_guard;
+		st->kc.write_guard_ctx = &st->ic;
+	}
 	policy_load_config(&st->pol, c);
 	memset(&o, 0, sizeof(o));
 	o.history_file = config_str(c, "agent.history_file");
@@ -439,6 +459,8 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 		return rc;
 	}
 	st->have_remedy = true;
+	if (st->have_ic)
+		incluster_watch_records(&st->ic, &st->remedy.hist.records);
 	if (m->auto_approve)
 		fprintf(stderr, "\n*** kubemend %s --remediate --auto-approve: actions the policy allows "
 			"are carried out WITHOUT ASKING%s ***\n\n", m->name,
@@ -459,6 +481,8 @@ static void remediate_step(struct stages *st)
 	char err[1024];
 	int rc = -ENOMEM;
 
+	if (st->have_ic && !incluster_leading(&st->ic))
+		return;         /* only the leader remediates; a follower watches and stays warm */
 	pipeline_lock(&st->pipe);
 	doc = insight_store_json(&st->pipe.store, time_real_ms());
 	pipeline_unlock(&st->pipe);
@@ -471,6 +495,8 @@ static void remediate_step(struct stages *st)
 		rc = remedy_loop_handle(&st->remedy, &copy, err, sizeof(err));
 	if (rc < 0)
 		log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
+	if (st->have_ic)
+		incluster_sync(&st->ic);        /* mirror the pass's records into the cluster */
 	insight_store_release(&copy);
 	free(text);
 }
@@ -634,10 +660,18 @@ int monitor_run(struct monitor_run *m)
 	log_kv(LOG_INFO, m->name, "started", "insights", m->analyse ?
 	       config_str(m->cfg, "agent.insights_file") : NULL, "metrics",
 	       m->write_csv || m->tail_csv ? config_str(m->cfg, "agent.output_file") : NULL, NULL);
+	if (m->watch_config_dir && m->load_config) {
+		conf_watch_init(&st.cw, m->watch_config_dir);
+		st.have_cw = true;
+	}
 	while (!stopping(m)) {
 		int64_t t0 = time_mono_ms();
 		int r;
 
+		if (st.have_cw && conf_watch_changed(&st.cw)) {
+			log_kv(LOG_INFO, m->name, "configuration files changed: reloading", "dir", m->watch_config_dir, NULL);
+			reload_flag = 1;
+		}
 		if (reload_flag)
 			reload(&st);
 		r = cycle(&st, done);
