@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kube/client.h"
+#include "remedy/approve.h"
 #include "remedy/history.h"
 #include "remedy/policy.h"
 
@@ -25,6 +26,21 @@ struct remedy_opts {
 	int64_t drain_timeout_ms, drain_retry_ms;
 	int tty_fd;                      /* where answers come from (a terminal, or not) */
 	FILE *tty_out;                   /* where questions go */
+	/*
+	 * --approval web: proposals wait as "pending" in box (borrowed) for a
+	 * decision from the page or the API, until approval_ttl_ms (default 1 h)
+	 * has passed; a decision binds only the digest it was given for. Without
+	 * a box, the terminal (or --auto-approve) decides.
+	 */
+	struct approval_box *box;
+	int64_t approval_ttl_ms;
+	/*
+	 * Called after every write of a record (proposed, each update) with the
+	 * whole record (borrowed), e.g. to mirror it into a Remediation custom
+	 * resource. NULL: nothing.
+	 */
+	void (*on_record)(void *ctx, const json_t *rec);
+	void *on_record_ctx;
 };
 
 struct remedy_stats {
