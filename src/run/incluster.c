@@ -452,6 +452,7 @@ static void event_for(struct incluster *ic, const json_t *rec, const char *statu
 	struct kube_event_ref ref;
 	struct kube_error e;
 	struct buf note = BUF_INIT;
+	const char *desc;
 	char *params;
 	size_t i;
 
@@ -464,11 +465,18 @@ static void event_for(struct incluster *ic, const json_t *rec, const char *statu
 	ref.kind = kind;
 	ref.namespace_ = jstr(t, "namespace");
 	ref.name = jstr(t, "name");
-	params = json_dumps(json_object_get(rec, "params"), JSON_COMPACT | JSON_SORT_KEYS);
-	buf_addf(&note, "%s %s (record %s)", jstr(rec, "action") ? jstr(rec, "action") : "?",
-		 params ? params : "{}", jstr(rec, "id") ? jstr(rec, "id") : "?");
+	desc = jstr(json_object_get(rec, "params"), "description");
+	params = desc ? NULL : json_dumps(json_object_get(rec, "params"), JSON_COMPACT | JSON_SORT_KEYS);
+	if (desc)
+		buf_addf(&note, "%s (record %s)", desc, jstr(rec, "id") ? jstr(rec, "id") : "?");
+	else
+		buf_addf(&note, "%s %s (record %s)", jstr(rec, "action") ? jstr(rec, "action") : "?",
+			 params ? params : "{}", jstr(rec, "id") ? jstr(rec, "id") : "?");
 	if (claim_why && *claim_why)
 		buf_addf(&note, ": not run here: %s", claim_why);
+	else if (!strcmp(status, "executing"))
+		buf_addf(&note, ": started by %s (approval: %s)", ic->identity,
+			 jstr(rec, "approval") ? jstr(rec, "approval") : "?");
 	else if (jstr(res, "message"))
 		buf_addf(&note, ": %s", jstr(res, "message"));
 	if (kube_event(&ic->rec, &ref, ev[i].warning, ev[i].reason, ev[i].action, note.data, &e) < 0)

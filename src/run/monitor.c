@@ -628,7 +628,7 @@ static int open_approval(struct stages *st, const char *listen, char *err, size_
 	st->web_approval = str_eq(mode, "web") && !m->auto_approve;
 	if (str_eq(mode, "auto"))
 		m->auto_approve = true;
-	if (m->incluster && str_eq(mode, "terminal") && m->tty_fd < 0 && !m->auto_approve) {
+	if (m->incluster && str_eq(mode, "terminal") && (m->tty_fd < 0 || !isatty(m->tty_fd)) && !m->auto_approve) {
 		/* incluster: nobody at a terminal; decisions come from the Remediation resources through the box */
 		st->web_approval = true;
 		return (st->box = approval_box_new()) ? 0 : -ENOMEM;
