@@ -91,8 +91,12 @@ wait_cured() { # wait_cured TRUTH TIMEOUT_S
 	fail "the OOM fault was not cured by change_limits: $(cat "$1" 2>/dev/null)"
 }
 
-hist() { # hist FILE...: the records of history files (a JSON array or JSON lines)
-	cat "$@" 2>/dev/null | jq -s '[.[] | if type == "array" then .[] else . end]'
+hist() { # hist FILE...: the records of history files (a JSON array, or JSON lines where the last line of an id wins)
+	local f
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		jq -s 'if length == 1 and (.[0] | type) == "array" then .[0] else (group_by(.id) | map(.[-1])) end' "$f"
+	done | jq -s 'add // []'
 }
 executed() { # executed HIST...: change_limits records whose write reached the API (or was in flight at a kill)
 	hist "$@" | jq '[.[] | select(.action == "change_limits" and (.status == "succeeded"
