@@ -36,6 +36,18 @@ K apply -f "$root/deploy/namespace.yaml" -f "$root/deploy/crd-remediation.yaml" 
 	--leader-elect-resource-namespace kubemend </dev/null >"$d/m.out" 2>&1 &
 PIDS+=($!)
 
+# the configuration as a mounted ConfigMap: an update is noticed and loaded (as on SIGHUP)
+sleep 2
+printf 'verify_window: 7s\n' > "$d/conf/agent_config.yaml.new"
+mv "$d/conf/agent_config.yaml.new" "$d/conf/agent_config.yaml"
+t0=$SECONDS
+until grep -q "configuration files changed" "$d/log/k8s_monitoring.log" 2>/dev/null; do
+	[ $((SECONDS - t0)) -lt 20 ] || fail "the monitor did not notice the changed config: $(tail -3 "$d/m.out")"
+	sleep 0.2
+done
+grep -q "configuration reloaded" "$d/log/k8s_monitoring.log" || fail "the changed config was not loaded"
+echo "ok: a changed config file is reloaded"
+
 name=""
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 60 ]; do
