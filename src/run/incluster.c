@@ -486,10 +486,10 @@ static void event_for(struct incluster *ic, const json_t *rec, const char *statu
 }
 
 /*
- * What names a proposal across replicas: the record's approval digest when
- * it has one, else a hash (FNV-1a 64) of its action, target and params
- * without the prose, so the same proposal from either replica names the
- * same resource.
+ * What names a proposal across replicas: a hash (FNV-1a 64) of its action,
+ * target and params without the prose, so the same proposal from either
+ * replica names the same resource whether or not its approval digest has
+ * been written yet (the digest goes into the spec).
  */
 static void proposal_key(const json_t *rec, char out[80])
 {
@@ -497,10 +497,6 @@ static void proposal_key(const json_t *rec, char out[80])
 	char *txt;
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	if (jstr(rec, "digest") && *jstr(rec, "digest")) {
-		snprintf(out, 80, "%s", jstr(rec, "digest"));
-		return;
-	}
 	params = json_deep_copy(json_object_get(rec, "params"));
 	json_object_del(params, "rationale");
 	json_object_del(params, "description");
@@ -528,6 +524,8 @@ void incluster_on_record(void *ctx, const json_t *rec)
 
 	if (!id || !status)
 		return;
+	if (!strcmp(status, "proposed") && !jstr(rec, "digest"))
+		return;         /* its next write carries the digest the decision binds to */
 	if (!incluster_leading(ic)) {
 		/* followers neither publish nor run anything; their records stay local */
 		pthread_mutex_lock(&ic->mu);
@@ -553,6 +551,7 @@ void incluster_on_record(void *ctx, const json_t *rec)
 	if (!ic->o.records || ic->records_missing) {
 		/* nothing shared to claim */
 	} else if (str_eq(status, "executing")) {
+		snprintf(ic->claimed, sizeof(ic->claimed), "%s", id);        /* the guard need not claim it again */
 		claim(ic, mp, rec, spec, st);
 		pthread_mutex_lock(&ic->mu);
 		snprintf(why, sizeof(why), "%s", ic->claim_why);
@@ -606,6 +605,23 @@ void incluster_sync(struct incluster *ic)
 		if (!same)
 			incluster_on_record(ic, r);
 	}
+}
+
+void incluster_anomaly(struct incluster *ic, const char *kind, const char *ns, const char *name,
+		       const char *anomaly_type, double probability, const char *summary)
+{
+	struct kube_event_ref ref = { !strcmp(kind, "Deployment") ? "apps/v1" : "v1", kind,
+				      strcmp(kind, "Node") ? ns : NULL, name, NULL };
+	struct kube_error e;
+	char note[600];
+
+	if (!ic->rec_on || !name || !incluster_leading(ic))
+		return;
+	snprintf(note, sizeof(note), "%s (probability %.2f): %s", anomaly_type ? anomaly_type : "anomaly",
+		 probability, summary ? summary : "");
+	if (kube_event(&ic->rec, &ref, true, "AnomalyDetected", "Detect", note, &e) < 0)
+		log_kv(LOG_WARN, C, "cannot write an Event", "object", name, "reason", "AnomalyDetected",
+		       "error", e.msg, NULL);
 }
 
 /* ---- decisions from the resources ---- */

@@ -87,6 +87,13 @@ bool incluster_write_guard(void *ctx, char *why, size_t whylen);
 void incluster_watch_records(struct incluster *ic, json_t *const *records);
 void incluster_sync(struct incluster *ic);
 
+/*
+ * An anomaly was detected on an object (kind "Deployment", "Pod" or "Node"):
+ * a Warning Event "AnomalyDetected" on it, when leading and Events are on.
+ */
+void incluster_anomaly(struct incluster *ic, const char *kind, const char *ns, const char *name,
+		       const char *anomaly_type, double probability, const char *summary);
+
 /* Starts reading decisions from the resources every poll_ms and handing them to decide. */
 int incluster_poll_decisions(struct incluster *ic, incluster_decide_fn decide, void *ctx, int64_t poll_ms);
 

@@ -351,6 +351,23 @@ static void notify_insight(void *ctx, enum pipeline_event ev, struct insight *in
 	json_decref(j);
 }
 
+/* incluster: an Event on the workload (or pod, or node) when an anomaly opens. */
+static void anomaly_event(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	struct stages *st = ctx;
+
+	if (ev != PIPE_OPENED || !st->have_ic)
+		return;
+	if (in->owner_kind && str_eq(in->owner_kind, "Deployment") && in->owner_name)
+		incluster_anomaly(&st->ic, "Deployment", in->namespace_, in->owner_name, in->anomaly_type,
+				  in->probability, in->summary);
+	else if (in->pods[0])
+		incluster_anomaly(&st->ic, "Pod", in->namespace_, in->pods[0], in->anomaly_type, in->probability,
+				  in->summary);
+	else if (in->node)
+		incluster_anomaly(&st->ic, "Node", NULL, in->node, in->anomaly_type, in->probability, in->summary);
+}
+
 /* Notifications of remediation records: proposed (once per record), executed (verified or dry run), failed. */
 static void notify_record(void *ctx, const json_t *rec)
 {
@@ -358,6 +375,8 @@ static void notify_record(void *ctx, const json_t *rec)
 	const char *s = json_string_value(json_object_get(rec, "status"));
 	const char *id = json_string_value(json_object_get(rec, "id"));
 
+	if (st->have_ic && rec)
+		incluster_on_record(&st->ic, rec);      /* the shared record and Events, as each write happens */
 	if (!st->notify || !rec || !id)
 		return;
 	if (str_eq(s, "proposed")) {
@@ -751,6 +770,7 @@ static int open_stages(struct stages *st)
 			       config_str(c, "agent.llm.base_url"), NULL);
 		pipeline_add_hook(&st->pipe, explain_insight, st);
 		pipeline_add_hook(&st->pipe, notify_insight, st);
+		pipeline_add_hook(&st->pipe, anomaly_event, st);
 		/*
 		 * --remediate: the planner and approval of src/remedy/ on
 		 * PIPE_OPENED/PIPE_UPDATED, wired here by pipeline_add_hook()

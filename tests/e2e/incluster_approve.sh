@@ -91,6 +91,7 @@ grep -Eq "$name +change_limits +shop/web +approved +Done +(success|unverified)" 
 expect "decided by" "$(K get rem -n kubemend "$name" -o jsonpath='{.spec.decision.by}')" alice
 expect "executed by" "$(K get rem -n kubemend "$name" -o jsonpath='{.status.executedBy}')" solo
 desc=$(K describe deploy -n shop web)
+grep -q "Warning  AnomalyDetected" <<<"$desc" || fail "describe shows no anomaly Event: $desc"
 grep -Eq "RemediationProposed|RemediationPending" <<<"$desc" || fail "describe shows no proposal Event: $desc"
 grep -q "RemediationStarted .*started by solo (approval: " <<<"$desc" || fail "describe shows no start Event: $desc"
 grep -Eq "RemediationSucceeded|RemediationUnverified" <<<"$desc" || fail "describe shows no outcome Event: $desc"
