@@ -1,6 +1,7 @@
 /* `kubemend calibrate`: fit the detector's calibration into a model file. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,28 @@
 
 static const char usage_text[] =
 "usage: kubemend calibrate --model FILE --pairs FILE [--pairs FILE ...] --model-out FILE\n"
+"       kubemend calibrate --model FILE --show\n"
+"       kubemend calibrate --model FILE --clear --model-out FILE\n"
 "\n"
 "Fits the map from the detector's evidence score to the probability that an\n"
 "insight is a real fault (isotonic regression) on the pairs that `kubemend\n"
 "eval scenarios --pairs-out` wrote for labelled sim runs, prints it, and\n"
-"writes the model with it to --model-out. Use runs the tuning never saw.\n";
+"writes the model with it to --model-out. Use runs the tuning never saw.\n"
+"--show prints a model's knots; --clear writes it without them. Both print\n"
+"the score at which the probability reaches 0.7 (the default threshold).\n";
+
+/* The score at which the map reaches p (linear between knots); NaN if never. */
+static double crossing(const double *x, const double *y, int k, double p)
+{
+	for (int i = 0; i < k; i++) {
+		if (y[i] >= p) {
+			if (i == 0)
+				return x[0];
+			return x[i - 1] + (p - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1]);
+		}
+	}
+	return NAN;
+}
 
 /* Reads "score probability real ..." lines; -1 with a message on a bad line. */
 static int read_pairs(const char *path, double **s, int **r, size_t *n, size_t *cap)
@@ -57,12 +75,14 @@ int cmd_calibrate(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ "pairs", required_argument, NULL, 'p' },
 		{ "model-out", required_argument, NULL, 'o' },
+		{ "show", no_argument, NULL, 'S' },
+		{ "clear", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL, *outp = NULL;
 	double *s = NULL, x[LSTM_MAX_CAL], y[LSTM_MAX_CAL];
-	int *r = NULL, ch, rc = 1, k, npairs_files = 0;
+	int *r = NULL, ch, rc = 1, k, npairs_files = 0, show = 0, clear = 0;
 	size_t n = 0, cap = 0, nreal = 0;
 	struct lstm m = { 0 };
 	char err[512];
@@ -77,9 +97,30 @@ int cmd_calibrate(int argc, char **argv)
 			npairs_files++;
 			break;
 		case 'o': outp = optarg; break;
+		case 'S': show = 1; break;
+		case 'C': clear = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
+	}
+	if (model && (show || clear) && !npairs_files && optind == argc && (show || outp)) {
+		if (lstm_load(model, &m, err, sizeof(err)) < 0) {
+			fprintf(stderr, "kubemend calibrate: %s\n", err);
+			goto out;
+		}
+		for (int i = 0; show && i < m.ncal; i++)
+			printf("  score %.3f -> probability %.3f\n", m.cal_x[i], m.cal_y[i]);
+		if (show)
+			printf("threshold 0.7 at score %.3f\n", crossing(m.cal_x, m.cal_y, m.ncal, 0.7));
+		if (clear) {
+			m.ncal = 0;
+			if ((ch = lstm_save(&m, outp)) < 0) {
+				fprintf(stderr, "kubemend calibrate: %s: %s\n", outp, strerror(-ch));
+				goto out;
+			}
+		}
+		rc = 0;
+		goto out;
 	}
 	if (!model || !outp || !npairs_files || optind != argc) {
 		fputs(usage_text, stderr);
@@ -107,6 +148,7 @@ int cmd_calibrate(int argc, char **argv)
 	printf("calibration from %zu insights (%zu real faults), %d knots:\n", n, nreal, k);
 	for (int i = 0; i < k; i++)
 		printf("  score %.3f -> probability %.3f\n", x[i], y[i]);
+	printf("threshold 0.7 at score %.3f\n", crossing(x, y, k, 0.7));
 	if ((ch = lstm_save(&m, outp)) < 0) {
 		fprintf(stderr, "kubemend calibrate: %s: %s\n", outp, strerror(-ch));
 		goto out;

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/buf.h"
 #include "base/str.h"
+#include "base/timeutil.h"
 #include "cli/cli.h"
 #include "kube/config.h"
 #include "metrics/collector.h"
@@ -25,11 +27,14 @@
 static const char usage_text[] =
 "usage: kubemend sim-record --output-file CSV --duration 4h [--interval 30s]\n"
 "                           [--scenario FILE | --nodes N --pods N] [--seed S]\n"
-"                           [--truth-out FILE]\n"
+"                           [--truth-out FILE] [--start 2030-01-01T00:00:00Z]\n"
 "\n"
 "Runs the simulated cluster in-process on a frozen clock, moving it on by\n"
 "--interval before each collection cycle, and writes every cycle's rows to\n"
-"CSV (native columns) and the injected faults to --truth-out.\n";
+"CSV (native columns) and the injected faults to --truth-out. The virtual\n"
+"clock starts at --start (default 2030-01-01T00:00:00Z), so the daily cycle\n"
+"and every row are the same on every run; it must lie ahead of the real\n"
+"clock, because a collector stamps rows with the later of the two.\n";
 
 int cmd_sim_record(int argc, char **argv)
 {
@@ -42,6 +47,7 @@ int cmd_sim_record(int argc, char **argv)
 		{ "pods", required_argument, NULL, 'P' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "truth-out", required_argument, NULL, 't' },
+		{ "start", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,6 +69,7 @@ int cmd_sim_record(int argc, char **argv)
 	so.pods = 20;
 	so.seed = 1;
 	so.listen = "127.0.0.1:0";
+	so.start_ms = 1893456000000LL;  /* 2030-01-01T00:00:00Z */
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -74,6 +81,7 @@ int cmd_sim_record(int argc, char **argv)
 		case 'P': if (str_to_int(optarg, &v) < 0 || v < 0) goto bad; so.pods = v; break;
 		case 'S': if (str_to_int(optarg, &v) < 0 || v < 0) goto bad; so.seed = (uint64_t)v; so.seed_set = true; break;
 		case 't': so.truth_out = optarg; break;
+		case 'T': if (time_parse(optarg, &so.start_ms) < 0 || so.start_ms <= time_real_ms()) goto bad; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: goto bad;
 		}
@@ -115,6 +123,9 @@ int cmd_sim_record(int argc, char **argv)
 		size_t nrows = 0;
 
 		sim_advance(sim, iv);
+		/* the collector's watch caches (pods, events) hear of what the
+		 * step changed over HTTP: give them a moment before reading */
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 		if (collector_cycle(&col, &rows, &nrows, err, sizeof(err)) < 0 ||
 		    csv_writer_append(&w, rows, nrows, err, sizeof(err)) < 0) {
 			fprintf(stderr, "kubemend sim-record: %s\n", err);

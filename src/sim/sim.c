@@ -280,7 +280,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->apif.rate_429 = opt->fault_429_rate;
 	s->apif.rate_truncate = opt->fault_truncate_rate;
 	s->apif.watch_cut_s = opt->fault_watch_cut_s;
-	s->start_ms = time_real_ms() / 1000 * 1000;
+	s->start_ms = opt->start_ms > 0 ? opt->start_ms : time_real_ms() / 1000 * 1000;
 	s->virt_base_ms = s->start_ms;
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
@@ -305,6 +305,10 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	hc.listen = opt->listen ? opt->listen : "127.0.0.1:0";
 	hc.handler = sim_api_handle;
 	hc.ctx = s;
+	/* a test bed on loopback: every client is 127.0.0.1, and large lists take a while */
+	hc.max_conns_per_ip = HTTPD_UNLIMITED;
+	hc.idle_timeout_s = 60;
+	hc.threads = 8;
 	if (sim->have_pki) {
 		hc.cert_pem = sim->pki.server_cert;
 		hc.key_pem = sim->pki.server_key;
