@@ -193,37 +193,6 @@ static void resid_scores(const double *train, size_t n1, const double *test, siz
 	mv_resid_release(&r);
 }
 
-/* Development aid: KUBEMEND_MULTI_CACHE=DIR keeps each machine's LSTM scores
- * so the mixture can be studied without retraining. */
-static int lstm_cached(const struct multi_opts *o, const char *mname, const double *train,
-		       size_t n1, const double *test, size_t n2, size_t d, double *s, double *t,
-		       int *ep, double *val)
-{
-	const char *dir = getenv("KUBEMEND_MULTI_CACHE");
-	struct buf p = BUF_INIT;
-	FILE *f;
-	int rc;
-	if (!dir)
-		return multi_lstm_scores(o, train, n1, test, n2, d, s, t, ep, val);
-	buf_addf(&p, "%s/%s-%d-%d-%d-%d.bin", dir, mname, o->sh.nhid, o->sh.window, o->tr.epochs,
-		 (int)o->tr.max_windows);
-	f = fopen(p.data, "rb");
-	if (f) {
-		rc = fread(s, sizeof(double), n2, f) == n2 && fread(t, sizeof(double), n1, f) == n1 ? 0 : -EIO;
-		fclose(f);
-		buf_release(&p);
-		return rc;
-	}
-	rc = multi_lstm_scores(o, train, n1, test, n2, d, s, t, ep, val);
-	if (rc == 0 && (f = fopen(p.data, "wb"))) {
-		fwrite(s, sizeof(double), n2, f);
-		fwrite(t, sizeof(double), n1, f);
-		fclose(f);
-	}
-	buf_release(&p);
-	return rc;
-}
-
 /* The mixture of LSTM and residual, configuration and threshold chosen
  * together on the other machines, against the PCA baselines. */
 static void print_mix(char **names, const struct multi_mix_in *mix, double **const keep[3],
@@ -242,8 +211,9 @@ static void print_mix(char **names, const struct multi_mix_in *mix, double **con
 		for (size_t i = 0; i < nm; i++) {
 			struct mv_metrics m;
 			mv_metrics_compute(sc[c * nm + i], label[i], n[i], &m);
-			printf("mix %-14s w=%.2f v=%.2f point_f1=%.4f event_f1=%.4f (in-sample best threshold)\n",
-			       names[i], g[c].w, g[c].v, m.point_f1, m.event_f1);
+			printf("mix %-14s w=%.2f v=%.2f alpha=%.2f point_f1=%.4f event_f1=%.4f "
+			       "(in-sample best threshold)\n", names[i], g[c].w, g[c].v, g[c].alpha,
+			       m.point_f1, m.event_f1);
 		}
 	for (int k = 0; k < 3; k++) {
 		pf[k] = xmalloc(nm * sizeof(double));
@@ -261,9 +231,10 @@ static void print_mix(char **names, const struct multi_mix_in *mix, double **con
 	printf("cross-validation of the mixture (LSTM weight w, slow-average share v, chosen with "
 	       "the threshold on the other machines):\n");
 	for (size_t i = 0; i < nm; i++) {
-		printf("cv %-14s mix    point_f1=%.4f (w %.2f v %.2f, factor %.3g) "
-		       "event_f1=%.4f (w %.2f v %.2f, factor %.3g)\n", names[i], pf[0][i],
-		       g[pc[i]].w, g[pc[i]].v, pfac[i], ef[0][i], g[ec[i]].w, g[ec[i]].v, efac[i]);
+		printf("cv %-14s mix    point_f1=%.4f (w %.2f v %.2f alpha %.2f, factor %.3g) "
+		       "event_f1=%.4f (w %.2f v %.2f alpha %.2f, factor %.3g)\n", names[i], pf[0][i],
+		       g[pc[i]].w, g[pc[i]].v, g[pc[i]].alpha, pfac[i], ef[0][i], g[ec[i]].w,
+		       g[ec[i]].v, g[ec[i]].alpha, efac[i]);
 		mp += pf[0][i] / (double)nm;
 		me += ef[0][i] / (double)nm;
 		if (!(pf[0][i] > fmax(pf[1][i], pf[2][i])))
@@ -448,7 +419,7 @@ int eval_multi(int argc, char **argv)
 		t_res = xmalloc(tr.rows * sizeof(double));
 		resid_scores(tr.data, tr.rows, te.data, te.rows, tr.cols,
 			     multi_ref_from(tr.rows, &o), t_res, s_res);
-		if (lstm_cached(&o, mname, tr.data, tr.rows, te.data, te.rows, tr.cols, s_lstm,
+		if (multi_lstm_scores(&o, tr.data, tr.rows, te.data, te.rows, tr.cols, s_lstm,
 				      t_lstm, &ep, &val) < 0) {
 			fprintf(stderr, "kubemend eval multi: %s: too few training rows for the window\n",
 				mname);

@@ -288,11 +288,11 @@ void multi_cv_choose(const double *const *score, const double *const *label,
 size_t multi_mix_grid(struct multi_mix *out, size_t max)
 {
 	static const double w[] = { 0, 0.25, 0.5, 0.75, 1 };
-	static const double v[] = { 0, 0.5 };
+	static const double av[][2] = { { 0, 0 }, { 0.5, 0.02 }, { 0.5, 0.1 } };
 	size_t n = 0;
-	for (size_t b = 0; b < sizeof(v) / sizeof(v[0]); b++)
+	for (size_t b = 0; b < sizeof(av) / sizeof(av[0]); b++)
 		for (size_t a = 0; a < sizeof(w) / sizeof(w[0]) && n < max; a++)
-			out[n++] = (struct multi_mix){ w[a], v[b] };
+			out[n++] = (struct multi_mix){ w[a], av[b][0], av[b][1] };
 	return n;
 }
 
@@ -307,7 +307,7 @@ void multi_mix_scores(const struct multi_mix_in *in, size_t nm, const struct mul
 		double rr = multi_ref_scale(m->res_train + m->ref_from, nr);
 		for (size_t c = 0; c < ng; c++) {
 			mv_combine(m->lstm_train, m->lstm_test, m->res_train, m->res_test, m->ntrain,
-				   m->ntest, rl, rr, g[c].w, g[c].v, MULTI_MIX_ALPHA, all);
+				   m->ntest, rl, rr, g[c].w, g[c].v, g[c].alpha, all);
 			ref[c * nm + i] = multi_ref_scale(all + m->ref_from, nr);
 			score[c * nm + i] = xmalloc((m->ntest ? m->ntest : 1) * sizeof(double));
 			memcpy(score[c * nm + i], all + m->ntrain, m->ntest * sizeof(double));

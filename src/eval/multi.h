@@ -90,13 +90,15 @@ struct multi_mix_in {
 };
 
 /* A mixture: weight w on the LSTM, 1 - w on the residual, and share v of a
- * slow average (MULTI_MIX_ALPHA per row) of the mix. */
+ * slow average (weight alpha per row) of the mix (eval/mvscore.h). */
 struct multi_mix {
-	double w, v;
+	double w, v, alpha;
 };
-#define MULTI_MIX_ALPHA 0.02
 #define MULTI_RESID_RIDGE 0.01
 #define MULTI_MIX_MAX 32
+/* The candidates leave one machine out chooses from: w in {0, 1/4, 1/2,
+ * 3/4, 1}, each without the slow average and with v = 1/2 at alpha 0.02
+ * and 0.1 (memories of about 50 and 10 rows). Returns how many. */
 size_t multi_mix_grid(struct multi_mix *out, size_t max);
 
 /*
