@@ -81,6 +81,7 @@ static void test_residual_sees_a_broken_relation(void **st)
 	/* the column that never moved: its share is capped at 10^2 / d */
 	assert_true(mv_resid_score(&r, moved) <= 100.0 / 3 + top);
 	assert_true(mv_resid_score(&r, moved) > 10 * top);
+	mv_resid_release(&r);
 	assert_int_equal(mv_resid_fit(&r, x, 1, 3, 0.01), -EINVAL);
 }
 
