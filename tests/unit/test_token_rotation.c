@@ -40,7 +40,7 @@ static void rotated_token_is_read_on_401(void **state)
 	cfg.token_file = strdup(path);
 	cfg.user = strdup("sa");
 	cfg.context = strdup("in-cluster");
-	cfg.allow_http_token = true;    /* the sim here is plain HTTP, where a token is otherwise withheld */
+	cfg.allow_http_token = true; /* the sim here is plain HTTP; over http:// a token is sent only when allowed */
 	assert_int_equal(kube_client_init(&kc, &cfg, NULL, err, sizeof(err)), 0);
 
 	/* a wrong token stays wrong: 401 after the one re-read */
