@@ -10,6 +10,9 @@
 #include "conform.h"
 #include "base/buf.h"
 #include "base/str.h"
+#include "kube/events.h"
+#include "kube/lease.h"
+#include "kube/remediation.h"
 #include "remedy/execute.h"
 #include "base/banned.h"
 
@@ -126,10 +129,74 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	wait_for(c, 90000, settled, NULL);
 }
 
+/* One of kubemend's other writes: rc and e as the call gave them. */
+static void other(struct conform *c, bool allowed, const char *what, int rc, const struct kube_error *e,
+		  const char *need)
+{
+	char check[128];
+
+	snprintf(check, sizeof(check), "rbac.%s.%s", allowed ? "remediate" : "observe-only", what);
+	if (allowed)
+		result(c, check, rc >= 0, "%s: %d %s", what, rc, rc < 0 ? e->msg : "");
+	else
+		result(c, check, rc == -EACCES && e->status == 403 && strstr(e->msg, need),
+		       "%s: %d (HTTP %ld), want a 403 naming '%s': %.400s", what, rc, e->status, need, e->msg);
+}
+
+/*
+ * The writes kubemend makes besides the actions: Events about the objects
+ * it acts on (kube/events.c), its leader Lease and its Remediation records
+ * in its own namespace (kube/lease.c, kube/remediation.c).
+ */
+static void others(struct conform *c, bool allowed)
+{
+	struct kube_recorder r;
+	struct kube_recorder_opts ro = { "kubemend.io/conform", "rbac", 0, 1, 25, 0 };
+	struct kube_event_ref ref = { "apps/v1", "Deployment", c->ns, c->dep, NULL };
+	struct kube_lease l;
+	struct kube_lease_opts lo = { "kubemend-conform", "kubemend", "rbac-check", 15000, 10000, 2000 };
+	struct kube_error e = { 0 };
+	json_t *spec;
+	char name[64], err[256];
+	int rc;
+
+	kube_recorder_init(&r, c->kc, &ro);
+	rc = kube_event(&r, &ref, false, allowed ? "ConformAllowed" : "ConformDenied", "Check",
+			"an Event as kubemend records them", &e);
+	other(c, allowed, "event", rc, &e, "cannot create resource \"events\" in API group \"events.k8s.io\"");
+	kube_recorder_release(&r);
+
+	memset(&e, 0, sizeof(e));
+	kube_lease_init(&l, c->kc, &lo, err, sizeof(err));
+	rc = kube_lease_try(&l, &e);
+	if (rc == 0)
+		rc = 1; /* held by an earlier run's identity is still a successful read and write path */
+	other(c, allowed, "leader-lease", rc, &e, "resource \"leases\" in API group \"coordination.k8s.io\"");
+	kube_lease_release(&l);
+
+	memset(&e, 0, sizeof(e));
+	kube_remediation_name("scale_deployment", allowed ? "rbac-allowed" : "rbac-denied", "0123456789ab", name);
+	spec = json_pack("{s:s, s:s, s:s}", "action", "scale_deployment", "target", c->dep,
+			 "digest", "0123456789ab");
+	rc = kube_remediation_create(c->kc, "kubemend", name, NULL, spec, NULL, &e);
+	if (rc == -EINVAL && e.status == 409)
+		rc = 0; /* made by an earlier run */
+	json_decref(spec);
+	other(c, allowed, "record-create", rc, &e, "cannot create resource \"remediations\" in API group \"kubemend.io\"");
+	if (allowed && rc == 0) {
+		json_t *st = json_pack("{s:s}", "phase", "Done");
+		memset(&e, 0, sizeof(e));
+		rc = kube_remediation_set_status(c->kc, "kubemend", name, st, NULL, NULL, &e);
+		json_decref(st);
+		other(c, allowed, "record-status", rc, &e, "");
+	}
+}
+
 void checks_rbac(struct conform *c, bool allowed)
 {
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
 		run_one(c, &acts[i], true, allowed);
 		run_one(c, &acts[i], false, allowed);
 	}
+	others(c, allowed);
 }
