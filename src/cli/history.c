@@ -14,9 +14,11 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kubemend history [--since D] [--target T] [--history-file F] [--config-dir DIR]\n"
+		"usage: kubemend history [--since D] [--target T] [--json] [--history-file F]\n"
+		"                        [--config-dir DIR]\n"
 		"\n"
 		"Lists the remediation history (docs/history.md) as a table, oldest first.\n"
+		"  --json       the records' current state as one JSON array instead\n"
 		"  --since D    only records proposed in the last D (10m, 2h, 7d) or since an\n"
 		"               RFC 3339 time\n"
 		"  --target T   only records whose target is T: a name, namespace/name or\n"
@@ -64,6 +66,7 @@ int cmd_history(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "target", required_argument, NULL, 't' },
 		{ "history-file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "config-dir", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -76,6 +79,8 @@ int cmd_history(int argc, char **argv)
 	json_t *rec;
 	size_t i;
 	int c, shown = 0;
+	bool as_json = false;
+	json_t *out_arr = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -83,6 +88,7 @@ int cmd_history(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 't': target = optarg; break;
 		case 'f': file = optarg; break;
+		case 'j': as_json = true; break;
 		case 'C': dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -117,8 +123,11 @@ int cmd_history(int argc, char **argv)
 		config_release(&cfg);
 		return 1;
 	}
-	printf("%-9s  %-20s  %-16s  %-40s  %-7s  %-8s  %-10s  %s\n", "ID", "TIME", "ACTION",
-	       "TARGET", "MODE", "APPROVAL", "STATUS", "OUTCOME");
+	if (as_json)
+		out_arr = json_array();
+	else
+		printf("%-9s  %-20s  %-16s  %-40s  %-7s  %-8s  %-10s  %s\n", "ID", "TIME", "ACTION",
+		       "TARGET", "MODE", "APPROVAL", "STATUS", "OUTCOME");
 	json_array_foreach(h.records, i, rec) {
 		const json_t *t = json_object_get(rec, "target");
 		const char *ns = json_string_value(json_object_get(t, "namespace"));
@@ -129,6 +138,11 @@ int cmd_history(int argc, char **argv)
 			continue;
 		if (!target_matches(t, target))
 			continue;
+		if (as_json) {
+			json_array_append(out_arr, rec);
+			shown++;
+			continue;
+		}
 		snprintf(tgt, sizeof(tgt), "%s/%s%s%s", str(t, "kind"), ns ? ns : "", ns ? "/" : "",
 			 str(t, "name"));
 		snprintf(when, sizeof(when), "%.19s", str(rec, "time"));
@@ -138,8 +152,13 @@ int cmd_history(int argc, char **argv)
 		       str(rec, "status"), out);
 		shown++;
 	}
-	if (!shown)
+	if (as_json) {
+		json_dumpf(out_arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(out_arr);
+	} else if (!shown) {
 		printf("(no records%s)\n", since || target ? " match" : "");
+	}
 	history_close(&h);
 	config_release(&cfg);
 	return 0;

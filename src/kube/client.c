@@ -6,9 +6,11 @@
 #include "kube/client.h"
 #include "kube/exec.h"
 #include "kube/jsonarena.h"
+#include "kube/jsonskim.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -41,7 +43,7 @@ int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
 		snprintf(err, errlen, "cannot set up the HTTP client: %s", strerror(-rc));
 		return rc;
 	}
-	if (cfg->token) {
+	if (cfg->token && kube_config_token_allowed(cfg)) {
 		kc->token = xstrdup(cfg->token);
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -119,6 +121,9 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 {
 	const struct kube_config *cfg = kc->cfg;
 
+	/* no credential is fetched for a server it may not be sent to (kube_config_http_token_notice) */
+	if (!kube_config_token_allowed(cfg))
+		return 0;
 	if (cfg->exec) {
 		if (kc->token_expires_ms == 0 ||
 		    time_real_ms() + EXEC_EXPIRY_MARGIN_MS >= kc->token_expires_ms)
@@ -127,18 +132,15 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	}
 	if (cfg->token_file && !cfg->token &&
 	    (!kc->token || time_mono_ms() - kc->token_read_ms >= TOKEN_FILE_REREAD_MS)) {
-		struct buf b = BUF_INIT;
-		int rc = file_read_all(cfg->token_file, 64u << 10, &b);
+		char why[KUBE_ERRMSG - 64], *tok;
+		/* one printable line: a newline in the token would add a header to every request */
+		int rc = secret_read_file(cfg->token_file, &tok, why, sizeof(why));
 		if (rc < 0) {
-			set_error(e, 0, "authentication: cannot read token file %s: %s",
-				  cfg->token_file, strerror(-rc));
-			buf_release(&b);
+			set_error(e, 0, "authentication: cannot use the token file %s", why);
 			return rc;
 		}
 		drop_token(kc);
-		kc->token = xstrdup(b.data ? str_trim(b.data) : "");
-		memset(b.data, 0, b.len);
-		buf_release(&b);
+		kc->token = tok;
 		kc->token_read_ms = time_mono_ms();
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -287,8 +289,19 @@ again:
 		goto out;
 	}
 	if (out) {
+		/* Only what the caller's parser reads goes to jansson (kc->skim);
+		 * when that text does not parse, the whole body is parsed again,
+		 * so the message gives the body's own line and column. */
+		struct buf sk = BUF_INIT;
 		json_error_t jerr;
-		json_t *j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		json_t *j = NULL;
+
+		if (kc->skim && resp.body.len &&
+		    json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0)
+			j = json_loadb(sk.data, sk.len, 0, &jerr);
+		buf_release(&sk);
+		if (!j)
+			j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
 		if (!j || !json_is_object(j)) {
 			if (j)
 				set_error(e, 0, "%s: %s %s: the body is not a JSON object",
@@ -328,6 +341,140 @@ int kube_send(struct kube_client *kc, const char *what, const char *method,
 	      json_t **out, struct kube_error *e)
 {
 	return do_request(kc, what, method, path, content_type, body, out, NULL, e);
+}
+
+struct many_ctx {
+	struct kube_client *kc;
+	struct kube_call *calls;
+	void (*done)(struct kube_call *call, void *ctx);
+	void *ctx;
+	bool first_round;
+	size_t reauth;                  /* calls refused with 401 under an exec plugin */
+};
+
+static void on_call_done(struct http_call *hc, void *vctx)
+{
+	struct many_ctx *m = vctx;
+	struct kube_call *k = hc->user;
+	struct http_response *resp = hc->resp;
+
+	if (hc->rc < 0) {
+		set_error(&k->e, 0, "%s: %s", k->what, hc->err);
+		k->rc = hc->rc;
+	} else if (resp->status == 401 && m->kc->cfg->exec && m->first_round) {
+		k->rc = -EAGAIN; /* asked again below with a fresh credential */
+		m->reauth++;
+		http_response_release(resp);
+		return;
+	} else if (resp->status < 200 || resp->status > 299) {
+		k->rc = status_error(m->kc, k->what, "GET", k->path, resp->status, &resp->body, &k->e);
+	} else {
+		struct buf tmp = k->body;
+		k->body = resp->body;
+		resp->body = tmp;
+		k->rc = 0;
+	}
+	http_response_release(resp);
+	if (m->done)
+		m->done(k, m->ctx);
+}
+
+static void run_round(struct many_ctx *m, struct kube_call **v, size_t n, int parallel)
+{
+	struct http_call *hc = xcalloc(n ? n : 1, sizeof(*hc));
+	struct http_response *resp = xcalloc(n ? n : 1, sizeof(*resp));
+	char **urls = xcalloc(n ? n : 1, sizeof(*urls));
+
+	for (size_t i = 0; i < n; i++) {
+		urls[i] = kube_url(m->kc, v[i]->path);
+		http_response_init(&resp[i]);
+		hc[i].method = "GET";
+		hc[i].url = urls[i];
+		hc[i].resp = &resp[i];
+		hc[i].user = v[i];
+	}
+	http_request_many(&m->kc->http, hc, n, parallel, on_call_done, m);
+	for (size_t i = 0; i < n; i++)
+		free(urls[i]);
+	free(urls);
+	free(resp);
+	free(hc);
+}
+
+int kube_call_json(struct kube_call *k, json_t **out)
+{
+	struct buf sk = BUF_INIT;
+	json_error_t jerr;
+	json_t *j = NULL;
+
+	if (k->skim && k->body.len && json_skim(k->body.data, k->body.len, k->skim, &sk) == 0)
+		j = json_loadb(sk.data, sk.len, 0, &jerr);
+	buf_release(&sk);
+	if (!j)
+		j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
+
+	if (!j || !json_is_object(j)) {
+		if (j)
+			set_error(&k->e, 0, "%s: GET %s: the body is not a JSON object",
+				  k->what, k->path);
+		else
+			set_error(&k->e, 0, "%s: GET %s: truncated or malformed JSON "
+				  "(%zu bytes; line %d, column %d: %s)", k->what, k->path,
+				  k->body.len, jerr.line, jerr.column, jerr.text);
+		json_decref(j);
+		return k->rc = -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
+int kube_get_many(struct kube_client *kc, struct kube_call *calls, size_t n, int parallel,
+		  void (*done)(struct kube_call *call, void *ctx), void *ctx)
+{
+	struct many_ctx m = { kc, calls, done, ctx, true, 0 };
+	struct kube_call **v = xcalloc(n ? n : 1, sizeof(*v));
+	struct kube_error e;
+	size_t k = 0;
+	int rc = kube_client_auth(kc, &e);
+
+	for (size_t i = 0; i < n; i++) {
+		calls[i].rc = 0;
+		calls[i].e.status = 0;
+		calls[i].e.reason[0] = calls[i].e.msg[0] = '\0';
+		buf_init(&calls[i].body, BUF_NO_LIMIT);
+		v[i] = &calls[i];
+	}
+	if (rc < 0) {
+		/* No credential: every call fails the same way. */
+		for (size_t i = 0; i < n; i++) {
+			calls[i].rc = rc;
+			calls[i].e = e;
+			if (done)
+				done(&calls[i], ctx);
+		}
+		free(v);
+		return 0;
+	}
+	run_round(&m, v, n, parallel);
+	if (m.reauth) {
+		/* The plugin's credential may have been revoked early: ask again. */
+		m.first_round = false;
+		for (size_t i = 0; i < n; i++)
+			if (calls[i].rc == -EAGAIN)
+				v[k++] = &calls[i];
+		kc->token_expires_ms = 0;
+		rc = kube_client_auth(kc, &e);
+		for (size_t i = 0; rc < 0 && i < k; i++) {
+			v[i]->rc = rc;
+			v[i]->e = e;
+			if (done)
+				done(v[i], ctx);
+		}
+		if (rc == 0)
+			run_round(&m, v, k, parallel);
+	}
+	free(v);
+	return 0;
 }
 
 int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,

@@ -360,6 +360,34 @@ static const char *web_decision(struct remedy_loop *l, const struct insight *in,
 	return NULL;
 }
 
+/*
+ * --approval web: a pending record that proposes exactly this change (the
+ * same digest), whatever insight it came from; its id goes to id.
+ */
+static bool web_same_pending(struct remedy_loop *l, const struct plan_item *it,
+			     const struct insight *in, const struct history_target *t,
+			     char *id, size_t idlen)
+{
+	json_t *params = params_of(it, in), *rec;
+	char want[APPROVAL_DIGEST_HEX], have[APPROVAL_DIGEST_HEX];
+	bool found = false;
+	size_t i;
+
+	if (approval_digest(action_name(it->prop.kind), t->kind, t->namespace_, t->name, params, want)) {
+		json_decref(params);
+		return false;
+	}
+	json_decref(params);
+	json_array_foreach(l->hist.records, i, rec)
+		if (str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
+		    json_object_get(rec, "approval_expires") &&
+		    approval_record_digest(rec, have) == 0 && str_eq(have, want)) {
+			str_copy(id, json_string_value(json_object_get(rec, "id")), idlen);
+			found = true;
+		}
+	return found;
+}
+
 static json_t *params_of(const struct plan_item *it, const struct insight *in)
 {
 	json_t *params = json_is_object(it->rec->params) ? json_deep_copy(it->rec->params) : json_object();
@@ -413,6 +441,10 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			/* this run decides it: its mode is this run's (written with the decision) */
 			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
+		} else if (l->o.box && web_same_pending(l, it, in, &t, id, sizeof(id))) {
+			/* the same change already waits on the web (proposed before a
+			 * restart, for an earlier id of this incident): decide that one */
+			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
 		} else {
 			json_t *params = params_of(it, in);
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
@@ -557,10 +589,38 @@ static bool web_waiting(struct remedy_loop *l, const json_t *rec)
 				d, NULL, 0) == DECISION_NONE;
 }
 
+/*
+ * --approval web: a pending record whose time is up is refused, also when
+ * its insight is gone (resolved, or an id from before a restart).
+ */
+static void web_expire(struct remedy_loop *l)
+{
+	int64_t now = time_real_ms(), until;
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+		char id[32];
+
+		if (!str_eq(json_string_value(json_object_get(rec, "status")), "pending") || !exp ||
+		    time_parse(exp, &until) || now < until)
+			continue;
+		str_copy(id, json_string_value(json_object_get(rec, "id")), sizeof(id));
+		l->stats.refused++;
+		log_kv(LOG_INFO, C, "approval expired", "record", id, NULL);
+		update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
+			"result", "answer", "expired", "message", "nobody decided in time: nothing was done"));
+	}
+}
+
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
 	int rc = 0;
+
+	if (l->o.box)
+		web_expire(l);
 
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];

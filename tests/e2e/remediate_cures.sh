@@ -33,19 +33,19 @@ H=$d/history.json
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$H" \
   --verify-window 8s --drain-timeout 20s --log-dir "$d/logs" </dev/null 2>"$d/err" ||
   { cat "$d/err"; fail "remediate failed"; }
-expect "crash loop: rollout restart" "$(jq -r '.[] | select(.insight_id=="i-web") | .result.operation' "$H")" rollout_restart
+expect "crash loop: rollout restart" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .result.operation')" rollout_restart
 expect "crash loop cured" "$(jq -r '.[] | select(.type=="crash_loop") | .ended_by' "$TRUTH")" rollout_restart
-expect "crash loop verified" "$(jq -r '.[] | select(.insight_id=="i-web") | .status' "$H")" succeeded
-expect "network: pod deleted" "$(jq -r '.[] | select(.insight_id=="i-cart") | .result.operation' "$H")" delete_pod
+expect "crash loop verified" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .status')" succeeded
+expect "network: pod deleted" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .result.operation')" delete_pod
 expect "network errors cured" "$(jq -r '.[] | select(.type=="network_errors" and .deployment=="cart") | .ended_by' "$TRUTH")" restart_pod
-jq -r '.[] | select(.insight_id=="i-cart") | .verification.detail' "$H" | grep -q "or network errors" || fail "network counters not read"
-expect "wrong pod restarted: verification fails" "$(jq -r '.[] | select(.insight_id=="i-search") | .status' "$H")" failed
-jq -r '.[] | select(.insight_id=="i-search") | .verification.detail' "$H" | grep -q "network errors continue" || fail "verification detail"
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .verification.detail' | grep -q "or network errors" || fail "network counters not read"
+expect "wrong pod restarted: verification fails" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .status')" failed
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .verification.detail' | grep -q "network errors continue" || fail "verification detail"
 expect "scaled" "$($K get deploy -n pay api -o jsonpath='{.spec.replicas}')" 3
 expect "cpu spike cured" "$(jq -r '.[] | select(.type=="cpu_spike") | .ended_by' "$TRUTH")" scale_deployment
-expect "scale verified" "$(jq -r '.[] | select(.insight_id=="i-api") | .status' "$H")" succeeded
-expect "node drained" "$(jq -r '.[] | select(.insight_id=="i-node") | .status' "$H")" succeeded
-[ "$on3" -gt 0 ] && { [ "$(jq -r '.[] | select(.insight_id=="i-node") | .result.evicted | length' "$H")" -gt 0 ] || fail "drain evicted nothing"; }
+expect "scale verified" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-api") | .status')" succeeded
+expect "node drained" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-node") | .status')" succeeded
+[ "$on3" -gt 0 ] && { [ "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-node") | .result.evicted | length')" -gt 0 ] || fail "drain evicted nothing"; }
 echo "ok: drain evicted the node's pods ($on3)"
 expect "node fault cured" "$(jq -r '.[] | select(.type=="node_not_ready") | .ended_by' "$TRUTH")" drain
 echo "all remediate cure checks passed"
