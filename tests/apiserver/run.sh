@@ -165,10 +165,10 @@ for role in clusterrole/kubemend-remediate role/kubemend-self; do
 			fail "cannot take rule $i out of $role"
 		for _ in $(seq 100); do [ "$(ssar "$verb" "$group" "$res" "$ns")" = false ] && break; sleep 0.1; done
 		"$CONFORM" --target real --kubeconfig "$work/real-sa.kubeconfig" --admin-kubeconfig "$admin" \
-			--rbac allowed >"$work/needed-$i.out" 2>&1 || true
+			--rbac allowed >"$work/needed-${role#*/}-$i.out" 2>&1 || true
 		# the failures that name the rule's verbs and resources
 		hit=$(jq -r '[.verbs[] as $v | .resources[] as $r | "cannot \($v) resource \"\($r)\""] | .[]' <<<"$rule" |
-			{ grep -F -f - "$work/needed-$i.out" || true; } | awk -F'\t' '$3 == "fail" {print $2}' | head -3 | tr '\n' ' ')
+			{ grep -F -f - "$work/needed-${role#*/}-$i.out" || true; } | awk -F'\t' '$3 == "fail" {print $2}' | head -3 | tr '\n' ' ')
 		label="rbac.needed.${role#*/}.$(jq -r '(.resources | join("+")) + "." + (.verbs | join("+"))' <<<"$rule")"
 		if [ -n "$hit" ]; then
 			printf 'RESULT\t%s\tpass\twithout it, refused: %s\n' "$label" "$hit" >>"$work/real-rbac-needed.out"

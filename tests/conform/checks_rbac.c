@@ -32,19 +32,54 @@ static const struct act acts[] = {
 	{ "drain_node", ACT_DRAIN_NODE, "cannot patch resource \"nodes\"" },
 };
 
+/* All pods Ready and the Deployment's status caught up with them: the
+ * deployment controller has nothing left to write for now. */
 static bool settled(struct conform *c, void *arg)
 {
+	struct buf p = BUF_INIT;
+	json_t *d;
+	long long n;
+	bool ok;
+
 	(void)arg;
-	return ready_pods(c, NULL) >= c->replicas;
+	if (ready_pods(c, NULL) < c->replicas)
+		return false;
+	buf_addf(&p, "/apis/apps/v1/namespaces/%s/deployments/%s", c->ns, c->dep);
+	d = get(c->admin, p.data, NULL);
+	buf_release(&p);
+	n = jpi(d, "spec.replicas");
+	ok = d && jpi(d, "status.observedGeneration") == jpi(d, "metadata.generation") &&
+	     jpi(d, "status.replicas") == n && jpi(d, "status.updatedReplicas") == n &&
+	     jpi(d, "status.readyReplicas") == n && jpi(d, "status.availableReplicas") == n;
+	json_decref(d);
+	return ok;
+}
+
+/* The node the first Ready pod of the test Deployment runs on (drain has
+ * something to evict there). */
+static void busy_node(struct conform *c, const json_t *names, char *out, size_t n)
+{
+	struct buf p = BUF_INIT;
+	json_t *pod;
+
+	str_copy(out, c->node2, n);
+	if (!json_array_size(names))
+		return;
+	buf_addf(&p, "/api/v1/namespaces/%s/pods/%s", c->ns, json_string_value(json_array_get(names, 0)));
+	pod = get(c->admin, p.data, NULL);
+	if (*jps(pod, "spec.nodeName"))
+		str_copy(out, jps(pod, "spec.nodeName"), n);
+	json_decref(pod);
+	buf_release(&p);
 }
 
 /* The admin puts the node in the state the action expects (uncordon needs a
  * cordoned node, drain an uncordoned one). */
-static void node_state(struct conform *c, bool unschedulable)
+static void node_state(struct conform *c, const char *node, bool unschedulable)
 {
 	struct buf p = BUF_INIT;
 
-	buf_addf(&p, "/api/v1/nodes/%s", c->node2);
+	buf_addf(&p, "/api/v1/nodes/%s", node);
 	sendj(c->admin, "PATCH", p.data, "application/merge-patch+json",
 	      json_pack("{s:{s:b}}", "spec", "unschedulable", unschedulable), NULL, NULL);
 	buf_release(&p);
@@ -56,9 +91,10 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	struct proposal p;
 	json_t *res = NULL, *names = NULL;
 	enum exec_outcome out;
-	char check[128];
+	char check[128], node[128];
 	const char *msg;
 	long long status;
+	int races = 0;
 
 	memset(&x, 0, sizeof(x));
 	memset(&p, 0, sizeof(p));
@@ -70,7 +106,9 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	p.kind = a->kind;
 	p.namespace_ = c->ns;
 	p.name = c->dep;
+	wait_for(c, 90000, settled, NULL);
 	ready_pods(c, &names);
+	busy_node(c, names, node, sizeof(node));
 	switch (a->kind) {
 	case ACT_SCALE_DEPLOYMENT:
 		p.replicas_before = c->replicas;
@@ -98,26 +136,35 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 		break;
 	case ACT_CORDON_NODE:
 	case ACT_DRAIN_NODE:
-		node_state(c, false);
+		node_state(c, node, false);
 		p.namespace_ = NULL;
-		p.name = c->node2;
+		p.name = node;
 		break;
 	case ACT_UNCORDON_NODE:
-		node_state(c, true);
+		node_state(c, node, true);
 		p.namespace_ = NULL;
-		p.name = c->node2;
+		p.name = node;
 		break;
 	default:
 		break;
 	}
 	snprintf(check, sizeof(check), "rbac.%s.%s%s", allowed ? "remediate" : "observe-only",
 		 a->check, dry ? ".dry-run" : "");
-	out = remedy_execute(&x, &p, NULL, &res);
+	/* A 409 from a status write that landed between kubemend's read and its
+	 * write is not what this checks (docs/conformance.md): once more, counted. */
+	for (;;) {
+		out = remedy_execute(&x, &p, NULL, &res);
+		if (jpi(res, "http_status") != 409 || races++ >= 2)
+			break;
+		json_decref(res);
+		res = NULL;
+		wait_for(c, 30000, settled, NULL);
+	}
 	msg = jps(res, "message");
 	status = jpi(res, "http_status");
 	if (allowed)
-		result(c, check, out == EXEC_DONE, "%s %s: %s (HTTP %lld): %.300s", a->check,
-		       p.name ? p.name : "-", exec_outcome_name(out), status, msg);
+		result(c, check, out == EXEC_DONE, "%s %s: %s (HTTP %lld) after %d status-race 409s: %.300s",
+		       a->check, p.name ? p.name : "-", exec_outcome_name(out), status, races, msg);
 	else
 		result(c, check, out == EXEC_FAILED && status == 403 && strstr(msg, a->need),
 		       "%s %s: %s (HTTP %lld), want a 403 naming '%s': %.400s", a->check,
@@ -125,7 +172,7 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	json_decref(res);
 	json_decref(names);
 	if (a->kind == ACT_CORDON_NODE || a->kind == ACT_DRAIN_NODE || a->kind == ACT_UNCORDON_NODE)
-		node_state(c, false);
+		node_state(c, node, false);
 	wait_for(c, 90000, settled, NULL);
 }
 
