@@ -64,6 +64,13 @@ expect "generation follows spec" "$($K get rem -n kubemend r1 -o jsonpath='{.met
 contains "kubectl get remediations -A shows the columns" "$($K get remediations -A)" \
 	"kubemend *r1 *change_limits *shop/cart *approved *Done *success"
 expect "label selector on a custom resource" "$($K get rem -A -l app=x -o name)" "remediation.kubemend.io/r1"
+# the CRD's schema holds: required fields, types, enums
+out=$(printf 'apiVersion: kubemend.io/v1alpha1\nkind: Remediation\nmetadata: {name: r2, namespace: kubemend}\nspec: {action: x, target: y}\n' | $K create -f - 2>&1) \
+	&& fail "a Remediation without spec.digest was accepted"
+contains "schema: required" "$out" 'Remediation.kubemend.io "r2" is invalid: spec.digest: Required value'
+out=$($K patch rem r1 -n kubemend --type=merge -p '{"spec":{"decision":{"verdict":"maybe"}}}' 2>&1) \
+	&& fail "a verdict outside the enum was accepted"
+contains "schema: enum" "$out" 'spec.decision.verdict: Unsupported value: "maybe"'
 # a stale resourceVersion is refused
 jq '.spec.target="x/y"' "$dir/r1.json" >"$dir/r1-stale.json"
 out=$($K replace -f "$dir/r1-stale.json" 2>&1) && fail "stale replace accepted (rv $rv0)"

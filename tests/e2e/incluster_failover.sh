@@ -12,6 +12,8 @@
 #     change fails with the API server's 403 naming the missing permission.
 source "$(dirname "$0")/lib/collect.sh"
 need_sim
+# the service-account token of section 3 goes to the plain-HTTP sim on purpose
+export KUBEMEND_ALLOW_HTTP_TOKEN=1
 if ! "$KUBEMEND" monitor --help 2>&1 | grep -q -- --leader-elect; then
 	echo "SKIP: this build's monitor has no --leader-elect yet"
 	exit 0
