@@ -98,6 +98,20 @@ static const struct pbfield lease_f[] = {
 };
 static const struct pbmsg lease = MSG(lease_f);
 
+/* Objects kubectl create sends as protobuf whose other fields the sim does not keep. */
+static const struct pbfield metaonly_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 },
+};
+static const struct pbmsg metaonly = MSG(metaonly_f);
+static const struct pbfield serviceaccount_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 }, { 4, "automountServiceAccountToken", T_BOOL, NULL, 0 },
+};
+static const struct pbmsg serviceaccount = MSG(serviceaccount_f);
+static const struct pbfield configmap_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 }, { 2, "data", T_MAP, NULL, 0 }, { 4, "immutable", T_BOOL, NULL, 0 },
+};
+static const struct pbmsg configmap = MSG(configmap_f);
+
 struct rd {
 	const unsigned char *p, *end;
 };
@@ -326,6 +340,12 @@ int pb_to_json(const void *data, size_t len, json_t **out, char *err, size_t err
 		schema = &lease;
 	else if (!strcmp(kind, "DeleteOptions"))
 		schema = &deleteoptions;
+	else if (!strcmp(kind, "Namespace"))
+		schema = &metaonly;
+	else if (!strcmp(kind, "ServiceAccount"))
+		schema = &serviceaccount;
+	else if (!strcmp(kind, "ConfigMap"))
+		schema = &configmap;
 	else {
 		snprintf(err, errlen, "the sim does not decode protobuf %s objects (send JSON)", kind);
 		json_decref(env);

@@ -45,6 +45,15 @@ expect "the config map holds the config" \
 	"$($K get cm -n kubemend kubemend-config -o json | jq -r '.data | keys[0]')" agent_config.yaml
 contains "api-resources lists the CRD" "$($K api-resources --api-group=kubemend.io)" "remediations *rem *kubemend.io/v1alpha1 *true *Remediation"
 
+# kubectl create sends these as protobuf
+$K create namespace pbtest >/dev/null || fail "kubectl create namespace"
+$K create serviceaccount sa1 -n pbtest >/dev/null || fail "kubectl create serviceaccount"
+$K create configmap cm1 -n pbtest --from-literal=a=b >/dev/null || fail "kubectl create configmap"
+expect "a ConfigMap created from protobuf" "$($K get cm cm1 -n pbtest -o jsonpath='{.data.a}')" b
+$K delete namespace pbtest >/dev/null || fail "kubectl delete namespace"
+out=$($K get sa -n pbtest sa1 2>&1) && fail "the namespace's objects outlived it"
+echo "ok: kubectl create namespace/serviceaccount/configmap; delete namespace takes its objects"
+
 # a custom resource: create, patch, status, printer columns
 cat >"$dir/rem.yaml" <<EOR
 apiVersion: kubemend.io/v1alpha1
