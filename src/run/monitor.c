@@ -112,10 +112,17 @@ static int open_kube(struct stages *st, char *err, size_t errlen)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	rc = kube_config_load(&st->kube, &ko, err, errlen);
 	if (rc < 0)
 		return rc;
 	st->have_kube = true;
+	{
+		char note[512];
+
+		if (kube_config_http_token_notice(&st->kube, note, sizeof(note)))
+			log_kv(LOG_WARN, "collect", note, NULL);
+	}
 	return 0;
 }
 
@@ -233,6 +240,7 @@ static void feed(struct stages *st, const struct sample *rows, size_t n)
 {
 	char err[512];
 
+	explainer_learn_rows(st->llm, rows, n);   /* names to hide from the LLM */
 	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
 		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 	if (st->ui && n)
@@ -811,13 +819,16 @@ fail:
 static int cycle(struct stages *st, unsigned long done)
 {
 	struct monitor_run *m = st->m;
-	int64_t t0 = time_mono_ms();
+	int64_t t0 = time_mono_ms(), t1;
+	double stage[PIPE_NSTAGES] = { 0 };
 	char err[1024], num[32], ms[32], open_[32];
 
 	if (m->collect) {
 		struct sample *rows = NULL;
 		size_t n = 0;
 		int rc = collector_cycle(&st->col, &rows, &n, err, sizeof(err));
+
+		stage[PIPE_COLLECT] = (double)(time_mono_ms() - t0) / 1000.0;
 
 		log_notices(&st->col);
 		if (rc < 0) {
@@ -830,23 +841,41 @@ static int cycle(struct stages *st, unsigned long done)
 			log_kv(LOG_ERROR, "collect", "cycle failed", "error", err, NULL);
 			return 0;
 		}
+		t1 = time_mono_ms();
 		if (st->have_csv && csv_writer_append(&st->csv, rows, n, err, sizeof(err)) < 0) {
 			collector_rows_free(rows, n);
 			fprintf(stderr, "kubemend %s: %s\n", m->name, err);
 			return -1;
 		}
+		stage[PIPE_CSV] = (double)(time_mono_ms() - t1) / 1000.0;
+		t1 = time_mono_ms();
 		if (st->have_pipe && !m->tail_csv)
 			feed(st, rows, n);
+		stage[PIPE_DETECT] = (double)(time_mono_ms() - t1) / 1000.0;
 		collector_rows_free(rows, n);
 		snprintf(num, sizeof(num), "%zu", n);
 		snprintf(ms, sizeof(ms), "%lld", (long long)st->col.stats.cycle_ms);
 		log_kv(LOG_INFO, "collect", "cycle", "pods", num, "ms", ms,
 		       "file", st->have_csv ? st->csv.path : NULL, NULL);
 	}
+	t1 = time_mono_ms();
 	if (m->tail_csv && tail_step(st) < 0 && !m->follow)
 		return -1;
+	if (m->tail_csv)
+		stage[PIPE_DETECT] = (double)(time_mono_ms() - t1) / 1000.0;
 	if (st->have_pipe) {
-		pipeline_cycle_time(&st->pipe, (double)(time_mono_ms() - t0) / 1000.0);
+		double total = (double)(time_mono_ms() - t0) / 1000.0;
+		char c_ms[32], v_ms[32], d_ms[32];
+
+		pipeline_cycle_time(&st->pipe, total);
+		pipeline_cycle_stages(&st->pipe, stage, total, st->have_csv ? st->csv.bytes_written : 0,
+				      st->have_csv ? st->csv.rotated_bytes : 0);
+		snprintf(ms, sizeof(ms), "%.0f", total * 1000);
+		snprintf(c_ms, sizeof(c_ms), "%.0f", stage[PIPE_COLLECT] * 1000);
+		snprintf(v_ms, sizeof(v_ms), "%.0f", stage[PIPE_CSV] * 1000);
+		snprintf(d_ms, sizeof(d_ms), "%.0f", stage[PIPE_DETECT] * 1000);
+		log_kv(LOG_INFO, m->name, "cycle", "ms", ms, "collect_ms", c_ms, "csv_ms", v_ms,
+		       "detect_ms", d_ms, NULL);
 		pipeline_lock(&st->pipe);
 		snprintf(open_, sizeof(open_), "%zu", pipeline_open_insights(&st->pipe.store));
 		snprintf(num, sizeof(num), "%zu", pod_detector_npods(&st->pipe.det));
