@@ -604,6 +604,8 @@ void gen_create(struct apireq *a, json_t *obj, const char *name)
 	}
 	if (validate(a, obj, name))
 		return;
+	if (!strcmp(gen_kind_name(a->res->kind), "Secret") && !(jstr(obj, "type") && *jstr(obj, "type")))
+		json_object_set_new(obj, "type", json_string("Opaque"));   /* the API server's default */
 	if (!json_is_object(json_object_get(obj, "metadata")))
 		json_object_set_new(obj, "metadata", json_object());
 	g = xcalloc(1, sizeof(*g));

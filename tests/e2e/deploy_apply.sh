@@ -50,9 +50,12 @@ $K create namespace pbtest >/dev/null || fail "kubectl create namespace"
 $K create serviceaccount sa1 -n pbtest >/dev/null || fail "kubectl create serviceaccount"
 $K create configmap cm1 -n pbtest --from-literal=a=b >/dev/null || fail "kubectl create configmap"
 expect "a ConfigMap created from protobuf" "$($K get cm cm1 -n pbtest -o jsonpath='{.data.a}')" b
+$K create secret generic s1 -n pbtest --from-literal=api-key=sekrit >/dev/null || fail "kubectl create secret"
+expect "a Secret created from protobuf (base64 data)" "$($K get secret s1 -n pbtest -o jsonpath='{.data.api-key}' | base64 -d)" sekrit
+expect "a Secret's default type" "$($K get secret s1 -n pbtest -o jsonpath='{.type}')" Opaque
 $K delete namespace pbtest >/dev/null || fail "kubectl delete namespace"
 out=$($K get sa -n pbtest sa1 2>&1) && fail "the namespace's objects outlived it"
-echo "ok: kubectl create namespace/serviceaccount/configmap; delete namespace takes its objects"
+echo "ok: kubectl create namespace/serviceaccount/configmap/secret; delete namespace takes its objects"
 
 # a custom resource: create, patch, status, printer columns
 cat >"$dir/rem.yaml" <<EOR
