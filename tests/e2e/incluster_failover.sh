@@ -72,13 +72,7 @@ alive() { # alive NAME: the replica is still running (a crash is a failure, not 
 
 holder() { K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
 
-wait_alive() { # alive NAME: the replica is still running (a crash is a failure, not a quiet exit)
-	local pid
-	eval "pid=\$PID_$1"
-	kill -0 "$pid" 2>/dev/null || fail "replica $1 died: $(tail -3 "$d/$1.out")"
-}
-
-holder() { # wait_holder WANT TIMEOUT_S
+wait_holder() { # wait_holder WANT TIMEOUT_S
 	local t0=$SECONDS
 	while [ $((SECONDS - t0)) -lt "$2" ]; do
 		[ "$(holder)" = "$1" ] && return 0
