@@ -19,6 +19,7 @@
 #include "metrics/csv.h"
 #include "remedy/loop.h"
 #include "remedy/policy.h"
+#include "run/remediator.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
 #include "base/banned.h"
@@ -61,6 +62,7 @@ struct stages {
 	struct kube_client kc;
 	struct policy pol;
 	struct remedy_loop remedy;
+	struct remediator *remediator;  /* the thread that runs remedy beside the loop */
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
 };
@@ -390,6 +392,8 @@ static void close_stages(struct stages *st)
 	if (st->have_alerts)
 		alert_sender_release(&st->alerts);
 	if (st->have_remedy) {
+		remediator_stop(st->remediator);
+		st->remediator = NULL;
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
@@ -434,7 +438,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	o.drain_retry_ms = 5000;
 	o.tty_fd = m->tty_fd;
 	o.tty_out = stderr;
-	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, &stop_flag, err, errlen)) < 0) {
+	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, remediator_quit_flag(),
+				   err, errlen)) < 0) {
+		policy_release(&st->pol);
+		return rc;
+	}
+	if ((rc = remediator_start(&st->remediator, &st->remedy)) < 0) {
+		snprintf(err, errlen, "cannot start the remediation thread: %s", strerror(-rc));
+		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 		return rc;
 	}
@@ -447,13 +458,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 }
 
 /*
- * Hands the open insights to the remediation loop. It works on a copy, so
- * the HTTP endpoints are not kept waiting while a person answers or an
- * action is verified.
+ * Hands a snapshot of the insights to the remediation thread. It works on
+ * its own copy, so neither this loop nor the HTTP endpoints wait while a
+ * person answers or an action runs or is verified; a snapshot it has not
+ * taken yet is replaced by this newer one.
  */
 static void remediate_step(struct stages *st)
 {
-	struct insight_store copy;
+	struct insight_store *copy = xmalloc(sizeof(*copy));
 	json_t *doc;
 	char *text;
 	char err[1024];
@@ -461,18 +473,23 @@ static void remediate_step(struct stages *st)
 
 	pipeline_lock(&st->pipe);
 	doc = insight_store_json(&st->pipe.store, time_real_ms());
+	insight_store_init(copy, st->pipe.store.threshold);
 	pipeline_unlock(&st->pipe);
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
-	insight_store_init(&copy, st->pipe.store.threshold);
 	if (text)
-		rc = insight_store_parse(&copy, "insights", text, strlen(text), err, sizeof(err));
-	if (rc == 0)
-		rc = remedy_loop_handle(&st->remedy, &copy, err, sizeof(err));
-	if (rc < 0)
-		log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
-	insight_store_release(&copy);
+		rc = insight_store_parse(copy, "insights", text, strlen(text), err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "out of memory");
 	free(text);
+	if (rc < 0) {
+		log_kv(LOG_ERROR, "remediate", "cannot copy the insights for remediation", "error",
+		       err, NULL);
+		insight_store_release(copy);
+		free(copy);
+		return;
+	}
+	remediator_offer(st->remediator, copy);
 }
 
 static int open_stages(struct stages *st)
@@ -640,6 +657,10 @@ int monitor_run(struct monitor_run *m)
 
 		if (reload_flag)
 			reload(&st);
+		if (st.have_pipe)
+			pipeline_set_period(&st.pipe, m->collect ?
+					    config_duration_ms(m->cfg, "agent.interval") :
+					    config_duration_ms(m->cfg, "agent.watch_interval"));
 		r = cycle(&st, done);
 		if (r < 0) {
 			rc = 1;
@@ -657,6 +678,12 @@ int monitor_run(struct monitor_run *m)
 		if (period > 0)
 			sleep_ms(m, period);
 	}
+	/* A run that ended with its input or its --cycles lets the last remediation
+	 * pass finish; --duration and signals end it now (what it was doing is
+	 * recorded as interrupted). */
+	if (st.remediator && !stopping(m) && rc == 0 &&
+	    !(m->duration_ms && time_mono_ms() - start >= m->duration_ms))
+		remediator_finish(st.remediator, &stop_flag);
 	log_kv(LOG_INFO, m->name, stopping(m) ? "stopping on signal" : "done", NULL);
 	close_stages(&st);
 	log_close();

@@ -80,6 +80,18 @@ void pipeline_cycle_time(struct pipeline *p, double seconds)
 	pipeline_unlock(p);
 }
 
+void pipeline_set_period(struct pipeline *p, int64_t period_ms)
+{
+	pipeline_lock(p);
+	p->stats.period_ms = period_ms;
+	pipeline_unlock(p);
+}
+
+int64_t pipeline_overdue_ms(int64_t period_ms)
+{
+	return period_ms > 0 ? 2 * period_ms + 10000 : 10 * 60 * 1000;
+}
+
 size_t pipeline_open_insights(const struct insight_store *s)
 {
 	size_t n = 0;
@@ -447,26 +459,24 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	buf_release(&ns);
 }
 
-/* Not ready when no cycle has succeeded for this long (a stuck collector). */
-#define STALE_READY_MS (10 * 60 * 1000)
-
 static bool src_ready(void *ctx, char *why, size_t whylen)
 {
 	struct pipeline *p = ctx;
 	bool ready;
-	int64_t last;
+	int64_t last, limit, now = time_real_ms();
 
 	pipeline_lock(p);
 	ready = p->ready;
 	last = p->stats.last_ok_wall_ms;
+	limit = pipeline_overdue_ms(p->stats.period_ms);
 	pipeline_unlock(p);
 	if (!ready) {
 		snprintf(why, whylen, "no successful cycle yet");
 		return false;
 	}
-	if (last && time_real_ms() - last > STALE_READY_MS) {
-		snprintf(why, whylen, "no successful cycle for %lld s",
-			 (long long)((time_real_ms() - last) / 1000));
+	if (last && now - last > limit) {
+		snprintf(why, whylen, "cycle overdue: the last successful cycle ended %.1f s ago "
+			 "(limit %.1f s)", (double)(now - last) / 1000.0, (double)limit / 1000.0);
 		return false;
 	}
 	return true;
