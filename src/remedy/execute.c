@@ -324,7 +324,15 @@ static enum exec_outcome drain(const struct remedy_exec *x, const struct proposa
 	}
 	/* Evict in rounds: a pod a budget protects now may go after others are back. */
 	while (json_array_size(d.todo)) {
-		json_t *left = json_array();
+		json_t *left;
+		char why[256];
+
+		if (x->may_act && !x->may_act(x->may_act_ctx, why, sizeof(why))) {
+			set_msg(res, "drain of node %s stopped: %s", p->name, why);
+			json_object_set_new(res, "pod", json_null());
+			break;
+		}
+		left = json_array();
 		rounds++;
 		json_array_foreach(d.todo, i, it) {
 			const char *ns = json_string_value(json_object_get(it, "namespace"));

@@ -137,6 +137,14 @@ static int read_facts(struct remedy_loop *l, struct cluster_facts *f, struct kub
 			 NULL, 0, e);
 }
 
+static void recorded(struct remedy_loop *l, const char *id)
+{
+	const json_t *rec = l->o.on_record ? history_get(&l->hist, id) : NULL;
+
+	if (rec)
+		l->o.on_record(l->o.on_record_ctx, rec);
+}
+
 static int update(struct remedy_loop *l, const char *id, json_t *fields)
 {
 	int rc = history_update(&l->hist, id, time_real_ms(), fields);
@@ -144,6 +152,8 @@ static int update(struct remedy_loop *l, const char *id, json_t *fields)
 	if (rc)
 		log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
 		       "error", strerror(-rc), NULL);
+	else
+		recorded(l, id);
 	return rc;
 }
 
@@ -202,7 +212,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.kc = l->kc, .dry_run = l->o.dry_run, .allow_bare_pods = l->o.allow_bare_pods,
 		.affected_pods = in ? count_active(in) : 0, .container = container,
 		.drain_timeout_ms = l->o.drain_timeout_ms, .drain_retry_ms = l->o.drain_retry_ms,
-		.stop = l->stop,
+		.stop = l->stop, .may_act = l->o.may_act, .may_act_ctx = l->o.may_act_ctx,
 	};
 	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
 				  in ? in->anomaly_type : NULL };
@@ -213,6 +223,15 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	char ts[RFC3339_MAX];
 	int rc;
 
+	if (l->o.may_act && !l->o.dry_run) {
+		char why[256] = "";
+
+		if (!l->o.may_act(l->o.may_act_ctx, why, sizeof(why))) {
+			log_step("not acting now", id, in, p, "reason", why);
+			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
+				"status", "pending", "result", "answer", "not_now", "message", why));
+		}
+	}
 	/* written before acting: after a crash the record names the action in flight */
 	time_rfc3339_ms(time_real_ms(), ts);
 	rc = update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
@@ -320,6 +339,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				return rc;
 			}
 			l->stats.proposed++;
+			recorded(l, id);
 			log_step("proposed", id, in, p, "probability", NULL);
 		}
 		if (action_is_node(p->kind)) {

@@ -25,6 +25,20 @@ struct remedy_opts {
 	int64_t drain_timeout_ms, drain_retry_ms;
 	int tty_fd;                      /* where answers come from (a terminal, or not) */
 	FILE *tty_out;                   /* where questions go */
+	/*
+	 * "May I act now?" (leader election): called right before every
+	 * mutation; 1 yes, 0 no with a reason in why (the record is then left
+	 * pending, never executed). NULL: always yes.
+	 */
+	int (*may_act)(void *ctx, char *why, size_t whylen);
+	void *may_act_ctx;
+	/*
+	 * Called after every write of a record (proposed, each update) with the
+	 * whole record (borrowed), e.g. to mirror it into a Remediation custom
+	 * resource. NULL: nothing.
+	 */
+	void (*on_record)(void *ctx, const json_t *rec);
+	void *on_record_ctx;
 };
 
 struct remedy_stats {
