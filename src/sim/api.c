@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sim/api.h"
+#include "sim/audit.h"
 #include "sim/simctl.h"
 #include "sim/pbjson.h"
 #include "base/mem.h"
@@ -376,9 +377,8 @@ static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 	return HTTPD_ABORT;
 }
 
-void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
+static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp)
 {
-	struct simstate *s = ctx;
 	char *copy = NULL, *seg[12];
 	int n;
 
@@ -457,4 +457,14 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 			resp->stream.next = trunc_next;
 		}
 	}
+}
+
+void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
+{
+	struct simstate *s = ctx;
+	const char *user = r->client_cn ? r->client_cn :
+			   httpd_req_header(r, "Authorization") ? "kubemend-sim-admin" : NULL;
+
+	handle(s, r, resp);
+	sim_audit_request(&s->audit, r, resp, user);
 }

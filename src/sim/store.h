@@ -13,6 +13,7 @@
 #include "sim/scenario.h"
 #include "sim/model.h"
 #include "sim/truth.h"
+#include "sim/audit.h"
 #include "sim/select.h"
 
 enum kind {
@@ -246,6 +247,7 @@ struct simstate {
 	struct apifaults apif;
 	char token[65];
 	char *client_cn_ok;     /* the client certificate CN we issued (TLS) */
+	struct sim_audit audit; /* --audit-log (sim/audit.h) */
 };
 
 /* store.c */
