@@ -21,7 +21,7 @@ struct update {
 	struct podtemplate tpl;
 	int unschedulable;      /* nodes; -1 unchanged */
 	/* pdbs */
-	bool pdb_set, has_min, percent;
+	bool pdb_set, has_min, percent, always_allow, policy_set;
 	int value;
 	struct selector *sel;
 	char *sel_json;
@@ -239,12 +239,22 @@ static int read_pdb(struct apireq *a, json_t *spec, struct update *u)
 {
 	json_t *min = json_object_get(spec, "minAvailable"), *max = json_object_get(spec, "maxUnavailable");
 	json_t *sel = json_object_get(spec, "selector");
+	json_t *pol = json_object_get(spec, "unhealthyPodEvictionPolicy");
 
 	if ((min && max) || (!min && !max))
 		return invalid(a, "%s: exactly one of minAvailable and maxUnavailable must be set", "spec");
 	if (read_int_or_percent(min ? min : max, &u->value, &u->percent))
 		return invalid(a, "%s: must be a non-negative integer or a percentage", min ? "spec.minAvailable" : "spec.maxUnavailable");
 	u->has_min = min != NULL;
+	if (pol && !json_is_null(pol)) {
+		const char *pv = json_string_value(pol);
+
+		if (!pv || (strcmp(pv, "IfHealthyBudget") && strcmp(pv, "AlwaysAllow")))
+			return invalid(a, "%s: Unsupported value: supported values: \"AlwaysAllow\", \"IfHealthyBudget\"",
+				       "spec.unhealthyPodEvictionPolicy");
+		u->always_allow = !strcmp(pv, "AlwaysAllow");
+		u->policy_set = true;
+	}
 	if (!json_is_object(sel) || read_selector(sel, &u->sel))
 		return invalid(a, "%s: a valid label selector is required", "spec.selector");
 	u->sel_json = json_dumps(sel, JSON_COMPACT | JSON_SORT_KEYS);
@@ -382,6 +392,8 @@ static void commit_update(struct simstate *s, struct meta *m, struct update *u)
 		d->has_min = u->has_min;
 		d->percent = u->percent;
 		d->value = u->value;
+		d->always_allow = u->always_allow;
+		d->policy_set = u->policy_set;
 		selector_free(d->selector);
 		d->selector = u->sel;
 		u->sel = NULL;
@@ -650,6 +662,8 @@ void api_create(struct apireq *a)
 				d->has_min = u.has_min;
 				d->percent = u.percent;
 				d->value = u.value;
+				d->always_allow = u.always_allow;
+				d->policy_set = u.policy_set;
 				d->selector = u.sel;
 				u.sel = NULL;
 				d->selector_json = u.sel_json;
@@ -782,6 +796,15 @@ out:
 	pthread_mutex_unlock(&s->mu);
 }
 
+static void evict_refused(struct apireq *a, const struct pdb *hit)
+{
+	api_status(a->resp, 429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.");
+	buf_truncate(&a->resp->body, a->resp->body.len - strlen(",\"code\":429}"));
+	buf_addf(&a->resp->body, ",\"details\":{\"causes\":[{\"reason\":\"DisruptionBudget\",\"message\":"
+		 "\"The disruption budget %s needs %d healthy pods and has %d currently\"}]},\"code\":429}",
+		 hit->m.name, hit->desired_healthy, hit->current_healthy);
+}
+
 void api_eviction(struct apireq *a)
 {
 	struct simstate *s = a->s;
@@ -818,15 +841,24 @@ void api_eviction(struct apireq *a)
 		api_status(a->resp, 500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
 		goto out;
 	}
-	if (hit && p->phase != PH_SUCCEEDED && p->phase != PH_FAILED && p->node) {
+	/*
+	 * The API server's rules (pkg/registry/core/pod/storage/eviction.go, as
+	 * documented for PodDisruptionBudgets): a pod that is not Running
+	 * (Pending, finished) goes without looking at the budget; a Running pod
+	 * that is not Ready goes if the budget's policy is AlwaysAllow, or
+	 * (IfHealthyBudget, the default) if the guarded application is not
+	 * disrupted (currentHealthy >= desiredHealthy), costing nothing; a
+	 * Ready pod needs disruptionsAllowed > 0.
+	 */
+	if (hit && p->phase == PH_RUNNING && p->node) {
 		ctl_pdb_status(s, hit);
-		/* An unready pod does not count as healthy, so evicting it costs no budget. */
-		if (pod_ready(p) && hit->disruptions_allowed <= 0) {
-			api_status(a->resp, 429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.");
-			buf_truncate(&a->resp->body, a->resp->body.len - strlen(",\"code\":429}"));
-			buf_addf(&a->resp->body, ",\"details\":{\"causes\":[{\"reason\":\"DisruptionBudget\",\"message\":"
-				 "\"The disruption budget %s needs %d healthy pods and has %d currently\"}]},\"code\":429}",
-				 hit->m.name, hit->desired_healthy, hit->current_healthy);
+		if (!pod_ready(p)) {
+			if (!hit->always_allow && hit->current_healthy < hit->desired_healthy) {
+				evict_refused(a, hit);
+				goto out;
+			}
+		} else if (hit->disruptions_allowed <= 0) {
+			evict_refused(a, hit);
 			goto out;
 		}
 	}

@@ -139,6 +139,8 @@ struct pdb {
 	bool has_min;           /* minAvailable; else maxUnavailable */
 	int value;
 	bool percent;
+	bool always_allow;      /* unhealthyPodEvictionPolicy AlwaysAllow (else IfHealthyBudget, the default) */
+	bool policy_set;        /* the field was given (rendered back only then) */
 	/* status, recomputed by controllers */
 	int current_healthy, desired_healthy, expected, disruptions_allowed;
 };
