@@ -57,17 +57,61 @@ static void add_restart(struct insight *in, const char *why, const char *risk)
 	insight_add_recommendation(in, "restart_pod", "Pod", t, NULL, why, risk);
 }
 
+static double ceil_mi(double v)
+{
+	return ceil(v / MI) * MI;
+}
+
+/*
+ * After an OOM kill: the memory a container needs, by the rule Kubernetes'
+ * Vertical Pod Autoscaler applies to an OOM (the demand is at least what it
+ * had when killed: its limit; +20% or +100 MiB, whichever is more), from the
+ * peak = max(highest working set seen, the request, the limit it was killed
+ * at), rounded up to a MiB.
+ */
+static double oom_target(const struct workload_facts *wf)
+{
+	double peak = 0;
+
+	if (known(wf->mem_peak))
+		peak = wf->mem_peak;
+	if (known(wf->mem_request) && wf->mem_request > peak)
+		peak = wf->mem_request;
+	if (known(wf->mem_limit) && wf->mem_limit > peak)
+		peak = wf->mem_limit;
+	return ceil_mi(fmax(peak + 100 * MI, peak * 1.2));
+}
+
 static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
 			   bool oom, const char *why)
 {
+	double after = oom ? oom_target(wf) : next_mem_limit(wf, false);
 	char t[256];
+	json_t *params;
 
 	if (!is_deployment(in) || !known(wf->mem_limit))
 		return;
 	target_workload(in, t, sizeof(t));
-	insight_add_recommendation(in, "change_limits", "Deployment", t,
-		json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
-			  "memory_limit_after", next_mem_limit(wf, oom)), why, "medium");
+	params = json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
+			   "memory_limit_after", after);
+	/*
+	 * Requests move with the limit where they must: a Guaranteed pod
+	 * (request = limit) stays Guaranteed; a request below the working set
+	 * is raised to it, so the scheduler places what the pod really uses.
+	 */
+	if (known(wf->mem_request)) {
+		double req = wf->mem_request;
+
+		if (fabs(wf->mem_request - wf->mem_limit) < 1)
+			req = after;
+		else if (known(wf->mem_peak) && ceil_mi(wf->mem_peak) > req)
+			req = fmin(ceil_mi(wf->mem_peak), after);
+		if (req != wf->mem_request) {
+			json_object_set_new(params, "memory_request_before", json_real(wf->mem_request));
+			json_object_set_new(params, "memory_request_after", json_real(req));
+		}
+	}
+	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
 static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
@@ -130,8 +174,9 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 		else
 			snprintf(text, sizeof(text), "The container is killed for using more "
 				 "memory than its limit allows; it restarts and is killed again.");
-		add_mem_limits(in, wf, true, "memory use reaches the limit and the kernel kills the container");
-		add_restart(in, "a restart clears the memory but the limit stays", "low");
+		add_mem_limits(in, wf, true, "memory use reaches the limit and the kernel kills "
+			       "the container: limit = max(peak + 100 MiB, peak x 1.2), as the VPA does "
+			       "after an OOM kill");
 	} else if (!strcmp(t, "memory_leak")) {
 		snprintf(text, sizeof(text), "Memory grows steadily while CPU and traffic "
 			 "stay normal, which is how a leak looks; left alone the pod will be "
@@ -143,7 +188,8 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			 "each start and the kubelet backs off restarting it "
 			 "(CrashLoopBackOff). The cause is in the application or its "
 			 "configuration: its logs say why.");
-		add_restart(in, "a fresh pod may recover if the failure is transient", "low");
+		add_none(in, "a restart does not cure a crash loop: the exit code, the reason and the "
+			 "previous container's logs say why; roll back the last rollout if it started then");
 	} else if (!strcmp(t, "cpu_saturation")) {
 		snprintf(text, sizeof(text), "CPU use is far above normal and at its limit, "
 			 "so the container is throttled and slows down.");

@@ -93,7 +93,8 @@ static json_t *record_for(const struct remedy_loop *l, const char *insight_id)
 	size_t i;
 
 	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id))
+		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		    (l->o.dry_run || !str_eq(json_string_value(json_object_get(rec, "mode")), "dry_run")))
 			found = rec;
 	return found;
 }
@@ -275,27 +276,109 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	return rc;
 }
 
-static json_t *params_of(const struct plan_item *it, const struct insight *in)
+/* Whether this insight already had this action on this target carried out (or tried). */
+static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
+			   const struct proposal *p)
 {
-	json_t *params = json_is_object(it->rec->params) ? json_deep_copy(it->rec->params) : json_object();
-	struct buf d = BUF_INIT;
+	const json_t *rec, *found = NULL;
+	size_t i;
 
-	proposal_describe(&it->prop, &d);
-	json_object_set_new(params, "description", json_string(d.data ? d.data : ""));
-	if (it->rec->rationale[0])
-		json_object_set_new(params, "rationale", json_string(it->rec->rationale));
-	if (it->prop.kind == ACT_RESTART_POD)
-		json_object_set_new(params, "affected_pods", json_integer(count_active(in)));
-	buf_release(&d);
-	return params;
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *st = json_string_value(json_object_get(rec, "status"));
+
+		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
+		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
+			   p->name) &&
+		    (acted(st) || str_eq(st, "skipped")))
+			found = rec;
+	}
+	return found;
 }
 
-static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending)
+/* A stepped change whose goal the live object has not reached yet. */
+static bool goal_ahead(const json_t *rec, const struct proposal *p)
+{
+	const json_t *g = json_object_get(json_object_get(rec, "params"), "goal");
+	double gm = json_number_value(json_object_get(g, "memory_limit_after"));
+	double gc = json_number_value(json_object_get(g, "cpu_limit_after"));
+
+	return json_is_object(g) && ((gm > 0 && p->mem_limit_before + 1 < gm) ||
+				     (gc > 0 && p->cpu_limit_before + 1e-4 < gc));
+}
+
+static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
+			 const struct proposal *p, const char *rule, const char *setting,
+			 const char *message, struct buf *why)
+{
+	l->stats.refused++;
+	log_kv(LOG_INFO, C, "refused by policy", "record", id, "insight", in->id,
+	       "action", action_name(p->kind), "rule", rule, "message", message, NULL);
+	if (why->len)
+		buf_adds(why, "; ");
+	buf_addf(why, "%s %s: %s (%s)", action_name(p->kind), p->name, message, rule);
+	return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+		"status", "refused", "result", "rule", rule, "setting", setting, "message", message));
+}
+
+/* Rules a later pass may see differently without anyone changing anything. */
+static bool transient(const char *rule)
+{
+	return str_eq(rule, "cooldown") || str_eq(rule, "hourly_budget") ||
+	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
+/*
+ * Nothing more kubemend may do for this insight: a record in status
+ * needs_person says what was tried or refused and why, with the evidence,
+ * and an error line goes to the log (the alert).
+ */
+static int needs_person(struct remedy_loop *l, const struct insight *in, const char *why,
+			bool retry)
+{
+	struct history_target t = { in->node && !in->namespace_ ? "Node" : "Deployment",
+				    in->namespace_, in->owner_name ? in->owner_name :
+				    in->node ? in->node : "" };
+	json_t *params = json_pack("{s:s, s:s}", "description", "needs a person", "summary",
+				   in->summary);
+	json_t *ev = json_array();
+	char id[32], ts[RFC3339_MAX];
+	int rc;
+
+	for (size_t i = 0; i < in->nevidence; i++)
+		json_array_append_new(ev, json_pack("{s:s, s:s, s:s, s:i}", "kind", in->evidence[i].kind,
+			"reason", in->evidence[i].reason, "message", in->evidence[i].message,
+			"count", in->evidence[i].count));
+	json_object_set_new(params, "evidence", ev);
+	rc = history_propose(&l->hist, time_real_ms(), in->id, "none", &t, params,
+			     l->o.dry_run ? "dry_run" : "applied", id, sizeof(id));
+	json_decref(params);
+	if (rc)
+		return rc;
+	recorded(l, id);
+	log_kv(LOG_ERROR, C, "needs a person", "record", id, "insight", in->id,
+	       "type", in->anomaly_type, "why", why, NULL);
+	time_rfc3339_ms(time_real_ms() + (l->pol->cooldown_ms > 0 ? l->pol->cooldown_ms : 60000), ts);
+	return update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
+		"status", "needs_person", "result", "message", why,
+		"retry_after", retry ? ts : NULL));
+}
+
+/*
+ * One insight: its candidates, least invasive first. Each is read from the
+ * live object (its "before" values), judged by the policy (a change beyond
+ * the factor becomes the largest allowed step), recorded, asked for and
+ * carried out. ladder: an earlier action did not cure it; candidates already
+ * tried are skipped unless a stepped change has not reached its goal.
+ */
+static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending, bool ladder)
 {
 	struct cluster_facts facts = { 0, 0 };
 	struct plan_item items[INSIGHT_MAX_RECS];
 	size_t n = plan_insight(in, l->o.threshold, items, INSIGHT_MAX_RECS);
 	const char *mode = l->o.dry_run ? "dry_run" : "applied";
+	struct buf why = BUF_INIT;
+	bool all_transient = true;
 	size_t first = 0;
 	int rc = 0;
 
@@ -314,33 +397,80 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 	}
 	for (size_t i = first; i < n && !(l->stop && *l->stop); i++) {
-		const struct plan_item *it = &items[i];
-		const struct proposal *p = &it->prop;
+		struct plan_item *it = &items[i];
+		struct proposal *p = &it->prop, goal;
 		struct history_target t = { kind_of(p->kind), p->namespace_, p->name };
 		struct target_state st;
 		struct kube_error e = { 0 };
-		const char *rule = NULL, *status = NULL, *answer = NULL, *approval;
+		struct policy_refusal pr;
+		const char *status = NULL, *answer = NULL, *approval, *container;
+		const json_t *prior;
+		bool stepped = false, observed;
+		json_t *params;
 		char id[32];
 
+		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
+			p->workload = in->owner_name;
+		prior = ladder ? tried(l, in->id, p) : NULL;
+		container = json_string_value(json_object_get(it->rec->params, "container"));
+		rc = target_observe(l->kc, p, container, &st, &e);
+		observed = rc == 0;
+		if (observed) {
+			plan_from_live(p, &st);
+			if (prior && !(p->kind == ACT_CHANGE_LIMITS && goal_ahead(prior, p)))
+				continue; /* tried: the next rung */
+			p->follow_up = prior != NULL;
+		} else if (prior) {
+			continue;
+		}
+		params = plan_params(p, NULL, it->rec);
+		if (observed && policy_judge(l->pol, p, &facts, time_real_ms(), &pr) &&
+		    str_eq(pr.rule, "max_limit_factor") && plan_clamp_factor(p, l->pol->max_limit_factor, &goal)) {
+			/* the largest step the policy allows, verified before the next */
+			json_decref(params);
+			params = plan_params(p, &goal, it->rec);
+			stepped = true;
+		}
 		if (pending) {
-			/* asked before without a terminal: the same record is decided now */
+			/* asked before without a terminal: decided now if nothing changed since */
+			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
+									   "description"));
+			if (!str_eq(was, json_string_value(json_object_get(params, "description")))) {
+				update(l, json_string_value(json_object_get(pending, "id")),
+				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
+						 "message", "the target changed since it was proposed; proposed afresh",
+						 "now", json_object_get(params, "description")));
+				pending = NULL;
+			}
+		}
+		if (pending) {
 			str_copy(id, json_string_value(json_object_get(pending, "id")), sizeof(id));
 			/* this run decides it: its mode is this run's (written with the decision) */
 			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
 		} else {
-			json_t *params = params_of(it, in);
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
-			json_decref(params);
 			if (rc) {
+				json_decref(params);
 				log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
 				       "error", strerror(-rc), NULL);
+				buf_release(&why);
 				return rc;
 			}
 			l->stats.proposed++;
 			recorded(l, id);
-			log_step("proposed", id, in, p, "probability", NULL);
+			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
+				 id, in, p, "probability", NULL);
+		}
+		json_decref(params);
+		if (!observed) {
+			l->stats.failed++;
+			log_step("cannot read the target", id, in, p, "error", e.msg);
+			rc = update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+				"result", "http_status", (int)e.status, "message", e.msg));
+			buf_release(&why);
+			return rc;
 		}
 		if (action_is_node(p->kind)) {
 			/* node rules count cordoned nodes: read them now, not at the pass's start */
@@ -348,32 +478,34 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (rc) {
 				l->stats.failed++;
 				log_step("cannot list nodes", id, in, p, "error", e.msg);
+				buf_release(&why);
 				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 					"result", "http_status", (int)e.status, "message", e.msg));
 			}
 		}
-		if (!within_insight(in, p))
-			rule = "target_outside_insight";
-		else if (policy_check(l->pol, p, &facts, time_real_ms(), &rule) == 0)
-			rule = NULL;
-		if (rule) {
-			l->stats.refused++;
-			log_step("refused by policy", id, in, p, "rule", rule);
-			rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
-				"status", "refused", "result", "rule", rule, "message",
-				"the policy refused this action"));
-			if (rc)
-				return rc;
-			continue; /* the next, more invasive candidate may be allowed */
+		if (!within_insight(in, p)) {
+			rc = refuse_record(l, id, in, p, "target_outside_insight", "",
+					   "the recommendation names a target this insight is not about", &why);
+			all_transient = false;
+		} else if (plan_from_llm(it) && (p->kind == ACT_SCALE_DEPLOYMENT ||
+						 p->kind == ACT_CHANGE_LIMITS)) {
+			rc = refuse_record(l, id, in, p, "llm_parameters", "",
+					   "an LLM suggested this action; kubemend takes parameters only from "
+					   "measurements and has none for it", &why);
+			all_transient = false;
+		} else if (policy_judge(l->pol, p, &facts, time_real_ms(), &pr)) {
+			rc = refuse_record(l, id, in, p, pr.rule, pr.setting, pr.message, &why);
+			all_transient &= transient(pr.rule);
+		} else {
+			goto allowed;
 		}
-		rc = target_observe(l->kc, p, json_string_value(json_object_get(it->rec->params,
-			"container")), &st, &e);
 		if (rc) {
-			l->stats.failed++;
-			log_step("cannot read the target", id, in, p, "error", e.msg);
-			return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
-				"result", "http_status", (int)e.status, "message", e.msg));
+			buf_release(&why);
+			return rc;
 		}
+		continue; /* the next, more invasive candidate may be allowed */
+allowed:
+		buf_release(&why);
 		approval = approve(l, in, it, &status, &answer);
 		if (!approval) {
 			if (str_eq(status, "pending"))
@@ -391,6 +523,12 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 		return act(l, in, it, id, approval, &st);
 	}
+	if (!(l->stop && *l->stop) && (why.len || ladder || n == 0))
+		rc = needs_person(l, in, why.len ? why.data : n == 0 ?
+				  "no automatic action is known for this fault" :
+				  "every action kubemend may take was tried and the fault remains",
+				  why.len && all_transient);
+	buf_release(&why);
 	return rc;
 }
 
@@ -420,6 +558,19 @@ static void advise_missing(struct remedy_loop *l, struct insight *in)
 	       "insight", in->id, "type", in->anomaly_type, NULL);
 }
 
+/* Records of this insight that acted on the cluster (the rungs climbed). */
+static int rungs(const struct remedy_loop *l, const char *insight_id)
+{
+	const json_t *rec;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(l->hist.records, i, rec)
+		n += str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		     acted(json_string_value(json_object_get(rec, "status")));
+	return n;
+}
+
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
@@ -428,17 +579,30 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);
-		bool pending = prev && str_eq(json_string_value(json_object_get(prev, "status")), "pending");
+		const char *st = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
+		bool pending = str_eq(st, "pending");
+		bool ladder = false;
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
-		if (prev && !pending)
-			continue; /* handled once: not again while it stays open */
+		if (str_eq(st, "failed") && rungs(l, in->id) < REMEDY_MAX_RUNGS) {
+			ladder = true; /* no cure: the next rung */
+		} else if (str_eq(st, "needs_person")) {
+			const char *ra = json_string_value(json_object_get(prev, "retry_after"));
+			int64_t at;
+
+			/* only refusals that time can lift (cooldown, budget) are tried again */
+			if (!ra || time_parse(ra, &at) || time_real_ms() < at)
+				continue;
+			ladder = rungs(l, in->id) > 0;
+		} else if (prev && !pending) {
+			continue; /* handled: not again while it stays open */
+		}
 		if (pending && !l->o.auto_approve && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
 		if (in->nrecs == 0)
 			advise_missing(l, s->items[i]);
-		rc = handle(l, in, pending ? prev : NULL);
+		rc = handle(l, in, pending ? prev : NULL, ladder);
 		if (rc) {
 			snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
 			break;

@@ -15,6 +15,9 @@
 #include "remedy/history.h"
 #include "remedy/policy.h"
 
+/* Actions tried for one insight before it is left to a person. */
+#define REMEDY_MAX_RUNGS 3
+
 struct remedy_opts {
 	const char *insights_file;
 	const char *history_file;

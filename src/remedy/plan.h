@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "insight/insight.h"
 #include "remedy/action.h"
+#include "remedy/target.h"
 
 struct plan_item {
 	struct proposal prop;
@@ -27,5 +28,32 @@ size_t plan_insight(const struct insight *in, double threshold,
 
 /* "change_limits Deployment shop/web: memory limit 256Mi → 384Mi". */
 void proposal_describe(const struct proposal *p, struct buf *out);
+
+/* Whether the recommendation came from an LLM (it then carries no parameters). */
+bool plan_from_llm(const struct plan_item *it);
+
+/*
+ * Sets p's "before" values from the live object st, never from a
+ * recommendation. A scale recommendation that said before and after keeps
+ * its step (live + (after - before)); one without a before keeps its after
+ * as the absolute target, so the policy judges the real change.
+ */
+void plan_from_live(struct proposal *p, const struct target_state *st);
+
+/*
+ * A change_limits beyond the policy's factor becomes the largest allowed
+ * step toward it: each after value is clamped to before × factor (or
+ * before / factor), rounded inward to whole MiB or millicores. goal gets
+ * the unclamped proposal. Returns true when something was clamped.
+ */
+bool plan_clamp_factor(struct proposal *p, double factor, struct proposal *goal);
+
+/*
+ * The record's params for p (new object): the before/after values that will
+ * be executed, the container, the description, the rationale, and with a
+ * goal (a stepped change) the goal's after values.
+ */
+json_t *plan_params(const struct proposal *p, const struct proposal *goal,
+		    const struct recommendation *rec);
 
 #endif

@@ -39,6 +39,8 @@ int target_read_deployment(const json_t *dep, const char *container, struct targ
 	st->generation = json_integer_value(json_object_get(meta, "generation"));
 	st->replicas = json_is_integer(json_object_get(spec, "replicas")) ?
 		       (int)json_integer_value(json_object_get(spec, "replicas")) : 1;
+	st->ready_replicas = (int)json_integer_value(json_object_get(json_object_get(dep, "status"),
+								      "readyReplicas"));
 	json_array_foreach(cs, i, it) {
 		const char *name = json_string_value(json_object_get(it, "name"));
 		if (!container ? i == 0 : str_eq(name, container)) {
@@ -94,6 +96,14 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 	rc = target_get(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
 	if (rc)
 		return rc;
+	{
+		const json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions"), *c;
+		size_t i;
+
+		json_array_foreach(conds, i, c)
+			if (str_eq(json_string_value(json_object_get(c, "type")), "Ready"))
+				st->pod_ready = str_eq(json_string_value(json_object_get(c, "status")), "True");
+	}
 	rc = kube_pod_parse(pod, &kp, err, sizeof(err));
 	json_decref(pod);
 	if (rc) {
@@ -125,6 +135,7 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 		memset(&ds, 0, sizeof(ds));
 		target_read_deployment(dep, NULL, &ds);
 		st->replicas = ds.replicas;
+		st->ready_replicas = ds.ready_replicas;
 		json_decref(dep);
 	}
 	return 0;

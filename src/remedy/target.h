@@ -24,6 +24,8 @@ struct target_state {
 	char deployment[256];                     /* its Deployment, or "" */
 	/* Deployments (or a pod's Deployment) */
 	int replicas;
+	int ready_replicas;                       /* status.readyReplicas */
+	bool pod_ready;                           /* restart_pod: the pod's Ready condition is True */
 	char container[128];                      /* the container change_limits acts on */
 	char cpu_request[32], cpu_limit[32];      /* as written in the template; "" when unset */
 	char mem_request[32], mem_limit[32];

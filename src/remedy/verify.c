@@ -248,7 +248,7 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 
 	switch (p->kind) {
 	case ACT_RESTART_POD:
-		if (str_eq(op, "delete_pod")) {
+		if (str_eq(op, "delete_pod") || str_eq(op, "evict_pod")) {
 			json_t *pod = NULL;
 			const char *uid = json_string_value(json_object_get(result, "uid"));
 			rc = target_get(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
@@ -327,7 +327,7 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		*done = true;
 		return VERDICT_FAILED;
 	}
-	if (str_eq(op, "delete_pod") && w->old_pod_present) {
+	if ((str_eq(op, "delete_pod") || str_eq(op, "evict_pod")) && w->old_pod_present) {
 		buf_addf(why, "pod %s/%s is still there", p->namespace_, p->name);
 		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
 	}

@@ -28,33 +28,44 @@ static void oom_raises_the_limit_first(void **state)
 	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 200 * MI };
 	(void)state;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 2);
+	/* a restart cannot cure a template limit: it is not offered */
+	assert_int_equal(in->nrecs, 1);
 	assert_string_equal(in->recs[0].action, "change_limits");
 	assert_string_equal(in->recs[0].target, "shop/web");
 	assert_true(param(&in->recs[0], "memory_limit_before") == 256 * MI);
-	/* after an OOM kill the demand is unknown: the whole 2x step */
-	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
-	assert_string_equal(in->recs[1].action, "restart_pod");
-	assert_string_equal(in->recs[1].target, "shop/web-1");
+	/* VPA's OOM rule from the limit it was killed at: max(256 + 100, 256 x 1.2) = 356Mi */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 356 * MI);
 	assert_non_null(strstr(in->explanation, "256 MiB"));
 	assert_string_equal(in->explanation_source, "rules");
-	/* a peak far above the limit still moves at most 2x per step */
+	/* a peak above the limit (seen before the kill): 1000 x 1.2 = 1200Mi */
 	wf.mem_peak = 1000 * MI;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 2); /* replaced, not appended */
-	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
+	assert_int_equal(in->nrecs, 1); /* replaced, not appended */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 1200 * MI);
+	/* 90Mi, the case: max(190, 108) = 190Mi, rounded up to a MiB */
+	wf.mem_limit = 90 * MI;
+	wf.mem_peak = 89.5 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_limit_after") == 190 * MI);
+	/* Guaranteed stays Guaranteed: the request moves with the limit */
+	wf.mem_request = 90 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 190 * MI);
+	/* a Burstable request below the working set is raised to it */
+	wf.mem_request = 64 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 90 * MI);
 	/* without a known limit there is nothing to change */
 	wf.mem_limit = 0;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 1);
-	assert_string_equal(in->recs[0].action, "restart_pod");
+	assert_int_equal(in->nrecs, 0);
 	insight_store_release(&s);
 }
 
 static void each_type_has_advice(void **state)
 {
 	static const struct { const char *type, *first; } cases[] = {
-		{ "memory_leak", "restart_pod" }, { "crash_loop", "restart_pod" },
+		{ "memory_leak", "restart_pod" }, { "crash_loop", "none" },
 		{ "cpu_saturation", "scale_deployment" }, { "network", "restart_pod" },
 		{ "partial_failure", "restart_pod" }, { "node", "cordon_node" },
 		{ "scheduling", "none" }, { "image_pull", "none" }, { "io", "none" },
