@@ -47,6 +47,45 @@ static int proposal_from_record(const json_t *rec, struct proposal *p, char *ns,
 	return 0;
 }
 
+/*
+ * After a crash (kill -9, a lost node) a record may say "executing": the
+ * action was in flight. It is marked "interrupted" with what the cluster
+ * shows now, and a warning; a node that a cordon or drain left
+ * unschedulable is named, since nothing else will uncordon it.
+ */
+static void reconcile(struct remedy_loop *l)
+{
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		const char *action = json_string_value(json_object_get(rec, "action"));
+		const char *name = json_string_value(json_object_get(json_object_get(rec, "target"), "name"));
+		char msg[512];
+		json_t *node = NULL, *fields;
+		struct kube_error e = { 0 };
+
+		if (!str_eq(json_string_value(json_object_get(rec, "status")), "executing") || !id)
+			continue;
+		snprintf(msg, sizeof(msg), "interrupted: kubemend stopped while %s %s was in flight; "
+			 "what it changed was not verified", action ? action : "?", name ? name : "?");
+		if ((str_eq(action, "drain_node") || str_eq(action, "cordon_node")) && name && l->kc &&
+		    target_get(l->kc, "get node", "/api/v1", NULL, "nodes", name, &node, &e) == 0) {
+			if (json_is_true(json_object_get(json_object_get(node, "spec"), "unschedulable")))
+				snprintf(msg, sizeof(msg), "interrupted: kubemend stopped while %s %s was in "
+					 "flight; node %s is still cordoned (uncordon it when it is healthy: "
+					 "kubectl uncordon %s)", action, name, name, name);
+			json_decref(node);
+		}
+		fields = json_pack("{s:s, s:s}", "status", "interrupted", "interrupted", msg);
+		if (history_update(&l->hist, id, time_real_ms(), fields) == 0)
+			log_kv(LOG_WARN, C, "reconciled a record left executing", "record", id,
+			       "message", msg, NULL);
+		json_decref(fields);
+	}
+}
+
 int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		     struct kube_client *kc, struct policy *pol,
 		     const volatile int *stop, char *err, size_t errlen)
@@ -63,6 +102,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 	rc = history_open(&l->hist, o->history_file, err, errlen);
 	if (rc)
 		return rc;
+	reconcile(l);
 	/* Actions of earlier runs still count for the cooldown and the budget. */
 	json_array_foreach(l->hist.records, i, rec) {
 		struct proposal p;
@@ -571,6 +611,20 @@ static int rungs(const struct remedy_loop *l, const char *insight_id)
 	return n;
 }
 
+/*
+ * A failed record the next rung may help with: verification said the
+ * fault's signal goes on, or a disruption guard (a PDB, the ready floor)
+ * stopped it. A target that is gone or an API that refuses is not cured by
+ * trying something else.
+ */
+static bool no_cure(const json_t *rec)
+{
+	const char *rule = json_string_value(json_object_get(json_object_get(rec, "result"), "rule"));
+
+	return json_is_object(json_object_get(rec, "verification")) ||
+	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
@@ -585,7 +639,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
-		if (str_eq(st, "failed") && rungs(l, in->id) < REMEDY_MAX_RUNGS) {
+		if (str_eq(st, "failed") && no_cure(prev) && rungs(l, in->id) < REMEDY_MAX_RUNGS) {
 			ladder = true; /* no cure: the next rung */
 		} else if (str_eq(st, "needs_person")) {
 			const char *ra = json_string_value(json_object_get(prev, "retry_after"));

@@ -43,7 +43,7 @@ MON=$!
 PIDS+=($MON)
 port=
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*msg=serving.* port=\([0-9]*\).*/\1/p' "$d/k8s_monitoring.log" 2>/dev/null | head -1)
+  port=$(sed -n "s/.*msg=serving.* port=\([0-9]*\).*/\1/p" "$d/k8s_monitoring.log" 2>/dev/null | head -1 || true)
   [ -n "$port" ] && break; sleep 0.1
 done
 [ -n "$port" ] || fail "no serving line: $(cat "$d/err")"
