@@ -144,10 +144,47 @@ static void *run_monitor(void *arg)
 	return NULL;
 }
 
+/* Whether an insight of type got names the fault type the sim injected. */
+static bool type_matches(const char *fault, const char *got)
+{
+	static const char *const map[][2] = {
+		{ "oom_limit_too_low", "oom" }, { "memory_leak", "memory_leak" },
+		{ "cpu_spike", "cpu_saturation" }, { "cpu_throttling", "cpu_saturation" },
+		{ "cpu_throttling", "cpu_throttling" }, { "crash_loop", "crash_loop" },
+		{ "network_errors", "network" }, { "packet_drops", "network" },
+		{ "node_not_ready", "node" }, { "node_memory_pressure", "node" },
+		{ "image_pull_error", "image_pull" }, { "unschedulable", "scheduling" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], fault) && got && !strcmp(map[i][1], got))
+			return true;
+	return false;
+}
+
+static const char *insight_type(const json_t *ins, const char *id)
+{
+	const json_t *arr = json_is_array(ins) ? ins : json_object_get(ins, "insights"), *in;
+	size_t i;
+
+	json_array_foreach(arr, i, in)
+		if (!strcmp(json_string_value(json_object_get(in, "id")) ?
+			    json_string_value(json_object_get(in, "id")) : "", id))
+			return json_string_value(json_object_get(in, "anomaly_type"));
+	return NULL;
+}
+
+/*
+ * A fault counts as found only when an insight names it with the right
+ * type: one seen as something else was noticed but misread (and would get
+ * the wrong fix), so it is listed apart.
+ */
 static void summary(struct demo *d, const char *insights)
 {
 	json_t *t = load(d->truth), *ins = load(insights);
 	struct score_result r;
+	size_t right = 0, wrong = 0;
+	int64_t sum_ms = 0;
 	char err[256];
 
 	if (!t || !ins || score_insights(t, ins, 5 * 60 * 1000, &r, err, sizeof(err)) < 0) {
@@ -159,16 +196,28 @@ static void summary(struct demo *d, const char *insights)
 	printf("\n== summary (virtual time) ==\n");
 	for (size_t i = 0; i < r.nfaults; i++) {
 		const struct score_fault *f = &r.faults[i];
-		if (f->found)
-			printf("  found   %-22s %-24s in %3llds\n", f->type, f->target,
+		const char *got = f->found ? insight_type(ins, f->insight_id) : NULL;
+
+		if (f->found && type_matches(f->type, got)) {
+			printf("  found      %-22s %-24s in %3llds\n", f->type, f->target,
 			       (long long)(f->detect_ms / 1000));
-		else
-			printf("  missed  %-22s %-24s\n", f->type, f->target);
+			right++;
+			sum_ms += f->detect_ms;
+		} else if (f->found) {
+			printf("  misread    %-22s %-24s seen as %s\n", f->type, f->target,
+			       got ? got : "?");
+			wrong++;
+		} else {
+			printf("  missed     %-22s %-24s\n", f->type, f->target);
+		}
 	}
-	printf("faults injected: %zu, found within 5 minutes: %zu, mean time to detect: %llds\n",
-	       r.nfaults, r.found, (long long)(r.mean_detect_ms / 1000));
-	printf("insights: %zu, false alarms: %zu (recall %.2f, precision %.2f)\n",
-	       r.insights, r.false_alarms, r.recall, r.precision);
+	printf("faults injected: %zu, found with the right type within 5 minutes: %zu, "
+	       "seen as another type: %zu, missed: %zu\n", r.nfaults, right, wrong,
+	       r.nfaults - right - wrong);
+	if (right)
+		printf("mean time to detect (right type): %llds\n",
+		       (long long)(sum_ms / (int64_t)right / 1000));
+	printf("insights: %zu, false alarms: %zu\n", r.insights, r.false_alarms);
 	score_result_release(&r);
 	json_decref(t);
 	json_decref(ins);
@@ -200,9 +249,11 @@ static void show_proposals(const char *hist, const char *insights)
 	if (!n)
 		printf("  none\n");
 	else
-		printf("  approve or refuse them on a terminal:\n"
-		       "    kubemend remediate --once --insights-file %s --history-file %s --kubeconfig ...\n",
-		       insights, hist);
+		printf("  the simulated cluster stopped with the demo, so they cannot be acted on now.\n"
+		       "  To approve proposals on a terminal, run the same cluster and the monitor:\n"
+		       "    kubemend sim --scenario config/scenarios/demo.yaml --kubeconfig-out /tmp/demo.kubeconfig &\n"
+		       "    kubemend monitor --kubeconfig /tmp/demo.kubeconfig -A --remediate\n"
+		       "  (see %s and %s for this run)\n", insights, hist);
 	json_decref(arr);
 }
 

@@ -336,15 +336,15 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 	return found;
 }
 
-/* A stepped change whose goal the live object has not reached yet. */
-static bool goal_ahead(const json_t *rec, const struct proposal *p)
+/*
+ * A change_limits that still raises something over the live object: the
+ * next step toward a goal the policy cut, or a new target computed after
+ * the last raise did not stop the OOM kills (as the VPA bumps again).
+ */
+static bool raises(const struct proposal *p)
 {
-	const json_t *g = json_object_get(json_object_get(rec, "params"), "goal");
-	double gm = json_number_value(json_object_get(g, "memory_limit_after"));
-	double gc = json_number_value(json_object_get(g, "cpu_limit_after"));
-
-	return json_is_object(g) && ((gm > 0 && p->mem_limit_before + 1 < gm) ||
-				     (gc > 0 && p->cpu_limit_before + 1e-4 < gc));
+	return p->mem_limit_after > p->mem_limit_before + 1 ||
+	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
 }
 
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
@@ -447,7 +447,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		const json_t *prior;
 		bool stepped = false, observed;
 		json_t *params;
-		char id[32];
+		char id[32], stale[512];
 
 		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
 			p->workload = in->owner_name;
@@ -455,9 +455,25 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		container = json_string_value(json_object_get(it->rec->params, "container"));
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
+		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
+			/* act only on what is still true: the insight saw another state */
+			params = plan_params(p, NULL, it->rec);
+			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
+					     &t, params, mode, id, sizeof(id));
+			json_decref(params);
+			if (rc == 0) {
+				recorded(l, id);
+				l->stats.skipped++;
+				log_step("skipped: stale", id, in, p, "message", stale);
+				rc = update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
+					"result", "message", stale, "skipped", 1));
+			}
+			buf_release(&why);
+			return rc;
+		}
 		if (observed) {
 			plan_from_live(p, &st);
-			if (prior && !(p->kind == ACT_CHANGE_LIMITS && goal_ahead(prior, p)))
+			if (prior && !(p->kind == ACT_CHANGE_LIMITS && raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
 		} else if (prior) {

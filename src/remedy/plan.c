@@ -245,3 +245,33 @@ json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 	buf_release(&d);
 	return o;
 }
+
+static bool differs(double advised, double now)
+{
+	if (!(advised > 0))
+		return false; /* the advice made no claim */
+	return !(now > 0) || fabs(advised - now) > 0.005 * advised;
+}
+
+bool plan_stale(const struct proposal *a, const struct target_state *st, char *why, size_t n)
+{
+	if (a->kind == ACT_SCALE_DEPLOYMENT && a->replicas_before > 0 &&
+	    a->replicas_before != st->replicas) {
+		snprintf(why, n, "skipped: %s/%s has %d replicas now, not %d as the insight saw; "
+			 "the proposal started from a state that is gone", a->namespace_, a->name,
+			 st->replicas, a->replicas_before);
+		return true;
+	}
+	if (a->kind == ACT_CHANGE_LIMITS &&
+	    (differs(a->mem_limit_before, st->mem_limit_v) ||
+	     differs(a->cpu_limit_before, st->cpu_limit_v) ||
+	     differs(a->mem_request_before, st->mem_request_v) ||
+	     differs(a->cpu_request_before, st->cpu_request_v))) {
+		snprintf(why, n, "skipped: the resources of %s/%s are no longer what the proposal "
+			 "started from (memory limit now %s, cpu limit now %s)", a->namespace_,
+			 a->name, st->mem_limit[0] ? st->mem_limit : "unset",
+			 st->cpu_limit[0] ? st->cpu_limit : "unset");
+		return true;
+	}
+	return false;
+}

@@ -41,6 +41,14 @@ bool plan_from_llm(const struct plan_item *it);
 void plan_from_live(struct proposal *p, const struct target_state *st);
 
 /*
+ * Whether the live object st is no longer in the state the advice saw (the
+ * recommendation's "before" values, when it gave them): the insight is
+ * stale and nothing should be done on it. Writes why (a sentence).
+ */
+bool plan_stale(const struct proposal *advised, const struct target_state *st,
+		char *why, size_t n);
+
+/*
  * A change_limits beyond the policy's factor becomes the largest allowed
  * step toward it: each after value is clamped to before × factor (or
  * before / factor), rounded inward to whole MiB or millicores. goal gets
