@@ -347,6 +347,28 @@ static bool raises(const struct proposal *p)
 	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
 }
 
+/*
+ * The raise a verification measured too tight (the working set without
+ * the 15% margin): the next target is the peak it saw plus that margin,
+ * rounded up to a MiB, as the VPA's recommender keeps; a Guaranteed
+ * container's request moves with its limit.
+ */
+static void rebump(struct proposal *p, const json_t *prior)
+{
+	double peak = json_number_value(json_object_get(json_object_get(prior, "verification"),
+							"memory_peak_bytes"));
+	double mi = 1024.0 * 1024.0, after;
+
+	if (!(peak > 0) || !(p->mem_limit_before > 0))
+		return;
+	after = ceil(peak * 1.15 / mi) * mi;
+	if (after <= p->mem_limit_before)
+		return;
+	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
+		p->mem_request_after = after;
+	p->mem_limit_after = after;
+}
+
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
 			 const struct proposal *p, const char *rule, const char *setting,
 			 const char *message, struct buf *why)
@@ -473,6 +495,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 		if (observed) {
 			plan_from_live(p, &st);
+			if (prior && p->kind == ACT_CHANGE_LIMITS && !raises(p))
+				rebump(p, prior);
 			if (prior && !(p->kind == ACT_CHANGE_LIMITS && raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;

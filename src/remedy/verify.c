@@ -37,6 +37,7 @@ struct watch {
 	bool old_pod_present, node_unschedulable, rollout_done, deployment_has_limit;
 	int node_pods_left, available;
 	bool net_read;                  /* some error counter was read */
+	double mem_peak;                /* highest working set of one watched pod (metrics.k8s.io), bytes */
 	char last_error[KUBE_ERRMSG];
 };
 
@@ -274,6 +275,45 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 	}
 }
 
+/*
+ * The working set of the watched pods (metrics.k8s.io), to judge a raised
+ * memory limit by its headroom and not only by the absence of OOM kills.
+ */
+static void observe_memory(struct kube_client *kc, const char *ns, struct watch *w)
+{
+	struct kube_error e = { 0 };
+	struct buf path = BUF_INIT;
+	json_t *j = NULL, *it, *c;
+	size_t i, k;
+
+	buf_adds(&path, "/apis/metrics.k8s.io/v1beta1/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/pods");
+	if (kube_get(kc, "pod metrics", path.data, &j, &e) == 0) {
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"),
+									     "name"));
+			double sum = 0, v;
+			bool mine = false;
+
+			for (size_t q = 0; name && q < w->n; q++)
+				mine |= !strcmp(w->pods[q].name, name);
+			if (!mine)
+				continue;
+			json_array_foreach(json_object_get(it, "containers"), k, c) {
+				const char *m = json_string_value(json_object_get(json_object_get(c, "usage"),
+										  "memory"));
+				if (m && str_to_quantity(m, &v) == 0)
+					sum += v;
+			}
+			if (sum > w->mem_peak)
+				w->mem_peak = sum;
+		}
+		json_decref(j);
+	}
+	buf_release(&path);
+}
+
 static int observe(struct kube_client *kc, const struct proposal *p, const json_t *result,
 		   const struct verify_opts *o, struct watch *w, struct kube_error *e)
 {
@@ -282,6 +322,8 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 	if (rc == 0 && o->anomaly_type && !strcmp(o->anomaly_type, "network") &&
 	    !action_is_node(p->kind))
 		observe_network(kc, p->namespace_, w);
+	if (rc == 0 && p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done)
+		observe_memory(kc, p->namespace_, w);
 	return rc;
 }
 
@@ -348,6 +390,16 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		buf_addf(why, "%d of %d pods ready", w->ready, w->total);
 		return VERDICT_UNVERIFIED;
 	}
+	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
+	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
+	    w->mem_peak > p->mem_limit_after / 1.15) {
+		buf_addf(why, "memory at %.0f MiB is %.0f%% of the new %.0f MiB limit: less than the "
+			 "15%% headroom it needs", w->mem_peak / 1048576.0,
+			 100.0 * w->mem_peak / p->mem_limit_after, p->mem_limit_after / 1048576.0);
+		if (final)
+			return VERDICT_FAILED;
+		return VERDICT_UNVERIFIED;
+	}
 	buf_addf(why, "%d of %d pods ready and no restarts%s over the window", w->ready, w->total,
 		 w->net_read ? " or network errors" : "");
 	return VERDICT_SUCCEEDED;
@@ -406,6 +458,8 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 		"observations", w.observations, "read_errors", w.errors,
 		"pods", w.total, "pods_ready", w.ready,
 		"verdict", verdict_name(v), "detail", why.data ? why.data : "");
+	if (w.mem_peak > 0)
+		json_object_set_new(*verification, "memory_peak_bytes", json_real(w.mem_peak));
 	buf_release(&why);
 	free(w.pods);
 	return v;
