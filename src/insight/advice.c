@@ -114,31 +114,62 @@ static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
 	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
+/*
+ * Scale out by the replicas the demand needs, not by one: the pods' total
+ * demand (peak use + throttled demand, per pod, times replicas) spread so
+ * that each pod runs at 80% of its request (or of its limit without a
+ * request); +50% (at least +1) when neither is known.
+ */
 static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
 {
+	double per_pod = known(wf->cpu_request) ? wf->cpu_request : wf->cpu_limit;
+	double demand = known(wf->cpu_peak) ? wf->cpu_peak + (known(wf->cpu_throttled) ?
+							       wf->cpu_throttled : 0) : 0;
 	char t[256];
-	int step;
+	int want;
 
 	if (!is_deployment(in) || wf->replicas <= 0)
 		return;
-	step = wf->replicas / 2 > 1 ? wf->replicas / 2 : 1;
+	if (known(per_pod) && demand > 0)
+		want = (int)ceil(wf->replicas * demand / (0.8 * per_pod));
+	else
+		want = wf->replicas + (wf->replicas / 2 > 1 ? wf->replicas / 2 : 1);
+	if (want <= wf->replicas)
+		want = wf->replicas + 1;
 	target_workload(in, t, sizeof(t));
 	insight_add_recommendation(in, "scale_deployment", "Deployment", t,
 		json_pack("{s:i, s:i}", "replicas_before", wf->replicas,
-			  "replicas_after", wf->replicas + step), why, "low");
+			  "replicas_after", want), why, "low");
 }
 
+/*
+ * Throttling: the CPU limit to the observed demand x 1.2 (peak use plus
+ * the throttled time per second), rounded up to 10 millicores; a
+ * Guaranteed container's request moves with it. Without a throttling
+ * measurement: x 1.5.
+ */
 static void add_cpu_limits(struct insight *in, const struct workload_facts *wf,
 			   const char *why)
 {
+	double after;
 	char t[256];
+	json_t *params;
 
 	if (!is_deployment(in) || !known(wf->cpu_limit))
 		return;
+	if (known(wf->cpu_peak) && known(wf->cpu_throttled))
+		after = ceil((wf->cpu_peak + wf->cpu_throttled) * 1.2 * 100) / 100;
+	else
+		after = wf->cpu_limit * 1.5;
+	if (after <= wf->cpu_limit)
+		return;
 	target_workload(in, t, sizeof(t));
-	insight_add_recommendation(in, "change_limits", "Deployment", t,
-		json_pack("{s:f, s:f}", "cpu_limit_before", wf->cpu_limit,
-			  "cpu_limit_after", wf->cpu_limit * 1.5), why, "medium");
+	params = json_pack("{s:f, s:f}", "cpu_limit_before", wf->cpu_limit, "cpu_limit_after", after);
+	if (known(wf->cpu_request) && fabs(wf->cpu_request - wf->cpu_limit) < 1e-6) {
+		json_object_set_new(params, "cpu_request_before", json_real(wf->cpu_request));
+		json_object_set_new(params, "cpu_request_after", json_real(after));
+	}
+	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
 static void add_node(struct insight *in, const char *action, const char *why,
@@ -190,11 +221,23 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			 "configuration: its logs say why.");
 		add_none(in, "a restart does not cure a crash loop: the exit code, the reason and the "
 			 "previous container's logs say why; roll back the last rollout if it started then");
-	} else if (!strcmp(t, "cpu_saturation")) {
-		snprintf(text, sizeof(text), "CPU use is far above normal and at its limit, "
-			 "so the container is throttled and slows down.");
-		add_scale(in, wf, "more replicas spread the load");
-		add_cpu_limits(in, wf, "a higher CPU limit stops the throttling");
+	} else if (!strcmp(t, "cpu_saturation") || !strcmp(t, "cpu_throttling")) {
+		bool throttled = known(wf->cpu_throttled) && known(wf->cpu_limit) &&
+				 wf->cpu_throttled >= 0.05 * wf->cpu_limit;
+
+		if (throttled) {
+			snprintf(text, sizeof(text), "The pods want %.2f cores but their limit is "
+				 "%.2f: the kernel throttles them (%.2f cores of demand unmet), so "
+				 "they slow down. More replicas would leave each one throttled.",
+				 wf->cpu_peak + wf->cpu_throttled, wf->cpu_limit, wf->cpu_throttled);
+			add_cpu_limits(in, wf, "the CPU limit to the demand x 1.2 ends the throttling");
+			add_scale(in, wf, "more replicas share the load");
+		} else {
+			snprintf(text, sizeof(text), "CPU use is far above normal, so the pods slow "
+				 "down; the load needs more replicas.");
+			add_scale(in, wf, "scale out by the replicas the demand needs");
+			add_cpu_limits(in, wf, "a higher CPU limit gives each pod more room");
+		}
 	} else if (!strcmp(t, "network")) {
 		snprintf(text, sizeof(text), "The pod's network interface reports errors or "
 			 "dropped packets well above normal; traffic to and from it is failing.");

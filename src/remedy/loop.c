@@ -617,7 +617,7 @@ allowed:
  * says about its Deployment now. */
 static void advise_missing(struct remedy_loop *l, struct insight *in)
 {
-	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN };
+	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 
 	if (str_eq(in->owner_kind, "Deployment") && in->owner_name && in->namespace_) {
 		struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = in->namespace_,

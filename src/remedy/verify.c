@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "metrics/cadvisor.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
@@ -25,6 +26,7 @@ struct seen {
 	int first, last;
 	bool oom;               /* its last termination was an OOM kill */
 	double net_first, net_last;     /* network errors (rx + tx), NaN until read */
+	double thr_first, per_first, thr_last, per_last;  /* CFS periods throttled / all, NaN until read */
 	char node[128];
 };
 
@@ -53,6 +55,8 @@ static struct seen *track(struct watch *w, const char *name)
 	str_copy(w->pods[w->n].name, name, sizeof(w->pods[0].name));
 	w->pods[w->n].first = -1;
 	w->pods[w->n].net_first = w->pods[w->n].net_last = NAN;
+	w->pods[w->n].thr_first = w->pods[w->n].per_first = NAN;
+	w->pods[w->n].thr_last = w->pods[w->n].per_last = NAN;
 	return &w->pods[w->n++];
 }
 
@@ -275,6 +279,76 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 	}
 }
 
+struct thr_ctx {
+	struct watch *w;
+	const char *ns;
+};
+
+static void on_cadvisor(void *ctx, const struct cadvisor_drops *d)
+{
+	struct thr_ctx *x = ctx;
+
+	if (strcmp(d->namespace, x->ns) || isnan(d->thr_periods) || isnan(d->periods))
+		return;
+	for (size_t k = 0; k < x->w->n; k++) {
+		struct seen *p = &x->w->pods[k];
+
+		if (strcmp(p->name, d->pod))
+			continue;
+		if (isnan(p->per_first) || d->periods < p->per_last) {
+			p->thr_first = d->thr_periods; /* first reading, or a restart reset it */
+			p->per_first = d->periods;
+		}
+		p->thr_last = d->thr_periods;
+		p->per_last = d->periods;
+	}
+}
+
+/*
+ * CPU throttling, the fault's own signal: the kubelet's cAdvisor counters
+ * of the watched pods (CFS periods throttled / all), per node.
+ */
+static void observe_throttling(struct kube_client *kc, const char *ns, struct watch *w)
+{
+	struct thr_ctx x = { w, ns };
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct kube_error e = { 0 };
+		struct buf path = BUF_INIT, body = BUF_INIT;
+		char err[128];
+		bool seen_before = false;
+
+		if (!w->pods[i].node[0])
+			continue;
+		for (size_t k = 0; k < i; k++)
+			seen_before |= !strcmp(w->pods[k].node, w->pods[i].node);
+		if (seen_before)
+			continue;
+		buf_adds(&path, "/api/v1/nodes/");
+		target_escape(&path, w->pods[i].node);
+		buf_adds(&path, "/proxy/metrics/cadvisor");
+		if (kube_get_text(kc, "kubelet cadvisor metrics", path.data, &body, &e) == 0)
+			cadvisor_parse_drops(body.data ? body.data : "", body.len, on_cadvisor, &x,
+					     err, sizeof(err));
+		buf_release(&path);
+		buf_release(&body);
+	}
+}
+
+/* The throttled share of CFS periods over the window, %; NaN when unread. */
+static double throttled_pct(const struct watch *w)
+{
+	double thr = 0, per = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (isnan(w->pods[i].per_first))
+			continue;
+		thr += w->pods[i].thr_last - w->pods[i].thr_first;
+		per += w->pods[i].per_last - w->pods[i].per_first;
+	}
+	return per > 0 ? 100.0 * thr / per : NAN;
+}
+
 /*
  * The working set of the watched pods (metrics.k8s.io), to judge a raised
  * memory limit by its headroom and not only by the absence of OOM kills.
@@ -324,6 +398,10 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 		observe_network(kc, p->namespace_, w);
 	if (rc == 0 && p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done)
 		observe_memory(kc, p->namespace_, w);
+	if (rc == 0 && ((p->kind == ACT_CHANGE_LIMITS && p->cpu_limit_after > 0 && w->rollout_done) ||
+			(p->kind == ACT_SCALE_DEPLOYMENT && o->anomaly_type &&
+			 !strncmp(o->anomaly_type, "cpu_", 4))))
+		observe_throttling(kc, p->namespace_, w);
 	return rc;
 }
 
@@ -389,6 +467,12 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 	if (w->ready < w->total) {
 		buf_addf(why, "%d of %d pods ready", w->ready, w->total);
 		return VERDICT_UNVERIFIED;
+	}
+	/* throttling, judged by its own signal once the window has run */
+	if (!isnan(throttled_pct(w)) && throttled_pct(w) > 25) {
+		buf_addf(why, "still throttled in %.0f%% of CFS periods over the window",
+			 throttled_pct(w));
+		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
 	}
 	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
 	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
@@ -460,6 +544,8 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 		"verdict", verdict_name(v), "detail", why.data ? why.data : "");
 	if (w.mem_peak > 0)
 		json_object_set_new(*verification, "memory_peak_bytes", json_real(w.mem_peak));
+	if (!isnan(throttled_pct(&w)))
+		json_object_set_new(*verification, "cpu_throttled_pct", json_real(throttled_pct(&w)));
 	buf_release(&why);
 	free(w.pods);
 	return v;

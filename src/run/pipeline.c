@@ -145,13 +145,13 @@ static size_t gather_evidence(const struct sample *s, const struct pod_verdict *
 	return n;
 }
 
-/* Keeps the highest memory and CPU seen by each open insight (for advice). */
+/* Keeps the highest memory, CPU and throttled CPU seen by each open insight (for advice). */
 static double *peaks_of(struct pipeline *p, const struct insight *in)
 {
 	double *pk = strmap_get(&p->peaks, in->id);
 
 	if (!pk) {
-		pk = xcalloc(2, sizeof(double));
+		pk = xcalloc(3, sizeof(double));
 		strmap_put(&p->peaks, in->id, pk);
 	}
 	return pk;
@@ -185,6 +185,8 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 			pk[0] = s->mem_bytes;
 		if (isfinite(s->cpu_mcores) && s->cpu_mcores / 1000.0 > pk[1])
 			pk[1] = s->cpu_mcores / 1000.0;
+		if (isfinite(s->cpu_throttled_mcores) && s->cpu_throttled_mcores / 1000.0 > pk[2])
+			pk[2] = s->cpu_throttled_mcores / 1000.0;
 	}
 }
 
@@ -270,6 +272,7 @@ static void facts_for(struct pipeline *p, const struct insight *in, const struct
 	}
 	wf->mem_peak = pk[0] > 0 ? pk[0] : NAN;
 	wf->cpu_peak = pk[1] > 0 ? pk[1] : NAN;
+	wf->cpu_throttled = pk[2] > 0 ? pk[2] : NAN;
 }
 
 static void call_hooks(struct pipeline *p, enum pipeline_event ev, struct insight *in)

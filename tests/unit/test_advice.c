@@ -62,6 +62,29 @@ static void oom_raises_the_limit_first(void **state)
 	insight_store_release(&s);
 }
 
+/* The case: 3 pods demand 2.5x their 400m limit. */
+static void throttling_raises_the_limit_not_the_replicas(void **state)
+{
+	struct insight_store s;
+	struct insight *in = open_insight(&s, "cpu_saturation");
+	struct workload_facts wf = { .replicas = 3, .cpu_limit = 0.4, .cpu_request = 0.4,
+				     .cpu_peak = 0.4, .cpu_throttled = 0.6,
+				     .mem_limit = NAN, .mem_request = NAN, .mem_peak = NAN };
+	(void)state;
+	insight_advise(in, &wf);
+	assert_true(in->nrecs >= 2);
+	assert_string_equal(in->recs[0].action, "change_limits");
+	/* demand 1.0 core x 1.2 */
+	assert_true(fabs(param(&in->recs[0], "cpu_limit_after") - 1.2) < 1e-9);
+	/* Guaranteed CPU stays Guaranteed */
+	assert_true(fabs(param(&in->recs[0], "cpu_request_after") - 1.2) < 1e-9);
+	/* scaling is the second option, by the replicas the demand needs: 3 x 1.0 / (0.8 x 0.4) */
+	assert_string_equal(in->recs[1].action, "scale_deployment");
+	assert_true(param(&in->recs[1], "replicas_after") == 10);
+	assert_non_null(strstr(in->explanation, "want 1.00 cores"));
+	insight_store_release(&s);
+}
+
 static void each_type_has_advice(void **state)
 {
 	static const struct { const char *type, *first; } cases[] = {
@@ -105,6 +128,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oom_raises_the_limit_first),
+		cmocka_unit_test(throttling_raises_the_limit_not_the_replicas),
 		cmocka_unit_test(each_type_has_advice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
