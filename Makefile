@@ -5,6 +5,28 @@
 # Sources are picked up by directory: a new src/<layer>/<file>.c or
 # tests/unit/test_<name>.c needs no change here.
 
+PKGS     := libcurl jansson yaml-0.1 libmicrohttpd gnutls openssl zlib
+
+# Stage 1. pkg-config's flags are read when make parses this file, and on a
+# fresh machine the -dev packages are not there yet. So the make a user types
+# first runs scripts/install-deps.sh (it returns at once when nothing is
+# missing), checks pkg-config, and then runs make again for the same goals:
+# that second make (KM_STAGE=2, inherited by every recursive make) reads the
+# flags after the install. Goals that build nothing skip this.
+NODEPS_GOALS := clean deps lint
+KM_GOALS := $(or $(MAKECMDGOALS),all)
+ifeq ($(KM_STAGE)$(if $(filter-out $(NODEPS_GOALS),$(KM_GOALS)),,nodeps),)
+
+.PHONY: $(KM_GOALS) km-stage2
+$(KM_GOALS): km-stage2 ; @:
+km-stage2:
+	@scripts/install-deps.sh
+	@missing=$$(for p in $(PKGS); do pkg-config --exists $$p || printf ' %s' $$p; done); \
+	 [ -z "$$missing" ] || { echo "make: pkg-config finds no$$missing after scripts/install-deps.sh; install their -dev packages (see that script) and run make again" >&2; exit 1; }
+	@$(MAKE) --no-print-directory KM_STAGE=2 $(MAKECMDGOALS)
+
+else # stage 2: the build itself
+
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
@@ -12,7 +34,11 @@ SAN     ?=
 WERROR  ?=
 CFLAGS  ?= -O2 -g
 
-PKGS     := libcurl jansson yaml-0.1 libmicrohttpd gnutls openssl zlib
+ifneq ($(filter-out $(NODEPS_GOALS),$(KM_GOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) && echo ok),ok)
+$(error pkg-config cannot find some of: $(PKGS); run scripts/install-deps.sh (or make deps) first)
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -43,7 +69,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
+.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
 all: $(KUBEMEND)
 
 deps:
@@ -87,21 +113,27 @@ lint:
 	@scripts/lint.sh
 
 # The whole suite: lint, unit tests, fuzz corpus replay, end-to-end tests.
-test: deps
+test:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit fuzz-replay e2e
 
+# The same suite while two CPU-burning processes keep both cores busy: the
+# suite must pass on a loaded machine (BUSY_CPUS=N for another count).
+test-busy:
+	@scripts/test-busy.sh $(MAKE) --no-print-directory test
+
 # The same suite under ASan+UBSan with leak checks, in its own build tree.
-check: deps
+check:
 	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 \
 	    CFLAGS="-O1 -g" unit fuzz-replay e2e
 
 bench-collect: all
 	bench/collect_vs_kubectl.sh
 
-demo: deps all
-	$(KUBEMEND) demo
+# DEMO_ARGS: extra flags for `kubemend demo`, e.g. DEMO_ARGS="--seconds 5".
+demo: all
+	$(KUBEMEND) demo $(DEMO_ARGS)
 
 # The sim's scale check: 100,000 pods on 1,000 nodes in 1 GiB (about a minute).
 bench-sim: all
@@ -140,3 +172,5 @@ clean:
 	rm -rf build build-san build-fuzz bin
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+endif # stage 2

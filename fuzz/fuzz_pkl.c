@@ -1,7 +1,7 @@
-/* Fuzz target for the NumPy-pickle reader (detect/pkl.c). */
+/* Fuzz target for the NumPy-pickle reader (eval/pkl.c). */
 #include <stdint.h>
 #include <stdlib.h>
-#include "detect/pkl.h"
+#include "eval/pkl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

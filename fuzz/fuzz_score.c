@@ -1,10 +1,10 @@
-/* Fuzz target for scoring insights against a truth file (insight/score.c):
+/* Fuzz target for scoring insights against a truth file (eval/score.c):
  * the input is the truth JSON, a NUL byte, then the insights JSON. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
 #include <jansson.h>
-#include "insight/score.h"
+#include "eval/score.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

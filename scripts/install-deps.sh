@@ -29,11 +29,17 @@ pkgs=(
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 
+# KUBEMEND_DEPS_STAMP: a file touched once every package is there (tests use
+# it to see that make ran this script before reading pkg-config's flags).
+done_ok() { [ -z "${KUBEMEND_DEPS_STAMP:-}" ] || touch "$KUBEMEND_DEPS_STAMP"; exit 0; }
+
+# One dpkg-query for all packages: every make runs this script first.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && done_ok
 
 echo "install-deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -45,3 +51,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+done_ok

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Project rules that a compiler does not check (DESIGN.md §3 and §6):
 #  - every source file includes base/banned.h;
-#  - a folder includes headers only from layers below its own, and sim/ is
-#    reached only from cli/ (and uses base, conf and net only);
+#  - a folder includes headers only from layers below its own, sim/ is
+#    reached only from cli/ (and uses base, conf and net only), and so is
+#    eval/ (what only scores against ground truth stays out of the product);
 #  - files stay under 1,000 lines.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ rc=0
 layer() {
   case $1 in
     base) echo 1 ;; conf|net) echo 2 ;; kube) echo 3 ;; metrics) echo 4 ;;
-    detect) echo 5 ;; insight) echo 6 ;; remedy|serve) echo 7 ;; run) echo 8 ;; cli) echo 9 ;;
+    detect) echo 5 ;; insight) echo 6 ;; remedy|serve|eval) echo 7 ;; run) echo 8 ;; cli) echo 9 ;;
     sim) echo 3 ;; *) echo 99 ;;
   esac
 }
@@ -26,6 +27,8 @@ for f in $(find src -name '*.[ch]' | sort); do
     theirs=$(layer "$inc")
     if [ "$inc" = sim ] && [ "$dir" != cli ]; then
       echo "lint: $f includes sim/ (only cli/ may)"; rc=1
+    elif [ "$inc" = eval ] && [ "$dir" != cli ]; then
+      echo "lint: $f includes eval/ (scoring against ground truth; only cli/ may)"; rc=1
     elif [ "$dir" = sim ] && ! [[ "$inc" =~ ^(base|conf|net)$ ]]; then
       echo "lint: $f (sim) includes $inc/ (sim uses base, conf and net only)"; rc=1
     elif [ "$dir" != sim ] && [ "$theirs" -ge "$mine" ]; then

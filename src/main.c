@@ -18,6 +18,8 @@ static const struct cmd {
 	{ "detect", cmd_detect, "analyse a metrics CSV once or as it grows" },
 	{ "remediate", cmd_remediate, "propose, approve, act on, verify and record remediations" },
 	{ "history", cmd_history, "list the remediation history" },
+	{ "approve", cmd_approve, "approve a Remediation record in the cluster (by its digest)" },
+	{ "reject", cmd_reject, "reject a Remediation record in the cluster" },
 	/* the model */
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
 	{ "score", cmd_score, "score a univariate series (NAB format) online" },

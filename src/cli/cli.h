@@ -11,6 +11,7 @@
 #define EXIT_USAGE 2
 
 int cmd_agent(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -21,6 +22,7 @@ int cmd_eval_scenarios(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_llm_check(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
 int cmd_remediate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_score_pods(int argc, char **argv);

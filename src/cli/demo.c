@@ -13,7 +13,7 @@
 #include "base/file.h"
 #include "base/str.h"
 #include "base/timeutil.h"
-#include "insight/score.h"
+#include "eval/score.h"
 #include "base/banned.h"
 
 /*

@@ -13,10 +13,11 @@
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/eval.h"
-#include "cli/nabio.h"
-#include "detect/nab.h"
 #include "detect/series.h"
 #include "detect/uni.h"
+#include "eval/nab.h"
+#include "eval/nabio.h"
+#include "eval/plot.h"
 #include "base/banned.h"
 
 enum { COMP_COMBINED, COMP_STAT, COMP_MODEL, NCOMP };

@@ -18,9 +18,10 @@
 #include "detect/lstm.h"
 #include "detect/lstm_fast.h"
 #include "detect/lstm_train.h"
-#include "detect/mvmetrics.h"
-#include "detect/pca.h"
-#include "detect/pkl.h"
+#include "eval/mvmetrics.h"
+#include "eval/pca.h"
+#include "eval/pkl.h"
+#include "eval/plot.h"
 #include "base/banned.h"
 
 #define CHUNK 1024

@@ -8,9 +8,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "base/str.h"
-#include "base/strmap.h"
-#include "insight/score.h"
-#include "metrics/csv.h"
+#include "eval/score.h"
 #include "base/banned.h"
 
 static const char usage_text[] =
@@ -43,57 +41,6 @@ static json_t *load_json(const char *path, const char *what)
 	if (!j)
 		fprintf(stderr, "kubemend eval scenarios: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
 	return j;
-}
-
-struct span {
-	int64_t first, last;
-};
-
-/* Pod-hours in a metrics CSV: for each pod, its last sample minus its first. */
-static double pod_hours(const char *path)
-{
-	struct csv_reader r;
-	struct strmap pods = STRMAP_INIT;
-	struct buf key = BUF_INIT;
-	double ms = 0;
-	size_t it;
-	int rc;
-
-	csv_reader_open(&r, path);
-	for (;;) {
-		struct sample s;
-		char err[512];
-		struct span *sp;
-
-		rc = csv_reader_next(&r, &s, err, sizeof(err));
-		if (rc == -EINVAL)
-			continue;
-		if (rc <= 0)
-			break;
-		buf_reset(&key);
-		buf_addf(&key, "%s/%s", s.namespace ? s.namespace : "", s.pod ? s.pod : "");
-		sp = strmap_get(&pods, key.data);
-		if (!sp) {
-			sp = calloc(1, sizeof(*sp));
-			if (!sp)
-				abort();
-			sp->first = sp->last = s.ts_ms;
-			strmap_put(&pods, key.data, sp);
-		}
-		if (s.ts_ms < sp->first)
-			sp->first = s.ts_ms;
-		if (s.ts_ms > sp->last)
-			sp->last = s.ts_ms;
-		sample_release(&s);
-	}
-	csv_reader_close(&r);
-	for (struct strmap_entry *e = strmap_first(&pods, &it); e; e = strmap_next(&pods, e, &it)) {
-		const struct span *sp = e->value;
-		ms += (double)(sp->last - sp->first);
-	}
-	strmap_clear(&pods, free);
-	buf_release(&key);
-	return ms / 3600000.0;
 }
 
 int cmd_eval_scenarios(int argc, char **argv)
@@ -161,7 +108,7 @@ int cmd_eval_scenarios(int argc, char **argv)
 			printf("MISSED %-22s %-32s\n", f->type, f->target);
 	}
 	if (metrics)
-		hours = pod_hours(metrics);
+		hours = score_pod_hours(metrics);
 	printf("faults=%zu found=%zu insights=%zu false_alarms=%zu mean_detect_s=%lld\n",
 	       r.nfaults, r.found, r.insights, r.false_alarms, (long long)(r.mean_detect_ms / 1000));
 	if (isfinite(hours) && hours > 0)

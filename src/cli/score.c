@@ -8,7 +8,7 @@
 #include "base/file.h"
 #include "base/mem.h"
 #include "cli/cli.h"
-#include "cli/nabio.h"
+#include "eval/nabio.h"
 #include "detect/series.h"
 #include "detect/uni.h"
 #include "base/banned.h"

@@ -183,7 +183,15 @@ static int do_request(struct kube_client *kc, const char *what, const char *meth
 	char herr[HTTP_ERRLEN];
 	char *url = kube_url(kc, path);
 	int rc, tries = 0;
+	char why[256] = "";
 
+	if (kc->write_guard && strcmp(method, "GET") && !kc->write_guard(kc->write_guard_ctx, why, sizeof(why))) {
+		set_error(e, 0, "%s: not sent: %s", what, why);
+		if (e)
+			snprintf(e->reason, sizeof(e->reason), "NotLeader");
+		rc = -EPERM;
+		goto out_free;
+	}
 again:
 	rc = kube_client_auth(kc, e);
 	if (rc < 0)
@@ -194,6 +202,13 @@ again:
 	if (rc < 0) {
 		set_error(e, 0, "%s: %s", what, herr);
 		goto out;
+	}
+	if (resp.status == 401 && kc->cfg->token_file && !kc->cfg->token && tries++ == 0) {
+		/* A rotated service account token: read the file again now rather than at the next interval. */
+		kc->token_read_ms = 0;
+		drop_token(kc);
+		http_response_release(&resp);
+		goto again;
 	}
 	if (resp.status == 401 && kc->cfg->exec && tries++ == 0) {
 		/* The plugin's credential may have been revoked early: ask again. */

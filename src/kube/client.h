@@ -7,6 +7,8 @@
  * uses a client at a time (a watch gets its own client).
  */
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kube/config.h"
 #include "net/http.h"
@@ -27,6 +29,14 @@ struct kube_client {
 	int64_t token_expires_ms;       /* exec credential expiry (0: none) */
 	int64_t token_read_ms;          /* when token_file was last read */
 	int exec_runs;                  /* times the exec plugin ran (tests) */
+	/*
+	 * When set, every request but a GET first asks it, as late as possible:
+	 * false refuses the request without sending it (-EPERM, reason
+	 * "NotLeader", why in the message). The leader's check before every
+	 * mutation (kube/lease.h); NULL for none.
+	 */
+	bool (*write_guard)(void *ctx, char *why, size_t whylen);
+	void *write_guard_ctx;
 };
 
 int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include "sim/api.h"
 #include "sim/audit.h"
+#include "sim/generic.h"
+#include "sim/authz.h"
 #include "sim/simctl.h"
 #include "sim/pbjson.h"
 #include "base/mem.h"
@@ -26,8 +28,14 @@ static const struct resdef resources[] = {
 	{ "apps", "v1", "daemonsets", "daemonset", K_DAEMONSET, true, RW_VERBS, "[\"ds\"]" },
 	{ "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", K_PDB, true, RW_VERBS, "[\"pdb\"]" },
 	{ "coordination.k8s.io", "v1", "leases", "lease", K_LEASE, true, RW_VERBS, NULL },
+	{ "events.k8s.io", "v1", "events", "event", K_EVENT, true, RW_VERBS, "[\"ev\"]" },
 };
 #define NRES (sizeof(resources) / sizeof(resources[0]))
+
+const struct resdef *api_builtin(size_t i)
+{
+	return i < NRES ? &resources[i] : NULL;
+}
 
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 {
@@ -82,7 +90,7 @@ static void version_doc(struct buf *b)
 
 static const char *const groups[][2] = {
 	{ "apps", "v1" }, { "policy", "v1" }, { "coordination.k8s.io", "v1" },
-	{ "metrics.k8s.io", "v1beta1" },
+	{ "metrics.k8s.io", "v1beta1" }, { "events.k8s.io", "v1" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -128,6 +136,8 @@ static bool resource_list(struct buf *b, const char *group, const char *version)
 	for (size_t i = 0; i < NGROUPS; i++)
 		if (!strcmp(group, groups[i][0]) && !strcmp(version, groups[i][1]))
 			known = true;
+	if (gen_group_version(group, version))
+		known = true;
 	if (!known)
 		return false;
 	buf_addf(b, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"%s%s%s\","
@@ -137,6 +147,7 @@ static bool resource_list(struct buf *b, const char *group, const char *version)
 			resource_entry(b, &resources[i], first);
 			first = false;
 		}
+	gen_resources(b, group, version, &first);
 	if (!strcmp(group, "metrics.k8s.io"))
 		buf_adds(b, "{\"name\":\"nodes\",\"singularName\":\"\",\"namespaced\":false,\"kind\":\"NodeMetrics\","
 			 "\"verbs\":[\"get\",\"list\"]},{\"name\":\"pods\",\"singularName\":\"\",\"namespaced\":true,"
@@ -175,7 +186,7 @@ static const struct resdef *find_res(const char *group, const char *version, con
 		if (!strcmp(resources[i].group, group) && !strcmp(resources[i].version, version) &&
 		    !strcmp(resources[i].name, name))
 			return &resources[i];
-	return NULL;
+	return gen_find(group, version, name);
 }
 
 /*
@@ -183,15 +194,17 @@ static const struct resdef *find_res(const char *group, const char *version, con
  * HTTPS wants the client certificate we issued; plain HTTP lets the request
  * through, because kubectl never sends tokens over http.
  */
-static bool authorized(struct simstate *s, const struct httpd_req *r)
+static bool authorized(struct simstate *s, const struct httpd_req *r, struct sim_identity *who)
 {
 	const char *auth = httpd_req_header(r, "Authorization");
 
+	memset(who, 0, sizeof(*who));
 	if (auth) {
 		if (!str_starts_with(auth, "Bearer "))
 			return false;
-		return !strcmp(auth + 7, s->token);
+		return authz_token(s, auth + 7, who);   /* ours (admin) or a service account's */
 	}
+	who->admin = true;
 	if (!s->client_cn_ok)
 		return true;    /* plain HTTP: kubectl sends no token over http, as the old insecure port took none */
 	return r->client_cn != NULL && !strcmp(r->client_cn, s->client_cn_ok);
@@ -277,6 +290,13 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 		}
 		a.dry_run = true;
 	}
+	if (!strcmp(a.res->group, "events.k8s.io")) {
+		if (a.sub)
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+		else
+			events_v1(&a);
+		return;
+	}
 	if (a.sub && !strcmp(a.sub, "proxy") && a.res->kind == K_NODE && !strcmp(r->method, "GET")) {
 		if (!strcmp(a.rest, "/stats/summary"))
 			metrics_summary(s, resp, a.name);
@@ -299,6 +319,16 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 				   "accepted media types include: application/json, application/yaml");
 		else
 			api_eviction(&a);
+		return;
+	}
+	if (a.sub && !strcmp(a.sub, "status") && !a.res->namespaced == !a.ns && a.res->kind >= K_GEN0 &&
+	    strcmp(r->method, "GET") && strcmp(r->method, "PATCH") && strcmp(r->method, "PUT")) {
+		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
+		return;
+	}
+	if (a.sub && !strcmp(a.sub, "status") && strcmp(r->method, "GET") && strcmp(r->method, "PATCH") &&
+	    strcmp(r->method, "PUT")) {
+		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
 		return;
 	}
 	if (a.sub && strcmp(a.sub, "status")) {
@@ -377,8 +407,10 @@ static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 	return HTTPD_ABORT;
 }
 
-static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp)
+static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,
+		   struct sim_identity *whop)
 {
+	struct sim_identity who;
 	char *copy = NULL, *seg[12];
 	int n;
 
@@ -391,8 +423,14 @@ static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_r
 		metrics_prometheus(s, resp);
 		return;
 	}
-	if (!authorized(s, r)) {
+	memset(&who, 0, sizeof(who));
+	if (!authorized(s, r, &who)) {
 		api_status(resp, 401, "Unauthorized", "Unauthorized");
+		return;
+	}
+	*whop = who;
+	if (str_starts_with(r->path, "/sim/v1/serviceaccounts/")) {
+		authz_mint(s, &who, r, resp);
 		return;
 	}
 	if (str_starts_with(r->path, "/sim/v1/")) {
@@ -405,21 +443,42 @@ static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_r
 	}
 	if (api_faults(s, r, resp))
 		return;
+	if (!authz_allow(s, &who, r, resp))
+		return;
 	n = split_path(r->path, &copy, seg, 12);
 	if (n < 0) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
+	} else if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		pthread_mutex_lock(&s->mu);
+		gen_openapi_root(&resp->body);
+		pthread_mutex_unlock(&s->mu);
+	} else if (n >= 3 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		bool found;
+
+		pthread_mutex_lock(&s->mu);
+		found = gen_openapi_gv(&resp->body, r->path + strlen("/openapi/v3/"));
+		pthread_mutex_unlock(&s->mu);
+		if (!found)
+			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 	} else if (n == 1 && !strcmp(seg[0], "version")) {
 		version_doc(&resp->body);
 	} else if (n == 1 && !strcmp(seg[0], "api")) {
 		buf_addf(&resp->body, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
 			 "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1\"}]}");
 	} else if (n == 1 && !strcmp(seg[0], "apis")) {
+		const char *skip[NGROUPS];
+		bool first = NGROUPS == 0;
+
 		buf_adds(&resp->body, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[");
 		for (size_t i = 0; i < NGROUPS; i++) {
 			if (i)
 				buf_addch(&resp->body, ',');
 			group_doc(&resp->body, i, false);
+			skip[i] = groups[i][0];
 		}
+		pthread_mutex_lock(&s->mu);
+		gen_groups(&resp->body, skip, NGROUPS, &first);
+		pthread_mutex_unlock(&s->mu);
 		buf_adds(&resp->body, "]}");
 	} else if (n == 2 && !strcmp(seg[0], "api")) {
 		if (!resource_list(&resp->body, "", seg[1]))
@@ -431,7 +490,7 @@ static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_r
 			;
 		if (i < NGROUPS)
 			group_doc(&resp->body, i, true);
-		else
+		else if (!gen_group_doc(&resp->body, seg[1]))
 			api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 	} else if (n == 3 && !strcmp(seg[0], "apis")) {
 		if (!resource_list(&resp->body, seg[1], seg[2]))
@@ -462,9 +521,10 @@ static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_r
 void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
 {
 	struct simstate *s = ctx;
-	const char *user = r->client_cn ? r->client_cn :
-			   httpd_req_header(r, "Authorization") ? "kubemend-sim-admin" : NULL;
+	struct sim_identity who;
 
-	handle(s, r, resp);
-	sim_audit_request(&s->audit, r, resp, user);
+	memset(&who, 0, sizeof(who));
+	handle(s, r, resp, &who);
+	sim_audit_request(&s->audit, r, resp, who.user[0] ? who.user :
+			  r->client_cn ? r->client_cn : who.admin ? "kubemend-sim-admin" : NULL);
 }

@@ -36,6 +36,9 @@ struct apireq {
 	bool dry_run;
 };
 
+/* The i-th built-in (simulated) resource, NULL past the end. */
+const struct resdef *api_builtin(size_t i);
+
 /* A Status error body with code and reason. */
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -52,6 +55,8 @@ void api_update(struct apireq *a);
 void api_create(struct apireq *a);
 void api_scale(struct apireq *a);
 void api_eviction(struct apireq *a);
+/* events_v1.c: events.k8s.io/v1, the same store as core/v1 Events */
+void events_v1(struct apireq *a);
 
 /* metrics.c */
 void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include "sim/api.h"
 #include "sim/patch.h"
+#include "sim/generic.h"
 #include "sim/faults.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -458,6 +459,10 @@ static void apply_object(struct apireq *a, struct meta *m, json_t *obj)
 {
 	struct update u;
 
+	if (a->res->kind >= K_GEN0) {
+		gen_update(a, m, obj);
+		return;
+	}
 	if (a->res->kind == K_NAMESPACE || a->res->kind == K_EVENT || a->res->kind == K_POD ||
 	    a->res->kind == K_DAEMONSET || a->res->kind == K_NODE || a->res->kind == K_DEPLOYMENT ||
 	    a->res->kind == K_REPLICASET || a->res->kind == K_PDB || a->res->kind == K_LEASE) {
@@ -553,7 +558,7 @@ void api_delete(struct apireq *a)
 	struct simstate *s = a->s;
 	struct meta *m;
 
-	if (a->res->kind == K_NODE || a->res->kind == K_NAMESPACE) {
+	if (a->res->kind == K_NODE) {
 		api_status(a->resp, 405, "MethodNotAllowed", "the sim does not delete %s", a->res->name);
 		return;
 	}
@@ -586,8 +591,21 @@ void api_delete(struct apireq *a)
 				((struct node *)s->lists[K_NODE].v[i])->lease = NULL;
 		store_remove(s, m);
 		break;
-	default:
+	case K_NAMESPACE:
+		if (store_namespace_busy(s, m->name)) {
+			buf_reset(&a->resp->body);
+			api_status(a->resp, 409, "Conflict", "the sim deletes only namespaces without pods, "
+				   "deployments, replicasets or daemonsets (\"%s\" has some)", m->name);
+			goto out;
+		}
+		store_namespace_purge(s, m->name);
 		store_remove(s, m);
+		break;
+	default:
+		if (m->kind >= K_GEN0)
+			gen_delete(s, m);
+		else
+			store_remove(s, m);
 		break;
 	}
 	ctl_reconcile(s);
@@ -610,90 +628,205 @@ static struct meta *new_object(struct simstate *s, enum kind k, const char *ns, 
 	return m;
 }
 
+/* The simulated kinds a POST may create: PDBs and Leases (from the update fields). */
+static void create_typed(struct apireq *a, json_t *obj, const char *name)
+{
+	struct simstate *s = a->s;
+	struct meta *m = new_object(s, a->res->kind, a->ns, name);
+	struct update u;
+
+	if (read_update(a, m, obj, &u) == 0) {
+		struct labels *t = m->labels;
+
+		m->labels = u.labels;
+		u.labels = t;
+		t = m->annotations;
+		m->annotations = u.annotations;
+		u.annotations = t;
+		if (m->kind == K_PDB) {
+			struct pdb *d = (struct pdb *)m;
+
+			d->has_min = u.has_min;
+			d->percent = u.percent;
+			d->value = u.value;
+			d->always_allow = u.always_allow;
+			d->policy_set = u.policy_set;
+			d->selector = u.sel;
+			u.sel = NULL;
+			d->selector_json = u.sel_json;
+			u.sel_json = NULL;
+			ctl_pdb_status(s, d);
+		} else {
+			struct lease *l = (struct lease *)m;
+
+			l->holder = u.holder;
+			u.holder = NULL;
+			l->duration_s = u.duration_s;
+			l->transitions = u.transitions;
+			l->acquire_ms = u.acquire_ms;
+			l->renew_ms = u.renew_ms;
+		}
+		if (a->dry_run) {
+			m->rv = s->rv;
+			render_obj(s, &a->resp->body, m);
+			obj_free(m);
+		} else {
+			store_add(s, m);
+			render_obj(s, &a->resp->body, m);
+		}
+		a->resp->status = 201;
+	} else {
+		obj_free(m);
+	}
+	update_release(&u);
+}
+
+static void create_namespace(struct apireq *a, json_t *obj, const char *name)
+{
+	struct simstate *s = a->s;
+	struct namespace_ *n = xcalloc(1, sizeof(*n));
+	struct labels *l = labels_from(json_object_get(json_object_get(obj, "metadata"), "labels"));
+
+	n->m.kind = K_NAMESPACE;
+	n->m.name = xstrdup(name);
+	n->m.created_ms = s->now_ms;
+	n->m.labels = labels_with(l, "kubernetes.io/metadata.name", name);
+	n->m.annotations = labels_from(json_object_get(json_object_get(obj, "metadata"), "annotations"));
+	labels_unref(l);
+	if (a->dry_run) {
+		n->m.rv = s->rv;
+		render_obj(s, &a->resp->body, &n->m);
+		obj_free(&n->m);
+	} else {
+		store_add(s, &n->m);
+		render_obj(s, &a->resp->body, &n->m);
+	}
+	a->resp->status = 201;
+}
+
+/*
+ * A Deployment from a manifest: matchLabels selector, one container. Its
+ * pods run the workload model with a small default usage (the manifest says
+ * nothing about how busy the program is).
+ */
+static void create_deployment(struct apireq *a, json_t *obj, const char *name)
+{
+	struct simstate *s = a->s;
+	json_t *spec = json_object_get(obj, "spec"), *sel = json_object_get(spec, "selector");
+	json_t *ml = json_object_get(sel, "matchLabels");
+	struct deployment *d;
+	struct update u;
+	char err[128];
+
+	if (!json_is_object(ml) || !json_object_size(ml) || json_object_get(sel, "matchExpressions")) {
+		invalid(a, "%s: the sim takes a selector with matchLabels only", "spec.selector");
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->m.kind = K_DEPLOYMENT;
+	d->m.name = xstrdup(name);
+	d->m.ns = store_intern(a->ns);
+	d->m.created_ms = s->now_ms;
+	d->match = labels_from(ml);
+	selector_parse("", false, &d->selector, err, sizeof(err));
+	for (int i = 0; i < d->match->n; i++)
+		selector_add(d->selector, d->match->kv[2 * i], SEL_EQ, (const char *const *)&d->match->kv[2 * i + 1], 1);
+	if (read_update(a, &d->m, obj, &u) == 0) {
+		d->m.labels = u.labels;
+		u.labels = NULL;
+		d->m.annotations = labels_with(u.annotations, "deployment.kubernetes.io/revision", NULL);
+		d->replicas = u.replicas;
+		d->tpl = u.tpl;
+		memset(&u.tpl, 0, sizeof(u.tpl));
+		d->usage = (struct usage){ .cpu = 0.02, .mem = 48 * 1048576.0, .rx_bps = 1024, .tx_bps = 1024 };
+		if (a->dry_run) {
+			d->m.rv = s->rv;
+			render_obj(s, &a->resp->body, &d->m);
+			obj_free(&d->m);
+		} else {
+			store_add(s, &d->m);
+			ctl_reconcile(s);
+			render_obj(s, &a->resp->body, &d->m);
+		}
+		a->resp->status = 201;
+	} else {
+		obj_free(&d->m);
+	}
+	update_release(&u);
+}
+
+/* A generateName: the prefix and five random characters, as the API server makes them. */
+static char *generated_name(struct simstate *s, const char *prefix)
+{
+	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
+	char suffix[6];
+	uint64_t r = store_rand(s);
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < 5; i++) {
+		suffix[i] = alnum[r % 27];
+		r /= 27;
+	}
+	suffix[5] = '\0';
+	buf_addf(&b, "%s%s", prefix, suffix);
+	return buf_detach(&b, NULL);
+}
+
 void api_create(struct apireq *a)
 {
 	struct simstate *s = a->s;
-	json_t *obj = NULL;
-	const char *name, *ns;
-	struct meta *m;
-	struct update u;
+	enum kind k = a->res->kind;
+	json_t *obj = NULL, *md;
+	const char *ns, *gen;
+	char *name = NULL;
 
-	if (a->res->kind != K_PDB && a->res->kind != K_LEASE) {
-		api_status(a->resp, 405, "MethodNotAllowed", "the sim creates poddisruptionbudgets, leases and evictions only");
+	if (k != K_PDB && k != K_LEASE && k != K_NAMESPACE && k != K_DEPLOYMENT && k < K_GEN0) {
+		api_status(a->resp, 405, "MethodNotAllowed", "the sim does not create %s (pods come from their "
+			   "controllers; evictions are a pods subresource)", a->res->name);
 		goto out;
 	}
 	obj = api_body_json(a->r, a->resp);
 	if (!obj)
 		goto out;
-	name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-	ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
-	if (!name || !*name || strlen(name) > 253 || strchr(name, '/')) {
-		api_status(a->resp, 422, "Invalid", "%s.%s \"\" is invalid: metadata.name: Required value: name is required",
-			   a->res->name, a->res->group);
-		goto out;
-	}
+	md = json_object_get(obj, "metadata");
+	ns = json_string_value(json_object_get(md, "namespace"));
+	gen = json_string_value(json_object_get(md, "generateName"));
+	name = xstrdup(json_string_value(json_object_get(md, "name")) ? json_string_value(json_object_get(md, "name")) : "");
 	if (ns && a->ns && strcmp(ns, a->ns)) {
 		api_status(a->resp, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
 		goto out;
 	}
-	if (!a->ns) {
+	if (a->res->namespaced && !a->ns) {
 		api_status(a->resp, 405, "MethodNotAllowed", "create %s in a namespace", a->res->name);
 		goto out;
 	}
 	pthread_mutex_lock(&s->mu);
-	if (!store_get(s, K_NAMESPACE, NULL, a->ns)) {
+	if (!*name && gen && *gen && strlen(gen) < 240) {
+		free(name);
+		name = generated_name(s, gen);
+	}
+	a->name = name;
+	if (!*name || strlen(name) > 253 || strchr(name, '/')) {
+		api_status(a->resp, 422, "Invalid", "%s%s%s \"\" is invalid: metadata.name: Required value: name or generateName is required",
+			   a->res->name, *a->res->group ? "." : "", a->res->group);
+	} else if (a->res->namespaced && !store_get(s, K_NAMESPACE, NULL, a->ns)) {
 		api_status(a->resp, 404, "NotFound", "namespaces \"%s\" not found", a->ns);
-	} else if (store_get(s, a->res->kind, a->ns, name)) {
-		api_status(a->resp, 409, "AlreadyExists", "%s.%s \"%s\" already exists", a->res->name, a->res->group, name);
+	} else if (store_get(s, k, a->res->namespaced ? a->ns : NULL, name)) {
+		api_status(a->resp, 409, "AlreadyExists", "%s%s%s \"%s\" already exists", a->res->name,
+			   *a->res->group ? "." : "", a->res->group, name);
+	} else if (k >= K_GEN0) {
+		gen_create(a, obj, name);
+	} else if (k == K_NAMESPACE) {
+		create_namespace(a, obj, name);
+	} else if (k == K_DEPLOYMENT) {
+		create_deployment(a, obj, name);
 	} else {
-		m = new_object(s, a->res->kind, a->ns, name);
-		a->name = name;
-		if (read_update(a, m, obj, &u) == 0) {
-			struct labels *t = m->labels;
-
-			m->labels = u.labels;
-			u.labels = t;
-			t = m->annotations;
-			m->annotations = u.annotations;
-			u.annotations = t;
-			if (m->kind == K_PDB) {
-				struct pdb *d = (struct pdb *)m;
-
-				d->has_min = u.has_min;
-				d->percent = u.percent;
-				d->value = u.value;
-				d->always_allow = u.always_allow;
-				d->policy_set = u.policy_set;
-				d->selector = u.sel;
-				u.sel = NULL;
-				d->selector_json = u.sel_json;
-				u.sel_json = NULL;
-				ctl_pdb_status(s, d);
-			} else {
-				struct lease *l = (struct lease *)m;
-
-				l->holder = u.holder;
-				u.holder = NULL;
-				l->duration_s = u.duration_s;
-				l->transitions = u.transitions;
-				l->acquire_ms = u.acquire_ms;
-				l->renew_ms = u.renew_ms;
-			}
-			if (a->dry_run) {
-				render_obj(s, &a->resp->body, m);
-				obj_free(m);
-			} else {
-				store_add(s, m);
-				render_obj(s, &a->resp->body, m);
-			}
-			a->resp->status = 201;
-		} else {
-			obj_free(m);
-		}
-		update_release(&u);
+		create_typed(a, obj, name);
 	}
 	pthread_mutex_unlock(&s->mu);
 out:
+	a->name = NULL;
+	free(name);
 	json_decref(obj);
 }
 
@@ -796,83 +929,3 @@ out:
 	pthread_mutex_unlock(&s->mu);
 }
 
-static void evict_refused(struct apireq *a, const struct pdb *hit)
-{
-	api_status(a->resp, 429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.");
-	buf_truncate(&a->resp->body, a->resp->body.len - strlen(",\"code\":429}"));
-	buf_addf(&a->resp->body, ",\"details\":{\"causes\":[{\"reason\":\"DisruptionBudget\",\"message\":"
-		 "\"The disruption budget %s needs %d healthy pods and has %d currently\"}]},\"code\":429}",
-		 hit->m.name, hit->desired_healthy, hit->current_healthy);
-}
-
-void api_eviction(struct apireq *a)
-{
-	struct simstate *s = a->s;
-	struct objlist *pdbs = &s->lists[K_PDB];
-	struct pod *p;
-	struct pdb *hit = NULL;
-	int nhit = 0;
-	json_t *obj = api_body_json(a->r, a->resp), *dry, *v;
-	size_t i;
-
-	if (!obj)
-		return;
-	/* kubectl drain --dry-run=server puts the dry run in the body's DeleteOptions */
-	dry = json_object_get(json_object_get(obj, "deleteOptions"), "dryRun");
-	json_array_foreach(dry, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), "All"))
-			a->dry_run = true;
-	json_decref(obj);
-	pthread_mutex_lock(&s->mu);
-	p = (struct pod *)store_get(s, K_POD, a->ns, a->name);
-	if (!p) {
-		api_not_found(a);
-		goto out;
-	}
-	for (i = 0; i < pdbs->n; i++) {
-		struct pdb *d = (struct pdb *)pdbs->v[i];
-
-		if (d->m.ns == p->m.ns && pod_matches_labels(d->selector, p->m.labels)) {
-			hit = d;
-			nhit++;
-		}
-	}
-	if (nhit > 1) {
-		api_status(a->resp, 500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
-		goto out;
-	}
-	/*
-	 * The API server's rules (pkg/registry/core/pod/storage/eviction.go, as
-	 * documented for PodDisruptionBudgets): a pod that is not Running
-	 * (Pending, finished) goes without looking at the budget; a Running pod
-	 * that is not Ready goes if the budget's policy is AlwaysAllow, or
-	 * (IfHealthyBudget, the default) if the guarded application is not
-	 * disrupted (currentHealthy >= desiredHealthy), costing nothing; a
-	 * Ready pod needs disruptionsAllowed > 0.
-	 */
-	if (hit && p->phase == PH_RUNNING && p->node) {
-		ctl_pdb_status(s, hit);
-		if (!pod_ready(p)) {
-			if (!hit->always_allow && hit->current_healthy < hit->desired_healthy) {
-				evict_refused(a, hit);
-				goto out;
-			}
-		} else if (hit->disruptions_allowed <= 0) {
-			evict_refused(a, hit);
-			goto out;
-		}
-	}
-	a->resp->status = 201;
-	buf_adds(&a->resp->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}");
-	if (a->dry_run)
-		goto out;
-	store_event(s, &p->m, "Evicted", false, "eviction-api", "Evicted pod %s/%s", p->m.ns, p->m.name);
-	ctl_delete_pod(s, p, "evict");
-	ctl_reconcile(s);
-	if (hit) {
-		ctl_pdb_status(s, hit);
-		store_touch(s, &hit->m);
-	}
-out:
-	pthread_mutex_unlock(&s->mu);
-}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/timeutil.h"
 #include "base/banned.h"
 
@@ -14,8 +15,8 @@ static const char *const apiversions[K__COUNT] = {
 	"coordination.k8s.io/v1",
 };
 
-const char *kind_name(enum kind k) { return kinds[k]; }
-const char *kind_api_version(enum kind k) { return apiversions[k]; }
+const char *kind_name(enum kind k) { return k >= K_GEN0 ? gen_kind_name(k) : kinds[k]; }
+const char *kind_api_version(enum kind k) { return k >= K_GEN0 ? gen_api_version(k) : apiversions[k]; }
 
 const char *phase_name(enum pod_phase p)
 {
@@ -472,19 +473,23 @@ static void render_pdb(struct buf *b, const struct pdb *d)
 
 static void render_event(struct buf *b, const struct event *e)
 {
+	const struct event_api *x = e->api;
 	char uid[37];
 
 	render_meta_open(b, &e->m);
 	store_uid(e->inv_uid, uid);
-	buf_addf(b, "},\"involvedObject\":{\"kind\":\"%s\",", kind_name(e->inv_kind));
-	if (e->inv_kind != K_NODE) {
-		buf_adds(b, "\"namespace\":");
+	buf_adds(b, "},\"involvedObject\":{\"kind\":");
+	buf_add_json_str(b, x ? x->kind : kind_name(e->inv_kind));
+	if (x ? e->m.ns && *e->m.ns && strcmp(x->kind, "Node") : e->inv_kind != K_NODE) {
+		buf_adds(b, ",\"namespace\":");
 		buf_add_json_str(b, e->m.ns);
-		buf_addch(b, ',');
 	}
-	buf_adds(b, "\"name\":");
+	buf_adds(b, ",\"name\":");
 	buf_add_json_str(b, e->inv_name);
-	buf_addf(b, ",\"uid\":\"%s\",\"apiVersion\":\"%s\"", uid, kind_api_version(e->inv_kind));
+	buf_adds(b, ",\"uid\":");
+	buf_add_json_str(b, x ? x->uid : uid);
+	buf_adds(b, ",\"apiVersion\":");
+	buf_add_json_str(b, x ? x->api_version : kind_api_version(e->inv_kind));
 	if (e->container) {
 		buf_adds(b, ",\"fieldPath\":");
 		{
@@ -498,7 +503,8 @@ static void render_event(struct buf *b, const struct event *e)
 	buf_add_json_str(b, e->reason);
 	buf_adds(b, ",\"message\":");
 	buf_add_json_str(b, e->message);
-	buf_addf(b, ",\"source\":{\"component\":\"%s\"", e->component);
+	buf_adds(b, ",\"source\":{\"component\":");
+	buf_add_json_str(b, x ? x->controller : e->component);
 	if (e->host) {
 		buf_adds(b, ",\"host\":");
 		buf_add_json_str(b, e->host);
@@ -507,8 +513,31 @@ static void render_event(struct buf *b, const struct event *e)
 	render_time(b, e->first_ms);
 	buf_adds(b, ",\"lastTimestamp\":");
 	render_time(b, e->last_ms);
-	buf_addf(b, ",\"count\":%d,\"type\":\"%s\",\"eventTime\":null,\"reportingComponent\":\"%s\","
-		 "\"reportingInstance\":\"\"}", e->count, e->warning ? "Warning" : "Normal", e->component);
+	buf_addf(b, ",\"count\":%d,\"type\":\"%s\",\"eventTime\":", e->count, e->warning ? "Warning" : "Normal");
+	if (x && x->event_time_ms) {
+		char t[RFC3339_MAX];
+
+		time_rfc3339_ms(x->event_time_ms, t);
+		buf_addf(b, "\"%.*s000Z\"", (int)strlen(t) - 1, t);
+	} else {
+		buf_adds(b, "null");
+	}
+	if (x && x->series_count) {
+		char t[RFC3339_MAX];
+
+		time_rfc3339_ms(x->series_last_ms, t);
+		buf_addf(b, ",\"series\":{\"count\":%d,\"lastObservedTime\":\"%.*s000Z\"}", x->series_count,
+			 (int)strlen(t) - 1, t);
+	}
+	if (x) {
+		buf_adds(b, ",\"action\":");
+		buf_add_json_str(b, x->action);
+	}
+	buf_adds(b, ",\"reportingComponent\":");
+	buf_add_json_str(b, x ? x->controller : e->component);
+	buf_adds(b, ",\"reportingInstance\":");
+	buf_add_json_str(b, x ? x->instance : "");
+	buf_addch(b, '}');
 }
 
 static void render_lease(struct buf *b, const struct lease *l)
@@ -561,7 +590,12 @@ void render_obj(struct simstate *s, struct buf *b, const struct meta *m)
 	case K_DAEMONSET: render_daemonset(b, (const struct daemonset *)m); break;
 	case K_PDB: render_pdb(b, (const struct pdb *)m); break;
 	case K_LEASE: render_lease(b, (const struct lease *)m); break;
-	default: buf_adds(b, "{}"); break;
+	default:
+		if (m->kind >= K_GEN0)
+			gen_render(b, m);
+		else
+			buf_adds(b, "{}");
+		break;
 	}
 }
 
@@ -625,6 +659,16 @@ const char *obj_field(const struct meta *m, const char *key, char tmp[32])
 	if (m->kind == K_EVENT) {
 		const struct event *e = (const struct event *)m;
 
+		if (e->api && !strcmp(key, "involvedObject.kind"))
+			return e->api->kind;
+		if (e->api && !strcmp(key, "involvedObject.uid"))
+			return e->api->uid;
+		if (e->api && !strcmp(key, "involvedObject.apiVersion"))
+			return e->api->api_version;
+		if (e->api && (!strcmp(key, "reportingComponent") || !strcmp(key, "source")))
+			return e->api->controller;
+		if (e->api && !strcmp(key, "involvedObject.namespace"))
+			return strcmp(e->api->kind, "Node") ? e->m.ns : "";
 		if (!strcmp(key, "involvedObject.kind"))
 			return kind_name(e->inv_kind);
 		if (!strcmp(key, "involvedObject.namespace"))

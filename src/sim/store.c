@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -139,7 +140,7 @@ size_t watchring_cap(enum kind k)
 	switch (k) {
 	case K_POD: return 8192;
 	case K_EVENT: return 4096;
-	default: return 1024;
+	default: return k >= K_GEN0 ? 256 : 1024;
 	}
 }
 
@@ -420,6 +421,41 @@ void store_event(struct simstate *s, struct meta *inv, const char *reason, bool 
 	store_add(s, &e->m);
 }
 
+static bool in_ns(const struct objlist *l, const char *ns)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i]->ns && !strcmp(l->v[i]->ns, ns))
+			return true;
+	return false;
+}
+
+/* A namespace holding simulated workloads stays (their controllers would need a graceful teardown). */
+bool store_namespace_busy(struct simstate *s, const char *ns)
+{
+	return in_ns(&s->lists[K_POD], ns) || in_ns(&s->lists[K_DEPLOYMENT], ns) ||
+	       in_ns(&s->lists[K_REPLICASET], ns) || in_ns(&s->lists[K_DAEMONSET], ns);
+}
+
+/* Deletes what else lives in the namespace (stored kinds, PDBs, leases, events). */
+void store_namespace_purge(struct simstate *s, const char *ns)
+{
+	for (int k = 0; k < K__COUNT; k++) {
+		struct objlist *l = &s->lists[k];
+
+		if (k == K_NODE || k == K_NAMESPACE)
+			continue;
+		for (size_t i = l->n; i-- > 0;) {
+			if (i >= l->n || !l->v[i]->ns || strcmp(l->v[i]->ns, ns))
+				continue;
+			if (k == K_LEASE)
+				for (size_t j = 0; j < s->lists[K_NODE].n; j++)
+					if (((struct node *)s->lists[K_NODE].v[j])->lease == (struct lease *)l->v[i])
+						((struct node *)s->lists[K_NODE].v[j])->lease = NULL;
+			store_remove(s, l->v[i]);
+		}
+	}
+}
+
 int64_t store_clock(const struct simstate *s)
 {
 	return s->virt_base_ms + (int64_t)((double)(time_mono_ms() - s->mono_base_ms) * s->speed);
@@ -474,12 +510,23 @@ void obj_free(struct meta *m)
 		free(e->message);
 		free(e->host);
 		free(e->container);
+		if (e->api) {
+			free(e->api->kind);
+			free(e->api->api_version);
+			free(e->api->uid);
+			free(e->api->controller);
+			free(e->api->instance);
+			free(e->api->action);
+			free(e->api);
+		}
 		break;
 	}
 	case K_LEASE:
 		free(((struct lease *)m)->holder);
 		break;
 	default:
+		if (m->kind >= K_GEN0)
+			gen_free(m);
 		break;
 	}
 	labels_unref(m->labels);

@@ -18,8 +18,11 @@
 
 enum kind {
 	K_POD, K_NODE, K_NAMESPACE, K_EVENT, K_DEPLOYMENT, K_REPLICASET,
-	K_DAEMONSET, K_PDB, K_LEASE, K__COUNT
+	K_DAEMONSET, K_PDB, K_LEASE,
+	K_GEN0,                 /* kinds stored as JSON (sim/generic.h): K_GEN0 .. K_GEN0 + GEN_MAX - 1 */
+	K__COUNT = K_GEN0 + 40
 };
+#define GEN_MAX (K__COUNT - K_GEN0)
 
 /* Immutable, reference-counted key/value pairs (labels, annotations). */
 struct labels {
@@ -162,6 +165,17 @@ struct event {
 	const char *component;  /* static */
 	char *host;             /* source.host, or NULL */
 	char *container;        /* kubelet events about a container: its name, else NULL */
+	/* events written through events.k8s.io/v1 (sim/events_v1.c); NULL/0 for the sim's own */
+	struct event_api *api;
+};
+
+/* What an Event created through the API says that the sim's own do not. */
+struct event_api {
+	char *kind, *api_version, *uid;         /* regarding: as given (any kind, even unknown ones) */
+	char *controller, *instance, *action;   /* reportingController, reportingInstance, action */
+	int64_t event_time_ms;
+	int series_count;                       /* 0: no series */
+	int64_t series_last_ms;
 };
 
 struct lease {
@@ -269,6 +283,10 @@ void store_touch(struct simstate *s, struct meta *m);
 /* Unlinks, records DELETED, frees m. */
 void store_remove(struct simstate *s, struct meta *m);
 void store_sort(struct simstate *s, enum kind k);
+/* Whether a namespace holds simulated workloads (pods, deployments, replicasets, daemonsets). */
+bool store_namespace_busy(struct simstate *s, const char *ns);
+/* Removes every other object in the namespace (stored kinds, PDBs, leases, events). */
+void store_namespace_purge(struct simstate *s, const char *ns);
 void obj_free(struct meta *m);
 /* Records a watch event for m as it is now. */
 void store_publish(struct simstate *s, struct meta *m, char type);

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/generic.h"
 #include "base/banned.h"
 
 /* Columns as the API server's printers define them: name, type, priority. */
@@ -104,6 +105,10 @@ static const struct col *const cols[K__COUNT] = {
 
 void table_columns(struct buf *b, enum kind k)
 {
+	if (k >= K_GEN0) {
+		gen_table_columns(b, k);
+		return;
+	}
 	buf_addch(b, '[');
 	for (const struct col *c = cols[k]; c->name; c++) {
 		buf_addf(b, "%s{\"name\":\"%s\",\"type\":\"%s\",\"format\":\"%s\",\"description\":",
@@ -243,7 +248,7 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		age(b, now, e->last_ms);
 		str_cell(b, e->warning ? "Warning" : "Normal");
 		str_cell(b, e->reason);
-		for (const char *k = kind_name(e->inv_kind); *k; k++)
+		for (const char *k = e->api ? e->api->kind : kind_name(e->inv_kind); *k; k++)
 			buf_addch(&t, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
 		buf_addf(&t, "/%s", e->inv_name);
 		str_cell(b, t.data);
@@ -320,6 +325,8 @@ void table_cells(struct simstate *s, struct buf *b, const struct meta *m)
 		break;
 	}
 	default:
+		if (m->kind >= K_GEN0)
+			gen_table_cells(b, m, now);
 		break;
 	}
 	buf_addch(b, ']');

@@ -33,11 +33,11 @@ sleep 1
 mv "$live" "$live.1"
 head -1 "$dir/full.csv" >"$live"
 sed -n "$((half + 1)),\$p" "$dir/full.csv" >>"$live"
-for _ in $(seq 1 50); do
-  [ -s "$dir/ins.json" ] && jq -e '[.insights[] | select(.anomaly_type == "crash_loop" or .anomaly_type == "oom")] | length > 0' \
-    "$dir/ins.json" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+found_enough() {
+  jq -e '(.insights | length >= 3) and ([.insights[] | select(.anomaly_type == "crash_loop" or .anomaly_type == "oom")] | length > 0)' \
+    "$dir/ins.json"
+}
+wait_until 120 found_enough || true
 jq -e '.insights | length >= 3' "$dir/ins.json" >/dev/null || { cat "$dir/ins.json" >&2; fail "agent found too little"; }
 jq -e '[.insights[] | select(.anomaly_type == "crash_loop" or .anomaly_type == "oom")] | length > 0' "$dir/ins.json" >/dev/null \
   || fail "agent missed the crash loop after the rotation"

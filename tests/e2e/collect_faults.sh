@@ -35,20 +35,35 @@ empty=$(tail -n +2 "$out" | awk -F, -v c="$c_cpu" '$c == ""' | wc -l)
 # 2. Watches cut every 2 s while the cluster changes.
 start_sim cut --speed 0 --nodes 3 --pods 12 --fault-watch-cut 2
 out=$TMPDIR_E2E/cut.csv
-"$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 12 --interval 1 --output-file "$out" 2>"$TMPDIR_E2E/cut.log" &
+# No fixed cycle count racing the kubectl calls below on a busy machine: the
+# collector runs until the rows show every change, then this test stops it.
+"$KUBEMEND" collect --kubeconfig "$KC" -A --interval 1 --output-file "$out" 2>"$TMPDIR_E2E/cut.log" &
 cpid=$!
 PIDS+=($cpid)
-sleep 3
+cycles_in() { tail -n +2 "$out" 2>/dev/null | cut -d, -f1 | sort -u | wc -l; }
+# last_cycle: ns/name of the pods in the newest complete cycle (the newest
+# timestamp may still be being written, so the one before it).
+last_cycle() {
+  local ts
+  ts=$(tail -n +2 "$out" | cut -d, -f1 | sort -u | tail -2 | head -1)
+  grep "^$ts," "$out" | cut -d, -f2,3 | tr ',' '/' | sort
+}
+at_least_cycles() { [ "$(cycles_in)" -ge "$1" ]; }
+wait_until 120 at_least_cycles 2 || fail "collect wrote no cycles"
 victim=$(pods_now | grep -v kube-system | head -1)
 deploy=$(kubectl --kubeconfig "$KC" get deploy -A -o json | jq -r '.items[0] | "\(.metadata.namespace) \(.metadata.name) \(.spec.replicas)"')
 read -r dns dname dreplicas <<<"$deploy"
 kubectl --kubeconfig "$KC" delete pod -n "${victim%%/*}" "${victim#*/}" --wait=false >/dev/null
-sleep 2.5   # past a cut: the next updates arrive on a resumed watch
+victim_gone() { ! last_cycle | grep -qx "$victim"; }
+wait_until 120 victim_gone || fail "the deleted pod $victim stays in the rows"
+sleep 2.5   # past a cut (every 2 s): the next updates arrive on a resumed watch
 kubectl --kubeconfig "$KC" scale deploy -n "$dns" "$dname" --replicas=$((dreplicas + 2)) >/dev/null
+scaled_in() { [ "$(last_cycle | grep -c "^$dns/$dname-")" -eq $((dreplicas + 2)) ]; }
+wait_until 120 scaled_in || true
+kill -TERM "$cpid"
 wait "$cpid" || { cat "$TMPDIR_E2E/cut.log"; fail "collect failed under watch cuts"; }
 pods_now >"$TMPDIR_E2E/final.kubectl"
-last=$(tail -n +2 "$out" | cut -d, -f1 | sort -u | tail -1)
-grep "^$last," "$out" | cut -d, -f2,3 | tr ',' '/' | sort >"$TMPDIR_E2E/final.csv"
+last_cycle >"$TMPDIR_E2E/final.csv"
 diff "$TMPDIR_E2E/final.kubectl" "$TMPDIR_E2E/final.csv" || fail "the last cycle differs from the cluster"
 ! grep -qx "$victim" "$TMPDIR_E2E/final.csv" || fail "deleted pod $victim still has a row"
 [ "$(grep -c "^$dns/$dname-" "$TMPDIR_E2E/final.csv")" -eq $((dreplicas + 2)) ] || fail "scaled pods missing"

@@ -37,27 +37,19 @@ scrape_configs:
   - job_name: sim
     static_configs: [{targets: ["$sim_hostport"]}]
 YAML
-for _ in 1 2 3 4 5; do
-  port=$(( 20000 + RANDOM % 20000 ))
+start_on_free_port port /-/ready 120 "$TMPDIR_E2E/prometheus.log" \
   prometheus --config.file="$TMPDIR_E2E/prometheus.yml" --storage.tsdb.path="$TMPDIR_E2E/tsdb" \
-    --web.listen-address="127.0.0.1:$port" >"$TMPDIR_E2E/prometheus.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break 2
-    kill -0 "${PIDS[-1]}" 2>/dev/null || break
-    sleep 0.1
-  done
-done
-curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null || { tail "$TMPDIR_E2E/prometheus.log"; fail "prometheus did not start"; }
+  --web.listen-address="127.0.0.1:{PORT}" || fail "prometheus did not start"
 prom=http://127.0.0.1:$port
 
 # Wait until Prometheus has a few scrapes of the drop counters.
-for _ in $(seq 1 100); do
-  n=$(curl -fsG "$prom/api/v1/query" --data-urlencode 'query=count_over_time(container_network_receive_packets_dropped_total[20s])' \
-    | jq '[.data.result[].value[1] | tonumber] | min // 0')
-  [ "$n" -ge 15 ] && break
-  sleep 0.5
-done
+drop_samples() {
+  curl -fsG "$prom/api/v1/query" --data-urlencode 'query=count_over_time(container_network_receive_packets_dropped_total[20s])' \
+    | jq '[.data.result[].value[1] | tonumber] | min // 0'
+}
+enough_samples() { n=$(drop_samples) && [ "$n" -ge 15 ]; }
+wait_until 180 enough_samples || true
+n=$(drop_samples || echo 0)
 [ "$n" -ge 15 ] || fail "prometheus has not scraped the sim"
 
 # The drop queries on a window the data fills (the default [2m] needs two

@@ -5,6 +5,7 @@
 # leaves the machine holds a cluster name, an address or a secret.
 set -euo pipefail
 [ -x "${FAKE_LLM:-}" ] || { echo "FAKE_LLM is not set (make e2e builds it)"; exit 1; }
+source "$(dirname "$0")/lib/wait.sh"
 d=$TMPDIR_E2E/llm
 mkdir -p "$d/conf"
 printf 'llm:\n  timeout: 2s\n' > "$d/conf/agent_config.yaml"
@@ -23,7 +24,7 @@ start_fake() {
   "$FAKE_LLM" --mode "$1" --port-file "$d/port" --capture "$d/requests" \
     --auth-file "$d/auth" --retry-after 1 --delay-ms 20000 &
   pid=$!
-  for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.05; done
+  wait_file "$d/port" 60 "$pid" || { echo "FAIL: the fake LLM wrote no port" >&2; exit 1; }
   port=$(cat "$d/port")
 }
 

@@ -16,7 +16,6 @@ fi
 
 dir=$TMPDIR_E2E/eco
 mkdir -p "$dir"
-port() { shuf -i 20000-60000 -n 1; }
 cat >"$dir/scen.yaml" <<'YAML'
 seed: 5
 nodes: 2
@@ -27,41 +26,37 @@ faults:
 YAML
 start_sim eco --scenario "$dir/scen.yaml" --speed 30 --truth-out "$dir/truth.json"
 
-amport=$(port)
 cat >"$dir/am.yml" <<'YAML'
 route: {receiver: blackhole, group_wait: 1s, group_interval: 1s}
 receivers: [{name: blackhole}]
 YAML
-"$AM" --config.file="$dir/am.yml" --storage.path="$dir/am" --web.listen-address=127.0.0.1:$amport \
-  --cluster.listen-address= >"$dir/am.log" 2>&1 &
-PIDS+=($!)
+start_on_free_port amport /-/ready 120 "$dir/am.log" \
+  "$AM" --config.file="$dir/am.yml" --storage.path="$dir/am" --web.listen-address=127.0.0.1:{PORT} \
+  --cluster.listen-address= || fail "alertmanager did not start"
 
-mport=$(port)
-"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 0.5s --duration 60 \
+# The monitor runs until this test has seen what it needs and stops it: no
+# --duration racing the start-up of everything else on a busy machine.
+"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 0.5s \
   --output-file "$dir/pod_metrics.csv" --insights-file "$dir/pod_insights.json" \
-  --listen 127.0.0.1:$mport --alertmanager-url http://127.0.0.1:$amport \
+  --listen 127.0.0.1:0 --alertmanager-url http://127.0.0.1:$amport \
   --log-dir "$dir" --config-dir tests/fixtures/monitor --quiet &
 PIDS+=($!)
 MON=$!
+mport=$(log_port "$dir/k8s_monitoring.log" 120 "$MON") || fail "the monitor logged no port"
 
-pport=$(port)
 cat >"$dir/prom.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: kubemend
     static_configs: [{targets: ['127.0.0.1:$mport']}]
 YAML
-"$PROM" --config.file="$dir/prom.yml" --storage.tsdb.path="$dir/prom" \
-  --web.listen-address=127.0.0.1:$pport >"$dir/prom.log" 2>&1 &
-PIDS+=($!)
+start_on_free_port pport /-/ready 120 "$dir/prom.log" \
+  "$PROM" --config.file="$dir/prom.yml" --storage.tsdb.path="$dir/prom" \
+  --web.listen-address=127.0.0.1:{PORT} || fail "prometheus did not start"
 
-wait_for() { # SECONDS CMD...: retries CMD until it succeeds
-  local n=$(( $1 * 4 )); shift
-  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
-  return 1
-}
-wait_for 15 curl -fsS http://127.0.0.1:$mport/healthz || fail "/healthz"
-wait_for 15 curl -fsS http://127.0.0.1:$mport/readyz || fail "/readyz never ready"
+wait_for() { wait_until "$@"; }
+wait_for 60 curl -fsS http://127.0.0.1:$mport/healthz || fail "/healthz"
+wait_for 120 curl -fsS http://127.0.0.1:$mport/readyz || fail "/readyz never ready"
 curl -fsS http://127.0.0.1:$mport/metrics | grep -q '^kubemend_pod_anomaly_probability{namespace="shop",pod="web-' \
   || fail "/metrics has no per-pod gauge"
 curl -fsS http://127.0.0.1:$mport/api/insights | jq -e '.insights | type == "array"' >/dev/null || fail "/api/insights"
@@ -69,20 +64,20 @@ curl -fsS http://127.0.0.1:$mport/api/insights | jq -e '.insights | type == "arr
 
 q() { curl -fsS "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
 has_result() { q "$1" | jq -e '.data.result | length > 0'; }
-wait_for 30 has_result 'kubemend_pod_anomaly_probability{namespace="shop"}' \
+wait_for 120 has_result 'kubemend_pod_anomaly_probability{namespace="shop"}' \
   || { tail -5 "$dir/prom.log" >&2; fail "Prometheus has no kubemend_pod_anomaly_probability"; }
-wait_for 10 has_result 'kubemend_cycles_total > 0' || fail "Prometheus has no kubemend_cycles_total"
+wait_for 60 has_result 'kubemend_cycles_total > 0' || fail "Prometheus has no kubemend_cycles_total"
 
 alerts() { curl -fsS "http://127.0.0.1:$amport/api/v2/alerts"; }
 firing() { alerts | jq -e '[.[] | select(.labels.alertname == "KubemendAnomaly" and .labels.namespace == "shop"
                             and .labels.anomaly_type == "network" and (.labels.pod | startswith("web-")))] | length > 0'; }
-wait_for 30 firing || { alerts >&2; fail "Alertmanager never listed the alert"; }
+wait_for 120 firing || { alerts >&2; fail "Alertmanager never listed the alert"; }
 # Resolved: gone from the active list, or still listed with endsAt in the past.
 resolved() {
   alerts | jq -e --arg now "$(date -u +%Y-%m-%dT%H:%M:%S)" '[.[] | select(.labels.anomaly_type == "network")
      | select(.endsAt[0:19] > $now)] | length == 0'
 }
-wait_for 40 resolved || { alerts >&2; fail "the alert was not resolved"; }
+wait_for 120 resolved || { alerts >&2; fail "the alert was not resolved"; }
 jq -e '[.insights[] | select(.anomaly_type == "network" and .resolved_at != null)] | length > 0' \
   "$dir/pod_insights.json" >/dev/null || fail "the insight did not resolve"
 kill -TERM "$MON"; wait "$MON" || fail "monitor did not exit cleanly on SIGTERM"

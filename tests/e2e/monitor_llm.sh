@@ -32,7 +32,7 @@ run() {
   "$FAKE_LLM" --mode "$mode" --port-file "$out/port" --capture "$out/requests" \
     --auth-file "$out/auth" --delay-ms 20000 &
   PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$out/port" ] && break; sleep 0.05; done
+  wait_file "$out/port" 60 "${PIDS[-1]}" || fail "the fake LLM wrote no port"
   t0=$(date +%s%N)
   env -u OPENAI_API_KEY_FILE OPENAI_API_KEY=$key "$KUBEMEND" monitor --kubeconfig "$KC" -A \
     --interval 0.5s --duration "$secs" --output-file "$out/pod_metrics.csv" \
@@ -68,7 +68,8 @@ cycles_ok=$(grep -c 'component=collect msg=cycle' "$out/dataset_generator_agent.
 
 run slow 15 slow
 # the monitor stopped on time although a call was in flight
-[ "$ms" -lt $(( (15 + 5) * 1000 )) ] || fail "monitor with a slow LLM took $ms ms for --duration 15"
+# slack for start-up and shut-down on a busy machine
+[ "$ms" -lt $(( (15 + 10) * 1000 )) ] || fail "monitor with a slow LLM took $ms ms for --duration 15"
 jq -e '[.insights[] | select(.explanation.source == "llm")] | length == 0' "$out/pod_insights.json" >/dev/null \
   || fail "an explanation from the slow LLM"
 jq -e '[.insights[] | select(.explanation.source == "rules" and (.explanation.text | length) > 0)] | length > 0' \

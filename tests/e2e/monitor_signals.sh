@@ -9,25 +9,26 @@ dir=$TMPDIR_E2E/signals
 mkdir -p "$dir/conf"
 echo "alert_threshold: 0.7" >"$dir/conf/agent_config.yaml"
 start_sim signals --scenario config/scenarios/demo.yaml --speed 30
-port=$(shuf -i 20000-60000 -n 1)
-"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 0.2s --listen 127.0.0.1:$port \
+"$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 0.2s --listen 127.0.0.1:0 \
   --output-file "$dir/pod_metrics.csv" --insights-file "$dir/pod_insights.json" \
   --log-dir "$dir" --log-level debug --config-dir "$dir/conf" --quiet &
 PIDS+=($!)
 MON=$!
+port=$(log_port "$dir/k8s_monitoring.log" 120 "$MON") || fail "the monitor logged no port"
 threshold() { curl -fsS http://127.0.0.1:$port/metrics | awk '$1 == "kubemend_alert_threshold" { print $2 }'; }
-for _ in $(seq 1 50); do [ "$(threshold 2>/dev/null)" = "0.7" ] && break; sleep 0.1; done
+is_threshold() { [ "$(threshold 2>/dev/null)" = "$1" ]; }
+wait_until 60 is_threshold 0.7 || true
 [ "$(threshold)" = "0.7" ] || fail "threshold before reload: $(threshold)"
 echo "alert_threshold: 0.9" >"$dir/conf/agent_config.yaml"
 kill -HUP "$MON"
-for _ in $(seq 1 50); do [ "$(threshold)" = "0.9" ] && break; sleep 0.1; done
+wait_until 60 is_threshold 0.9 || true
 [ "$(threshold)" = "0.9" ] || fail "threshold after reload: $(threshold)"
 grep -q 'msg="configuration reloaded"' "$dir/k8s_monitoring.log" || fail "no reload line in k8s_monitoring.log"
 grep -q 'level=debug' "$dir/k8s_monitoring.log" || fail "--log-level debug ignored"
 # A broken file on reload keeps the running configuration.
 echo "alert_threshold: [" >"$dir/conf/agent_config.yaml"
 kill -HUP "$MON"
-for _ in $(seq 1 30); do grep -q 'reload failed' "$dir/k8s_monitoring.log" && break; sleep 0.1; done
+wait_until 60 grep -q 'reload failed' "$dir/k8s_monitoring.log" || true
 grep -q 'reload failed' "$dir/k8s_monitoring.log" || fail "a broken file on reload was not reported"
 kill -0 "$MON" || fail "monitor died on a broken reload"
 kill -INT "$MON"; wait "$MON" || fail "monitor did not exit 0 on SIGINT"

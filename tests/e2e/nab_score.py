@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent NAB scorer (SCORING.md), written separately from src/detect/nab.c
+"""Independent NAB scorer (SCORING.md), written separately from src/eval/nab.c
 and deliberately naive: for every candidate threshold it rescores every file
 row by row. Usage: nab_score.py RESULTS_DIR WINDOWS_JSON -> prints
 'standard=<score>' (threshold optimised over the corpus)."""

@@ -9,7 +9,8 @@ source tests/e2e/lib/remedy.sh
 d=$TMPDIR_E2E/cures
 mkdir -p "$d"
 start_sim cures tests/fixtures/remedy/cures.yaml 30
-for _ in $(seq 50); do [ "$(jq length "$TRUTH" 2>/dev/null || echo 0)" = 5 ] && break; sleep 0.2; done
+truth_has() { [ "$(jq length "$TRUTH" 2>/dev/null || echo 0)" = "$1" ]; }
+wait_until 60 truth_has 5 || true
 expect "five faults on" "$(jq length "$TRUTH")" 5
 webpods=$(pods_of shop web | jq -R . | jq -sc .)
 # the pod named is one the drain of node-1 leaves alone (the seed places one there)

@@ -12,10 +12,8 @@ node=$($K get pod -n shop "$cartpod" -o jsonpath='{.spec.nodeName}')
 uid=$($K get pod -n shop "$cartpod" -o jsonpath='{.metadata.uid}')
 other=$($K get nodes -o name | sed 's|node/||' | grep -vx "$node" | head -1)
 $K create pdb cart -n shop --selector=app=cart --min-available=2 >/dev/null
-for _ in $(seq 50); do
-  [ "$($K get pdb -n shop cart -o jsonpath='{.status.expectedPods}')" = 2 ] && break
-  sleep 0.2
-done
+pdb_expects() { [ "$($K get pdb -n shop cart -o jsonpath='{.status.expectedPods}')" = 2 ]; }
+wait_until 60 pdb_expects || true
 expect "the budget allows no disruption" "$($K get pdb -n shop cart -o jsonpath='{.status.disruptionsAllowed}')" 0
 others=$($K get pods -A --field-selector spec.nodeName="$node" -o json |
   jq -r '.items[] | select(.metadata.ownerReferences[0].kind != "DaemonSet") | "\(.metadata.namespace)/\(.metadata.name)"' |

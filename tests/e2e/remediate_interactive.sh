@@ -8,7 +8,8 @@ source tests/e2e/lib/remedy.sh
 d=$TMPDIR_E2E/interactive
 mkdir -p "$d"
 start_sim inter tests/fixtures/remedy/cluster.yaml 30
-for _ in $(seq 50); do [ "$(jq length "$TRUTH" 2>/dev/null || echo 0)" = 3 ] && break; sleep 0.2; done
+truth_has() { [ "$(jq length "$TRUTH" 2>/dev/null || echo 0)" = "$1" ]; }
+wait_until 60 truth_has 3 || true
 leaky=$(jq -r '.[] | select(.type=="memory_leak") | .pods[0]' "$TRUTH")
 [ -n "$leaky" ] || fail "no leaking pod in the truth file"
 MI=1048576

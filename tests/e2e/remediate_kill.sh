@@ -6,10 +6,8 @@ source tests/e2e/lib/remedy.sh
 d=$TMPDIR_E2E/kill
 mkdir -p "$d"
 start_sim kill tests/fixtures/remedy/cluster.yaml 5
-for _ in $(seq 50); do
-  [ "$(jq '[.[] | select(.type=="oom_limit_too_low")] | length' "$TRUTH" 2>/dev/null || echo 0)" = 1 ] && break
-  sleep 0.2
-done
+oom_started() { [ "$(jq '[.[] | select(.type=="oom_limit_too_low")] | length' "$TRUTH" 2>/dev/null || echo 0)" = 1 ]; }
+wait_until 60 oom_started || true
 MI=1048576
 web=$(insight i-web oom shop web "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/web\"},\"params\":{\"memory_limit_before\":$((128*MI)),\"memory_limit_after\":$((256*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")
 insights_file "$d/insights.json" "$web"
@@ -18,10 +16,8 @@ H=$d/history.json
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$H" \
   --verify-window 60s --log-dir "$d/logs" </dev/null 2>"$d/err" &
 pid=$!
-for _ in $(seq 100); do
-  [ "$(jq -r '.[0].status' "$H" 2>/dev/null)" = executing ] && break
-  sleep 0.1
-done
+status_is() { [ "$(jq -r '.[0].status' "$2" 2>/dev/null)" = "$1" ]; }
+wait_until 60 status_is executing "$H" || true
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 jq -e 'type == "array"' "$H" >/dev/null || fail "history does not parse after kill -9"
@@ -67,7 +63,7 @@ insights_file "$d/watch.json"
 pid=$!
 sleep 1
 insights_file "$d/watch.json" "$(insight i-w oom shop cart "" 0.95 '[{"action":"change_limits","target":{"kind":"Deployment","name":"shop/cart"},"params":{"memory_limit_after":402653184},"rationale":"r","risk":"medium"}]')"
-for _ in $(seq 50); do [ "$(jq -r '.[0].status' "$W" 2>/dev/null)" = dry_run ] && break; sleep 0.2; done
+wait_until 60 status_is dry_run "$W" || true
 expect "watch mode picked the new insight up" "$(jq -r '.[0].status' "$W")" dry_run
 kill -TERM "$pid"
 wait "$pid" || fail "remediate did not exit cleanly on SIGTERM"

@@ -11,10 +11,8 @@ d=$TMPDIR_E2E/oom
 mkdir -p "$d"
 start_sim oom tests/fixtures/remedy/cluster.yaml 30
 
-for _ in $(seq 50); do
-  [ "$(jq '[.[] | select(.type=="oom_limit_too_low")] | length' "$TRUTH" 2>/dev/null || echo 0)" = 1 ] && break
-  sleep 0.2
-done
+oom_started() { [ "$(jq '[.[] | select(.type=="oom_limit_too_low")] | length' "$TRUTH" 2>/dev/null || echo 0)" = 1 ]; }
+wait_until 60 oom_started || true
 MI=1048576
 web=$(insight i-web oom shop web "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/web\"},\"params\":{\"memory_limit_before\":$((128*MI)),\"memory_limit_after\":$((256*MI))},\"rationale\":\"OOM kills at the limit\",\"risk\":\"medium\"},{\"action\":\"restart_pod\",\"target\":{\"kind\":\"Pod\",\"name\":\"shop/nope\"},\"params\":{},\"rationale\":\"r\",\"risk\":\"low\"}]")
 dnspod=$(pods_of kube-system dns | head -1)

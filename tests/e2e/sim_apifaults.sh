@@ -2,6 +2,7 @@
 # The sim's API fault injection flags, seen from a plain HTTP client:
 # 500s, 429 with Retry-After, truncated bodies, cut watches, added latency.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -11,7 +12,7 @@ start() { # start NAME FLAGS... ; sets url
 	"$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$TMPDIR_E2E/$1.kc" --nodes 2 --pods 4 "${@:2}" \
 		>"$TMPDIR_E2E/$1.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 100); do [ -s "$TMPDIR_E2E/$1.kc" ] && break; sleep 0.1; done
+	wait_file "$TMPDIR_E2E/$1.kc" 120 || true
 	url=$(awk '/server:/ {print $2}' "$TMPDIR_E2E/$1.kc")
 	[ -n "$url" ] || fail "$1: sim did not start"
 }

@@ -2,6 +2,7 @@
 # Every fault type starts, shows in the API, and ends by the remediation that
 # cures it (docs/scenarios.md), as the truth file's ended_by records.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -11,7 +12,7 @@ d=$TMPDIR_E2E
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --speed 0 \
 	--scenario tests/fixtures/sim/all-faults.yaml --truth-out "$d/truth.json" >"$d/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$d/kc" ] && break; sleep 0.1; done
+wait_file "$d/kc" 120 || true
 [ -s "$d/kc" ] || { cat "$d/sim.log"; fail "no kubeconfig"; }
 export KUBECONFIG=$d/kc
 K="kubectl --cache-dir $d/cache --request-timeout=20s"

@@ -3,6 +3,7 @@
 # times with the same seed and scenario, driven through the same clock
 # steps, show the same pods, the same usage and the same injected faults.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -15,7 +16,7 @@ run() { # run N: start, drive, record
 	"$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --speed 0 --seed 11 \
 		--scenario tests/fixtures/sim/faults.yaml --truth-out "$d/truth.json" >"$d/sim.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 100); do [ -s "$d/kc" ] && break; sleep 0.1; done
+	wait_file "$d/kc" 120 || true
 	local s
 	s=$(awk '/server:/ {print $2}' "$d/kc")
 	for step in 30 45 120 600; do

@@ -2,6 +2,7 @@
 # Bad input to `kubemend sim`: each gets one line on stderr and a non-zero
 # exit, and no kubeconfig is written.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -37,7 +38,7 @@ check "malformed scenario" 1 "broken.yaml:" -- --listen 127.0.0.1:0 --kubeconfig
 # a port in use
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$d/kc1" --nodes 1 --pods 1 >"$d/first.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$d/kc1" ] && break; sleep 0.1; done
+wait_file "$d/kc1" 120 || true
 port=$(sed -n 's/.*server: http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$d/kc1")
 [ -n "$port" ] || fail "first sim did not start"
 [ "$(stat -c %a "$d/kc1")" = 600 ] || fail "kubeconfig (token, key) is not mode 600"

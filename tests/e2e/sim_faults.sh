@@ -3,6 +3,7 @@
 # start at their virtual times, show up in the API and metrics, and end by
 # duration or by the remediation that cures them, as the truth file records.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -14,7 +15,7 @@ d=$TMPDIR_E2E
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --speed 0 \
 	--scenario tests/fixtures/sim/faults.yaml --truth-out "$d/truth.json" >"$d/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$d/kc" ] && break; sleep 0.1; done
+wait_file "$d/kc" 120 || true
 [ -s "$d/kc" ] || { cat "$d/sim.log"; fail "no kubeconfig"; }
 export KUBECONFIG=$d/kc
 K="kubectl --cache-dir $d/cache --request-timeout=20s"

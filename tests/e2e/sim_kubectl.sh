@@ -4,6 +4,7 @@
 # server-side dry run, pod replacement, watch, set resources, cordon,
 # PodDisruptionBudgets and drain, and a wrong token refused.
 set -euo pipefail
+source "$(dirname "$0")/lib/wait.sh"
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
 
@@ -26,7 +27,7 @@ start_sim() { # start_sim DIR [flags...]
 	mkdir -p "$dir"
 	"$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$dir/kc" "$@" >"$dir/sim.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 100); do [ -s "$dir/kc" ] && return 0; sleep 0.1; done
+	wait_file "$dir/kc" 120 && return 0
 	cat "$dir/sim.log"; fail "sim did not write its kubeconfig"
 }
 
@@ -83,11 +84,15 @@ suite() { # suite NAME [sim flags...]
 	$K get pods -n "$ns" -w --output-watch-events >"$dir/watch.out" 2>&1 &
 	local wpid=$!
 	pids+=($wpid)
-	sleep 1
+	# the watch is up once it has listed the pods; it has seen what it needs once the deletion is in
+	wait_until 60 grep -q "$victim" "$dir/watch.out" || true
 	$K delete pod -n "$ns" "$victim" >/dev/null
-	sleep 2
+	wait_until 60 grep -q "DELETED .*$victim" "$dir/watch.out" || true
 	kill $wpid
 	local now
+	replaced() { now=$($K get pods -n "$ns" -l app="$dep" -o jsonpath='{.items[*].metadata.name}') &&
+		! grep -q "$victim" <<<"$now" && [ "$(wc -w <<<"$now" | tr -d ' ')" = $((rep + 2)) ]; }
+	wait_until 60 replaced || true
 	now=$($K get pods -n "$ns" -l app="$dep" -o jsonpath='{.items[*].metadata.name}')
 	grep -q "$victim" <<<"$now" && fail "deleted pod still listed"
 	expect "replaced pod count" "$(wc -w <<<"$now" | tr -d ' ')" $((rep + 2))
@@ -125,7 +130,8 @@ suite() { # suite NAME [sim flags...]
 	local all target
 	all=$($K get deploy "$dep" -n "$ns" -o jsonpath='{.spec.replicas}')
 	$K create poddisruptionbudget "$dep-pdb" -n "$ns" --selector=app="$dep" --min-available="$all" >/dev/null
-	sleep 1
+	pdb_computed() { [ "$($K get pdb "$dep-pdb" -n "$ns" -o jsonpath='{.status.disruptionsAllowed}')" = 0 ]; }
+	wait_until 60 pdb_computed || true
 	expect "pdb allows nothing" "$($K get pdb "$dep-pdb" -n "$ns" -o jsonpath='{.status.disruptionsAllowed}')" 0
 	target=$($K get pods -n "$ns" -l app="$dep" -o jsonpath='{.items[0].spec.nodeName}')
 	local before

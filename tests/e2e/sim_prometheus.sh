@@ -4,16 +4,18 @@
 # kube-state-metrics-style series for every pod.
 set -euo pipefail
 : "${KUBEMEND:?}" "${TMPDIR_E2E:?}"
+source "$(dirname "$0")/lib/wait.sh"
+PIDS=()
 command -v prometheus >/dev/null || { echo "prometheus not installed (scripts/install-deps.sh)"; exit 1; }
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in "${pids[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 d=$TMPDIR_E2E
 
 "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$d/kc" --nodes 3 --pods 10 --speed 30 >"$d/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$d/kc" ] && break; sleep 0.1; done
+wait_file "$d/kc" 120 "${pids[-1]}" || { cat "$d/sim.log"; fail "the sim wrote no kubeconfig"; }
 server=$(awk '/server:/ {print $2}' "$d/kc")
 target=${server#http://}
 curl -sf "$server/metrics" >"$d/metrics.txt"
@@ -28,20 +30,12 @@ scrape_configs:
   - job_name: sim
     static_configs: [{targets: ['$target']}]
 EOC
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 20000))
-	prometheus --config.file="$d/prom.yml" --storage.tsdb.path="$d/tsdb" --web.listen-address=127.0.0.1:$port \
-		>"$d/prom.log" 2>&1 &
-	ppid_=$!
-	sleep 1
-	kill -0 $ppid_ 2>/dev/null && break
-done
-pids+=($ppid_)
+start_on_free_port port /-/ready 120 "$d/prom.log" \
+	prometheus --config.file="$d/prom.yml" --storage.tsdb.path="$d/tsdb" --web.listen-address=127.0.0.1:{PORT} \
+	|| fail "prometheus did not start"
 q() { curl -sf "http://127.0.0.1:$port/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
-for _ in $(seq 60); do
-	[ "$(q 'up{job="sim"} == 1' 2>/dev/null || echo 0)" = 1 ] && [ "$(q container_cpu_usage_seconds_total 2>/dev/null || echo 0)" -gt 0 ] && break
-	sleep 0.5
-done
+scraped() { [ "$(q 'up{job="sim"} == 1' 2>/dev/null || echo 0)" = 1 ] && [ "$(q container_cpu_usage_seconds_total 2>/dev/null || echo 0)" -gt 0 ]; }
+wait_until 120 scraped || true
 [ "$(q 'up{job="sim"} == 1')" = 1 ] || { tail -5 "$d/prom.log"; fail "scrape not healthy"; }
 echo "ok: Prometheus scrapes the sim"
 pods=$(curl -sf "$server/api/v1/pods" | jq '.items | length')

@@ -8,9 +8,9 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "detect/model_config.h"
-#include "detect/mvmetrics.h"
-#include "detect/pca.h"
-#include "detect/pkl.h"
+#include "eval/mvmetrics.h"
+#include "eval/pca.h"
+#include "eval/pkl.h"
 #include "detect/podcsv.h"
 
 static void test_pkl(void **st)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "run/pipeline.h"
-#include "insight/score.h"
+#include "eval/score.h"
 #include "base/buf.h"
 #include "base/file.h"
 

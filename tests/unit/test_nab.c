@@ -1,10 +1,10 @@
-/* NAB scoring rules (detect/nab.c) and the series reader (detect/series.c). */
+/* NAB scoring rules (eval/nab.c) and the series reader (detect/series.c). */
 #include "testutil.h"
 #include <errno.h>
 #include <math.h>
 #include <unistd.h>
 #include <stdio.h>
-#include "detect/nab.h"
+#include "eval/nab.h"
 #include "detect/series.h"
 
 static void test_sigmoid_reference(void **st)

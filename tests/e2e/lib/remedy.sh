@@ -1,6 +1,7 @@
 # Shared by tests/e2e/remediate_*.sh: a sim with tests/fixtures/remedy
 # scenarios, hand-made insights, history checks. Sourced, not run.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 : "${KUBEMEND:?KUBEMEND is the kubemend binary}"
 : "${TMPDIR_E2E:=$(mktemp -d /tmp/kubemend-e2e.XXXXXX)}"
 PIDS=()
@@ -29,12 +30,7 @@ start_sim() {
   "$KUBEMEND" sim --listen 127.0.0.1:0 --kubeconfig-out "$KC" --speed "$speed" \
     --scenario "$scen" --truth-out "$TRUTH" "$@" >"$TMPDIR_E2E/$name.sim.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 300); do
-    [ -s "$KC" ] && break
-    kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$TMPDIR_E2E/$name.sim.log" >&2; fail "sim $name exited"; }
-    sleep 0.1
-  done
-  [ -s "$KC" ] || fail "sim $name wrote no kubeconfig"
+  wait_file "$KC" 120 "${PIDS[-1]}" || { cat "$TMPDIR_E2E/$name.sim.log" >&2; fail "sim $name wrote no kubeconfig"; }
   export KUBECONFIG=$KC
   SERVER=$(awk '/server:/ {print $2; exit}' "$KC")
   TOKEN=$(awk '/token:/ {print $2; exit}' "$KC")

@@ -6,7 +6,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "conf/ynode.h"
-#include "detect/nab.h"
+#include "eval/nab.h"
 #include "base/banned.h"
 
 const char *const nab_profile_name[NAB_NPROFILES] = {

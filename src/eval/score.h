@@ -1,5 +1,5 @@
-#ifndef INSIGHT_SCORE_H
-#define INSIGHT_SCORE_H
+#ifndef EVAL_SCORE_H
+#define EVAL_SCORE_H
 /*
  * Scoring insights against the ground truth of injected faults (the sim's
  * --truth-out file): a fault is found when an insight names one of its pods
@@ -39,5 +39,11 @@ struct score_result {
 int score_insights(const json_t *truth, const json_t *insights, int64_t window_ms,
 		   struct score_result *out, char *err, size_t errlen);
 void score_result_release(struct score_result *r);
+
+/*
+ * Pod-hours observed in a metrics CSV: for each pod, its last sample minus
+ * its first. Rows that do not parse are skipped; 0 when the file cannot be read.
+ */
+double score_pod_hours(const char *path);
 
 #endif

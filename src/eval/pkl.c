@@ -7,7 +7,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "base/mem.h"
-#include "detect/pkl.h"
+#include "eval/pkl.h"
 #include "base/banned.h"
 
 #define MAXITEMS 64

@@ -1,5 +1,5 @@
-#ifndef DETECT_PKL_H
-#define DETECT_PKL_H
+#ifndef EVAL_PKL_H
+#define EVAL_PKL_H
 /*
  * Reading a NumPy array stored as a pickle (protocol 3, as pickle.dump
  * writes it; protocol 2 goes through _codecs.encode and is refused) WITHOUT

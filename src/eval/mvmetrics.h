@@ -1,5 +1,5 @@
-#ifndef DETECT_MVMETRICS_H
-#define DETECT_MVMETRICS_H
+#ifndef EVAL_MVMETRICS_H
+#define EVAL_MVMETRICS_H
 /*
  * Metrics for scored multivariate test sets with point labels, each taken
  * at its own best threshold (the usual SMD/ASD protocol): point-wise F1,

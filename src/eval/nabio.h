@@ -1,5 +1,5 @@
-#ifndef CLI_NABIO_H
-#define CLI_NABIO_H
+#ifndef EVAL_NABIO_H
+#define EVAL_NABIO_H
 /*
  * Writing scored series in NAB's result layout, shared by `score` and
  * `eval nab`. The caller owns every argument.

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/mem.h"
-#include "detect/pca.h"
+#include "eval/pca.h"
 #include "base/banned.h"
 
 /* Cyclic Jacobi on a symmetric d x d matrix a (destroyed): eigenvalues in

@@ -1,5 +1,5 @@
-#ifndef DETECT_NAB_H
-#define DETECT_NAB_H
+#ifndef EVAL_NAB_H
+#define EVAL_NAB_H
 /*
  * The NAB scoring rules (shared/data/nab/SCORING.md): per-row values,
  * per-file scores at a threshold, the corpus threshold sweep and the

@@ -2,10 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "insight/score.h"
+#include "eval/score.h"
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/strmap.h"
 #include "base/timeutil.h"
+#include "metrics/csv.h"
 #include "base/banned.h"
 
 /* An insight counts for a fault from a little before it starts (the sample
@@ -193,4 +196,52 @@ void score_result_release(struct score_result *r)
 	free(r->faults);
 	r->faults = NULL;
 	r->nfaults = 0;
+}
+
+struct span {
+	int64_t first, last;
+};
+
+double score_pod_hours(const char *path)
+{
+	struct csv_reader r;
+	struct strmap pods = STRMAP_INIT;
+	struct buf key = BUF_INIT;
+	double ms = 0;
+	size_t it;
+	int rc;
+
+	csv_reader_open(&r, path);
+	for (;;) {
+		struct sample s;
+		char err[512];
+		struct span *sp;
+
+		rc = csv_reader_next(&r, &s, err, sizeof(err));
+		if (rc == -EINVAL)
+			continue;
+		if (rc <= 0)
+			break;
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", s.namespace ? s.namespace : "", s.pod ? s.pod : "");
+		sp = strmap_get(&pods, key.data);
+		if (!sp) {
+			sp = xcalloc(1, sizeof(*sp));
+			sp->first = sp->last = s.ts_ms;
+			strmap_put(&pods, key.data, sp);
+		}
+		if (s.ts_ms < sp->first)
+			sp->first = s.ts_ms;
+		if (s.ts_ms > sp->last)
+			sp->last = s.ts_ms;
+		sample_release(&s);
+	}
+	csv_reader_close(&r);
+	for (struct strmap_entry *e = strmap_first(&pods, &it); e; e = strmap_next(&pods, e, &it)) {
+		const struct span *sp = e->value;
+		ms += (double)(sp->last - sp->first);
+	}
+	strmap_clear(&pods, free);
+	buf_release(&key);
+	return ms / 3600000.0;
 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "base/buf.h"
 #include "base/file.h"
-#include "cli/nabio.h"
+#include "eval/nabio.h"
 #include "base/banned.h"
 
 #define SCORE_FMT "%.6f"

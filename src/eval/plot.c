@@ -6,7 +6,7 @@
 #include <string.h>
 #include "base/buf.h"
 #include "base/file.h"
-#include "cli/eval.h"
+#include "eval/plot.h"
 #include "base/banned.h"
 
 #define W 1000.0

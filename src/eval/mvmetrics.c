@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/mem.h"
-#include "detect/mvmetrics.h"
+#include "eval/mvmetrics.h"
 #include "base/banned.h"
 
 struct ev {

@@ -1,5 +1,5 @@
-#ifndef DETECT_PCA_H
-#define DETECT_PCA_H
+#ifndef EVAL_PCA_H
+#define EVAL_PCA_H
 /*
  * PCA reconstruction error, the multivariate baseline: fit on training
  * rows, keep the leading components that explain a given share of the
