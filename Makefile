@@ -59,6 +59,8 @@ LIBS := $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the page at / (serve/webui.c), compiled in from src/serve/page.html
+PAGE_OBJ := $(BUILD)/gen/webpage.o
 MAIN_OBJ := $(BUILD)/src/main.o
 LIBA     := $(BUILD)/libkubemend.a
 KUBEMEND := $(BIN)/kubemend
@@ -69,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint
+.PHONY: all deps test test-busy unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -79,7 +81,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIBA): $(LIB_OBJ)
+$(BUILD)/gen/webpage.c: src/serve/page.html scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh webui_page $< > $@.tmp && mv $@.tmp $@
+
+$(PAGE_OBJ): $(BUILD)/gen/webpage.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ) $(PAGE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
@@ -158,6 +167,15 @@ fuzz:
 model: $(KUBEMEND)
 	@mkdir -p models
 	$(KUBEMEND) train --simulate --seed 1 --quiet --model-out models/default.kmm
+
+# The detection figures, in-sample beside cross-validated (docs/detect.md,
+# docs/model.md): NAB leave one corpus out, SMD/ASD leave one machine out.
+# A few minutes; not part of `make test`. DATA defaults to ../shared/data.
+DATA ?= ../shared/data
+eval-cv: $(KUBEMEND)
+	$(KUBEMEND) eval nab --data $(DATA)/nab --cv
+	$(KUBEMEND) eval multi --dataset smd --data $(DATA)/smd --cv
+	$(KUBEMEND) eval multi --dataset asd --data $(DATA)/asd --cv
 
 # Batched LSTM inference against numpy (bench/lstm.sh).
 bench-lstm: $(BUILD)/bench/lstm_bench

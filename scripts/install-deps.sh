@@ -24,6 +24,8 @@ pkgs=(
   prometheus             # e2e: a real Prometheus scrapes the sim (collect --prometheus-url reads it) and the monitor's /metrics (loopback, temp storage)
   prometheus-alertmanager  # e2e: a real Alertmanager receives the monitor's alerts (loopback, temp storage)
   python3-numpy          # make bench-lstm: numpy is the peer the LSTM inference is measured against
+  chromium chromium-driver  # e2e web_browser: headless Chromium, driven over WebDriver, opens the page at / and clicks Approve
+  python3                # e2e: the WebDriver client (web_browser.py) and the loopback webhook receiver (web_notify.py), stdlib only
   libopenblas0-pthread   # make bench-lstm: numpy on OpenBLAS, the strongest peer Debian offers (else reference BLAS flatters us ~6x)
 )
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.

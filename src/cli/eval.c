@@ -16,6 +16,7 @@
 #include "detect/series.h"
 #include "detect/uni.h"
 #include "eval/nab.h"
+#include "eval/nabcv.h"
 #include "eval/nabio.h"
 #include "eval/plot.h"
 #include "base/banned.h"
@@ -64,11 +65,133 @@ static int list_files(const char *dir, struct strvec *out)
 	return 0;
 }
 
+#define CV_MAXCONF 64
+
+/* The corpus of a "category/file.csv" name, as a fold index. */
+static size_t fold_of(const char *name, char **fname, size_t *nfolds)
+{
+	size_t l = strcspn(name, "/");
+	for (size_t k = 0; k < *nfolds; k++)
+		if (strlen(fname[k]) == l && !strncmp(fname[k], name, l))
+			return k;
+	fname[*nfolds] = xstrndup(name, l);
+	return (*nfolds)++;
+}
+
+static void print_cv(const char *what, char **fname, const struct nabcv_fold *cv,
+		     size_t nfolds, enum nab_profile p)
+{
+	for (size_t k = 0; k < nfolds; k++) {
+		char sc[16] = "n/a";
+		if (cv[k].r.windows)
+			snprintf(sc, sizeof(sc), "%6.2f", nab_normalise(cv[k].r.raw, cv[k].r.windows, p));
+		printf("cv %-8s %-19s held out %-22s %2zu files %2zu windows  tp %2zu fp %3zu"
+		       "  raw %8.3f  score %6s  (config %zu, threshold %.6f)\n", what,
+		       nab_profile_name[p], fname[k], cv[k].files, cv[k].r.windows, cv[k].r.tp,
+		       cv[k].r.fp, cv[k].r.raw, sc, cv[k].config, cv[k].theta);
+	}
+}
+
+/*
+ * Leave one corpus out: every file is scored under each candidate
+ * configuration; per fold, the configuration and threshold are chosen on the
+ * other corpora and the held-out corpus is scored with them.
+ */
+static double run_cv(char **names, const struct series *ser, const struct nab_file *base,
+		     size_t nf, unsigned flags)
+{
+	struct uni_params grid[CV_MAXCONF];
+	size_t nconf = nabcv_uni_grid(grid, CV_MAXCONF), nfolds = 0;
+	struct nab_file **cf = xcalloc(nconf, sizeof(*cf));
+	size_t *fold = xcalloc(nf ? nf : 1, sizeof(*fold));
+	char **fname = xcalloc(nf ? nf : 1, sizeof(*fname));
+	struct nabcv_fold *cv;
+	double std_cv = 0;
+	char desc[128];
+
+	for (size_t f = 0; f < nf; f++)
+		fold[f] = fold_of(names[f], fname, &nfolds);
+	for (size_t c = 0; c < nconf; c++) {
+		cf[c] = xcalloc(nf ? nf : 1, sizeof(**cf));
+		for (size_t f = 0; f < nf; f++) {
+			double *v = xcalloc(ser[f].n ? ser[f].n : 1, sizeof(double));
+			uni_score_series_with(ser[f].ts_ms, ser[f].value, ser[f].n, v, NULL,
+					      flags & UNI_MODEL_COMBINE, &grid[c]);
+			nabio_round_scores(v, ser[f].n);
+			cf[c][f] = (struct nab_file){ ser[f].n, v, base[f].win, base[f].nwin };
+		}
+	}
+	cv = xcalloc(nfolds, sizeof(*cv));
+	printf("cross-validation: leave one corpus out, %zu folds, %zu candidate configurations\n",
+	       nfolds, nconf);
+	for (size_t c = 0; c < nconf; c++) {
+		nabcv_uni_describe(&grid[c], desc, sizeof(desc));
+		printf("  config %2zu: %s%s\n", c, desc, c ? "" : " (the default)");
+	}
+	for (int p = 0; p < NAB_NPROFILES; p++) {
+		double pooled_t, pooled_g, in_t, in_g;
+		size_t conf;
+		double th;
+		struct nab_result r;
+
+		nabcv_run((const struct nab_file *const *)cf, 1, nf, fold, nfolds,
+			  (enum nab_profile)p, cv);
+		print_cv("thresh", fname, cv, nfolds, (enum nab_profile)p);
+		pooled_t = nabcv_pooled(cv, nfolds, (enum nab_profile)p);
+		nabcv_insample((const struct nab_file *const *)cf, 1, nf, (enum nab_profile)p,
+			       &conf, &th, &r);
+		in_t = nab_normalise(r.raw, r.windows, (enum nab_profile)p);
+		nabcv_run((const struct nab_file *const *)cf, nconf, nf, fold, nfolds,
+			  (enum nab_profile)p, cv);
+		print_cv("grid", fname, cv, nfolds, (enum nab_profile)p);
+		pooled_g = nabcv_pooled(cv, nfolds, (enum nab_profile)p);
+		nabcv_insample((const struct nab_file *const *)cf, nconf, nf, (enum nab_profile)p,
+			       &conf, &th, &r);
+		in_g = nab_normalise(r.raw, r.windows, (enum nab_profile)p);
+		printf("cv %-19s default parameters: cross-validated %6.2f, in-sample %6.2f;"
+		       " grid: cross-validated %6.2f, in-sample %6.2f (config %zu, threshold %.6f)\n",
+		       nab_profile_name[p], pooled_t, in_t, pooled_g, in_g, conf, th);
+		{
+			/* leave one file out: more training data per fold, so a
+			 * steadier (if less strict) estimate than one corpus out */
+			size_t *ff = xcalloc(nf ? nf : 1, sizeof(*ff));
+			struct nabcv_fold *cvf = xcalloc(nf ? nf : 1, sizeof(*cvf));
+			for (size_t f = 0; f < nf; f++)
+				ff[f] = f;
+			nabcv_run((const struct nab_file *const *)cf, 1, nf, ff, nf,
+				  (enum nab_profile)p, cvf);
+			printf("cv %-19s default parameters, leave one file out: cross-validated %6.2f\n",
+			       nab_profile_name[p], nabcv_pooled(cvf, nf, (enum nab_profile)p));
+			free(ff);
+			free(cvf);
+		}
+		nabcv_choose((const struct nab_file *const *)cf, 1, nf, (enum nab_profile)p,
+			     &conf, &th, &r);
+		printf("cv %-19s the procedure on all corpora picks threshold %.2f for the default"
+		       " parameters (in-sample there %6.2f)\n", nab_profile_name[p], th,
+		       nab_normalise(r.raw, r.windows, (enum nab_profile)p));
+		if (p == NAB_STANDARD)
+			std_cv = pooled_t;
+	}
+	for (size_t c = 0; c < nconf; c++) {
+		for (size_t f = 0; f < nf; f++)
+			free((double *)cf[c][f].score);
+		free(cf[c]);
+	}
+	for (size_t k = 0; k < nfolds; k++)
+		free(fname[k]);
+	free(fname);
+	free(cf);
+	free(fold);
+	free(cv);
+	return std_cv;
+}
+
 static void usage_nab(FILE *out)
 {
 	fprintf(out,
 		"usage: kubemend eval nab --data DIR --windows FILE --out OUTDIR\n"
-		"                         [--threshold T] [--lstm]\n"
+		"                         [--threshold T] [--lstm] [--cv]\n"
 		"  Scores every DIR/<category>/<file>.csv online, writes\n"
 		"  OUTDIR/<category>/<file>.csv (timestamp,value,anomaly_score), an SVG\n"
 		"  per file and OUTDIR/index.html, and prints the NAB scores (standard,\n"
@@ -77,7 +200,11 @@ static void usage_nab(FILE *out)
 		"  data/ and labels/ (the NAB layout), --windows defaults to\n"
 		"  DIR/labels/combined_windows.json. The online LSTM's part is scored on its\n"
 		"  own; --lstm also adds it to the combined score (what `score --lstm` does).\n"
-		"  The last line is standard=<score>.\n",
+		"  --cv adds leave-one-corpus-out cross-validation: per held-out corpus,\n"
+		"  the threshold (and, for the grid, the detector's parameters) chosen on\n"
+		"  the other corpora, and the pooled held-out score beside the in-sample\n"
+		"  one (cv_standard=<score>).\n"
+		"  The last line is standard=<score> (in-sample, default parameters).\n",
 		UNI_ALARM_THRESHOLD);
 }
 
@@ -107,6 +234,7 @@ static int eval_nab(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 't' },
 		{ "lstm", no_argument, NULL, 'l' },
+		{ "cv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,12 +249,12 @@ static int eval_nab(int argc, char **argv)
 	double fixed = UNI_ALARM_THRESHOLD, std_opt = 0;
 	char err[512];
 	size_t nwin_total = 0, nf = 0;
-	int c, rc = 1;
+	int c, rc = 1, do_cv = 0;
 	unsigned flags = UNI_MODEL;
 	int64_t t0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:w:o:t:lh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:w:o:t:lch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'w': windows = optarg; break;
@@ -139,6 +267,7 @@ static int eval_nab(int argc, char **argv)
 			}
 			break;
 		case 'l': flags = UNI_MODEL_COMBINE; break;
+		case 'c': do_cv = 1; break;
 		case 'h': usage_nab(stdout); return 0;
 		default: usage_nab(stderr); return EXIT_USAGE;
 		}
@@ -251,6 +380,8 @@ static int eval_nab(int argc, char **argv)
 	for (int k = NCOMP - 1; k >= 0; k--)
 		print_profiles(files[k], nf, nwin_total, comp_name[k], fixed,
 			       k == COMP_COMBINED ? &std_opt : NULL);
+	if (do_cv)
+		printf("cv_standard=%.2f\n", run_cv(names.v, ser, files[COMP_COMBINED], nf, flags));
 	printf("standard=%.2f\n", std_opt);
 	rc = 0;
 out:

@@ -16,21 +16,13 @@
 #include "cli/cli.h"
 #include "cli/eval.h"
 #include "detect/lstm.h"
-#include "detect/lstm_fast.h"
 #include "detect/lstm_train.h"
+#include "eval/multi.h"
 #include "eval/mvmetrics.h"
 #include "eval/pca.h"
 #include "eval/pkl.h"
 #include "eval/plot.h"
 #include "base/banned.h"
-
-#define CHUNK 1024
-
-struct multi_opts {
-	struct lstm_shape sh;
-	struct lstm_train_opts tr;
-	double pca_share;
-};
 
 static void usage(FILE *out)
 {
@@ -42,114 +34,16 @@ static void usage(FILE *out)
 		"  fitted on the same split. --out writes OUTDIR/<machine>.csv with one\n"
 		"  anomaly_score per test row, in order.\n"
 		"  --epochs N --hidden H --layers L --window W --max-windows N --seed S\n"
-		"  --machines a,b,...   only these machines\n");
+		"  --machines a,b,...   only these machines\n"
+		"  --cv   adds leave-one-machine-out thresholds: each machine is scored at\n"
+		"         the threshold (a multiple of its own train-split 0.99 quantile)\n"
+		"         that gives the best mean F1 on the other machines, for the LSTM\n"
+		"         and both PCA baselines alike\n");
 }
 
 static int strcmp_ptr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Robust per-column centre and scale of the training rows. */
-static void normaliser(const double *x, size_t n, size_t d, double *centre, double *scale)
-{
-	double *c = xmalloc(n * sizeof(double));
-	for (size_t j = 0; j < d; j++) {
-		for (size_t i = 0; i < n; i++)
-			c[i] = x[i * d + j];
-		qsort(c, n, sizeof(double), cmpd);
-		centre[j] = c[n / 2];
-		scale[j] = (c[(3 * n) / 4] - c[n / 4]) / 1.349;
-		if (!(scale[j] > 1e-6)) {
-			double m = 0, v = 0;
-			for (size_t i = 0; i < n; i++)
-				m += c[i];
-			m /= (double)n;
-			for (size_t i = 0; i < n; i++)
-				v += (c[i] - m) * (c[i] - m);
-			scale[j] = sqrt(v / (double)n);
-		}
-		/* constant in training: any change is measured on the raw [0,1] scale */
-		if (!(scale[j] > 1e-2))
-			scale[j] = 1e-2;
-	}
-	free(c);
-}
-
-/* Trains the LSTM on train (n1 x d) and scores every test row (n2 x d). */
-static int lstm_scores(const struct multi_opts *o, const double *train, size_t n1,
-		       const double *test, size_t n2, size_t d, double *score,
-		       int *epochs_run, double *val)
-{
-	struct lstm m;
-	struct lstm_shape sh = o->sh;
-	struct lstm_fast f;
-	size_t T, n = n1 + n2, bounds[2] = { 0, n1 };
-	double *all = xmalloc(n * d * sizeof(double));
-	float *xw, *pred;
-	struct lstm_epoch log[256];
-	int rc;
-
-	sh.nin = sh.nout = (int)d;
-	T = (size_t)sh.window;
-	if (lstm_init(&m, &sh, o->tr.seed) < 0) {
-		free(all);
-		return -EINVAL;
-	}
-	normaliser(train, n1, d, m.centre, m.scale);
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < d; j++) {
-			double v = i < n1 ? train[i * d + j] : test[(i - n1) * d + j];
-			all[i * d + j] = (v - m.centre[j]) / m.scale[j];
-		}
-	{
-		struct lstm_data data = { n1, (int)d, all, bounds, 1 };
-		rc = lstm_train(&m, &data, &o->tr, log, 256, epochs_run);
-	}
-	if (rc < 0) {
-		lstm_release(&m);
-		free(all);
-		return rc;
-	}
-	*val = log[*epochs_run - 1 < 255 ? *epochs_run - 1 : 255].val_loss;
-	lstm_fast_init(&f, &m);
-	xw = xmalloc(CHUNK * T * d * sizeof(float));
-	pred = xmalloc(CHUNK * d * sizeof(float));
-	for (size_t c0 = 0; c0 < n2; c0 += CHUNK) {
-		size_t B = n2 - c0 < CHUNK ? n2 - c0 : CHUNK;
-		for (size_t b = 0; b < B; b++) {
-			size_t row = n1 + c0 + b;        /* predicted row */
-			for (size_t t = 0; t < T; t++) {
-				size_t src = row >= T - t ? row - (T - t) : 0;
-				for (size_t j = 0; j < d; j++) {
-					double v = all[src * d + j];
-					xw[(b * T + t) * d + j] = isfinite(v) ? (float)v : 0.0f;
-				}
-			}
-		}
-		lstm_fast_run(&f, xw, B, (int)T, pred);
-		for (size_t b = 0; b < B; b++) {
-			const double *truth = all + (n1 + c0 + b) * d;
-			double s = 0;
-			for (size_t j = 0; j < d; j++) {
-				double e = ((double)pred[b * d + j] - truth[j]) / fmax(m.err_scale[j], 0.05);
-				s += e * e;
-			}
-			score[c0 + b] = s / (double)d;
-		}
-	}
-	free(xw);
-	free(pred);
-	lstm_fast_release(&f);
-	lstm_release(&m);
-	free(all);
-	return 0;
 }
 
 static int load(const char *dir, const char *machine, const char *what,
@@ -175,6 +69,48 @@ static void print_row(const char *machine, const char *method, const struct mv_m
 	buf_adds(&summary, line);
 }
 
+/* Leave one machine out: each machine at the thresholds chosen on the others. */
+static void print_cv(char **names, double **const keep[3], double **label, const size_t *n,
+		     double *const ref[3], size_t nm)
+{
+	static const char *const method[3] = { "lstm", "pca", "pca-z" };
+	double *pf[3], *ef[3], *pfac[3], *efac[3], mp[3] = { 0 }, me[3] = { 0 };
+	int all_p = 1, all_e = 1;
+
+	for (int k = 0; k < 3; k++) {
+		pf[k] = xmalloc(nm * sizeof(double));
+		ef[k] = xmalloc(nm * sizeof(double));
+		pfac[k] = xmalloc(nm * sizeof(double));
+		efac[k] = xmalloc(nm * sizeof(double));
+		multi_cv_thresholds((const double *const *)keep[k], (const double *const *)label,
+				    n, ref[k], nm, pf[k], ef[k], pfac[k], efac[k]);
+	}
+	printf("cross-validation: leave one machine out; threshold = factor x the machine's "
+	       "train-split 0.99 quantile, factor chosen on the other machines\n");
+	for (size_t i = 0; i < nm; i++) {
+		for (int k = 0; k < 3; k++) {
+			printf("cv %-14s %-6s point_f1=%.4f (factor %.3g) event_f1=%.4f (factor %.3g)\n",
+			       names[i], method[k], pf[k][i], pfac[k][i], ef[k][i], efac[k][i]);
+			mp[k] += pf[k][i] / (double)nm;
+			me[k] += ef[k][i] / (double)nm;
+		}
+		if (!(pf[0][i] > fmax(pf[1][i], pf[2][i])))
+			all_p = 0;
+		if (!(ef[0][i] > fmax(ef[1][i], ef[2][i])))
+			all_e = 0;
+	}
+	for (int k = 0; k < 3; k++)
+		printf("cv %-14s %-6s point_f1=%.4f event_f1=%.4f\n", "mean", method[k], mp[k], me[k]);
+	printf("cv lstm_beats_pca_on_every_machine point_f1=%s event_f1=%s (against the better PCA)\n",
+	       all_p ? "yes" : "no", all_e ? "yes" : "no");
+	for (int k = 0; k < 3; k++) {
+		free(pf[k]);
+		free(ef[k]);
+		free(pfac[k]);
+		free(efac[k]);
+	}
+}
+
 int eval_multi(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -188,6 +124,7 @@ int eval_multi(int argc, char **argv)
 		{ "max-windows", required_argument, NULL, 'M' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "machines", required_argument, NULL, 'm' },
+		{ "cv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,7 +134,9 @@ int eval_multi(int argc, char **argv)
 	struct mv_metrics sum[3];
 	static const char *const method[3] = { "lstm", "pca", "pca-z" };
 	size_t nm = 0;
-	int c, rc = 1, v;
+	int c, rc = 1, v, do_cv = 0;
+	double **keep[3] = { 0 }, **keep_label = NULL, *ref[3] = { 0 };
+	size_t *keep_n = NULL;
 	DIR *dh;
 	struct dirent *e;
 	struct buf pdir = BUF_INIT;
@@ -210,7 +149,7 @@ int eval_multi(int argc, char **argv)
 	o.tr.max_windows = 2000;
 	o.pca_share = 0.9;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "D:d:o:e:H:L:W:M:s:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:d:o:e:H:L:W:M:s:m:ch", opts, NULL)) != -1) {
 		if (strchr("eHLWMs", c) && str_to_int(optarg, &v) < 0) {
 			fprintf(stderr, "kubemend eval multi: bad number '%s'\n", optarg);
 			return EXIT_USAGE;
@@ -226,6 +165,7 @@ int eval_multi(int argc, char **argv)
 		case 'M': o.tr.max_windows = (size_t)v; break;
 		case 's': o.tr.seed = (uint64_t)v; break;
 		case 'm': only = optarg; break;
+		case 'c': do_cv = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -271,7 +211,8 @@ int eval_multi(int argc, char **argv)
 	       o.tr.max_windows, (unsigned long long)o.tr.seed, 100 * o.pca_share);
 	for (size_t mi = 0; mi < machines.n; mi++) {
 		struct pkl_array tr = { 0 }, te = { 0 }, lb = { 0 };
-		struct pca pca;
+		size_t pk = 0;
+		double pexpl = 0, *t_lstm, *t_pca, *t_pcaz;
 		struct mv_metrics ml, mp, mz;
 		double *s_lstm, *s_pca, *s_pcaz, val = 0;
 		char err[512];
@@ -300,53 +241,35 @@ int eval_multi(int argc, char **argv)
 		s_lstm = xmalloc(te.rows * sizeof(double));
 		s_pca = xmalloc(te.rows * sizeof(double));
 		s_pcaz = xmalloc(te.rows * sizeof(double));
+		t_lstm = xmalloc(tr.rows * sizeof(double));
+		t_pca = xmalloc(tr.rows * sizeof(double));
+		t_pcaz = xmalloc(tr.rows * sizeof(double));
 		/* PCA on the columns as given (already scaled to [0,1] by the
 		 * provider) and on standardised columns: both are reported and the
 		 * LSTM is compared with the better of the two. */
-		pca_fit(&pca, tr.data, tr.rows, tr.cols, o.pca_share);
-		for (size_t i = 0; i < te.rows; i++)
-			s_pca[i] = pca_score(&pca, te.data + i * te.cols);
+		multi_pca_scores(tr.data, tr.rows, te.data, te.rows, tr.cols, o.pca_share, 0,
+				 s_pca, t_pca, &pk, &pexpl);
 		{
-			struct pca pz;
-			size_t d = tr.cols;
-			double *mu = xcalloc(d, sizeof(double)), *sd = xcalloc(d, sizeof(double));
-			double *z = xmalloc(tr.rows * d * sizeof(double)), *row = xmalloc(d * sizeof(double));
-			for (size_t i = 0; i < tr.rows; i++)
-				for (size_t j = 0; j < d; j++)
-					mu[j] += tr.data[i * d + j] / (double)tr.rows;
-			for (size_t i = 0; i < tr.rows; i++)
-				for (size_t j = 0; j < d; j++)
-					sd[j] += (tr.data[i * d + j] - mu[j]) * (tr.data[i * d + j] - mu[j]) /
-						 (double)tr.rows;
-			for (size_t j = 0; j < d; j++)
-				sd[j] = fmax(sqrt(sd[j]), 1e-2);
-			for (size_t i = 0; i < tr.rows; i++)
-				for (size_t j = 0; j < d; j++)
-					z[i * d + j] = (tr.data[i * d + j] - mu[j]) / sd[j];
-			pca_fit(&pz, z, tr.rows, d, o.pca_share);
-			for (size_t i = 0; i < te.rows; i++) {
-				for (size_t j = 0; j < d; j++)
-					row[j] = (te.data[i * d + j] - mu[j]) / sd[j];
-				s_pcaz[i] = pca_score(&pz, row);
-			}
-			pca_release(&pz);
-			free(mu);
-			free(sd);
-			free(z);
-			free(row);
+			size_t kz;
+			double ez;
+			multi_pca_scores(tr.data, tr.rows, te.data, te.rows, tr.cols, o.pca_share, 1,
+					 s_pcaz, t_pcaz, &kz, &ez);
 		}
-		if (lstm_scores(&o, tr.data, tr.rows, te.data, te.rows, tr.cols, s_lstm, &ep, &val) < 0) {
+		if (multi_lstm_scores(&o, tr.data, tr.rows, te.data, te.rows, tr.cols, s_lstm,
+				      t_lstm, &ep, &val) < 0) {
 			fprintf(stderr, "kubemend eval multi: %s: too few training rows for the window\n",
 				mname);
 			for (size_t i = 0; i < te.rows; i++)
 				s_lstm[i] = 0;
+			for (size_t i = 0; i < tr.rows; i++)
+				t_lstm[i] = 0;
 		}
 		mv_metrics_compute(s_lstm, lb.data, te.rows, &ml);
 		mv_metrics_compute(s_pca, lb.data, te.rows, &mp);
 		mv_metrics_compute(s_pcaz, lb.data, te.rows, &mz);
 		printf("%s: %zu train rows, %zu test rows, %zu columns, %zu segments; LSTM %d epochs "
 		       "(val loss %.4f); PCA %zu components (%.0f%%); %.1f s\n", mname, tr.rows,
-		       te.rows, te.cols, ml.segments, ep, val, pca.k, 100 * pca.explained,
+		       te.rows, te.cols, ml.segments, ep, val, pk, 100 * pexpl,
 		       (double)(time_mono_ms() - t0) / 1000.0);
 		print_row(mname, "lstm", &ml);
 		print_row(mname, "pca", &mp);
@@ -373,10 +296,28 @@ int eval_multi(int argc, char **argv)
 			buf_release(&csv);
 			buf_release(&p);
 		}
-		pca_release(&pca);
-		free(s_lstm);
-		free(s_pca);
-		free(s_pcaz);
+		if (do_cv) {
+			double *ts[3] = { t_lstm, t_pca, t_pcaz }, *ss[3] = { s_lstm, s_pca, s_pcaz };
+			for (int k = 0; k < 3; k++) {
+				keep[k] = xrealloc(keep[k], (nm) * sizeof(*keep[k]));
+				ref[k] = xrealloc(ref[k], (nm) * sizeof(*ref[k]));
+				keep[k][nm - 1] = ss[k];
+				ref[k][nm - 1] = multi_ref_scale(ts[k] + multi_ref_from(tr.rows, &o),
+								 tr.rows - multi_ref_from(tr.rows, &o));
+			}
+			keep_label = xrealloc(keep_label, nm * sizeof(*keep_label));
+			keep_n = xrealloc(keep_n, nm * sizeof(*keep_n));
+			keep_label[nm - 1] = xmalloc(te.rows * sizeof(double));
+			memcpy(keep_label[nm - 1], lb.data, te.rows * sizeof(double));
+			keep_n[nm - 1] = te.rows;
+		} else {
+			free(s_lstm);
+			free(s_pca);
+			free(s_pcaz);
+		}
+		free(t_lstm);
+		free(t_pca);
+		free(t_pcaz);
 		pkl_release(&tr);
 		pkl_release(&te);
 		pkl_release(&lb);
@@ -393,11 +334,24 @@ int eval_multi(int argc, char **argv)
 	printf("lstm_beats_pca point_f1=%s event_f1=%s (against the better PCA)\n",
 	       sum[0].point_f1 > fmax(sum[1].point_f1, sum[2].point_f1) ? "yes" : "no",
 	       sum[0].event_f1 > fmax(sum[1].event_f1, sum[2].event_f1) ? "yes" : "no");
+	if (do_cv && nm > 1)
+		print_cv(machines.v, keep, keep_label, keep_n, ref, nm);
 	if (outdir && evalplot_multi_index(outdir, (const char *const *)machines.v, machines.n,
 					   summary.data ? summary.data : "") < 0)
 		fprintf(stderr, "kubemend eval multi: %s/index.html: cannot write\n", outdir);
 	rc = 0;
 out:
+	for (size_t i = 0; i < nm && keep_n; i++) {
+		for (int k = 0; k < 3; k++)
+			free(keep[k][i]);
+		free(keep_label[i]);
+	}
+	for (int k = 0; k < 3; k++) {
+		free(keep[k]);
+		free(ref[k]);
+	}
+	free(keep_label);
+	free(keep_n);
 	buf_release(&summary);
 	strvec_clear(&machines);
 	strvec_clear(&filter);

@@ -38,6 +38,13 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "history-file", "agent.history_file" },
 	{ "confidence-threshold", "agent.confidence_threshold" },
 	{ "llm-base-url", "agent.llm.base_url" },
+	{ "approval", "agent.remediation.approval" },
+	{ "approval-ttl", "agent.remediation.approval_ttl" },
+	{ "ui-token-file", "agent.ui_token_file" },
+	{ "slack-webhook-url", "agent.notify.slack_url" },
+	{ "webhook-url", "agent.notify.webhook_url" },
+	{ "webhook-secret-file", "agent.notify.webhook_secret_file" },
+	{ "page-url", "agent.notify.page_url" },
 	{ "llm-model", "agent.llm.model" },
 };
 #define NSETTING (sizeof(setting_flags) / sizeof(setting_flags[0]))
@@ -110,6 +117,8 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 			for (size_t i = 0; i < NSETTING; i++)
 				if (!strcmp(opts[idx].name, setting_flags[i].flag))
 					add_flag(p, setting_flags[i].key, setting_flags[i].flag, optarg);
+			if (!strcmp(opts[idx].name, "approval"))
+				p->remediate = true; /* --approval MODE implies --remediate */
 			break;
 		case 'n': add_flag(p, "agent.namespace", "namespace", optarg); break;
 		case 'A': case O_ALL_NS: add_flag(p, "agent.all_namespaces", "all-namespaces", "true"); break;
@@ -192,6 +201,14 @@ static const char monitor_usage[] =
 "  --auto-approve         with --remediate: act without asking (the policy still applies)\n"
 "  --dry-run              with --remediate: send every change with dryRun=All; nothing changes\n"
 "  --confidence-threshold P  nothing is proposed for insights below P (default 0.7)\n"
+"  --approval MODE        terminal (default), auto, or web: proposals wait for Approve/Reject\n"
+"                         on the page at / or POST /api/remediations/ID/approve (docs/web.md);\n"
+"                         implies --remediate\n"
+"  --approval-ttl D       --approval web: an undecided proposal is refused after D (default 1h)\n"
+"  --ui-token-file F      bearer token of the page's API; needed to --listen beyond loopback\n"
+"  --slack-webhook-url U  notify a Slack incoming webhook of insights and remediations\n"
+"  --webhook-url U        notify a JSON webhook, signed with --webhook-secret-file's key\n"
+"  --page-url U           base of links in notifications (default http://LISTEN)\n"
 CLI_LLM_USAGE;
 
 static void release(struct parsed *p)

@@ -70,6 +70,7 @@ struct cal {
 
 struct unidet {
 	double hist[HIST];
+	int64_t tsh[HIST];      /* each value's timestamp, never decreasing */
 	size_t n;               /* finite values seen */
 	double sorted[REF];     /* the last min(n, REF) values, sorted */
 	size_t nsorted;
@@ -82,13 +83,33 @@ struct unidet {
 	struct refractory rf[3];        /* combined, statistics, model */
 	struct unilstm *lstm;
 	int combine_model;
+	struct uni_params p;
 	double last_score;
 	struct uni_parts last;
 };
 
+void uni_params_default(struct uni_params *p)
+{
+	p->hold_ms = HOLD_MS;
+	p->smooth = SHORT;
+	p->range_tol = RANGE_TOL;
+	p->season = 1;
+}
+
 struct unidet *unidet_new(unsigned flags)
 {
+	return unidet_new_with(flags, NULL);
+}
+
+struct unidet *unidet_new_with(unsigned flags, const struct uni_params *p)
+{
 	struct unidet *d = xcalloc(1, sizeof(*d));
+	if (p)
+		d->p = *p;
+	else
+		uni_params_default(&d->p);
+	if (!(d->p.smooth >= 1))
+		d->p.smooth = 1;
 	for (int i = 0; i < 3; i++)
 		d->rf[i].since = (size_t)-1 / 2;
 	if (flags & (UNI_MODEL | UNI_MODEL_COMBINE))
@@ -203,18 +224,52 @@ static double spread(double L)
 	return 1.0 - exp(-L / SPREAD);
 }
 
-/* Median of the same time of day on the previous three days (3 x 3
- * neighbouring samples), or NaN when that history is not there. */
+/* Samples back from the newest whose timestamp is closest to t (the
+ * timestamps in tsh never decrease). */
+static size_t back_nearest(const struct unidet *d, int64_t t)
+{
+	size_t m = d->n < HIST ? d->n : HIST, lo = 0, hi = m - 1;
+	/* logical index j = 0 (oldest) .. m - 1 (newest) */
+#define TS_AT(j) d->tsh[(d->n - m + (j)) & (HIST - 1)]
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (TS_AT(mid) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && t - TS_AT(lo - 1) < TS_AT(lo) - t)
+		lo--;
+#undef TS_AT
+	return m - 1 - lo;
+}
+
+/*
+ * Median of the same time of day on the previous three days (the sample
+ * nearest each day's instant and its two neighbours, 3 x 3 values), or NaN
+ * when that history is not there. The instants are found by timestamp, so
+ * gaps and irregular sampling do not shift them; a day must span at least
+ * two sampling intervals, and an instant counts only when a sample lies
+ * within one interval of it.
+ */
 static double seasonal_pred(const struct unidet *d)
 {
-	size_t lag = d->dt_ms > 0 ? (size_t)(86400000 / d->dt_ms) : 0, nv = 0;
+	size_t m = d->n < HIST ? d->n : HIST, nv = 0;
+	int64_t now = d->tsh[(d->n - 1) & (HIST - 1)], tol = d->dt_ms;
 	double v[9];
 
-	if (lag < 2 || lag * 3 + 2 >= HIST || d->n <= lag * 3 + 2)
+	if (d->dt_ms <= 0 || 86400000 / d->dt_ms < 2 ||
+	    d->tsh[(d->n - m) & (HIST - 1)] > now - 3 * (int64_t)86400000 + tol)
 		return NAN;
-	for (size_t k = 1; k <= 3; k++)
+	for (int64_t k = 1; k <= 3; k++) {
+		int64_t t = now - k * 86400000;
+		size_t b = back_nearest(d, t);
+		int64_t got = d->tsh[(d->n - 1 - b) & (HIST - 1)];
+		if (got - t > tol || t - got > tol || b + 2 >= m || b < 1)
+			return NAN;
 		for (size_t o = 0; o < 3; o++)
-			v[nv++] = hist_at(d, k * lag + o - 1);
+			v[nv++] = hist_at(d, b + o - 1);
+	}
 	for (size_t i = 1; i < nv; i++)
 		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			double t = v[j];
@@ -246,13 +301,14 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 	if (d->n >= REF)
 		sorted_remove(d, hist_at(d, REF - 1));
 	d->hist[d->n & (HIST - 1)] = x;
+	d->tsh[d->n & (HIST - 1)] = d->last_ts;
 	d->n++;
 	sorted_insert(d, x);
 
 	centre = quant(d, 0.5);
 	scale = robust_scale(d, centre);
 	e[0] = x - centre;
-	e[1] = x - seasonal_pred(d);
+	e[1] = d->p.season ? x - seasonal_pred(d) : NAN;
 	e[2] = d->lstm && d->n > 30 ? unilstm_step(d->lstm, (x - centre) / scale) * scale : NAN;
 	for (int c = 0; c < NCOMP; c++) {
 		double z, floor = 1e-3 * scale + 1e-9;
@@ -262,7 +318,7 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 		d->mae[c] = !d->cnt[c] ? fabs(e[c]) : a * d->mae[c] + (1 - a) * fabs(e[c]);
 		if (d->cnt[c]++ < ZWARM)
 			continue;
-		d->gs[c] += (log1p(z) - d->gs[c]) / SHORT;
+		d->gs[c] += (log1p(z) - d->gs[c]) / d->p.smooth;
 		L[c] = calibrate(&d->cal[c], d->gs[c]);
 		if (d->n < WARM)
 			L[c] = 0;
@@ -270,8 +326,8 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 			stat = spread(L[c]);
 	}
 	if (d->n > WARM) {
-		double tol = RANGE_TOL * (d->vmax - d->vmin);
-		if (tol > 0 && (x > d->vmax + tol || x < d->vmin - tol)) {
+		double tol = d->p.range_tol * (d->vmax - d->vmin);
+		if (d->p.range_tol >= 0 && tol > 0 && (x > d->vmax + tol || x < d->vmin - tol)) {
 			range = spread(RANGE_L);
 			stat = fmax(stat, range);
 		}
@@ -283,8 +339,10 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 
 	{
 		/* the refractory period in samples at the current interval */
-		double hs = d->dt_ms > 0 ? HOLD_MS / (double)d->dt_ms : 1000;
-		hold = hs < HOLD_MIN ? HOLD_MIN : hs > 1e6 ? 1000000 : (size_t)(hs + 0.5);
+		double hs = d->dt_ms > 0 ? d->p.hold_ms / (double)d->dt_ms
+				       : d->p.hold_ms / 300000.0;
+		hold = d->p.hold_ms <= 0 ? 0 : hs < HOLD_MIN ? HOLD_MIN
+		       : hs > 1e6 ? 1000000 : (size_t)(hs + 0.5);
 	}
 	score = refractory_apply(&d->rf[0], d->combine_model ? fmax(stat, spread(L[2])) : stat, hold);
 	d->last.point = spread(L[0]);
@@ -302,7 +360,14 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
 void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
 		      double *score, struct uni_parts *parts, unsigned flags)
 {
-	struct unidet *d = unidet_new(flags);
+	uni_score_series_with(ts_ms, x, n, score, parts, flags, NULL);
+}
+
+void uni_score_series_with(const int64_t *ts_ms, const double *x, size_t n,
+			   double *score, struct uni_parts *parts, unsigned flags,
+			   const struct uni_params *p)
+{
+	struct unidet *d = unidet_new_with(flags, p);
 
 	for (size_t i = 0; i < n; i++)
 		score[i] = unidet_observe(d, ts_ms[i], x[i], parts ? &parts[i] : NULL);

@@ -19,8 +19,13 @@ struct uni_parts {
 	double combined; /* the final score */
 };
 
-/* The documented alarm level of the combined score (the fixed threshold). */
-#define UNI_ALARM_THRESHOLD 0.5
+/*
+ * The documented alarm level of the combined score (the fixed threshold):
+ * what `eval nab --cv`'s threshold rule picks on all of the shared NAB
+ * corpora (the rule scores 70.7 there with each corpus held out in turn;
+ * docs/detect.md).
+ */
+#define UNI_ALARM_THRESHOLD 0.42
 
 struct unidet;
 
@@ -34,6 +39,21 @@ struct unidet;
 #define UNI_MODEL_COMBINE 2u
 struct unidet *unidet_new(unsigned flags);
 void unidet_free(struct unidet *d);
+
+/*
+ * The detector's free parameters. uni_params_default() gives the ones the
+ * product uses; `eval nab --cv` searches alternatives inside each
+ * cross-validation fold (docs/detect.md).
+ */
+struct uni_params {
+	double hold_ms;         /* refractory period in series time; 0: none */
+	double smooth;          /* smoothing of the log error, samples (>= 1) */
+	double range_tol;       /* range-break margin, fraction of the range; < 0: off */
+	int season;             /* the same-time-on-previous-days component */
+};
+void uni_params_default(struct uni_params *p);
+/* unidet_new with explicit parameters (p copied; NULL: the defaults). */
+struct unidet *unidet_new_with(unsigned flags, const struct uni_params *p);
 /*
  * Observes one sample. x may be NaN or infinite (missing: the score is that
  * of the last valid state and nothing is learned). Returns the anomaly score
@@ -48,5 +68,9 @@ double unidet_observe(struct unidet *d, int64_t ts_ms, double x,
  */
 void uni_score_series(const int64_t *ts_ms, const double *x, size_t n,
 		      double *score, struct uni_parts *parts, unsigned flags);
+/* The same with explicit parameters (NULL: the defaults). */
+void uni_score_series_with(const int64_t *ts_ms, const double *x, size_t n,
+			   double *score, struct uni_parts *parts, unsigned flags,
+			   const struct uni_params *p);
 
 #endif

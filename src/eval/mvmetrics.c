@@ -148,3 +148,37 @@ void mv_metrics_compute(const double *score, const double *label, size_t n,
 	free(ev);
 	free(tmp);
 }
+
+void mv_f1_at(const double *score, const double *label, size_t n, double theta,
+	      double *point_f1, double *event_f1)
+{
+	double tp = 0, fp = 0, npos = 0, nseg = 0, found = 0, p, r;
+	int in = 0, hit = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int flag = sv(score, i) >= theta;
+		if (label[i] != 0) {
+			if (!in) {
+				nseg++;
+				in = 1;
+				hit = 0;
+			}
+			npos++;
+			if (flag) {
+				tp++;
+				if (!hit) {
+					hit = 1;
+					found++;
+				}
+			}
+		} else {
+			in = 0;
+			if (flag)
+				fp++;
+		}
+	}
+	*point_f1 = f1(tp, fp, npos - tp);
+	p = tp + fp > 0 ? tp / (tp + fp) : 0;
+	r = nseg > 0 ? found / nseg : 0;
+	*event_f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
+}

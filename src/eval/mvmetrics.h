@@ -22,4 +22,8 @@ struct mv_metrics {
 void mv_metrics_compute(const double *score, const double *label, size_t n,
 			struct mv_metrics *out);
 
+/* Point-wise F1 and event-wise F1 with the rows scoring >= theta flagged. */
+void mv_f1_at(const double *score, const double *label, size_t n, double theta,
+	      double *point_f1, double *event_f1);
+
 #endif

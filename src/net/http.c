@@ -105,7 +105,24 @@ void http_client_release(struct http_client *c)
 	buf_release(&c->ca_pem);
 	buf_release(&c->cert_pem);
 	wipe_buf(&c->key_pem);
+	http_client_set_headers(c, NULL);
 	memset(c, 0, sizeof(*c));
+}
+
+void http_client_set_headers(struct http_client *c, const char *const *lines)
+{
+	for (size_t i = 0; i < c->nextra; i++)
+		free(c->extra[i]);
+	free(c->extra);
+	c->extra = NULL;
+	c->nextra = 0;
+	while (lines && lines[c->nextra])
+		c->nextra++;
+	if (!c->nextra)
+		return;
+	c->extra = xcalloc(c->nextra, sizeof(*c->extra));
+	for (size_t i = 0; i < c->nextra; i++)
+		c->extra[i] = xstrdup(lines[i]);
 }
 
 void http_client_set_bearer(struct http_client *c, const char *token)
@@ -233,6 +250,8 @@ static void setup(struct http_client *c, const char *method, const char *url,
 	*headers = curl_slist_append(*headers, "Accept: application/json");
 	if (c->auth_header)
 		*headers = curl_slist_append(*headers, c->auth_header);
+	for (size_t i = 0; i < c->nextra; i++)
+		*headers = curl_slist_append(*headers, c->extra[i]);
 	if (content_type) {
 		struct buf h = BUF_INIT;
 		buf_addf(&h, "Content-Type: %s", content_type);

@@ -55,12 +55,20 @@ struct http_client {
 	struct buf ca_pem, cert_pem, key_pem;
 	bool insecure;
 	uint64_t rng;                   /* jitter */
+	char **extra;                   /* "Name: value" lines sent with every request */
+	size_t nextra;
 };
 
 /* A zeroed opts gives the defaults above. Returns 0 or a negative errno. */
 int http_client_init(struct http_client *c, const struct http_opts *opts,
 		     const struct http_tls *tls);
 void http_client_release(struct http_client *c);
+/*
+ * Replaces the extra header lines ("Name: value", copied; NULL-terminated
+ * list, or NULL for none) sent with every request, e.g. a per-request
+ * signature set just before http_request().
+ */
+void http_client_set_headers(struct http_client *c, const char *const *lines);
 /* Sets (or with NULL clears) the bearer token sent with every request. */
 void http_client_set_bearer(struct http_client *c, const char *token);
 /* Replaces the client certificate and key (PEM bytes), e.g. from an exec plugin. */

@@ -49,12 +49,12 @@ struct httpd_resp {
 	const char *content_type;       /* static string; default "application/json" */
 	struct buf body;
 	const char *hdr_name[HTTPD_MAX_HEADERS];  /* static names */
-	char hdr_value[HTTPD_MAX_HEADERS][64];
+	char hdr_value[HTTPD_MAX_HEADERS][256];
 	int nhdr;
 	struct httpd_stream stream;     /* when stream.next is set the body is sent first, then the stream */
 };
 
-/* Adds a response header (name static, value copied and truncated to 63 bytes). */
+/* Adds a response header (name static, value copied and truncated to 255 bytes). */
 void httpd_resp_header(struct httpd_resp *resp, const char *name, const char *value);
 
 typedef void (*httpd_handler)(void *ctx, const struct httpd_req *req, struct httpd_resp *resp);

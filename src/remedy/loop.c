@@ -11,6 +11,7 @@
 #include "insight/advice.h"
 #include "insight/insight_read.h"
 #include "remedy/approve.h"
+#include "remedy/blast.h"
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
@@ -103,6 +104,8 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 	if (rc)
 		return rc;
 	reconcile(l);
+	if (l->o.box || l->o.view)
+		approval_box_publish(l->o.box ? l->o.box : l->o.view, l->hist.records);
 	/* Actions of earlier runs still count for the cooldown and the budget. */
 	json_array_foreach(l->hist.records, i, rec) {
 		struct proposal p;
@@ -182,13 +185,21 @@ static void recorded(struct remedy_loop *l, const char *id)
 {
 	const json_t *rec = l->o.on_record ? history_get(&l->hist, id) : NULL;
 
+	if (l->o.box || l->o.view)
+		approval_box_publish(l->o.box ? l->o.box : l->o.view, l->hist.records); /* the page's view */
 	if (rec)
 		l->o.on_record(l->o.on_record_ctx, rec);
 }
 
 static int update(struct remedy_loop *l, const char *id, json_t *fields)
 {
-	int rc = history_update(&l->hist, id, time_real_ms(), fields);
+	const char *st = json_string_value(json_object_get(fields, "status"));
+	int rc;
+
+	/* a record that no longer waits takes no decision */
+	if (l->o.box && st && !str_eq(st, "pending"))
+		approval_box_withdraw(l->o.box, id);
+	rc = history_update(&l->hist, id, time_real_ms(), fields);
 	json_decref(fields);
 	if (rc)
 		log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
@@ -196,6 +207,16 @@ static int update(struct remedy_loop *l, const char *id, json_t *fields)
 	else
 		recorded(l, id);
 	return rc;
+}
+
+/* Every record carries the digest of what it proposes (approve.h). */
+static int stamp_digest(struct remedy_loop *l, const char *id)
+{
+	char d[APPROVAL_DIGEST_HEX];
+
+	if (approval_record_digest(history_get(&l->hist, id), d))
+		return -ENOMEM;
+	return update(l, id, json_pack("{s:s}", "digest", d));
 }
 
 static void log_step(const char *msg, const char *id, const struct insight *in,
@@ -226,6 +247,8 @@ static const char *approve(struct remedy_loop *l, const struct insight *in,
 
 	if (l->o.auto_approve)
 		return "auto";
+	if (l->o.box)
+		return NULL; /* web: the caller decides from the box (web_decision) */
 	buf_addf(&q, "\nkubemend proposes%s, for insight %s (%s, probability %.2f):\n  ",
 		 l->o.dry_run ? " (dry run: nothing will change)" : "", in->id,
 		 in->anomaly_type, in->probability);
@@ -314,6 +337,64 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	log_kv(v == VERDICT_SUCCEEDED ? LOG_INFO : LOG_WARN, C, "verified", "record", id,
 	       "action", action_name(p->kind), "status", verdict_name(v), NULL);
 	return rc;
+}
+
+/*
+ * --approval web. For a record that waits (pending, or just proposed):
+ * returns "web" when a person approved this very proposal (the digest they
+ * were shown equals the digest of what would be done now, and the offer has
+ * not expired); otherwise NULL with *status "pending" (still waiting,
+ * offered in the box), "refused" (rejected or expired) or "superseded"
+ * (approved, but the proposal changed since: it is proposed again).
+ */
+static const char *web_decision(struct remedy_loop *l, const json_t *params_now, const char *id,
+				const char **status, const char **answer, char *who, size_t wholen)
+{
+	json_t *rec = history_get(&l->hist, id), *now;
+	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+	char given[APPROVAL_DIGEST_HEX], digest[APPROVAL_DIGEST_HEX], ts[RFC3339_MAX];
+	int64_t until = 0, t = time_real_ms();
+	enum decision d = approval_box_get(l->o.box, id, given, who, wholen);
+	int rc;
+
+	if (!exp || time_parse(exp, &until)) {
+		/* first time: offer it */
+		until = t + (l->o.approval_ttl_ms > 0 ? l->o.approval_ttl_ms : 3600 * 1000);
+		time_rfc3339(until, ts);
+		json_object_set_new(rec, "approval_expires", json_string(ts));
+		if (approval_record_digest(rec, digest) == 0)
+			approval_box_offer(l->o.box, id, digest, until);
+		*status = "pending";
+		*answer = "waiting_for_web";
+		return NULL;
+	}
+	if (d == DECISION_NONE) {
+		if (t >= until) {
+			approval_box_withdraw(l->o.box, id);
+			*status = "refused";
+			*answer = "expired";
+			return NULL;
+		}
+		*status = "pending";
+		*answer = "waiting_for_web";
+		return NULL;
+	}
+	approval_box_withdraw(l->o.box, id);
+	if (d == DECISION_REJECTED) {
+		*status = "refused";
+		*answer = "rejected";
+		return NULL;
+	}
+	/* what would be done now, bound to what was approved */
+	now = json_deep_copy(rec);
+	json_object_set_new(now, "params", json_deep_copy(params_now));
+	rc = approval_check(now, given, t);
+	json_decref(now);
+	if (rc == 0)
+		return "web";
+	*status = rc == -ETIMEDOUT ? "refused" : "superseded";
+	*answer = rc == -ETIMEDOUT ? "expired" : "stale";
+	return NULL;
 }
 
 /* Whether this insight already had this action on this target carried out (or tried). */
@@ -542,9 +623,14 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			recorded(l, id);
 			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
 				 id, in, p, "probability", NULL);
+			if ((rc = stamp_digest(l, id))) {
+				json_decref(params);
+				buf_release(&why);
+				return rc;
+			}
 		}
-		json_decref(params);
 		if (!observed) {
+			json_decref(params);
 			l->stats.failed++;
 			log_step("cannot read the target", id, in, p, "error", e.msg);
 			rc = update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
@@ -556,6 +642,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			/* node rules count cordoned nodes: read them now, not at the pass's start */
 			rc = read_facts(l, &facts, &e);
 			if (rc) {
+				json_decref(params);
 				l->stats.failed++;
 				log_step("cannot list nodes", id, in, p, "error", e.msg);
 				buf_release(&why);
@@ -579,6 +666,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		} else {
 			goto allowed;
 		}
+		json_decref(params);
 		if (rc) {
 			buf_release(&why);
 			return rc;
@@ -586,7 +674,48 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		continue; /* the next, more invasive candidate may be allowed */
 allowed:
 		buf_release(&why);
+		/* what the person deciding is shown: reach, guard, rules passed */
+		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
+		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
 		approval = approve(l, in, it, &status, &answer);
+		if (!approval && l->o.box && !l->o.auto_approve) {
+			char who[64] = "";
+
+			approval = web_decision(l, params, id, &status, &answer, who, sizeof(who));
+			if (approval) {
+				json_object_set_new(history_get(&l->hist, id), "decided_by", json_string(who));
+			} else if (str_eq(status, "superseded")) {
+				json_decref(params);
+				l->stats.refused++;
+				log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
+				rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
+					"status", "refused", "result", "answer", answer, "message",
+					"approved, but the proposal changed before it ran: proposed again"));
+				if (rc)
+					return rc;
+				i--; /* the same candidate again, as a new record (wraps to 0 at 0) */
+				continue;
+			} else if (str_eq(status, "refused")) {
+				json_decref(params);
+				l->stats.refused++;
+				log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
+					 id, in, p, "answer", answer);
+				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+					"status", "refused", "result", "answer", answer, "decided_by",
+					who[0] ? who : "nobody", "message", str_eq(answer, "rejected") ?
+					"rejected: nothing was done" : "nobody decided in time: nothing was done"));
+			} else {
+				json_decref(params);
+				if (!str_eq(json_string_value(json_object_get(history_get(&l->hist, id), "status")), "pending")) {
+					l->stats.pending++;
+					log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
+				}
+				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
+					"status", "pending", "result", "answer", answer, "message",
+					"waiting for a decision on the page or the API: nothing was done yet"));
+			}
+		}
+		json_decref(params);
 		if (!approval) {
 			if (str_eq(status, "pending"))
 				l->stats.pending++;
@@ -651,6 +780,19 @@ static int rungs(const struct remedy_loop *l, const char *insight_id)
 	return n;
 }
 
+/* True while a record offered on the web has neither a decision nor expired. */
+static bool web_waiting(struct remedy_loop *l, const json_t *rec)
+{
+	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+	char d[APPROVAL_DIGEST_HEX];
+	int64_t until;
+
+	if (!exp || time_parse(exp, &until) || time_real_ms() >= until)
+		return false;
+	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
+				d, NULL, 0) == DECISION_NONE;
+}
+
 /*
  * A failed record the next rung may help with: verification said the
  * fault's signal goes on, or a disruption guard (a PDB, the ready floor)
@@ -692,8 +834,10 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		} else if (prev && !pending) {
 			continue; /* handled: not again while it stays open */
 		}
-		if (pending && !l->o.auto_approve && !isatty(l->o.tty_fd))
+		if (pending && !l->o.auto_approve && !l->o.box && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
+		if (pending && !l->o.auto_approve && l->o.box && web_waiting(l, prev))
+			continue; /* offered on the web, not decided yet */
 		if (in->nrecs == 0)
 			advise_missing(l, s->items[i]);
 		rc = handle(l, in, pending ? prev : NULL, ladder);

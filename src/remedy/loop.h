@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kube/client.h"
+#include "remedy/approve.h"
 #include "remedy/history.h"
 #include "remedy/policy.h"
 
@@ -35,6 +36,16 @@ struct remedy_opts {
 	 */
 	int (*may_act)(void *ctx, char *why, size_t whylen);
 	void *may_act_ctx;
+	/*
+	 * --approval web: proposals wait as "pending" in box (borrowed) for a
+	 * decision from the page or the API, until approval_ttl_ms (default 1 h)
+	 * has passed; a decision binds only the digest it was given for. Without
+	 * a box, the terminal (or --auto-approve) decides.
+	 */
+	struct approval_box *box;
+	int64_t approval_ttl_ms;
+	/* where the records are published for the page in every mode (borrowed; NULL: box) */
+	struct approval_box *view;
 	/*
 	 * Called after every write of a record (proposed, each update) with the
 	 * whole record (borrowed), e.g. to mirror it into a Remediation custom

@@ -22,6 +22,8 @@
 #include "run/remediator.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
+#include "serve/notify.h"
+#include "serve/webui.h"
 #include "base/banned.h"
 
 #define MAX_BATCH_ROWS 1000000
@@ -65,6 +67,11 @@ struct stages {
 	struct remediator *remediator;  /* the thread that runs remedy beside the loop */
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
+	struct approval_box *box;       /* the page's view of the records; decisions in --approval web */
+	bool web_approval;
+	struct webui *ui;
+	struct notifier *notify;
+	struct strmap announced;        /* record ids notified as proposed */
 };
 
 static bool stopping(const struct monitor_run *m)
@@ -192,12 +199,35 @@ static void log_notices(struct collector *c)
 	strvec_clear(&c->notices);
 }
 
+/* The page's sparklines: every pod's probability after a batch. */
+static void spark(struct stages *st, int64_t ts_ms)
+{
+	size_t it;
+
+	pipeline_lock(&st->pipe);
+	for (struct strmap_entry *e = strmap_first(&st->pipe.det.pods, &it); e;
+	     e = strmap_next(&st->pipe.det.pods, e, &it)) {
+		const struct pod_state *ps = e->value;
+		const char *slash = strchr(e->key, '/');
+		char ns[256];
+
+		if (!slash || (size_t)(slash - e->key) >= sizeof(ns))
+			continue;
+		memcpy(ns, e->key, (size_t)(slash - e->key));
+		ns[slash - e->key] = '\0';
+		webui_spark(st->ui, ns, slash + 1, ts_ms, ps->last_prob);
+	}
+	pipeline_unlock(&st->pipe);
+}
+
 static void feed(struct stages *st, const struct sample *rows, size_t n)
 {
 	char err[512];
 
 	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
 		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
+	if (st->ui && n)
+		spark(st, rows[0].ts_ms);
 }
 
 static void flush_batch(struct stages *st)
@@ -299,6 +329,61 @@ static void explain_insight(void *ctx, enum pipeline_event ev, struct insight *i
 	monitor_explain(st->llm, in, hist, nhist);
 }
 
+/* Notifications of insights opened and resolved (the notifier copies and queues). */
+static void notify_insight(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	struct stages *st = ctx;
+	json_t *j;
+
+	if (ev == PIPE_UPDATED || !st->notify)
+		return;
+	j = insight_json(in, &st->pipe.store);
+	notifier_post(st->notify, ev == PIPE_OPENED ? "insight.opened" : "insight.resolved", j);
+	json_decref(j);
+}
+
+/* Notifications of remediation records: proposed (once per record), executed (verified or dry run), failed. */
+static void notify_record(void *ctx, const json_t *rec)
+{
+	struct stages *st = ctx;
+	const char *s = json_string_value(json_object_get(rec, "status"));
+	const char *id = json_string_value(json_object_get(rec, "id"));
+
+	if (!st->notify || !rec || !id)
+		return;
+	if (str_eq(s, "proposed")) {
+		/* a record is written more than once while proposed (its digest) */
+		if (strmap_get(&st->announced, id))
+			return;
+		if (st->announced.n > 10000)
+			strmap_clear(&st->announced, NULL);
+		strmap_put(&st->announced, id, (void *)1);
+		notifier_post(st->notify, "remediation.proposed", rec);
+	} else if (str_eq(s, "succeeded") || str_eq(s, "unverified") || str_eq(s, "dry_run")) {
+		notifier_post(st->notify, "remediation.executed", rec);
+	} else if (str_eq(s, "failed")) {
+		notifier_post(st->notify, "remediation.failed", rec);
+	}
+}
+
+/* The page's source: the records the loop published, and decisions into the box. */
+static json_t *ui_records(void *ctx)
+{
+	struct stages *st = ctx;
+	return st->box ? approval_box_records(st->box) : NULL;
+}
+
+static int ui_decide(void *ctx, const char *id, const char *digest, bool approve, const char *who)
+{
+	struct stages *st = ctx;
+	int rc = approval_box_decide(st->box, id, digest, approve, who, time_real_ms());
+
+	log_kv(rc ? LOG_WARN : LOG_INFO, "remediate", rc ? "web decision not taken" : "web decision",
+	       "record", id, "decision", approve ? "approve" : "reject", "by", who,
+	       "error", rc ? strerror(-rc) : NULL, NULL);
+	return rc;
+}
+
 static void apply_log_settings(const struct monitor_run *m)
 {
 	enum log_level lvl;
@@ -372,6 +457,11 @@ static void close_stages(struct stages *st)
 
 	endpoints_stop(st->http);
 	st->http = NULL;
+	webui_free(st->ui);
+	st->ui = NULL;
+	notifier_stop(st->notify, 5000);
+	st->notify = NULL;
+	strmap_clear(&st->announced, NULL);
 	if (st->have_csv) {
 		csv_writer_flush(&st->csv);
 		csv_writer_close(&st->csv);
@@ -397,6 +487,8 @@ static void close_stages(struct stages *st)
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
+	approval_box_free(st->box);
+	st->box = NULL;
 	if (st->have_kc)
 		kube_client_release(&st->kc);
 	if (st->have_col)
@@ -438,6 +530,11 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	o.drain_retry_ms = 5000;
 	o.tty_fd = m->tty_fd;
 	o.tty_out = stderr;
+	o.box = st->web_approval ? st->box : NULL;
+	o.view = st->box;       /* the page's view of the records, published by the loop */
+	o.approval_ttl_ms = config_duration_ms(c, "agent.remediation.approval_ttl");
+	o.on_record = notify_record;
+	o.on_record_ctx = st;
 	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, remediator_quit_flag(),
 				   err, errlen)) < 0) {
 		policy_release(&st->pol);
@@ -492,6 +589,102 @@ static void remediate_step(struct stages *st)
 	remediator_offer(st->remediator, copy);
 }
 
+/* agent.remediation.approval (--approval): terminal, auto or web. */
+static int open_approval(struct stages *st, const char *listen, char *err, size_t errlen)
+{
+	struct monitor_run *m = st->m;
+	const char *mode = config_str(m->cfg, "agent.remediation.approval");
+
+	if (!mode || !*mode)
+		mode = "terminal";
+	if (!str_eq(mode, "terminal") && !str_eq(mode, "auto") && !str_eq(mode, "web")) {
+		snprintf(err, errlen, "agent.remediation.approval (--approval) is terminal, auto or web, not \"%s\"", mode);
+		return -EINVAL;
+	}
+	if (!m->remediate || !m->analyse)
+		return 0;
+	st->web_approval = str_eq(mode, "web") && !m->auto_approve;
+	if (str_eq(mode, "auto"))
+		m->auto_approve = true;
+	if (st->web_approval && (!m->serve || !listen || !*listen || !strcmp(listen, "off"))) {
+		snprintf(err, errlen, "--approval web needs the page: give --listen ADDR (not \"off\")");
+		return -EINVAL;
+	}
+	st->box = approval_box_new();
+	return 0;
+}
+
+/* The page at / and its API, behind --ui-token-file's token. */
+static int open_ui(struct stages *st, const char *listen, char *err, size_t errlen)
+{
+	const struct config *c = st->m->cfg;
+	const char *path = config_str(c, "agent.ui_token_file");
+	struct webui_source src;
+	char *token = NULL;
+	int rc;
+
+	if (path && *path && (rc = webauth_read_token(path, &token, err, errlen)) < 0)
+		return rc;
+	if ((rc = webui_check_listen(listen, token != NULL, err, errlen)) < 0) {
+		free(token);
+		return rc;
+	}
+	memset(&src, 0, sizeof(src));
+	src.remediations = ui_records;
+	src.decide = st->web_approval ? ui_decide : NULL;
+	src.ctx = st;
+	src.approval_mode = !st->box ? NULL : st->web_approval ? "web" :
+			    st->m->auto_approve ? "auto" : "terminal";
+	/* beyond loopback, /api/... is read with the token too (the page itself is static) */
+	st->ui = webui_new(&src, webauth_new(token, config_bool(c, "agent.ui_auth_reads") ||
+					     !webui_loopback(listen)));
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	return 0;
+}
+
+/* agent.notify.*: Slack and the signed generic webhook. */
+static int open_notify(struct stages *st, const char *listen, char *err, size_t errlen)
+{
+	const struct config *c = st->m->cfg;
+	const char *secret_file = config_str(c, "agent.notify.webhook_secret_file");
+	const char *page = config_str(c, "agent.notify.page_url");
+	struct notify_opts o;
+	struct buf url = BUF_INIT;
+	char *secret = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.slack_url = config_str(c, "agent.notify.slack_url");
+	o.webhook_url = config_str(c, "agent.notify.webhook_url");
+	if (!st->m->analyse || (!(o.slack_url && *o.slack_url) && !(o.webhook_url && *o.webhook_url)))
+		return 0;
+	if (secret_file && *secret_file &&
+	    (rc = webauth_read_token(secret_file, &secret, err, errlen)) < 0)
+		return rc;
+	o.webhook_secret = secret;
+	if (page && *page)
+		o.page_url = page;
+	else if (st->http) {
+		char host[64];
+		int port;
+
+		if (httpd_parse_listen(listen, host, &port) == 0) {
+			buf_addf(&url, "http://%s:%d", host, st->m->bound_port);
+			o.page_url = url.data;
+		}
+	}
+	rc = notifier_start(&st->notify, &o, err, errlen);
+	if (secret) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	buf_release(&url);
+	return rc;
+}
+
 static int open_stages(struct stages *st)
 {
 	struct monitor_run *m = st->m;
@@ -521,6 +714,7 @@ static int open_stages(struct stages *st)
 			       config_str(c, "agent.llm.model"), "url",
 			       config_str(c, "agent.llm.base_url"), NULL);
 		pipeline_add_hook(&st->pipe, explain_insight, st);
+		pipeline_add_hook(&st->pipe, notify_insight, st);
 		/*
 		 * --remediate: the planner and approval of src/remedy/ on
 		 * PIPE_OPENED/PIPE_UPDATED, wired here by pipeline_add_hook()
@@ -529,8 +723,11 @@ static int open_stages(struct stages *st)
 		m->out_pipeline = &st->pipe;
 		pipeline_source(&st->pipe, &st->view);
 	}
+	if (open_approval(st, listen, err, sizeof(err)) < 0)
+		goto fail;
 	if (m->analyse && m->serve && listen && *listen && strcmp(listen, "off")) {
-		if (endpoints_start(&st->http, listen, &st->view, err, sizeof(err)) < 0)
+		if (open_ui(st, listen, err, sizeof(err)) < 0 ||
+		    endpoints_start_ui(&st->http, listen, &st->view, st->ui, err, sizeof(err)) < 0)
 			goto fail;
 		m->bound_port = endpoints_port(st->http);
 		{
@@ -539,6 +736,8 @@ static int open_stages(struct stages *st)
 			log_kv(LOG_INFO, m->name, "serving", "listen", listen, "port", port, NULL);
 		}
 	}
+	if (open_notify(st, listen, err, sizeof(err)) < 0)
+		goto fail;
 	if (m->analyse && m->alerts && am && *am) {
 		if (alert_sender_init(&st->alerts, am, err, sizeof(err)) < 0)
 			goto fail;

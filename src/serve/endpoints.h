@@ -14,6 +14,14 @@ struct endpoints;
 /* Starts serving on listen ("127.0.0.1:9101"; port 0 picks one). */
 int endpoints_start(struct endpoints **out, const char *listen, const struct serve_source *src,
 		    char *err, size_t errlen);
+/*
+ * The same with the page at / and its API (serve/webui.h; borrowed, kept
+ * alive by the caller until endpoints_stop()), which also guards
+ * /api/insights when reads need a token.
+ */
+struct webui;
+int endpoints_start_ui(struct endpoints **out, const char *listen, const struct serve_source *src,
+		       struct webui *ui, char *err, size_t errlen);
 int endpoints_port(const struct endpoints *e);
 void endpoints_stop(struct endpoints *e);
 

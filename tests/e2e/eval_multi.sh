@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# `eval multi` on one ASD machine: it trains, scores every test row, writes
+# `eval multi` on two ASD machines: it trains, scores every test row, writes
 # one anomaly_score per test row, and reports the metrics for the LSTM and
-# both PCA baselines.
+# both PCA baselines; --cv scores each machine at thresholds chosen on the
+# other, which can never beat the best threshold on its own labels.
 set -euo pipefail
 asd=../shared/data/asd
 [ -d "$asd/processed" ] || { echo "skip: $asd not present"; exit 0; }
-"$KUBEMEND" eval multi --dataset asd --data "$asd" --machines omi-2 --epochs 3 \
-    --out "$TMPDIR_E2E/out" > "$TMPDIR_E2E/multi.txt"
+"$KUBEMEND" eval multi --dataset asd --data "$asd" --machines omi-2,omi-5 --epochs 3 \
+    --cv --out "$TMPDIR_E2E/out" > "$TMPDIR_E2E/multi.txt"
 cat "$TMPDIR_E2E/multi.txt"
 for m in lstm pca pca-z; do
 	grep -Eq "^omi-2 +$m +point_f1=0\.[0-9]+ event_f1=0\.[0-9]+ pa_k_auc=0\.[0-9]+" "$TMPDIR_E2E/multi.txt"
 done
 grep -q '^lstm_beats_pca ' "$TMPDIR_E2E/multi.txt"
+for m in omi-2 omi-5; do
+	for k in lstm pca pca-z; do
+		best=$(grep -E "^$m +$k +point_f1=" "$TMPDIR_E2E/multi.txt")
+		cv=$(grep -E "^cv $m +$k +point_f1=" "$TMPDIR_E2E/multi.txt")
+		[ -n "$cv" ] || { echo "no cv line for $m $k"; exit 1; }
+		awk -v b="$best" -v c="$cv" 'function f(s, k,  a) { match(s, k "=[0-9.]+"); return substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1) + 0 }
+			BEGIN { exit !(f(c, "point_f1") <= f(b, "point_f1") + 1e-4 && f(c, "event_f1") <= f(b, "event_f1") + 1e-4) }' ||
+			{ echo "cross-validated F1 above the best-threshold F1: $cv / $best"; exit 1; }
+	done
+done
+grep -q '^cv lstm_beats_pca_on_every_machine ' "$TMPDIR_E2E/multi.txt"
 [ "$(wc -l < "$TMPDIR_E2E/out/omi-2.csv")" -eq 4321 ]
 head -n 1 "$TMPDIR_E2E/out/omi-2.csv" | grep -qx anomaly_score
 grep -q '<polyline' "$TMPDIR_E2E/out/omi-2.svg"
