@@ -333,7 +333,7 @@ static enum exec_outcome drain(const struct remedy_exec *x, const struct proposa
 		json_t *left;
 		char why[256];
 
-		if (x->may_act && !x->may_act(x->may_act_ctx, why, sizeof(why))) {
+		if (x->may_act && !x->may_act(x->may_act_ctx, x->record, why, sizeof(why))) {
 			set_msg(res, "drain of node %s stopped: %s", p->name, why);
 			json_object_set_new(res, "pod", json_null());
 			break;

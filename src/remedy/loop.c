@@ -277,6 +277,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.affected_pods = in ? count_active(in) : 0, .container = container,
 		.drain_timeout_ms = l->o.drain_timeout_ms, .drain_retry_ms = l->o.drain_retry_ms,
 		.stop = l->stop, .may_act = l->o.may_act, .may_act_ctx = l->o.may_act_ctx,
+		.record = history_get(&l->hist, id),
 	};
 	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
 				  in ? in->anomaly_type : NULL };
@@ -290,7 +291,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	if (l->o.may_act && !l->o.dry_run) {
 		char why[256] = "";
 
-		if (!l->o.may_act(l->o.may_act_ctx, why, sizeof(why))) {
+		if (!l->o.may_act(l->o.may_act_ctx, history_get(&l->hist, id), why, sizeof(why))) {
 			log_step("not acting now", id, in, p, "reason", why);
 			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
 				"status", "pending", "result", "answer", "not_now", "message", why));

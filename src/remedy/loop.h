@@ -30,11 +30,12 @@ struct remedy_opts {
 	int tty_fd;                      /* where answers come from (a terminal, or not) */
 	FILE *tty_out;                   /* where questions go */
 	/*
-	 * "May I act now?" (leader election): called right before every
-	 * mutation; 1 yes, 0 no with a reason in why (the record is then left
-	 * pending, never executed). NULL: always yes.
+	 * "May I act now?" (leader election, a shared cooldown): called right
+	 * before every mutation with the record about to act (borrowed); 1 yes,
+	 * 0 no with a reason in why (the record is then left pending, never
+	 * executed). NULL: always yes.
 	 */
-	int (*may_act)(void *ctx, char *why, size_t whylen);
+	int (*may_act)(void *ctx, const json_t *rec, char *why, size_t whylen);
 	void *may_act_ctx;
 	/*
 	 * --approval web: proposals wait as "pending" in box (borrowed) for a
