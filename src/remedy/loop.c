@@ -494,6 +494,14 @@ static int needs_person(struct remedy_loop *l, const struct insight *in, const c
 			"reason", in->evidence[i].reason, "message", in->evidence[i].message,
 			"count", in->evidence[i].count));
 	json_object_set_new(params, "evidence", ev);
+	/* a crash loop's own words: the previous run's last lines (redacted) */
+	if (str_eq(in->anomaly_type, "crash_loop") && in->npods && in->namespace_) {
+		struct kube_error e = { 0 };
+		json_t *logs = target_previous_logs(l->kc, in->namespace_, in->pods[0], 20, &e);
+
+		if (logs)
+			json_object_set_new(params, "previous_logs", logs);
+	}
 	rc = history_propose(&l->hist, time_real_ms(), in->id, "none", &t, params,
 			     l->o.dry_run ? "dry_run" : "applied", id, sizeof(id));
 	json_decref(params);
@@ -732,6 +740,15 @@ allowed:
 				"not approved: nothing was done"));
 		}
 		return act(l, in, it, id, approval, &st);
+	}
+	if (!(l->stop && *l->stop) && !why.len && n == 0) {
+		/* the advice's own words when it says a person must act */
+		for (size_t k = 0; k < in->nrecs; k++)
+			if (str_eq(in->recs[k].action, "none") && in->recs[k].rationale[0]) {
+				buf_addf(&why, "no automatic action: %s", in->recs[k].rationale);
+				break;
+			}
+		all_transient = false;
 	}
 	if (!(l->stop && *l->stop) && (why.len || ladder || n == 0))
 		rc = needs_person(l, in, why.len ? why.data : n == 0 ?

@@ -6,6 +6,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "insight/redact.h"
 #include "remedy/target.h"
 #include "base/banned.h"
 
@@ -286,4 +287,43 @@ void quantity_cores(double v, char *out, size_t n)
 		snprintf(out, n, "%.0f", m / 1000);
 	else
 		snprintf(out, n, "%.0fm", m);
+}
+
+json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char *pod,
+			     int tail, struct kube_error *e)
+{
+	struct buf path = BUF_INIT, body = BUF_INIT, clean = BUF_INIT;
+	struct redactor r;
+	json_t *lines = NULL;
+	const char *p, *nl;
+
+	buf_adds(&path, "/api/v1/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/pods/");
+	target_escape(&path, pod);
+	buf_addf(&path, "/log?previous=true&tailLines=%d", tail > 0 ? tail : 20);
+	redactor_init(&r);
+	if (kube_get_text(kc, "previous container logs", path.data, &body, e) == 0 &&
+	    redactor_apply(&r, body.data ? body.data : "", &clean) == 0) {
+		lines = json_array();
+		for (p = clean.data ? clean.data : ""; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			size_t len;
+			char *line;
+
+			nl = strchr(p, '\n');
+			len = nl ? (size_t)(nl - p) : strlen(p);
+			if (!len)
+				continue;
+			line = xmalloc(len + 1);
+			memcpy(line, p, len);
+			line[len] = '\0';
+			json_array_append_new(lines, json_string(line));
+			free(line);
+		}
+	}
+	redactor_release(&r);
+	buf_release(&path);
+	buf_release(&body);
+	buf_release(&clean);
+	return lines;
 }

@@ -65,6 +65,15 @@ int target_get(struct kube_client *kc, const char *what, const char *prefix,
 	       const char *ns, const char *res, const char *name, json_t **out,
 	       struct kube_error *e);
 
+/*
+ * The last lines of a pod's previous container run (pods/NAME/log with
+ * previous=true&tailLines=N), secrets, addresses and tokens redacted, as a
+ * new JSON array of strings; NULL when there was no previous run or the
+ * API refused (e says why).
+ */
+json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char *pod,
+			     int tail, struct kube_error *e);
+
 /* Escapes s into p as a URL path segment or query value. */
 struct buf;
 void target_escape(struct buf *p, const char *s);

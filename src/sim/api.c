@@ -331,6 +331,13 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
 		return;
 	}
+	if (a.sub && !strcmp(a.sub, "log") && a.res->kind == K_POD) {
+		if (strcmp(r->method, "GET"))
+			api_status(resp, 405, "MethodNotAllowed", "logs are read with GET");
+		else
+			api_pod_log(&a);
+		return;
+	}
 	if (a.sub && strcmp(a.sub, "status")) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 		return;
