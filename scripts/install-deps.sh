@@ -28,6 +28,10 @@ pkgs=(
   python3                # e2e: the WebDriver client (web_browser.py) and the loopback webhook receiver (web_notify.py), stdlib only
   libopenblas0-pthread   # make bench-lstm: numpy on OpenBLAS, the strongest peer Debian offers (else reference BLAS flatters us ~6x)
 )
+# Go (make test-apiserver builds its real kube-apiserver test peer with it; never
+# the product): the machine image ships 1.26 in /usr/local/go. Debian's
+# golang-go (1.19) is too old for k8s.io/kubernetes v1.35, so it is not
+# installed here; tests/apiserver/build.sh fails saying so when Go is missing.
 # kubectl: the machine image ships 1.32; Debian's kubernetes-client is the fallback.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 

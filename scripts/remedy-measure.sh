@@ -21,6 +21,7 @@ for _ in $(seq 300); do [ -s "$out/kc" ] && break; sleep 0.1; done
 "$K" monitor --kubeconfig "$out/kc" -A --interval 1s --duration "$secs" --remediate --auto-approve \
   --output-file "$out/m.csv" --insights-file "$out/i.json" --history-file "$out/h.json" \
   --listen off --log-dir "$out" --config-dir "$out/conf" --quiet </dev/null 2>"$out/monitor.err" || true
+"$K" history --json --history-file "$out/h.json" >"$out/hist.json" 2>/dev/null || echo '[]' >"$out/hist.json"
 faults=$(jq length "$out/truth.json")
 cured=$(jq '[.[] | select(.ended_by != null and .ended_by != "duration")] | length' "$out/truth.json")
 echo "scenario: $scen ($secs s at ${speed}x)"
@@ -43,14 +44,14 @@ while read -r w; do
     if [ -z "${fnode:-}" ] && [ "$ns" = "$fns" ] && { [ "$n" = "$fdep" ] || [[ "$n" == "$fdep"-* ]]; }; then hit=1; fi
     # a drain evicts the pods of the node it is about
     if [ "$r" = pods ] && [ -n "${fnode:-}" ]; then
-      jq -e --arg ns "$ns" --arg n "$n" --arg node "$fnode" '.[] | select(.action == "drain_node" and .target.name == $node) | .result.evicted | index($ns + "/" + $n)' "$out/h.json" >/dev/null 2>&1 && hit=1
+      jq -e --arg ns "$ns" --arg n "$n" --arg node "$fnode" '.[] | select(.action == "drain_node" and .target.name == $node) | .result.evicted | index($ns + "/" + $n)' "$out/hist.json" >/dev/null 2>&1 && hit=1
     fi
   done <"$out/faulty.txt"
   [ $hit = 1 ] || { healthy=$((healthy + 1)); echo "  write to a healthy target: $w"; }
 done <"$out/writes.jsonl"
 echo "writes by kubemend: $(wc -l <"$out/writes.jsonl"), to healthy targets: $healthy"
 echo "refusals by rule:"
-jq -r '[.[] | select(.status == "refused") | .result.rule // .result.answer] | group_by(.) | map("  \(.[0]): \(length)") | .[]' "$out/h.json" 2>/dev/null || true
-echo "needs_person records: $(jq '[.[] | select(.status == "needs_person")] | length' "$out/h.json" 2>/dev/null || echo 0)"
-jq -r '.[] | select(.status == "needs_person") | "  \(.target.namespace // "")/\(.target.name): \(.result.message)"' "$out/h.json" 2>/dev/null | cut -c1-220 || true
-echo "records: $(jq length "$out/h.json" 2>/dev/null || echo 0) (out: $out)"
+jq -r '[.[] | select(.status == "refused") | .result.rule // .result.answer] | group_by(.) | map("  \(.[0]): \(length)") | .[]' "$out/hist.json" 2>/dev/null || true
+echo "needs_person records: $(jq '[.[] | select(.status == "needs_person")] | length' "$out/hist.json" 2>/dev/null || echo 0)"
+jq -r '.[] | select(.status == "needs_person") | "  \(.target.namespace // "")/\(.target.name): \(.result.message)"' "$out/hist.json" 2>/dev/null | cut -c1-220 || true
+echo "records: $(jq length "$out/hist.json" 2>/dev/null || echo 0) (out: $out)"

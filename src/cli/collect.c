@@ -32,7 +32,8 @@ static void usage(FILE *out)
 		"usage: kubemend collect [--kubeconfig F] [--context C] [--namespace NS | -A]\n"
 		"                        [--output-file pod_metrics.csv] [--interval 30] [--cycles N]\n"
 		"                        [--prometheus-url URL] [--metric-name NAME[=PROMQL] ...]\n"
-		"                        [--csv-format native|seed] [--config F] [--rotate-size 100Mi]\n"
+		"                        [--csv-format native|seed] [--config F] [--max-file-size 100Mi]\n"
+		"                        [--max-file-age 24h] [--retention 7d] [--retention-size 640Mi]\n"
 		"                        [--max-pods N] [--log-file F] [--test]\n"
 		"\n"
 		"Writes one row per pod per cycle to the CSV (docs/csv.md). Flags override\n"
@@ -42,7 +43,7 @@ static void usage(FILE *out)
 
 struct flags {
 	const char *kubeconfig, *context, *namespace, *output, *prom_url, *format, *config;
-	const char *interval, *rotate, *log_file;
+	const char *interval, *rotate, *log_file, *max_age, *retention, *retention_size;
 	bool all_ns, test, config_given;
 	long cycles;
 	size_t max_pods;
@@ -64,6 +65,10 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{ "csv-format", required_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'F' },
 		{ "rotate-size", required_argument, NULL, 'r' },
+		{ "max-file-size", required_argument, NULL, 'r' },
+		{ "max-file-age", required_argument, NULL, 'a' },
+		{ "retention", required_argument, NULL, 'R' },
+		{ "retention-size", required_argument, NULL, 'S' },
 		{ "max-pods", required_argument, NULL, 'M' },
 		{ "log-file", required_argument, NULL, 'l' },
 		{ "test", no_argument, NULL, 't' },
@@ -95,6 +100,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case 'f': f->format = optarg; break;
 		case 'F': f->config = optarg; f->config_given = true; break;
 		case 'r': f->rotate = optarg; break;
+		case 'a': f->max_age = optarg; break;
+		case 'R': f->retention = optarg; break;
+		case 'S': f->retention_size = optarg; break;
 		case 'M':
 			if (str_to_i64(optarg, &v) < 0 || v < 1 || v > 10000000) {
 				fprintf(stderr, "kubemend collect: --max-pods wants 1..10000000\n");
@@ -197,6 +205,7 @@ int cmd_collect(int argc, char **argv)
 	const char *ns, *prom_url = NULL, *output;
 	int64_t interval_ms = 30000;
 	uint64_t rotate = CSV_DEFAULT_ROTATE;
+	struct csv_rotation rot;
 	char err[1024];
 	int rc, exit_code = 1;
 
@@ -240,7 +249,22 @@ int cmd_collect(int argc, char **argv)
 	if (cc.rotate_bytes)
 		rotate = cc.rotate_bytes;
 	if (f.rotate && str_to_bytes(f.rotate, &rotate) < 0) {
-		fprintf(stderr, "kubemend collect: --rotate-size wants a size like 100Mi\n");
+		fprintf(stderr, "kubemend collect: --max-file-size wants a size like 100Mi\n");
+		exit_code = EXIT_USAGE;
+		goto out_config;
+	}
+	csv_rotation_defaults(&rot, rotate);
+	if (cc.max_age_ms)
+		rot.max_age_ms = cc.max_age_ms;
+	if (cc.retention_ms)
+		rot.retention_ms = cc.retention_ms;
+	if (cc.retention_bytes_set)
+		rot.retention_bytes = cc.retention_bytes;
+	if ((f.max_age && str_to_duration_ms(f.max_age, &rot.max_age_ms) < 0) ||
+	    (f.retention && str_to_duration_ms(f.retention, &rot.retention_ms) < 0) ||
+	    (f.retention_size && str_to_bytes(f.retention_size, &rot.retention_bytes) < 0)) {
+		fprintf(stderr, "kubemend collect: --max-file-age and --retention want a duration "
+			"(24h, 7d; 0 for never), --retention-size a size (640Mi; 0 for no cap)\n");
 		exit_code = EXIT_USAGE;
 		goto out_config;
 	}
@@ -301,7 +325,7 @@ int cmd_collect(int argc, char **argv)
 		collector_custom_names(&col, &names);
 		if (format == CSV_SEED && names.n)
 			log_kv(LOG_WARN, "collect", "custom metric columns are not written in the seed format", NULL);
-		rc = csv_writer_open(&w, output, format, &names, rotate, err, sizeof(err));
+		rc = csv_writer_open_with(&w, output, format, &names, &rot, err, sizeof(err));
 		strvec_clear(&names);
 	}
 	if (rc < 0) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cli/cli.h"
+#include "remedy/history.h"
 #include "run/monitor.h"
 #include "sim/sim.h"
 #include "base/buf.h"
@@ -224,26 +225,34 @@ static void summary(struct demo *d, const char *insights)
 }
 
 /*
- * The remediation proposals the run recorded. Nobody was there to approve
- * them, so they are pending: a person answers them with `kubemend remediate`.
+ * The remediation records the run wrote. Nobody was there to approve them,
+ * so proposals wait as pending; refusals and faults left to a person say why.
  */
 static void show_proposals(const char *hist, const char *insights)
 {
-	json_error_t e;
-	json_t *arr = json_load_file(hist, 0, &e), *rec;
+	struct history h;
+	char err[256];
+	json_t *rec;
 	size_t i, n = 0;
 
-	printf("\nremediation proposals (nobody to approve them here, so they are pending):\n");
-	json_array_foreach(arr, i, rec) {
-		const char *desc = json_string_value(json_object_get(json_object_get(rec, "params"),
-								     "description"));
-		const char *why = json_string_value(json_object_get(json_object_get(rec, "params"),
-								    "rationale"));
-		printf("  %s  %-8s %s\n", json_string_value(json_object_get(rec, "id")),
-		       json_string_value(json_object_get(rec, "status")),
+	printf("\nremediation (nobody to approve here, so proposals wait as pending):\n");
+	if (history_open(&h, hist, err, sizeof(err)) < 0) {
+		printf("  cannot read %s: %s\n", hist, err);
+		return;
+	}
+	json_array_foreach(h.records, i, rec) {
+		const json_t *params = json_object_get(rec, "params");
+		const char *desc = json_string_value(json_object_get(params, "description"));
+		const char *why = json_string_value(json_object_get(params, "rationale"));
+		const char *st = json_string_value(json_object_get(rec, "status"));
+		const char *msg = json_string_value(json_object_get(json_object_get(rec, "result"), "message"));
+
+		printf("  %s  %-12s %s\n", json_string_value(json_object_get(rec, "id")), st ? st : "",
 		       desc ? desc : json_string_value(json_object_get(rec, "action")));
-		if (why)
-			printf("           because %s\n", why);
+		if (st && (!strcmp(st, "refused") || !strcmp(st, "needs_person")) && msg)
+			printf("                         %s\n", msg);
+		else if (why)
+			printf("                         because %s\n", why);
 		n++;
 	}
 	if (!n)
@@ -253,8 +262,10 @@ static void show_proposals(const char *hist, const char *insights)
 		       "  To approve proposals on a terminal, run the same cluster and the monitor:\n"
 		       "    kubemend sim --scenario config/scenarios/demo.yaml --kubeconfig-out /tmp/demo.kubeconfig &\n"
 		       "    kubemend monitor --kubeconfig /tmp/demo.kubeconfig -A --remediate\n"
-		       "  (see %s and %s for this run)\n", insights, hist);
-	json_decref(arr);
+		       "  (see %s and %s for this run; kubemend history --why --insights-file %s\n"
+		       "  --history-file %s says why each open insight was not acted on)\n",
+		       insights, hist, insights, hist);
+	history_close(&h);
 }
 
 int cmd_demo(int argc, char **argv)

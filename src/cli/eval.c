@@ -203,7 +203,7 @@ static void usage_nab(FILE *out)
 		"  --cv adds leave-one-corpus-out cross-validation: per held-out corpus,\n"
 		"  the threshold (and, for the grid, the detector's parameters) chosen on\n"
 		"  the other corpora, and the pooled held-out score beside the in-sample\n"
-		"  one (cv_standard=<score>).\n"
+		"  one (cv_standard=<score>), and leave one file out for comparison.\n"
 		"  The last line is standard=<score> (in-sample, default parameters).\n",
 		UNI_ALARM_THRESHOLD);
 }

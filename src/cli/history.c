@@ -15,10 +15,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kubemend history [--since D] [--target T] [--history-file F] [--config-dir DIR]\n"
+		"usage: kubemend history [--since D] [--target T] [--json] [--history-file F]\n"
+		"                        [--config-dir DIR]\n"
 		"       kubemend history --why [--insights-file F] [--history-file F] [--config-dir DIR]\n"
 		"\n"
 		"Lists the remediation history (docs/history.md) as a table, oldest first.\n"
+		"  --json       the records' current state as one JSON array instead\n"
 		"  --why        for each open insight, why nothing (more) happened: no recipe,\n"
 		"               the policy rule and values, cooldown until T, waiting for\n"
 		"               approval since T, verification running, needs a person\n"
@@ -156,6 +158,7 @@ int cmd_history(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "target", required_argument, NULL, 't' },
 		{ "history-file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "config-dir", required_argument, NULL, 'C' },
 		{ "why", no_argument, NULL, 'w' },
 		{ "insights-file", required_argument, NULL, 'i' },
@@ -171,6 +174,8 @@ int cmd_history(int argc, char **argv)
 	json_t *rec;
 	size_t i;
 	int c, shown = 0;
+	bool as_json = false;
+	json_t *out_arr = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -178,6 +183,7 @@ int cmd_history(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 't': target = optarg; break;
 		case 'f': file = optarg; break;
+		case 'j': as_json = true; break;
 		case 'C': dir = optarg; break;
 		case 'w': why = true; break;
 		case 'i': ins = optarg; break;
@@ -226,8 +232,11 @@ int cmd_history(int argc, char **argv)
 		config_release(&cfg);
 		return c;
 	}
-	printf("%-9s  %-20s  %-16s  %-40s  %-7s  %-8s  %-10s  %s\n", "ID", "TIME", "ACTION",
-	       "TARGET", "MODE", "APPROVAL", "STATUS", "OUTCOME");
+	if (as_json)
+		out_arr = json_array();
+	else
+		printf("%-9s  %-20s  %-16s  %-40s  %-7s  %-8s  %-10s  %s\n", "ID", "TIME", "ACTION",
+		       "TARGET", "MODE", "APPROVAL", "STATUS", "OUTCOME");
 	json_array_foreach(h.records, i, rec) {
 		const json_t *t = json_object_get(rec, "target");
 		const char *ns = json_string_value(json_object_get(t, "namespace"));
@@ -238,6 +247,11 @@ int cmd_history(int argc, char **argv)
 			continue;
 		if (!target_matches(t, target))
 			continue;
+		if (as_json) {
+			json_array_append(out_arr, rec);
+			shown++;
+			continue;
+		}
 		snprintf(tgt, sizeof(tgt), "%s/%s%s%s", str(t, "kind"), ns ? ns : "", ns ? "/" : "",
 			 str(t, "name"));
 		snprintf(when, sizeof(when), "%.19s", str(rec, "time"));
@@ -247,8 +261,13 @@ int cmd_history(int argc, char **argv)
 		       str(rec, "status"), out);
 		shown++;
 	}
-	if (!shown)
+	if (as_json) {
+		json_dumpf(out_arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(out_arr);
+	} else if (!shown) {
 		printf("(no records%s)\n", since || target ? " match" : "");
+	}
 	history_close(&h);
 	config_release(&cfg);
 	return 0;

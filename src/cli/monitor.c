@@ -36,6 +36,10 @@ static const struct { const char *flag, *key; } setting_flags[] = {
 	{ "context", "agent.context" },
 	{ "namespace", "agent.namespace" },
 	{ "history-file", "agent.history_file" },
+	{ "max-file-size", "agent.csv_max_bytes" },
+	{ "max-file-age", "agent.csv_max_age" },
+	{ "retention", "agent.csv_retention" },
+	{ "retention-size", "agent.csv_retention_size" },
 	{ "confidence-threshold", "agent.confidence_threshold" },
 	{ "llm-base-url", "agent.llm.base_url" },
 	{ "approval", "agent.remediation.approval" },
@@ -187,12 +191,16 @@ static const char monitor_usage[] =
 "                        [--listen ADDR] [--alertmanager-url URL] [--log-dir D] [--log-level L]\n"
 "                        [--config-dir D] [--kubeconfig F] [--context C] [--namespace NS | -A]\n"
 "                        [--prometheus-url URL] [--metric-name NAME[=PROMQL]] [--csv-format native|seed]\n"
+"                        [--max-file-size 256Mi] [--max-file-age 24h] [--retention 7d]\n"
+"                        [--retention-size 640Mi]\n"
 "\n"
 "All stages in one process: collect -> pod_metrics.csv -> detect -> insights\n"
 "(pod_insights.json, /metrics, /healthz, /readyz, /api/insights on --listen,\n"
 "alerts to Alertmanager). SIGINT/SIGTERM stop cleanly; SIGHUP reloads the\n"
 "configuration. Logs: k8s_monitoring.log and dataset_generator_agent.log in --log-dir.\n"
 "  --generator-only       collect into the CSV only\n"
+"  --max-file-size, --max-file-age, --retention, --retention-size: the CSV's rotation\n"
+"                         into gzip files and their retention (docs/csv.md)\n"
 "  --dataset-agent-only   follow the CSV someone else writes and analyse it\n"
 "  --anomaly-agent-only   collect and analyse without writing the CSV\n"
 "  --remediate            also propose fixes and act on approval (docs/remediation.md):\n"

@@ -34,7 +34,7 @@
 #define MAE_HALF 500.0  /* half-life (samples) of the error scale */
 #define SHORT 10.0      /* smoothing of the log error (samples) */
 #define SPREAD 6.8      /* surprise -> score: L = 4.7 maps to 0.5 */
-#define ALARM 0.408     /* score that starts a refractory period */
+#define ALARM UNI_ALARM_THRESHOLD /* score that starts a refractory period */
 #define HOLD_MS (1000 * 300000.0) /* refractory period: 1,000 five-minute samples */
 #define HOLD_MIN 50     /* samples, whatever the interval */
 #define SUPP 0.5        /* damping of the score inside it */

@@ -190,6 +190,26 @@ double multi_ref_scale(const double *train_score, size_t n)
 	return q > 1e-12 ? q : 1e-12;
 }
 
+size_t multi_lstm_grid(const struct multi_opts *base, struct multi_opts *out, size_t max)
+{
+	size_t n = 0;
+	if (n < max)
+		out[n++] = *base;
+	if (n < max && base->sh.window * 2 <= LSTM_MAX_WINDOW) {
+		out[n] = *base;
+		out[n++].sh.window = base->sh.window * 2;
+	}
+	if (n < max && base->sh.window / 2 >= 2) {
+		out[n] = *base;
+		out[n++].sh.window = base->sh.window / 2;
+	}
+	if (n < max && base->sh.nhid * 2 <= LSTM_MAX_HID) {
+		out[n] = *base;
+		out[n++].sh.nhid = base->sh.nhid * 2;
+	}
+	return n;
+}
+
 size_t multi_ref_from(size_t ntrain, const struct multi_opts *o)
 {
 	double f = o->tr.val_frac > 0 && o->tr.val_frac < 1 ? o->tr.val_frac : 0.1;
@@ -209,37 +229,56 @@ void multi_cv_thresholds(const double *const *score, const double *const *label,
 			 double *point_f1, double *event_f1, double *point_fac,
 			 double *event_fac)
 {
-	double *pf = xmalloc((nm ? nm : 1) * NFAC * sizeof(double));
-	double *ef = xmalloc((nm ? nm : 1) * NFAC * sizeof(double));
+	size_t *pc = xmalloc((nm ? nm : 1) * sizeof(size_t));
+	size_t *ec = xmalloc((nm ? nm : 1) * sizeof(size_t));
+	multi_cv_choose(score, label, n, ref, 1, nm, point_f1, event_f1, point_fac,
+			event_fac, pc, ec);
+	free(pc);
+	free(ec);
+}
 
-	for (size_t i = 0; i < nm; i++)
-		for (int g = 0; g < NFAC; g++)
-			mv_f1_at(score[i], label[i], n[i], ref[i] * factor(g),
-				 &pf[i * NFAC + g], &ef[i * NFAC + g]);
+void multi_cv_choose(const double *const *score, const double *const *label,
+		     const size_t *n, const double *ref, size_t nconf, size_t nm,
+		     double *point_f1, double *event_f1, double *point_fac,
+		     double *event_fac, size_t *point_conf, size_t *event_conf)
+{
+	size_t G = nconf * NFAC;
+	double *pf = xmalloc((nm ? nm : 1) * G * sizeof(double));
+	double *ef = xmalloc((nm ? nm : 1) * G * sizeof(double));
+
+	/* pf[i * G + c * NFAC + g]: machine i, configuration c, factor g */
+	for (size_t c = 0; c < nconf; c++)
+		for (size_t i = 0; i < nm; i++)
+			for (int g = 0; g < NFAC; g++)
+				mv_f1_at(score[c * nm + i], label[i], n[i], ref[c * nm + i] * factor(g),
+					 &pf[i * G + c * NFAC + (size_t)g],
+					 &ef[i * G + c * NFAC + (size_t)g]);
 	for (size_t i = 0; i < nm; i++) {
-		int bp = 0, be = 0;
+		size_t bp = 0, be = 0;
 		double sp = -1, se = -1;
-		for (int g = 0; g < NFAC; g++) {
+		for (size_t x = 0; x < G; x++) {
 			double mp = 0, me = 0;
 			for (size_t j = 0; j < nm; j++) {
 				if (j == i)
 					continue;
-				mp += pf[j * NFAC + g];
-				me += ef[j * NFAC + g];
+				mp += pf[j * G + x];
+				me += ef[j * G + x];
 			}
 			if (mp > sp) {
 				sp = mp;
-				bp = g;
+				bp = x;
 			}
 			if (me > se) {
 				se = me;
-				be = g;
+				be = x;
 			}
 		}
-		point_f1[i] = pf[i * NFAC + bp];
-		event_f1[i] = ef[i * NFAC + be];
-		point_fac[i] = factor(bp);
-		event_fac[i] = factor(be);
+		point_f1[i] = pf[i * G + bp];
+		event_f1[i] = ef[i * G + be];
+		point_fac[i] = factor((int)(bp % NFAC));
+		event_fac[i] = factor((int)(be % NFAC));
+		point_conf[i] = bp / NFAC;
+		event_conf[i] = be / NFAC;
 	}
 	free(pf);
 	free(ef);

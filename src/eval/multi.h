@@ -49,6 +49,26 @@ void multi_cv_thresholds(const double *const *score, const double *const *label,
 			 double *point_f1, double *event_f1, double *point_fac,
 			 double *event_fac);
 
+/*
+ * The same over nconf candidate configurations of a method: score[c * nm +
+ * i] and ref[c * nm + i] are machine i under configuration c, and each
+ * held-out machine gets the (configuration, factor) pair with the best mean
+ * F1 on the other machines; point_conf[i] and event_conf[i] say which
+ * configuration. Ties go to the lower configuration, then the lower factor.
+ */
+void multi_cv_choose(const double *const *score, const double *const *label,
+		     const size_t *n, const double *ref, size_t nconf, size_t nm,
+		     double *point_f1, double *event_f1, double *point_fac,
+		     double *event_fac, size_t *point_conf, size_t *event_conf);
+
+/*
+ * The LSTM configurations `eval multi --grid` tries, around base (entry 0):
+ * twice and half the window, twice the hidden units. Returns how many
+ * (at most max).
+ */
+#define MULTI_GRID_MAX 4
+size_t multi_lstm_grid(const struct multi_opts *base, struct multi_opts *out, size_t max);
+
 /* The reference scale of a machine's scores: the 0.99 quantile of the
  * given train-split scores (positive). */
 double multi_ref_scale(const double *train_score, size_t n);

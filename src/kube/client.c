@@ -145,20 +145,81 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	return 0;
 }
 
-static int status_error(struct kube_client *kc, const char *what, long status,
-			const struct buf *body, struct kube_error *e)
+/*
+ * The permission a request needs, in RBAC's terms, from its method and path:
+ * "patch" on "deployments/scale" in API group "apps" in namespace "x". For a
+ * refusal whose body does not say it (another authorizer, a proxy).
+ */
+static void rbac_need(const char *method, const char *path, char *out, size_t n)
 {
-	char msg[400] = "", reason[64] = "";
+	char copy[512], *seg[8], *p, *q;
+	int k = 0, i;
+	const char *group = "", *ns = NULL, *res, *name = NULL, *sub = NULL, *verb;
+
+	str_copy(copy, path, sizeof(copy));
+	if ((q = strchr(copy, '?')))
+		*q = '\0';
+	for (p = copy; *p && k < 8; ) {
+		while (*p == '/')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		seg[k++] = p;
+		while (*p && *p != '/')
+			p++;
+	}
+	out[0] = '\0';
+	if (k >= 3 && !strcmp(seg[0], "api"))
+		i = 2;
+	else if (k >= 4 && !strcmp(seg[0], "apis"))
+		group = seg[1], i = 3;
+	else
+		return;
+	if (k - i >= 3 && !strcmp(seg[i], "namespaces"))
+		ns = seg[i + 1], i += 2;
+	res = seg[i];
+	if (i + 1 < k)
+		name = seg[i + 1];
+	if (i + 2 < k)
+		sub = seg[i + 2];
+	if (!strcmp(method, "GET"))
+		verb = name ? "get" : (q && strstr(q + 1, "watch=")) ? "watch" : "list";
+	else if (!strcmp(method, "POST"))
+		verb = "create";
+	else if (!strcmp(method, "PUT"))
+		verb = "update";
+	else if (!strcmp(method, "PATCH"))
+		verb = "patch";
+	else if (!strcmp(method, "DELETE"))
+		verb = name ? "delete" : "deletecollection";
+	else
+		verb = method;
+	snprintf(out, n, "; kubemend needs \"%s\" on \"%s%s%s\" (API group \"%s\")%s%s%s: grant it in "
+		 "RBAC (see deploy/)", verb, res, sub ? "/" : "", sub ? sub : "", group,
+		 ns ? " in namespace \"" : " at cluster scope", ns ? ns : "", ns ? "\"" : "");
+}
+
+static int status_error(struct kube_client *kc, const char *what, const char *method,
+			const char *path, long status, const struct buf *body, struct kube_error *e)
+{
+	char msg[400] = "", reason[64] = "", need[300] = "";
 	json_t *j = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
 	const char *hint = "";
 
 	if (j)
 		kube_status_message(j, msg, sizeof(msg), reason, sizeof(reason));
 	json_decref(j);
-	if (status == 401)
+	if (status == 401) {
 		hint = "; the credentials of the kubeconfig user were refused";
-	else if (status == 403)
+	} else if (status == 403) {
+		/* RBAC's own refusal names verb and resource; others may not */
 		hint = "; grant the permission in RBAC (see deploy/)";
+		if (!strstr(msg, " cannot ")) {
+			rbac_need(method, path, need, sizeof(need));
+			if (need[0])
+				hint = need;
+		}
+	}
 	if (msg[0])
 		set_error(e, status, "%s: HTTP %ld %s: %s%s", what, status,
 			  reason[0] ? reason : "error", msg, hint);
@@ -217,7 +278,7 @@ again:
 		goto again;
 	}
 	if (resp.status < 200 || resp.status > 299) {
-		rc = status_error(kc, what, resp.status, &resp.body, e);
+		rc = status_error(kc, what, method, path, resp.status, &resp.body, e);
 		goto out;
 	}
 	if (text && resp.body.len && buf_add(text, resp.body.data, resp.body.len) < 0) {
@@ -267,6 +328,133 @@ int kube_send(struct kube_client *kc, const char *what, const char *method,
 	      json_t **out, struct kube_error *e)
 {
 	return do_request(kc, what, method, path, content_type, body, out, NULL, e);
+}
+
+struct many_ctx {
+	struct kube_client *kc;
+	struct kube_call *calls;
+	void (*done)(struct kube_call *call, void *ctx);
+	void *ctx;
+	bool first_round;
+	size_t reauth;                  /* calls refused with 401 under an exec plugin */
+};
+
+static void on_call_done(struct http_call *hc, void *vctx)
+{
+	struct many_ctx *m = vctx;
+	struct kube_call *k = hc->user;
+	struct http_response *resp = hc->resp;
+
+	if (hc->rc < 0) {
+		set_error(&k->e, 0, "%s: %s", k->what, hc->err);
+		k->rc = hc->rc;
+	} else if (resp->status == 401 && m->kc->cfg->exec && m->first_round) {
+		k->rc = -EAGAIN; /* asked again below with a fresh credential */
+		m->reauth++;
+		http_response_release(resp);
+		return;
+	} else if (resp->status < 200 || resp->status > 299) {
+		k->rc = status_error(m->kc, k->what, "GET", k->path, resp->status, &resp->body, &k->e);
+	} else {
+		struct buf tmp = k->body;
+		k->body = resp->body;
+		resp->body = tmp;
+		k->rc = 0;
+	}
+	http_response_release(resp);
+	if (m->done)
+		m->done(k, m->ctx);
+}
+
+static void run_round(struct many_ctx *m, struct kube_call **v, size_t n, int parallel)
+{
+	struct http_call *hc = xcalloc(n ? n : 1, sizeof(*hc));
+	struct http_response *resp = xcalloc(n ? n : 1, sizeof(*resp));
+	char **urls = xcalloc(n ? n : 1, sizeof(*urls));
+
+	for (size_t i = 0; i < n; i++) {
+		urls[i] = kube_url(m->kc, v[i]->path);
+		http_response_init(&resp[i]);
+		hc[i].method = "GET";
+		hc[i].url = urls[i];
+		hc[i].resp = &resp[i];
+		hc[i].user = v[i];
+	}
+	http_request_many(&m->kc->http, hc, n, parallel, on_call_done, m);
+	for (size_t i = 0; i < n; i++)
+		free(urls[i]);
+	free(urls);
+	free(resp);
+	free(hc);
+}
+
+int kube_call_json(struct kube_call *k, json_t **out)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
+
+	if (!j || !json_is_object(j)) {
+		if (j)
+			set_error(&k->e, 0, "%s: GET %s: the body is not a JSON object",
+				  k->what, k->path);
+		else
+			set_error(&k->e, 0, "%s: GET %s: truncated or malformed JSON "
+				  "(%zu bytes; line %d, column %d: %s)", k->what, k->path,
+				  k->body.len, jerr.line, jerr.column, jerr.text);
+		json_decref(j);
+		return k->rc = -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
+int kube_get_many(struct kube_client *kc, struct kube_call *calls, size_t n, int parallel,
+		  void (*done)(struct kube_call *call, void *ctx), void *ctx)
+{
+	struct many_ctx m = { kc, calls, done, ctx, true, 0 };
+	struct kube_call **v = xcalloc(n ? n : 1, sizeof(*v));
+	struct kube_error e;
+	size_t k = 0;
+	int rc = kube_client_auth(kc, &e);
+
+	for (size_t i = 0; i < n; i++) {
+		calls[i].rc = 0;
+		calls[i].e.status = 0;
+		calls[i].e.reason[0] = calls[i].e.msg[0] = '\0';
+		buf_init(&calls[i].body, BUF_NO_LIMIT);
+		v[i] = &calls[i];
+	}
+	if (rc < 0) {
+		/* No credential: every call fails the same way. */
+		for (size_t i = 0; i < n; i++) {
+			calls[i].rc = rc;
+			calls[i].e = e;
+			if (done)
+				done(&calls[i], ctx);
+		}
+		free(v);
+		return 0;
+	}
+	run_round(&m, v, n, parallel);
+	if (m.reauth) {
+		/* The plugin's credential may have been revoked early: ask again. */
+		m.first_round = false;
+		for (size_t i = 0; i < n; i++)
+			if (calls[i].rc == -EAGAIN)
+				v[k++] = &calls[i];
+		kc->token_expires_ms = 0;
+		rc = kube_client_auth(kc, &e);
+		for (size_t i = 0; rc < 0 && i < k; i++) {
+			v[i]->rc = rc;
+			v[i]->e = e;
+			if (done)
+				done(v[i], ctx);
+		}
+		if (rc == 0)
+			run_round(&m, v, k, parallel);
+	}
+	free(v);
+	return 0;
 }
 
 int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,

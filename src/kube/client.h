@@ -63,6 +63,28 @@ int kube_send(struct kube_client *kc, const char *what, const char *method,
 	      const char *path, const char *content_type, const char *body,
 	      json_t **out, struct kube_error *e);
 
+/* One GET of a batch: what and path are the caller's; the rest is written. */
+struct kube_call {
+	const char *what, *path;
+	void *user;                     /* the caller's, untouched */
+	int rc;                         /* as kube_get_text() returns */
+	struct kube_error e;            /* when rc < 0 */
+	struct buf body;                /* the 2xx body; the caller releases it */
+};
+
+/*
+ * GETs every call's path concurrently, at most parallel at a time (see
+ * http_request_many: each with its own retries), and calls done (may be
+ * NULL), in this thread, as each one ends, so its body can be parsed while
+ * the rest download. Authenticates once; a 401 under an exec plugin asks
+ * the plugin again and repeats those calls once. Returns 0.
+ */
+int kube_get_many(struct kube_client *kc, struct kube_call *calls, size_t n, int parallel,
+		  void (*done)(struct kube_call *call, void *ctx), void *ctx);
+/* Parses a call's body as a JSON object into *out, or fails with -EBADMSG
+ * and the message kube_get() would give in call->e (rc set too). */
+int kube_call_json(struct kube_call *call, json_t **out);
+
 /*
  * Lists path page by page (limit items a page, following continue). Calls
  * on_item for each item (a borrowed value) and, if the continue token

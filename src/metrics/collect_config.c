@@ -160,10 +160,23 @@ static int load_collect(struct collect_config *c, const struct ynode *m,
 	    (rc = str_field(m, "csv_format", &c->csv_format, path, err, errlen)) < 0 ||
 	    (rc = duration_field(m, "interval", &c->interval_ms, path, err, errlen)) < 0)
 		return rc;
+	if ((rc = duration_field(m, "max_file_age", &c->max_age_ms, path, err, errlen)) < 0 ||
+	    (rc = duration_field(m, "retention", &c->retention_ms, path, err, errlen)) < 0)
+		return rc;
 	n = ynode_get(m, "rotate_size");
 	if (n && !ynode_is_null(n) &&
 	    (n->kind != YNODE_SCALAR || str_to_bytes(n->scalar, &c->rotate_bytes) < 0))
 		return at(err, errlen, path, n, "rotate_size must be a size like 100Mi");
+	n = ynode_get(m, "max_file_size");
+	if (n && !ynode_is_null(n) &&
+	    (n->kind != YNODE_SCALAR || str_to_bytes(n->scalar, &c->rotate_bytes) < 0))
+		return at(err, errlen, path, n, "max_file_size must be a size like 100Mi");
+	n = ynode_get(m, "retention_size");
+	if (n && !ynode_is_null(n)) {
+		if (n->kind != YNODE_SCALAR || str_to_bytes(n->scalar, &c->retention_bytes) < 0)
+			return at(err, errlen, path, n, "retention_size must be a size like 640Mi");
+		c->retention_bytes_set = true;
+	}
 	return 0;
 }
 

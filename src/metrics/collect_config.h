@@ -23,7 +23,10 @@ struct collect_config {
 	/* collect: section; NULL / 0 when not set */
 	char *output_file, *namespace, *csv_format;
 	int64_t interval_ms;
-	uint64_t rotate_bytes;
+	uint64_t rotate_bytes;          /* max_file_size (or rotate_size) */
+	int64_t max_age_ms, retention_ms;
+	uint64_t retention_bytes;
+	bool retention_bytes_set;
 };
 
 /* Loads path; -ENOENT when it does not exist (not an error for the default

@@ -77,13 +77,6 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 		free(c->namespace);
 		return rc;
 	}
-	for (; c->nfetchers < COLLECTOR_FETCHERS - 1; c->nfetchers++) {
-		rc = kube_client_init(&c->fetchers[c->nfetchers], c->kube, &c->http, err, errlen);
-		if (rc < 0) {
-			collector_release(c);
-			return rc;
-		}
-	}
 	c->ncustom = o->ncustom;
 	if (o->prom_url) {
 		rc = prom_client_init(&c->prom, o->prom_url,
@@ -141,8 +134,6 @@ void collector_release(struct collector *c)
 		kube_cache_stop(&c->events);
 	}
 	kube_client_release(&c->kc);
-	for (size_t i = 0; i < c->nfetchers; i++)
-		kube_client_release(&c->fetchers[i]);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {
@@ -373,32 +364,42 @@ static const char *conditions_text(unsigned bits, char *out, size_t outlen)
 	return out;
 }
 
-static void apply_nodes_events(struct collector *c, struct sample *rows, size_t n,
-			       int64_t now_ms)
+/* Node readiness and conditions (before the requests: a node known down
+ * is not asked for its kubelet's numbers). */
+static void apply_nodes(struct collector *c, struct sample *rows, size_t n)
 {
-	struct strmap nodes = STRMAP_INIT, evs = STRMAP_INIT;
+	struct strmap nodes = STRMAP_INIT;
+
+	if (!c->nodes_ok)
+		return;
+	kube_cache_foreach(&c->nodes, take_node, &nodes);
+	for (size_t i = 0; i < n; i++) {
+		struct sample *s = &rows[i];
+		struct nodeinfo *ni;
+		char cond[128];
+
+		if (!s->node || !(ni = strmap_get(&nodes, s->node)))
+			continue;
+		s->node_ready = ni->ready < 0 ? NAN : ni->ready;
+		sample_set_str(&s->node_conditions, conditions_text(ni->conditions, cond, sizeof(cond)));
+	}
+	strmap_clear(&nodes, free_value);
+}
+
+static void apply_events(struct collector *c, struct sample *rows, size_t n, int64_t now_ms)
+{
+	struct strmap evs = STRMAP_INIT;
 	struct evctx ec = { &evs, now_ms - c->interval_ms };
 	struct buf key = BUF_INIT;
 
-	if (c->nodes_ok)
-		kube_cache_foreach(&c->nodes, take_node, &nodes);
-	if (c->events_ok)
-		kube_cache_foreach(&c->events, take_event, &ec);
+	if (!c->events_ok)
+		return;
+	kube_cache_foreach(&c->events, take_event, &ec);
 	for (size_t i = 0; i < n; i++) {
 		struct sample *s = &rows[i];
 		struct counters *prev;
 		struct evagg *a;
-		char cond[128];
 
-		if (s->node && c->nodes_ok) {
-			struct nodeinfo *ni = strmap_get(&nodes, s->node);
-			if (ni) {
-				s->node_ready = ni->ready < 0 ? NAN : ni->ready;
-				sample_set_str(&s->node_conditions, conditions_text(ni->conditions, cond, sizeof(cond)));
-			}
-		}
-		if (!c->events_ok)
-			continue;
 		buf_reset(&key);
 		buf_addf(&key, "%s/%s", s->namespace, s->pod);
 		a = strmap_get(&evs, key.data);
@@ -436,7 +437,6 @@ static void apply_nodes_events(struct collector *c, struct sample *rows, size_t 
 		}
 	}
 	buf_release(&key);
-	strmap_clear(&nodes, free_value);
 	strmap_clear(&evs, free_evagg);
 }
 
@@ -534,19 +534,17 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		buf_release(&key);
 	}
-	/* Metrics first: their timestamps give the cluster's clock, which the
-	 * rows and the event window follow when it runs ahead of ours (a
-	 * simulated cluster at a faster speed); a frozen or lagging one leaves
-	 * our clock, so cycles keep distinct times. */
-	collector_pod_metrics(c, r.v, r.n);
+	apply_nodes(c, r.v, r.n);
+	/* Every request of the cycle at once. The metrics' timestamps give the
+	 * cluster's clock, which the rows and the event window follow when it
+	 * runs ahead of ours (a simulated cluster at a faster speed); a frozen
+	 * or lagging one leaves our clock, so cycles keep distinct times. */
+	collector_fetch(c, r.v, r.n, now_ms);
 	if (c->stats.cluster_ms > now_ms)
 		now_ms = c->stats.cluster_ms;
-	apply_nodes_events(c, r.v, r.n, now_ms);
+	apply_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
-	collector_summaries(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
-	if (!c->prom_on)
-		collector_cadvisor(c, r.v, r.n, now_ms);
 	for (size_t i = 0; i < r.n; i++) {
 		derive(&r.v[i], &r.x[i], now_ms);
 		free(r.x[i].owner_kind);

@@ -20,8 +20,9 @@
 #include "metrics/prom.h"
 #include "metrics/sample.h"
 
-/* Kubelet summaries are fetched over this many connections at once. */
-#define COLLECTOR_FETCHERS 4
+/* A cycle's requests (metrics, a summary and cAdvisor counters per node)
+ * run this many at once: connections over HTTP/1.1, streams over HTTP/2. */
+#define COLLECTOR_PARALLEL 64
 
 /* A Prometheus column: its CSV name and its PromQL (an instant vector with
  * namespace and pod labels). */
@@ -63,9 +64,7 @@ struct collector {
 	int64_t interval_ms, sync_timeout_ms;
 	size_t max_pods;
 	struct http_opts http;
-	struct kube_client kc;            /* metrics, summaries, owners */
-	struct kube_client fetchers[COLLECTOR_FETCHERS - 1]; /* more connections for summaries */
-	size_t nfetchers;
+	struct kube_client kc;            /* metrics, summaries, cAdvisor, owners */
 	struct kube_cache pods, nodes, events;
 	bool started, nodes_ok, events_ok;
 	struct prom_client prom;

@@ -76,50 +76,29 @@ static void on_pod(void *vctx, const struct cadvisor_drops *d)
 	s->cpu_throttled_mcores = k->thr_mcores;
 }
 
-void collector_cadvisor(struct collector *c, struct sample *rows, size_t n, int64_t now_ms)
+void collector_cadvisor_apply(struct collector *c, struct strmap *idx,
+			     struct kube_call *calls, size_t n, int64_t now_ms)
 {
-	struct strmap idx = STRMAP_INIT, nodes = STRMAP_INIT;
-	struct buf path = BUF_INIT, key = BUF_INIT, body;
-	struct cadv_ctx x = { c, &idx, now_ms };
-	size_t it;
+	struct cadv_ctx x = { c, idx, now_ms };
 
-	if (c->said & NOTE_CADVISOR)
-		return;         /* not served here (said once); Prometheus is the way */
 	for (size_t i = 0; i < n; i++) {
-		buf_reset(&key);
-		buf_addf(&key, "%s/%s", rows[i].namespace, rows[i].pod);
-		strmap_put(&idx, key.data, &rows[i]);
-		/* A node that is not Ready has no kubelet to answer (and a 503
-		 * would be retried, slowing the whole cycle). */
-		if (rows[i].node && rows[i].node_ready == 1)
-			strmap_put(&nodes, rows[i].node, &rows[i]);
-	}
-	buf_init(&body, MAX_CADVISOR_BYTES);
-	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it)) {
-		struct kube_error ke;
 		char err[256];
 		int rc;
 
-		buf_reset(&path);
-		buf_addf(&path, "/api/v1/nodes/%s/proxy/metrics/cadvisor", e->key);
-		buf_reset(&body);
-		if (kube_get_text(&c->kc, "get kubelet cadvisor metrics", path.data, &body, &ke) < 0) {
-			/* 404/403: the endpoint is not there for us; a node that is
-			 * down (503) is only that node. */
-			if (ke.status == 404 || ke.status == 403) {
+		if (calls[i].rc < 0) {
+			/* 404/403: the endpoint is not there for us (said once, not
+			 * asked again); a node that is down (503) is only that node. */
+			if (calls[i].e.status == 404 || calls[i].e.status == 403) {
 				collector_note(c, NOTE_CADVISOR, "drop columns stay empty without "
-					       "Prometheus: %s", ke.msg);
+					       "Prometheus: %s", calls[i].e.msg);
 				break;
 			}
 			continue;       /* those pods' drop columns stay empty this cycle */
 		}
-		rc = cadvisor_parse_drops(body.data ? body.data : "", body.len, on_pod, &x,
-					  err, sizeof(err));
+		if (calls[i].body.len > MAX_CADVISOR_BYTES)
+			continue;
+		rc = cadvisor_parse_drops(calls[i].body.data ? calls[i].body.data : "",
+					  calls[i].body.len, on_pod, &x, err, sizeof(err));
 		(void)rc;               /* unreadable text: the same, for this node */
 	}
-	buf_release(&body);
-	buf_release(&path);
-	buf_release(&key);
-	strmap_clear(&idx, NULL);
-	strmap_clear(&nodes, NULL);
 }

@@ -46,10 +46,14 @@ char *collector_path(const struct collector *c, const char *prefix, const char *
 		     bool namespaced);
 
 void collector_owners(struct collector *c, struct sample *rows, const struct rowextra *x, size_t n);
-void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n);
-void collector_summaries(struct collector *c, struct sample *rows, size_t n);
+/* The cycle's requests at once: metrics.k8s.io, every node's kubelet
+ * summary and (Prometheus off) cAdvisor counters; node_ready must be set.
+ * now_ms is the local clock (the cluster's is taken when ahead). */
+void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t now_ms);
 void collector_prometheus(struct collector *c, struct sample *rows, size_t n);
-/* Drop rates from each node's /metrics/cadvisor, when Prometheus is off. */
-void collector_cadvisor(struct collector *c, struct sample *rows, size_t n, int64_t now_ms);
+/* Drop rates from the nodes' /metrics/cadvisor answers (calls), when
+ * Prometheus is off; idx maps "ns/pod" to rows. */
+void collector_cadvisor_apply(struct collector *c, struct strmap *idx,
+			      struct kube_call *calls, size_t n, int64_t now_ms);
 
 #endif

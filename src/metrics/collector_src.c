@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,35 +142,42 @@ void collector_owners(struct collector *c, struct sample *rows, const struct row
 	}
 }
 
-/* ---- metrics.k8s.io ---- */
+/* ---- the cycle's requests: metrics.k8s.io, kubelet summaries, cAdvisor ---- */
 
-void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
+enum { CALL_METRICS, CALL_SUMMARY, CALL_CADVISOR };
+
+struct fetch {
+	struct collector *c;
+	struct strmap *idx;             /* "ns/pod" -> row */
+	size_t sum_ok, sum_failed;
+	char first_err[KUBE_ERRMSG];
+};
+
+static void metrics_done(struct fetch *f, struct kube_call *k)
 {
-	char *path = collector_path(c, "/apis/metrics.k8s.io/v1beta1", "pods", true);
-	struct strmap idx = STRMAP_INIT;
-	struct kube_error e;
+	struct collector *c = f->c;
 	const json_t *items, *it;
 	json_t *j = NULL;
 	size_t i;
-	int rc;
+	int rc = k->rc;
 
 	c->stats.cluster_ms = 0;
 	json_scope_begin();
-	rc = kube_get(&c->kc, "list pod metrics", path, &j, &e);
-	free(path);
+	if (rc == 0)
+		rc = kube_call_json(k, &j);
 	c->stats.metrics_ok = rc == 0;
 	if (rc < 0) {
-		if (e.status == 404)
+		if (k->e.status == 404)
 			collector_note(c, NOTE_METRICS, "the metrics API (metrics.k8s.io) is not "
 				       "available; cpu and memory columns stay empty until it is "
 				       "(install metrics-server)");
 		else
-			collector_note(c, NOTE_METRICS, "cpu and memory columns stay empty: %s", e.msg);
+			collector_note(c, NOTE_METRICS, "cpu and memory columns stay empty: %s",
+				       k->e.msg);
 		json_scope_end();
 		return;
 	}
 	collector_recovered(c, NOTE_METRICS, "the metrics API");
-	index_rows(&idx, rows, n);
 	items = json_object_get(j, "items");
 	json_array_foreach(items, i, it) {
 		struct kube_pod_metrics m;
@@ -181,7 +187,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 		if (kube_pod_metrics_parse(it, &m, err, sizeof(err)) < 0)
 			continue;
 		buf_addf(&key, "%s/%s", m.namespace, m.name);
-		s = strmap_get(&idx, key.data);
+		s = strmap_get(f->idx, key.data);
 		if (m.ts_ms > c->stats.cluster_ms)
 			c->stats.cluster_ms = m.ts_ms;
 		if (s) {
@@ -193,10 +199,7 @@ void collector_pod_metrics(struct collector *c, struct sample *rows, size_t n)
 	}
 	json_decref(j);
 	json_scope_end();
-	strmap_clear(&idx, NULL);
 }
-
-/* ---- kubelet summaries ---- */
 
 static double rate(double cur, double prev, double dt)
 {
@@ -239,131 +242,141 @@ static void apply_stats(struct collector *c, struct sample *s, const struct kube
 	s->net_tx_errors_ps = k->txe_ps;
 }
 
-/* One node's summary, fetched and parsed by a worker. */
-struct fetched {
-	const char *node;
-	int rc;
-	struct kube_summary sum;
-	char err[KUBE_ERRMSG];
-};
-
-struct fetch_job {
-	struct fetched *v;
-	size_t n, next;
-	pthread_mutex_t mu;
-};
-
-struct fetch_worker {
-	struct fetch_job *job;
-	struct kube_client *kc;
-};
-
-static void fetch_one(struct kube_client *kc, struct fetched *f)
+static void summary_done(struct fetch *f, struct kube_call *k, const char *node)
 {
-	struct buf path = BUF_INIT;
-	struct kube_error ke;
-	char err[KUBE_ERRLEN];
+	struct kube_summary sum;
+	struct buf key = BUF_INIT;
+	char err[KUBE_ERRLEN], msg[KUBE_ERRMSG];
 	json_t *j = NULL;
+	int rc = k->rc;
 
-	buf_addf(&path, "/api/v1/nodes/%s/proxy/stats/summary", f->node);
 	json_scope_begin();
-	f->rc = kube_get(kc, "get kubelet summary", path.data, &j, &ke);
-	if (f->rc < 0) {
-		str_copy(f->err, ke.msg, sizeof(f->err));
+	if (rc == 0)
+		rc = kube_call_json(k, &j);
+	if (rc < 0) {
+		str_copy(msg, k->e.msg, sizeof(msg));
 	} else {
-		f->rc = kube_summary_parse(j, &f->sum, err, sizeof(err));
-		if (f->rc < 0)
-			snprintf(f->err, sizeof(f->err), "kubelet summary of node %s: %s", f->node, err);
+		rc = kube_summary_parse(j, &sum, err, sizeof(err));
+		if (rc < 0)
+			snprintf(msg, sizeof(msg), "kubelet summary of node %s: %s", node, err);
 	}
 	json_decref(j);
 	json_scope_end();
-	buf_release(&path);
-}
-
-static void *fetch_run(void *arg)
-{
-	struct fetch_worker *w = arg;
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&w->job->mu);
-		i = w->job->next++;
-		pthread_mutex_unlock(&w->job->mu);
-		if (i >= w->job->n)
-			return NULL;
-		fetch_one(w->kc, &w->job->v[i]);
+	if (rc < 0) {
+		if (!f->sum_failed++)
+			str_copy(f->first_err, msg, sizeof(f->first_err));
+		return;
 	}
-}
-
-/* Fetches every node's summary with up to COLLECTOR_FETCHERS connections. */
-static void fetch_all(struct collector *c, struct fetched *v, size_t n)
-{
-	struct fetch_job job = { v, n, 0, PTHREAD_MUTEX_INITIALIZER };
-	struct fetch_worker w[COLLECTOR_FETCHERS];
-	pthread_t t[COLLECTOR_FETCHERS];
-	bool started[COLLECTOR_FETCHERS] = { false };
-	size_t k = n < COLLECTOR_FETCHERS ? n : COLLECTOR_FETCHERS;
-
-	for (size_t i = 1; i < k; i++) {
-		w[i].job = &job;
-		w[i].kc = &c->fetchers[i - 1];
-		started[i] = pthread_create(&t[i], NULL, fetch_run, &w[i]) == 0;
+	f->sum_ok++;
+	for (size_t p = 0; p < sum.npods; p++) {
+		struct sample *s;
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", sum.pods[p].namespace, sum.pods[p].name);
+		s = strmap_get(f->idx, key.data);
+		if (s)
+			apply_stats(f->c, s, &sum.pods[p]);
 	}
-	w[0].job = &job;
-	w[0].kc = &c->kc;
-	fetch_run(&w[0]);
-	for (size_t i = 1; i < k; i++)
-		if (started[i])
-			pthread_join(t[i], NULL);
-	pthread_mutex_destroy(&job.mu);
+	kube_summary_release(&sum);
+	buf_release(&key);
 }
 
-void collector_summaries(struct collector *c, struct sample *rows, size_t n)
-{
-	struct strmap idx = STRMAP_INIT, nodes = STRMAP_INIT;
-	struct buf key = BUF_INIT;
-	char first_err[KUBE_ERRMSG] = "";
-	size_t it, ok = 0, failed = 0, nn = 0;
-	struct fetched *v;
+/* What a call of the batch is for (its user pointer). */
+struct callinfo {
+	int kind;
+	const char *node;
+};
 
+static void call_done(struct kube_call *k, void *vctx)
+{
+	struct fetch *f = vctx;
+	const struct callinfo *ci = k->user;
+
+	if (ci->kind == CALL_METRICS)
+		metrics_done(f, k);
+	else if (ci->kind == CALL_SUMMARY)
+		summary_done(f, k, ci->node);
+	if (ci->kind != CALL_CADVISOR)
+		buf_release(&k->body); /* cAdvisor text is read after the batch */
+}
+
+void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t now_ms)
+{
+	struct strmap idx = STRMAP_INIT, sum_nodes = STRMAP_INIT, cadv_nodes = STRMAP_INIT;
+	struct fetch f;
+	struct kube_call *calls;
+	struct callinfo *info;
+	struct buf *paths;
+	size_t it, nc = 0, first_cadv;
+	bool cadvisor = !c->prom_on && !(c->said & NOTE_CADVISOR);
+
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	f.idx = &idx;
 	index_rows(&idx, rows, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (!rows[i].node)
+			continue;
 		/* A node known not to be Ready has no kubelet to answer: asking
 		 * costs the retries of a 503 every cycle. */
-		if (rows[i].node && !(rows[i].node_ready == 0 || (isnan(rows[i].node_ready) &&
-								   rows[i].node_conditions)))
-			strmap_put(&nodes, rows[i].node, &rows[i]);
-	v = xcalloc(nodes.n ? nodes.n : 1, sizeof(*v));
-	for (struct strmap_entry *e = strmap_first(&nodes, &it); e; e = strmap_next(&nodes, e, &it))
-		v[nn++].node = e->key;
-	fetch_all(c, v, nn);
-	for (size_t i = 0; i < nn; i++) {
-		if (v[i].rc < 0) {
-			if (!failed++)
-				str_copy(first_err, v[i].err, sizeof(first_err));
-			continue;
-		}
-		ok++;
-		for (size_t p = 0; p < v[i].sum.npods; p++) {
-			struct sample *s;
-			buf_reset(&key);
-			buf_addf(&key, "%s/%s", v[i].sum.pods[p].namespace, v[i].sum.pods[p].name);
-			s = strmap_get(&idx, key.data);
-			if (s)
-				apply_stats(c, s, &v[i].sum.pods[p]);
-		}
-		kube_summary_release(&v[i].sum);
+		if (!(rows[i].node_ready == 0 || (isnan(rows[i].node_ready) && rows[i].node_conditions)))
+			strmap_put(&sum_nodes, rows[i].node, &rows[i]);
+		if (cadvisor && rows[i].node_ready == 1)
+			strmap_put(&cadv_nodes, rows[i].node, &rows[i]);
 	}
-	free(v);
-	c->stats.summaries_ok = ok;
-	c->stats.summaries_failed = failed;
-	if (failed)
+	calls = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*calls));
+	info = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*info));
+	paths = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*paths));
+	for (size_t i = 0; i < 1 + sum_nodes.n + cadv_nodes.n; i++)
+		buf_init(&paths[i], BUF_NO_LIMIT);
+	{
+		char *p = collector_path(c, "/apis/metrics.k8s.io/v1beta1", "pods", true);
+		buf_adds(&paths[nc], p);
+		free(p);
+		info[nc].kind = CALL_METRICS;
+		calls[nc].what = "list pod metrics";
+		nc++;
+	}
+	for (struct strmap_entry *e = strmap_first(&sum_nodes, &it); e;
+	     e = strmap_next(&sum_nodes, e, &it), nc++) {
+		buf_addf(&paths[nc], "/api/v1/nodes/%s/proxy/stats/summary", e->key);
+		info[nc].kind = CALL_SUMMARY;
+		info[nc].node = e->key;
+		calls[nc].what = "get kubelet summary";
+	}
+	first_cadv = nc;
+	for (struct strmap_entry *e = strmap_first(&cadv_nodes, &it); e;
+	     e = strmap_next(&cadv_nodes, e, &it), nc++) {
+		buf_addf(&paths[nc], "/api/v1/nodes/%s/proxy/metrics/cadvisor", e->key);
+		info[nc].kind = CALL_CADVISOR;
+		info[nc].node = e->key;
+		calls[nc].what = "get kubelet cadvisor metrics";
+	}
+	for (size_t i = 0; i < nc; i++) {
+		calls[i].path = paths[i].data;
+		calls[i].user = &info[i];
+	}
+	kube_get_many(&c->kc, calls, nc, COLLECTOR_PARALLEL, call_done, &f);
+	c->stats.summaries_ok = f.sum_ok;
+	c->stats.summaries_failed = f.sum_failed;
+	if (f.sum_failed)
 		collector_note(c, NOTE_SUMMARY, "network and filesystem columns are empty for "
-			       "pods on %zu of %zu nodes: %s", failed, ok + failed, first_err);
-	else if (ok)
+			       "pods on %zu of %zu nodes: %s", f.sum_failed, f.sum_ok + f.sum_failed,
+			       f.first_err);
+	else if (f.sum_ok)
 		collector_recovered(c, NOTE_SUMMARY, "the kubelet summary API");
-	buf_release(&key);
+	if (c->stats.cluster_ms > now_ms)
+		now_ms = c->stats.cluster_ms;
+	collector_cadvisor_apply(c, &idx, calls + first_cadv, nc - first_cadv, now_ms);
+	for (size_t i = 0; i < nc; i++) {
+		buf_release(&calls[i].body);
+		buf_release(&paths[i]);
+	}
+	free(paths);
+	free(info);
+	free(calls);
 	strmap_clear(&idx, NULL);
-	strmap_clear(&nodes, NULL);
+	strmap_clear(&sum_nodes, NULL);
+	strmap_clear(&cadv_nodes, NULL);
 }
 
 /* ---- Prometheus ---- */

@@ -2,17 +2,20 @@
 #define METRICS_CSV_H
 /*
  * pod_metrics.csv: writing sample rows (native or seed format, RFC 4180
- * quoting, header once, appends across restarts, rotation at a size limit)
+ * quoting, header once, appends across restarts, rotation by size and age
+ * into gzip files kept within a retention limit, see csv_rotate.h)
  * and reading them back while the file grows (tail). The writer and the
  * reader own their file descriptors and buffers; _close() releases them.
  * Documented in docs/csv.md.
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "base/buf.h"
 #include "base/strvec.h"
+#include "metrics/csv_rotate.h"
 #include "metrics/sample.h"
 
 enum csv_format { CSV_NATIVE, CSV_SEED };
@@ -32,17 +35,31 @@ struct csv_writer {
 	uint64_t max_bytes;             /* rotate past this size; 0: never */
 	uint64_t size;
 	unsigned long rotations;
+	uint64_t bytes_written;         /* rows appended since open */
+	struct csv_rotation rot;
+	int64_t started_ms;             /* when the active file was begun (wall clock) */
+	/* compression and retention run in a thread, one at a time */
+	pthread_t sweeper;
+	bool sweeping;
+	int sweep_rc;                   /* the last sweep's outcome */
+	uint64_t rotated_bytes;         /* rotated files kept, after the last sweep */
 };
 
 /*
  * Opens path for appending. A file that ends in a partial row (a crash mid
  * write) is cut back to its last complete row; a file whose header differs
- * from this format's (other columns) is rotated away to path.1 first; a new
+ * from this format's (other columns) is rotated away first; a new
  * or empty file gets the header. custom: names of custom columns (NULL for
  * none). Returns 0 or a negative errno with "FILE: what" in err.
  */
 int csv_writer_open(struct csv_writer *w, const char *path, enum csv_format format,
 		    const struct strvec *custom, uint64_t max_bytes, char *err, size_t errlen);
+/* The same with every rotation setting (csv_writer_open() takes the
+ * defaults of csv_rotation_defaults() and max_bytes). Rotated files are
+ * FILE.<UTC stamp>.gz; see docs/csv.md. */
+int csv_writer_open_with(struct csv_writer *w, const char *path, enum csv_format format,
+			 const struct strvec *custom, const struct csv_rotation *rot,
+			 char *err, size_t errlen);
 /* Appends rows (one write(2) for all of them, so a reader sees whole rows). */
 int csv_writer_append(struct csv_writer *w, const struct sample *rows, size_t n,
 		      char *err, size_t errlen);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "metrics/csv.h"
+#include "metrics/csv_rotate.h"
 #include "base/file.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -209,6 +211,64 @@ static int header_matches(int fd, const struct buf *want)
 	return same;
 }
 
+/* Renames the active file to a free rotated name (FILE.<stamp>[-n]). */
+static int move_aside(struct csv_writer *w)
+{
+	struct buf name = BUF_INIT, gz = BUF_INIT;
+	int64_t now = time_real_ms();
+	int rc = -EEXIST;
+
+	for (int n = 0; n < 1000; n++) {
+		struct stat st;
+		csv_rotated_name(w->path, now, n, &name);
+		buf_reset(&gz);
+		buf_addf(&gz, "%s.gz", name.data);
+		if (stat(name.data, &st) == 0 || stat(gz.data, &st) == 0)
+			continue;
+		rc = rename(w->path, name.data) < 0 ? -errno : 0;
+		break;
+	}
+	buf_release(&name);
+	buf_release(&gz);
+	return rc;
+}
+
+/* When the file at fd was begun: its birth time where the file system
+ * keeps one, else now (a restart then counts the age afresh). */
+static int64_t born_ms(int fd)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME))
+		return (int64_t)sx.stx_btime.tv_sec * 1000 + sx.stx_btime.tv_nsec / 1000000;
+	return time_real_ms();
+}
+
+static void *sweep_run(void *arg)
+{
+	struct csv_writer *w = arg;
+	w->sweep_rc = csv_sweep(w->path, &w->rot, time_real_ms(), &w->rotated_bytes);
+	return NULL;
+}
+
+/* Compression and retention run beside the writer, one sweep at a time. */
+static void sweep_wait(struct csv_writer *w)
+{
+	if (w->sweeping) {
+		pthread_join(w->sweeper, NULL);
+		w->sweeping = false;
+	}
+}
+
+static void sweep_start(struct csv_writer *w)
+{
+	sweep_wait(w);
+	if (!w->rot.compress && !w->rot.retention_ms && !w->rot.retention_bytes)
+		return;
+	w->sweeping = pthread_create(&w->sweeper, NULL, sweep_run, w) == 0;
+	if (!w->sweeping)
+		sweep_run(w);
+}
+
 static int open_file(struct csv_writer *w, char *err, size_t errlen)
 {
 	struct buf hdr = BUF_INIT;
@@ -226,11 +286,8 @@ static int open_file(struct csv_writer *w, char *err, size_t errlen)
 		return fail(err, errlen, w->path, "cannot repair the last row", rc);
 	csv_header(&hdr, w->format, &w->custom);
 	if (w->size > 0 && !header_matches(w->fd, &hdr)) {
-		/* Another format or other columns: keep that file as path.1. */
-		struct buf old = BUF_INIT;
-		buf_addf(&old, "%s.1", w->path);
-		rc = rename(w->path, old.data) < 0 ? -errno : 0;
-		buf_release(&old);
+		/* Another format or other columns: that file is rotated away. */
+		rc = move_aside(w);
 		close(w->fd);
 		w->fd = -1;
 		if (rc < 0) {
@@ -241,6 +298,7 @@ static int open_file(struct csv_writer *w, char *err, size_t errlen)
 		buf_release(&hdr);
 		return open_file(w, err, errlen);
 	}
+	w->started_ms = w->size == 0 ? time_real_ms() : born_ms(w->fd);
 	if (w->size == 0) {
 		rc = file_write_fd(w->fd, hdr.data, hdr.len);
 		if (rc < 0) {
@@ -253,8 +311,9 @@ static int open_file(struct csv_writer *w, char *err, size_t errlen)
 	return 0;
 }
 
-int csv_writer_open(struct csv_writer *w, const char *path, enum csv_format format,
-		    const struct strvec *custom, uint64_t max_bytes, char *err, size_t errlen)
+int csv_writer_open_with(struct csv_writer *w, const char *path, enum csv_format format,
+			 const struct strvec *custom, const struct csv_rotation *rot,
+			 char *err, size_t errlen)
 {
 	int rc;
 
@@ -262,30 +321,43 @@ int csv_writer_open(struct csv_writer *w, const char *path, enum csv_format form
 	w->fd = -1;
 	w->path = xstrdup(path);
 	w->format = format;
-	w->max_bytes = max_bytes;
+	w->rot = *rot;
+	w->max_bytes = rot->max_bytes;
 	for (size_t i = 0; custom && format == CSV_NATIVE && i < custom->n; i++)
 		strvec_push(&w->custom, custom->v[i]);
 	rc = open_file(w, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
 		csv_writer_close(w);
-	return rc;
+		return rc;
+	}
+	sweep_start(w); /* what an earlier run left: uncompressed or expired files */
+	return 0;
+}
+
+int csv_writer_open(struct csv_writer *w, const char *path, enum csv_format format,
+		    const struct strvec *custom, uint64_t max_bytes, char *err, size_t errlen)
+{
+	struct csv_rotation rot;
+	csv_rotation_defaults(&rot, max_bytes);
+	return csv_writer_open_with(w, path, format, custom, &rot, err, errlen);
 }
 
 static int rotate(struct csv_writer *w, char *err, size_t errlen)
 {
-	struct buf old = BUF_INIT;
 	int rc;
 
-	buf_addf(&old, "%s.1", w->path);
+	sweep_wait(w);
 	fsync(w->fd);
-	rc = rename(w->path, old.data) < 0 ? -errno : 0;
-	buf_release(&old);
+	rc = move_aside(w);
 	if (rc < 0)
 		return fail(err, errlen, w->path, "cannot rotate", rc);
 	close(w->fd);
 	w->fd = -1;
 	w->rotations++;
-	return open_file(w, err, errlen);
+	rc = open_file(w, err, errlen);
+	if (rc == 0)
+		sweep_start(w);
+	return rc;
 }
 
 int csv_writer_append(struct csv_writer *w, const struct sample *rows, size_t n,
@@ -296,7 +368,9 @@ int csv_writer_append(struct csv_writer *w, const struct sample *rows, size_t n,
 
 	for (size_t i = 0; i < n; i++)
 		csv_row(&out, &rows[i], w->format);
-	if (w->max_bytes && w->size + out.len > w->max_bytes && w->size > 0) {
+	if (w->size > 0 && ((w->max_bytes && w->size + out.len > w->max_bytes) ||
+			    (w->rot.max_age_ms > 0 &&
+			     time_real_ms() - w->started_ms > w->rot.max_age_ms))) {
 		struct buf hdr = BUF_INIT;
 		csv_header(&hdr, w->format, &w->custom);
 		if (w->size > hdr.len)
@@ -307,8 +381,10 @@ int csv_writer_append(struct csv_writer *w, const struct sample *rows, size_t n,
 		rc = file_write_fd(w->fd, out.data, out.len);
 		if (rc < 0)
 			fail(err, errlen, w->path, "cannot append", rc);
-		else
+		else {
 			w->size += out.len;
+			w->bytes_written += out.len;
+		}
 	}
 	buf_release(&out);
 	return rc;
@@ -323,6 +399,7 @@ void csv_writer_close(struct csv_writer *w)
 {
 	if (!w)
 		return;
+	sweep_wait(w);
 	if (w->fd >= 0) {
 		fsync(w->fd);
 		close(w->fd);

@@ -93,6 +93,9 @@ void http_client_release(struct http_client *c)
 		return;
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
+	for (int i = 0; i < c->npool; i++)
+		if (c->pool[i])
+			curl_easy_cleanup(c->pool[i]);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	if (c->auth_header) {
@@ -227,11 +230,10 @@ static int on_progress(void *userdata, curl_off_t dt, curl_off_t dn,
 	return x->stop && *x->stop ? 1 : 0;
 }
 
-static void setup(struct http_client *c, const char *method, const char *url,
+static void setup(struct http_client *c, CURL *e, const char *method, const char *url,
 		  struct curl_slist **headers, const char *content_type,
 		  char *errbuf)
 {
-	CURL *e = c->easy;
 	struct curl_blob blob;
 
 	curl_easy_reset(e); /* keeps live connections and TLS sessions */
@@ -243,6 +245,13 @@ static void setup(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opts.connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "kubemend/0.1");
+	/* HTTP/2 where TLS offers it: concurrent requests then share one
+	 * connection (PIPEWAIT waits for its handshake rather than opening
+	 * more). Plain http stays HTTP/1.1, one connection per transfer, and
+	 * must not wait: a connection there is busy until its answer ends. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	if (!strncasecmp(url, "https:", 6))
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (strcmp(method, "GET"))
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "HEAD"))
@@ -380,109 +389,295 @@ static void describe(char *err, size_t errlen, const char *method, const char *u
 		snprintf(err, errlen, "%s %s: %s", method, url, what);
 }
 
+/* The private state of one call of a batch. */
+struct slot {
+	struct http_call *call;
+	CURL *easy;                     /* while a transfer runs */
+	struct curl_slist *headers;
+	struct xfer x;
+	char errbuf[CURL_ERROR_SIZE];
+	int attempt;                    /* attempts made so far */
+	int64_t not_before_ms;          /* a retry waits until then */
+	bool idempotent, done, running;
+};
+
+static CURL *take_easy(struct http_client *c)
+{
+	for (int i = 0; i < c->npool; i++)
+		if (c->pool[i]) {
+			CURL *e = c->pool[i];
+			c->pool[i] = NULL;
+			return e;
+		}
+	return curl_easy_init();
+}
+
+static void give_easy(struct http_client *c, CURL *e)
+{
+	for (int i = 0; i < HTTP_MAX_PARALLEL; i++)
+		if (!c->pool[i]) {
+			c->pool[i] = e;
+			if (i >= c->npool)
+				c->npool = i + 1;
+			return;
+		}
+	curl_easy_cleanup(e);
+}
+
+static void finish(struct http_client *c, struct slot *s, int rc, const char *what,
+		   void (*on_done)(struct http_call *call, void *ctx), void *ctx)
+{
+	struct http_call *call = s->call;
+
+	if (what)
+		describe(call->err, sizeof(call->err), call->method, call->url, what,
+			 call->resp->attempts);
+	if (rc < 0)
+		buf_reset(&call->resp->body);
+	call->rc = rc;
+	s->done = true;
+	(void)c;
+	if (on_done)
+		on_done(call, ctx);
+}
+
+static int start(struct http_client *c, struct slot *s, int64_t end_ms)
+{
+	struct http_call *call = s->call;
+	int64_t limit = c->opts.timeout_ms;
+	CURL *e = take_easy(c);
+
+	if (!e)
+		return -ENOMEM;
+	memset(&s->x, 0, sizeof(s->x));
+	s->x.c = c;
+	s->x.body = &call->resp->body;
+	s->x.cap = c->opts.max_body;
+	buf_reset(&call->resp->body);
+	s->errbuf[0] = '\0';
+	s->headers = NULL;
+	setup(c, e, call->method, call->url, &s->headers, call->content_type, s->errbuf);
+	if (end_ms && end_ms - time_mono_ms() < limit)
+		limit = end_ms - time_mono_ms() > 1 ? end_ms - time_mono_ms() : 1;
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)limit);
+	if (c->opts.cancel) {
+		s->x.stop = c->opts.cancel;
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s->x);
+	}
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s->x);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
+	if (call->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+	}
+	if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+		curl_slist_free_all(s->headers);
+		s->headers = NULL;
+		give_easy(c, e);
+		return -ENOMEM;
+	}
+	s->easy = e;
+	s->running = true;
+	return 0;
+}
+
+/* A transfer ended: finish the call or schedule its retry. */
+static void ended(struct http_client *c, struct slot *s, CURLcode rc, int64_t end_ms,
+		  void (*on_done)(struct http_call *call, void *ctx), void *ctx)
+{
+	struct http_call *call = s->call;
+	struct http_response *resp = call->resp;
+	const volatile int *cancel = c->opts.cancel;
+	long status = 0;
+	curl_off_t retry_after = -1;
+	int64_t wait;
+	int attempt = s->attempt++;
+
+	curl_multi_remove_handle(c->multi, s->easy);
+	curl_slist_free_all(s->headers);
+	s->headers = NULL;
+	s->running = false;
+	resp->attempts++;
+	if (s->x.too_big) {
+		char what[96];
+		snprintf(what, sizeof(what), "response larger than %zu bytes", c->opts.max_body);
+		give_easy(c, s->easy);
+		finish(c, s, -E2BIG, what, on_done, ctx);
+		return;
+	}
+	if (cancel && *cancel) {
+		give_easy(c, s->easy);
+		finish(c, s, -ECANCELED, "cancelled", on_done, ctx);
+		return;
+	}
+	if (rc != CURLE_OK) {
+		char what[CURL_ERROR_SIZE + 48];
+		wait = backoff_ms(c, attempt);
+		if (attempt < c->opts.max_retries && transport_retryable(rc, s->idempotent) &&
+		    wait_fits(end_ms, wait)) {
+			resp->waited_ms += wait;
+			s->not_before_ms = time_mono_ms() + wait;
+			give_easy(c, s->easy);
+			return;
+		}
+		snprintf(what, sizeof(what), "%s%s",
+			 rc == CURLE_PARTIAL_FILE ? "response truncated: " : "",
+			 s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+		give_easy(c, s->easy);
+		finish(c, s, map_curl_error(rc), what, on_done, ctx);
+		return;
+	}
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &retry_after);
+	give_easy(c, s->easy);
+	if (attempt < c->opts.max_retries &&
+	    (status == 429 || (status >= 500 && status <= 599 && s->idempotent))) {
+		if (retry_after > 0) {
+			wait = (int64_t)retry_after * 1000;
+			if (wait > c->opts.backoff_max_ms)
+				wait = c->opts.backoff_max_ms;
+		} else {
+			wait = backoff_ms(c, attempt);
+		}
+		if (wait_fits(end_ms, wait)) {
+			resp->waited_ms += wait;
+			s->not_before_ms = time_mono_ms() + wait;
+			return;
+		}
+	}
+	resp->status = status;
+	memcpy(resp->content_type, s->x.content_type, sizeof(resp->content_type));
+	finish(c, s, 0, NULL, on_done, ctx);
+}
+
+int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
+		      int parallel, void (*on_done)(struct http_call *call, void *ctx),
+		      void *ctx)
+{
+	const volatile int *cancel = c->opts.cancel;
+	int64_t end_ms = c->opts.deadline_ms > 0 ? time_mono_ms() + c->opts.deadline_ms : 0;
+	struct slot *slots;
+	size_t left = n, next = 0;
+	int running = 0;
+
+	if (parallel < 1)
+		parallel = 1;
+	if (parallel > HTTP_MAX_PARALLEL)
+		parallel = HTTP_MAX_PARALLEL;
+	if (!n)
+		return 0;
+	slots = xcalloc(n, sizeof(*slots));
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)parallel);
+	for (size_t i = 0; i < n; i++) {
+		slots[i].call = &calls[i];
+		slots[i].idempotent = c->opts.retry_unsafe || !strcmp(calls[i].method, "GET") ||
+				      !strcmp(calls[i].method, "HEAD");
+		calls[i].rc = 0;
+		calls[i].err[0] = '\0';
+		calls[i].resp->attempts = 0;
+		calls[i].resp->waited_ms = 0;
+	}
+	while (left) {
+		int64_t now = time_mono_ms(), soonest;
+		int still, timeout;
+		CURLMsg *msg;
+
+		if (cancel && *cancel) {
+			/* Waiting and unstarted calls end now; running ones abort in
+			 * their progress callback and end below. */
+			for (size_t i = 0; i < n; i++)
+				if (!slots[i].done && !slots[i].running) {
+					finish(c, &slots[i], -ECANCELED, "cancelled", on_done, ctx);
+					left--;
+				}
+			if (!left)
+				break;
+		}
+		/* Retries that are due first, then calls not yet begun. */
+		for (size_t i = 0; i < next && running < parallel && !(cancel && *cancel); i++) {
+			struct slot *s = &slots[i];
+			if (s->done || s->running)
+				continue;
+			if (s->not_before_ms > now)
+				continue;
+			if (start(c, s, end_ms) < 0) {
+				finish(c, s, -ENOMEM, "out of memory", on_done, ctx);
+				left--;
+				continue;
+			}
+			running++;
+		}
+		while (next < n && running < parallel && !(cancel && *cancel)) {
+			struct slot *s = &slots[next++];
+			if (s->done)
+				continue;
+			if (start(c, s, end_ms) < 0) {
+				finish(c, s, -ENOMEM, "out of memory", on_done, ctx);
+				left--;
+				continue;
+			}
+			running++;
+		}
+		if (!left)
+			break;
+		if (curl_multi_perform(c->multi, &still) != CURLM_OK)
+			still = 0;
+		while ((msg = curl_multi_info_read(c->multi, &still))) {
+			struct slot *s = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			running--;
+			ended(c, s, msg->data.result, end_ms, on_done, ctx);
+			if (s->done)
+				left--;
+		}
+		if (!left)
+			break;
+		/* Sleep until a transfer moves or the first retry is due. */
+		soonest = -1;
+		for (size_t i = 0; i < next; i++)
+			if (!slots[i].done && !slots[i].running &&
+			    (soonest < 0 || slots[i].not_before_ms < soonest))
+				soonest = slots[i].not_before_ms;
+		timeout = 1000;
+		if (soonest >= 0) {
+			int64_t d = soonest - time_mono_ms();
+			timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
+		}
+		if (cancel && timeout > 50)
+			timeout = 50;
+		if (running)
+			curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+		else if (timeout > 0)
+			pause_ms(timeout, cancel);
+	}
+	free(slots);
+	return 0;
+}
+
 int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *body, size_t body_len, const char *content_type,
 		 struct http_response *resp, char *err, size_t errlen)
 {
-	bool idempotent = c->opts.retry_unsafe || !strcmp(method, "GET") || !strcmp(method, "HEAD");
-	const volatile int *cancel = c->opts.cancel;
-	int64_t end_ms = c->opts.deadline_ms > 0 ? time_mono_ms() + c->opts.deadline_ms : 0;
-	char errbuf[CURL_ERROR_SIZE];
-	int attempt;
+	struct http_call call;
 
-	resp->attempts = 0;
-	resp->waited_ms = 0;
-	for (attempt = 0;; attempt++) {
-		struct curl_slist *headers = NULL;
-		struct xfer x;
-		CURLcode rc;
-		long status = 0;
-		curl_off_t retry_after = -1;
-		int64_t wait, limit = c->opts.timeout_ms;
-
-		memset(&x, 0, sizeof(x));
-		x.c = c;
-		x.body = &resp->body;
-		x.cap = c->opts.max_body;
-		buf_reset(&resp->body);
-		errbuf[0] = '\0';
-		setup(c, method, url, &headers, content_type, errbuf);
-		if (end_ms && end_ms - time_mono_ms() < limit)
-			limit = end_ms - time_mono_ms() > 1 ? end_ms - time_mono_ms() : 1;
-		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)limit);
-		if (cancel) {
-			x.stop = cancel;
-			curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
-			curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-			curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, &x);
-		}
-		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
-		curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, &x);
-		if (body) {
-			curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-		}
-		rc = curl_easy_perform(c->easy);
-		curl_slist_free_all(headers);
-		resp->attempts++;
-		if (x.too_big) {
-			char what[96];
-			snprintf(what, sizeof(what), "response larger than %zu bytes", c->opts.max_body);
-			describe(err, errlen, method, url, what, resp->attempts);
-			buf_reset(&resp->body);
-			return -E2BIG;
-		}
-		if (cancel && *cancel) {
-			describe(err, errlen, method, url, "cancelled", resp->attempts);
-			buf_reset(&resp->body);
-			return -ECANCELED;
-		}
-		if (rc != CURLE_OK) {
-			wait = backoff_ms(c, attempt);
-			if (attempt < c->opts.max_retries && transport_retryable(rc, idempotent) &&
-			    wait_fits(end_ms, wait)) {
-				resp->waited_ms += wait;
-				pause_ms(wait, cancel);
-				continue;
-			}
-			{
-				char what[CURL_ERROR_SIZE + 48];
-				snprintf(what, sizeof(what), "%s%s",
-					 rc == CURLE_PARTIAL_FILE ? "response truncated: " : "",
-					 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-				describe(err, errlen, method, url, what, resp->attempts);
-			}
-			buf_reset(&resp->body);
-			return map_curl_error(rc);
-		}
-		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(c->easy, CURLINFO_RETRY_AFTER, &retry_after);
-		if (attempt < c->opts.max_retries &&
-		    (status == 429 || (status >= 500 && status <= 599 && idempotent))) {
-			if (retry_after > 0) {
-				wait = (int64_t)retry_after * 1000;
-				if (wait > c->opts.backoff_max_ms)
-					wait = c->opts.backoff_max_ms;
-			} else {
-				wait = backoff_ms(c, attempt);
-			}
-			if (wait_fits(end_ms, wait)) {
-				resp->waited_ms += wait;
-				pause_ms(wait, cancel);
-				if (cancel && *cancel) {
-					describe(err, errlen, method, url, "cancelled", resp->attempts);
-					buf_reset(&resp->body);
-					return -ECANCELED;
-				}
-				continue;
-			}
-		}
-		resp->status = status;
-		memcpy(resp->content_type, x.content_type, sizeof(resp->content_type));
-		return 0;
-	}
+	memset(&call, 0, sizeof(call));
+	call.method = method;
+	call.url = url;
+	call.body = body;
+	call.body_len = body_len;
+	call.content_type = content_type;
+	call.resp = resp;
+	http_request_many(c, &call, 1, 1, NULL, NULL);
+	if (call.rc < 0 && err && errlen)
+		snprintf(err, errlen, "%s", call.err);
+	return call.rc;
 }
 
 static int emit_lines(struct xfer *x, const char *p, size_t len)
@@ -582,7 +777,7 @@ int http_stream(struct http_client *c, const char *url, size_t max_line,
 	x.errbody = errbody;
 	buf_init(&x.line, BUF_NO_LIMIT);
 	errbuf[0] = '\0';
-	setup(c, "GET", url, &headers, NULL, errbuf);
+	setup(c, c->easy, "GET", url, &headers, NULL, errbuf);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);

@@ -4,9 +4,12 @@
  * An HTTP client on libcurl: one easy handle per client (so connections and
  * TLS sessions are reused), timeouts, retries with exponential backoff and
  * jitter on connection errors, 429 and 5xx (honouring Retry-After), a hard
- * cap on response size, and gzip. The client copies every string it is
- * given; a response owns its body (http_response_release frees it). A client
- * is used by one thread at a time.
+ * cap on response size, and gzip. Requests run on a libcurl multi handle:
+ * http_request_many() runs a batch concurrently over a bounded number of
+ * connections (HTTP/2 streams on one connection where TLS offers h2), each
+ * call with its own retries. The client copies every string it is given; a
+ * response owns its body (http_response_release frees it). A client is used
+ * by one thread at a time.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,9 +49,14 @@ struct http_response {
 	int64_t waited_ms;              /* time spent in backoff between them */
 };
 
+/* The most transfers one batch runs at once. */
+#define HTTP_MAX_PARALLEL 64
+
 struct http_client {
-	void *easy;                     /* CURL * */
-	void *multi;                    /* CURLM *, drives streams so they can be woken */
+	void *easy;                     /* CURL *, for streams */
+	void *multi;                    /* CURLM *: every transfer runs on it (one connection cache) */
+	void *pool[HTTP_MAX_PARALLEL];  /* idle CURL * handles for requests */
+	int npool;
 	struct http_opts opts;
 	char *auth_header;              /* "Authorization: Bearer ..." or NULL */
 	char *ca_file, *cert_file, *key_file;
@@ -95,6 +103,32 @@ void http_response_release(struct http_response *r);
 int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *body, size_t body_len, const char *content_type,
 		 struct http_response *resp, char *err, size_t errlen);
+
+/*
+ * One request of a batch: the caller fills method, url, body (may be NULL),
+ * content_type (may be NULL) and resp (initialised); rc and err are
+ * written as http_request() would return and write them.
+ */
+struct http_call {
+	const char *method, *url, *body, *content_type;
+	size_t body_len;
+	struct http_response *resp;
+	void *user;                     /* the caller's, untouched */
+	int rc;
+	char err[HTTP_ERRLEN];
+};
+
+/*
+ * Runs n calls with at most parallel (1..HTTP_MAX_PARALLEL) transfers at
+ * once; each call is retried on its own terms (as http_request(), Retry-After
+ * included), and a call waiting to retry does not hold up the others.
+ * opts.deadline_ms counts from the start of the batch. on_done (may be NULL)
+ * is called, in this thread, as each call ends, so its body can be used and
+ * released while the rest download. Returns 0; the outcome is in each call.
+ */
+int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
+		      int parallel, void (*on_done)(struct http_call *call, void *ctx),
+		      void *ctx);
 
 static inline int http_get(struct http_client *c, const char *url,
 			   struct http_response *resp, char *err, size_t errlen)

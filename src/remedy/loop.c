@@ -15,6 +15,7 @@
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
+#include "remedy/reconcile.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
@@ -48,45 +49,6 @@ static int proposal_from_record(const json_t *rec, struct proposal *p, char *ns,
 	return 0;
 }
 
-/*
- * After a crash (kill -9, a lost node) a record may say "executing": the
- * action was in flight. It is marked "interrupted" with what the cluster
- * shows now, and a warning; a node that a cordon or drain left
- * unschedulable is named, since nothing else will uncordon it.
- */
-static void reconcile(struct remedy_loop *l)
-{
-	json_t *rec;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		const char *id = json_string_value(json_object_get(rec, "id"));
-		const char *action = json_string_value(json_object_get(rec, "action"));
-		const char *name = json_string_value(json_object_get(json_object_get(rec, "target"), "name"));
-		char msg[512];
-		json_t *node = NULL, *fields;
-		struct kube_error e = { 0 };
-
-		if (!str_eq(json_string_value(json_object_get(rec, "status")), "executing") || !id)
-			continue;
-		snprintf(msg, sizeof(msg), "interrupted: kubemend stopped while %s %s was in flight; "
-			 "what it changed was not verified", action ? action : "?", name ? name : "?");
-		if ((str_eq(action, "drain_node") || str_eq(action, "cordon_node")) && name && l->kc &&
-		    target_get(l->kc, "get node", "/api/v1", NULL, "nodes", name, &node, &e) == 0) {
-			if (json_is_true(json_object_get(json_object_get(node, "spec"), "unschedulable")))
-				snprintf(msg, sizeof(msg), "interrupted: kubemend stopped while %s %s was in "
-					 "flight; node %s is still cordoned (uncordon it when it is healthy: "
-					 "kubectl uncordon %s)", action, name, name, name);
-			json_decref(node);
-		}
-		fields = json_pack("{s:s, s:s}", "status", "interrupted", "interrupted", msg);
-		if (history_update(&l->hist, id, time_real_ms(), fields) == 0)
-			log_kv(LOG_WARN, C, "reconciled a record left executing", "record", id,
-			       "message", msg, NULL);
-		json_decref(fields);
-	}
-}
-
 int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		     struct kube_client *kc, struct policy *pol,
 		     const volatile int *stop, char *err, size_t errlen)
@@ -103,7 +65,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 	rc = history_open(&l->hist, o->history_file, err, errlen);
 	if (rc)
 		return rc;
-	reconcile(l);
+	remedy_reconcile(&l->hist, l->kc);
 	if (l->o.box || l->o.view)
 		approval_box_publish(l->o.box ? l->o.box : l->o.view, l->hist.records);
 	/* Actions of earlier runs still count for the cooldown and the budget. */
@@ -398,6 +360,57 @@ static const char *web_decision(struct remedy_loop *l, const json_t *params_now,
 	return NULL;
 }
 
+/*
+ * --approval web: a pending record that proposes exactly this change (the
+ * same digest over the params the loop records), whatever insight it came
+ * from (an earlier id of this incident, before a restart); its id goes to id.
+ */
+static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
+			     const struct history_target *t, const json_t *params,
+			     char *id, size_t idlen)
+{
+	char want[APPROVAL_DIGEST_HEX], have[APPROVAL_DIGEST_HEX];
+	bool found = false;
+	json_t *rec;
+	size_t i;
+
+	if (approval_digest(action_name(p->kind), t->kind, t->namespace_, t->name, params, want))
+		return false;
+	json_array_foreach(l->hist.records, i, rec)
+		if (str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
+		    json_object_get(rec, "approval_expires") &&
+		    approval_record_digest(rec, have) == 0 && str_eq(have, want)) {
+			str_copy(id, json_string_value(json_object_get(rec, "id")), idlen);
+			found = true;
+		}
+	return found;
+}
+
+/*
+ * --approval web: a pending record whose time is up is refused, also when
+ * its insight is gone (resolved, or an id from before a restart).
+ */
+static void web_expire(struct remedy_loop *l)
+{
+	int64_t now = time_real_ms(), until;
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+		char id[32];
+
+		if (!str_eq(json_string_value(json_object_get(rec, "status")), "pending") || !exp ||
+		    time_parse(exp, &until) || now < until)
+			continue;
+		str_copy(id, json_string_value(json_object_get(rec, "id")), sizeof(id));
+		l->stats.refused++;
+		log_kv(LOG_INFO, C, "approval expired", "record", id, NULL);
+		update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
+			"result", "answer", "expired", "message", "nobody decided in time: nothing was done"));
+	}
+}
+
 /* Whether this insight already had this action on this target carried out (or tried). */
 static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 			   const struct proposal *p)
@@ -618,6 +631,10 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			/* this run decides it: its mode is this run's (written with the decision) */
 			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
+		} else if (l->o.box && web_same_pending(l, p, &t, params, id, sizeof(id))) {
+			/* the same change already waits on the web (proposed before a
+			 * restart, for an earlier id of this incident): decide that one */
+			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
 		} else {
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
@@ -830,6 +847,8 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 {
 	int rc = 0;
 
+	if (l->o.box)
+		web_expire(l);
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);

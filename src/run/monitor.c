@@ -176,6 +176,7 @@ static int open_csv(struct stages *st, char *err, size_t errlen)
 	const struct config *c = st->m->cfg;
 	enum csv_format format = CSV_NATIVE;
 	struct strvec names = STRVEC_INIT;
+	struct csv_rotation rot;
 	int rc;
 
 	if (st->m->csv_format && csv_format_parse(st->m->csv_format, &format) < 0) {
@@ -184,8 +185,12 @@ static int open_csv(struct stages *st, char *err, size_t errlen)
 	}
 	if (st->have_col)
 		collector_custom_names(&st->col, &names);
-	rc = csv_writer_open(&st->csv, config_str(c, "agent.output_file"), format, &names,
-			     (uint64_t)config_num(c, "agent.csv_max_bytes"), err, errlen);
+	csv_rotation_defaults(&rot, (uint64_t)config_num(c, "agent.csv_max_bytes"));
+	rot.max_age_ms = config_duration_ms(c, "agent.csv_max_age");
+	rot.retention_ms = config_duration_ms(c, "agent.csv_retention");
+	rot.retention_bytes = (uint64_t)config_num(c, "agent.csv_retention_size");
+	rc = csv_writer_open_with(&st->csv, config_str(c, "agent.output_file"), format, &names,
+				  &rot, err, errlen);
 	strvec_clear(&names);
 	if (rc == 0)
 		st->have_csv = true;
@@ -459,6 +464,8 @@ static void close_stages(struct stages *st)
 	st->http = NULL;
 	webui_free(st->ui);
 	st->ui = NULL;
+	if (st->ui)
+		webui_set_notifier(st->ui, NULL);
 	notifier_stop(st->notify, 5000);
 	st->notify = NULL;
 	strmap_clear(&st->announced, NULL);
@@ -677,6 +684,8 @@ static int open_notify(struct stages *st, const char *listen, char *err, size_t 
 		}
 	}
 	rc = notifier_start(&st->notify, &o, err, errlen);
+	if (rc == 0 && st->ui)
+		webui_set_notifier(st->ui, st->notify);
 	if (secret) {
 		memset(secret, 0, strlen(secret));
 		free(secret);

@@ -30,6 +30,8 @@ static void handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp
 		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		if (e->src.metrics)
 			e->src.metrics(e->src.ctx, &resp->body);
+		if (e->ui)
+			webui_metrics(e->ui, &resp->body);
 	} else if (!strcmp(r->path, "/healthz")) {
 		resp->content_type = "text/plain; charset=utf-8";
 		buf_adds(&resp->body, "ok\n");

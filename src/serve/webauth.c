@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -150,6 +151,34 @@ static bool same_origin(const struct httpd_req *r)
 	return p && !strcmp(p + 3, host);
 }
 
+/*
+ * Without a token, a request must have asked for a loopback host by name
+ * or address: a site whose name an attacker points at 127.0.0.1 (DNS
+ * rebinding) is then not the same origin as the page, and gets nothing.
+ */
+bool webauth_host_ok(const struct webauth *a, const struct httpd_req *r)
+{
+	const char *host = httpd_req_header(r, "Host");
+	size_t n;
+
+	if (a->token)
+		return true;
+	if (!host)
+		return false;
+	n = strcspn(host, ":");
+	if (host[0] == '[')
+		return !strncmp(host, "[::1]", 5) && (host[5] == '\0' || host[5] == ':');
+	if (n == 9 && !strncasecmp(host, "localhost", 9))
+		return true;
+	if (n >= 7 && n <= 15 && !strncmp(host, "127.", 4)) {
+		for (size_t i = 4; i < n; i++)
+			if (!(isdigit((unsigned char)host[i]) || host[i] == '.'))
+				return false;
+		return true;
+	}
+	return false;
+}
+
 static struct session *session_of(struct webauth *a, const struct httpd_req *r, int64_t now_ms)
 {
 	char id[ID_HEX + 8];
@@ -170,7 +199,7 @@ bool webauth_write_ok(struct webauth *a, const struct httpd_req *r, int64_t now_
 
 	if (webauth_bearer_ok(a, r))
 		return true;
-	if (!csrf || !same_origin(r))
+	if (!csrf || !same_origin(r) || !webauth_host_ok(a, r))
 		return false;
 	pthread_mutex_lock(&a->mu);
 	s = session_of(a, r, now_ms);
@@ -183,6 +212,8 @@ bool webauth_read_ok(struct webauth *a, const struct httpd_req *r, int64_t now_m
 {
 	bool ok;
 
+	if (!webauth_host_ok(a, r))
+		return false;
 	if (!a->reads || webauth_bearer_ok(a, r))
 		return true;
 	pthread_mutex_lock(&a->mu);
@@ -221,9 +252,9 @@ void webauth_login(struct webauth *a, const struct httpd_req *r, struct httpd_re
 	struct session *slot = NULL;
 	char ck[160];
 
-	if (!same_origin(r)) {
+	if (!same_origin(r) || !webauth_host_ok(a, r)) {
 		json_decref(body);
-		deny(resp, "cross-origin request");
+		deny(resp, "cross-origin request, or a host name that is not loopback");
 		return;
 	}
 	if (a->token && !(tok && webauth_same(tok, a->token)) && !webauth_bearer_ok(a, r)) {

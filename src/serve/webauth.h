@@ -57,6 +57,13 @@ bool webauth_read_ok(struct webauth *a, const struct httpd_req *r, int64_t now_m
 void webauth_login(struct webauth *a, const struct httpd_req *r, struct httpd_resp *resp,
 		   int64_t now_ms);
 
+/*
+ * Without a token, only requests for a loopback Host (127.x.y.z, localhost,
+ * [::1]) are served /api/... and sessions: no DNS rebinding. Always true
+ * with a token.
+ */
+bool webauth_host_ok(const struct webauth *a, const struct httpd_req *r);
+
 /* Constant-time string equality. */
 bool webauth_same(const char *a, const char *b);
 

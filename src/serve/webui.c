@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "serve/webui.h"
+#include "serve/expo.h"
+#include "serve/notify.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -30,6 +32,8 @@ struct webui {
 	struct strmap sparks;   /* "ns/pod" -> struct spark */
 	int64_t latest_ms;      /* the newest point's time */
 	int64_t swept_ms;
+	struct notifier *notify;
+	uint64_t decided[3];    /* approved, rejected, not taken (409) */
 };
 
 struct webui *webui_new(const struct webui_source *src, struct webauth *auth)
@@ -185,6 +189,50 @@ static void send_error(struct httpd_resp *resp, int status, const char *msg)
 	send_json(resp, status, json_pack("{s:s}", "error", msg));
 }
 
+void webui_set_notifier(struct webui *ui, struct notifier *n)
+{
+	pthread_mutex_lock(&ui->mu);
+	ui->notify = n;
+	pthread_mutex_unlock(&ui->mu);
+}
+
+void webui_metrics(struct webui *ui, struct buf *out)
+{
+	static const char *const names[] = { "approved", "rejected", "not_taken" };
+	struct notify_stats ns;
+	bool have;
+	uint64_t d[3];
+
+	pthread_mutex_lock(&ui->mu);
+	have = ui->notify != NULL;
+	if (have)
+		ns = notifier_stats(ui->notify);
+	memcpy(d, ui->decided, sizeof(d));
+	pthread_mutex_unlock(&ui->mu);
+	expo_family(out, "kubemend_web_decisions_total", "counter",
+		    "Decisions posted to /api/remediations/ID/approve|reject, by outcome.");
+	for (int i = 0; i < 3; i++) {
+		const char *labels[] = { "outcome", names[i], NULL };
+		expo_sample(out, "kubemend_web_decisions_total", labels, (double)d[i]);
+	}
+	if (!have)
+		return;
+	expo_family(out, "kubemend_notifications_total", "counter",
+		    "Notification events by outcome (queued, sent, failed after retries, dropped from a full queue).");
+	{
+		const char *l1[] = { "outcome", "queued", NULL }, *l2[] = { "outcome", "sent", NULL };
+		const char *l3[] = { "outcome", "failed", NULL }, *l4[] = { "outcome", "dropped", NULL };
+
+		expo_sample(out, "kubemend_notifications_total", l1, (double)ns.queued);
+		expo_sample(out, "kubemend_notifications_total", l2, (double)ns.sent);
+		expo_sample(out, "kubemend_notifications_total", l3, (double)ns.failed);
+		expo_sample(out, "kubemend_notifications_total", l4, (double)ns.dropped);
+	}
+	expo_family(out, "kubemend_notification_retries_total", "counter",
+		    "Webhook deliveries repeated after a failure.");
+	expo_sample(out, "kubemend_notification_retries_total", NULL, (double)ns.retries);
+}
+
 bool webui_read_ok(struct webui *ui, const struct httpd_req *r)
 {
 	return webauth_read_ok(ui->auth, r, time_real_ms());
@@ -279,6 +327,9 @@ static void decide(struct webui *ui, const struct httpd_req *r, struct httpd_res
 	}
 	rc = ui->src.decide(ui->src.ctx, id, digest, approve,
 			    webauth_bearer_ok(ui->auth, r) ? "api" : "web");
+	pthread_mutex_lock(&ui->mu);
+	ui->decided[rc == 0 ? (approve ? 0 : 1) : 2]++;
+	pthread_mutex_unlock(&ui->mu);
 	if (rc == 0)
 		send_json(resp, 200, json_pack("{s:s, s:s, s:s}", "id", id, "decision", verb,
 					       "digest", digest));
@@ -342,7 +393,9 @@ bool webui_handle(struct webui *ui, const struct httpd_req *r, struct httpd_resp
 	}
 	if (!webui_read_ok(ui, r)) {
 		httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"kubemend\"");
-		send_error(resp, 401, "a valid Authorization: Bearer token is needed to read");
+		send_error(resp, 401, webauth_has_token(ui->auth) ?
+			   "a valid Authorization: Bearer token is needed to read" :
+			   "without a token file only a loopback Host (127.0.0.1, localhost) is served");
 		return true;
 	}
 	if (!strcmp(r->path, "/api/pods"))

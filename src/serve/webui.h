@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "base/buf.h"
 #include "net/httpd.h"
 #include "serve/webauth.h"
 
@@ -44,6 +45,14 @@ void webui_spark(struct webui *ui, const char *ns, const char *pod, int64_t ts_m
 
 /* Answers the request when it is one of the page's paths; false otherwise. */
 bool webui_handle(struct webui *ui, const struct httpd_req *r, struct httpd_resp *resp);
+
+/*
+ * The notifier whose counters /metrics shows (borrowed; NULL to forget it
+ * before it is stopped), and those counters with the page's own.
+ */
+struct notifier;
+void webui_set_notifier(struct webui *ui, struct notifier *n);
+void webui_metrics(struct webui *ui, struct buf *out);
 
 /* Whether a read of /api/... is allowed (for /api/insights). */
 bool webui_read_ok(struct webui *ui, const struct httpd_req *r);

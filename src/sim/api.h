@@ -39,6 +39,10 @@ struct apireq {
 /* The i-th built-in (simulated) resource, NULL past the end. */
 const struct resdef *api_builtin(size_t i);
 
+/* Checks DELETE's DeleteOptions.preconditions (uid, resourceVersion) against
+ * m, answering 409 and returning false when they fail; takes its dryRun. */
+bool api_delete_preconditions(struct apireq *a, const struct meta *m);
+
 /* A Status error body with code and reason. */
 void api_status(struct httpd_resp *resp, int code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -130,7 +130,23 @@ struct watch {
 	uint64_t from_rv;
 	int64_t deadline;       /* monotonic ms; 0 none */
 	int64_t cut;            /* --fault-watch-cut: drop the connection then */
+	bool bookmarks;         /* allowWatchBookmarks=true */
+	uint64_t seen_rv;       /* the client has everything up to this version */
+	int64_t next_bookmark;  /* monotonic ms; 0 none */
 };
+
+/* As the API server's watch cache: a bookmark a minute, and one 2 s before
+ * the watch's own timeout, so a client resumes from a recent version. */
+#define BOOKMARK_EVERY_MS 60000
+
+static void plan_bookmark(struct watch *w, int64_t now)
+{
+	int64_t t = now + BOOKMARK_EVERY_MS;
+
+	if (w->deadline && w->deadline - 2000 < t)
+		t = w->deadline - 2000 > now ? w->deadline - 2000 : 0;
+	w->next_bookmark = w->bookmarks ? t : 0;
+}
 
 static const char *wev_field(const void *ctx, const char *key)
 {
@@ -201,7 +217,23 @@ static int watch_next(void *ctx, struct buf *out, int wait_ms)
 
 			if (e->rv > w->from_rv && wev_matches(&w->q, e)) {
 				wev_line(&w->q, out, e);
+				w->seen_rv = e->rv;
 				rc = HTTPD_MORE;
+			}
+		}
+		if (rc == HTTPD_WAIT && w->next_bookmark && now >= w->next_bookmark) {
+			/* The version of the last change of this kind, all of which went
+			 * out above; as the API server, nothing when the client has it. */
+			uint64_t last = ring->next > ring->first ? ring->ev[(ring->next - 1) % ring->cap].rv : 0;
+
+			plan_bookmark(w, now);
+			if (last > w->from_rv && last > w->seen_rv) {
+				buf_addf(out, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":"
+					 "\"%s\",\"metadata\":{\"resourceVersion\":\"%llu\",\"creationTimestamp\":null}}}\n",
+					 kind_name(w->q.k), kind_api_version(w->q.k), (unsigned long long)last);
+				w->seen_rv = last;
+				rc = HTTPD_MORE;
+				break;
 			}
 		}
 		if (rc == HTTPD_WAIT && round == 0) {
@@ -250,6 +282,8 @@ static void start_watch(struct apireq *a, struct query *q)
 		w->deadline = time_mono_ms() + to * 1000;
 	if (s->apif.watch_cut_s > 0)
 		w->cut = time_mono_ms() + (int64_t)s->apif.watch_cut_s * 1000;
+	w->bookmarks = str_eq(httpd_req_query(a->r, "allowWatchBookmarks"), "true");
+	plan_bookmark(w, time_mono_ms());
 	pthread_mutex_lock(&s->mu);
 	if (rv == 0) {
 		/* No resourceVersion: the current state as ADDED events, then changes. */
@@ -278,6 +312,14 @@ static void start_watch(struct apireq *a, struct query *q)
 	} else {
 		w->from_rv = rv;
 		w->cursor = s->rings[q->k].first;
+	}
+	{
+		/* What was in the history when the watch began counts as seen,
+		 * sent or filtered out: a bookmark is for later progress. */
+		const struct watchring *ring = &s->rings[q->k];
+		uint64_t last = ring->next > ring->first ? ring->ev[(ring->next - 1) % ring->cap].rv : 0;
+
+		w->seen_rv = last > w->from_rv ? last : w->from_rv;
 	}
 	if (rv && rv < s->rings[q->k].floor_rv) {
 		buf_addf(&a->resp->body, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
@@ -372,6 +414,14 @@ void api_list(struct apireq *a)
 
 		buf_addf(b, ",\"continue\":\"%s\"", tok);
 		free(tok);
+		/* As the API server does, only when nothing is filtered: then it is exact. */
+		if ((!q.lsel || !q.lsel->n) && (!q.fsel || !q.fsel->n)) {
+			size_t left = 0;
+
+			for (; i < end && !(q.ns && strcmp(l->v[i]->ns ? l->v[i]->ns : "", q.ns)); i++)
+				left++;
+			buf_addf(b, ",\"remainingItemCount\":%zu", left);
+		}
 	}
 	buf_adds(b, "}}");
 	pthread_mutex_unlock(&s->mu);

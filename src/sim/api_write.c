@@ -568,6 +568,8 @@ void api_delete(struct apireq *a)
 		api_not_found(a);
 		goto out;
 	}
+	if (!api_delete_preconditions(a, m))
+		goto out;
 	render_obj(s, &a->resp->body, m);
 	if (a->dry_run)
 		goto out;

@@ -52,10 +52,10 @@ cycles() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1 == "kubemend_cyc
 
 # wait until an action is being verified
 for _ in $(seq 1 200); do
-  jq -e 'any(.[]; .status == "executing" and .result != null)' "$d/h.json" >/dev/null 2>&1 && break
+  hist_json "$d/h.json" | jq -e 'any(.[]; .status == "executing" and .result != null)' >/dev/null 2>&1 && break
   sleep 0.1
 done
-jq -e 'any(.[]; .status == "executing" and .result != null)' "$d/h.json" >/dev/null \
+hist_json "$d/h.json" | jq -e 'any(.[]; .status == "executing" and .result != null)' >/dev/null \
   || fail "no action reached verification: $(cat "$d/h.json" 2>/dev/null)"
 c1=$(cycles)
 # five seconds into the verification: the loop goes on, /readyz is green
@@ -84,8 +84,8 @@ wait "$MON" || fail "monitor exited $?"
 t1=$(date +%s.%N)
 awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 30 + 8) }' \
   || fail "--duration 30 overrun: the run took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
-jq -e 'all(.[]; .status != "executing")' "$d/h.json" >/dev/null \
+hist_json "$d/h.json" | jq -e 'all(.[]; .status != "executing")' >/dev/null \
   || fail "a record stayed executing after a clean stop: $(cat "$d/h.json")"
-jq -e 'any(.[]; .action == "change_limits" and .status == "unverified")' "$d/h.json" >/dev/null \
-  || fail "the cut-short verification is not recorded as unverified: $(jq -c '[.[] | {action, status}]' "$d/h.json")"
+hist_json "$d/h.json" | jq -e 'any(.[]; .action == "change_limits" and .status == "unverified")' >/dev/null \
+  || fail "the cut-short verification is not recorded as unverified: $(hist_json "$d/h.json" | jq -c '[.[] | {action, status}]')"
 echo "ok: --duration 30 honoured ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s) with a 120 s verify window"

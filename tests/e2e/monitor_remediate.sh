@@ -39,7 +39,7 @@ rv_before=$(kubectl --kubeconfig "$KC" get deploy -n shop cart -o jsonpath='{.me
 "$KUBEMEND" monitor --kubeconfig "$KC" -A --interval 1s --duration 25 --remediate \
   --output-file "$d/p.csv" --insights-file "$d/p.json" --history-file "$d/p-hist.json" \
   --listen off --log-dir "$d" --config-dir "$d/conf" --quiet </dev/null || fail "monitor exited $?"
-jq -e 'length > 0 and all(.[]; .status == "pending" and .approval == "pending")' "$d/p-hist.json" >/dev/null \
+hist_json "$d/p-hist.json" | jq -e 'length > 0 and all(.[]; .status == "pending" and .approval == "pending")' >/dev/null \
   || fail "without a terminal every proposal must be pending: $(cat "$d/p-hist.json")"
 [ "$(kubectl --kubeconfig "$KC" get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')" = 128Mi ] \
   || fail "a pending proposal changed the deployment"
@@ -58,9 +58,9 @@ lim=$(kubectl --kubeconfig "$KC" get deploy -n shop web -o jsonpath='{.spec.temp
 [ "$lim" != 128Mi ] || fail "the memory limit was not raised"
 jq -e '.[] | select(.type == "oom_limit_too_low") | .ended_by == "change_limits"' "$d/truth.json" >/dev/null \
   || fail "the sim does not record the cure: $(cat "$d/truth.json")"
-jq -e 'any(.[]; .action == "change_limits" and .approval == "auto" and .target.name == "web")' "$d/a-hist.json" >/dev/null \
+hist_json "$d/a-hist.json" | jq -e 'any(.[]; .action == "change_limits" and .approval == "auto" and .target.name == "web")' >/dev/null \
   || fail "no change_limits record: $(cat "$d/a-hist.json")"
-jq -e 'all(.[]; .target.name != "cart" and (.target.name | startswith("cart-") | not))' "$d/a-hist.json" >/dev/null \
+hist_json "$d/a-hist.json" | jq -e 'all(.[]; .target.name != "cart" and (.target.name | startswith("cart-") | not))' >/dev/null \
   || fail "an action touched the healthy workload"
 echo "ok: --auto-approve raised the limit to $lim; truth ended_by change_limits"
 
@@ -79,7 +79,7 @@ start_sim csv --scenario "$d/s.yaml" --speed 20 --truth-out "$d/csv-truth.json"
 "$KUBEMEND" remediate --metrics-file "$d/m.csv" --once --auto-approve --kubeconfig "$KC" \
   --history-file "$d/m-hist.json" --insights-file "$d/m-ins.json" --log-dir "$d" \
   --config-dir "$d/conf" </dev/null >/dev/null 2>&1 || fail "remediate --metrics-file exited $?"
-jq -e 'any(.[]; .action == "change_limits" and .target.name == "web")' "$d/m-hist.json" >/dev/null \
+hist_json "$d/m-hist.json" | jq -e 'any(.[]; .action == "change_limits" and .target.name == "web")' >/dev/null \
   || fail "remediate --metrics-file proposed no change_limits: $(cat "$d/m-hist.json" 2>/dev/null)"
 grep -q "component=remediate" "$d/k8s_remediation.log" || fail "no k8s_remediation.log lines"
 echo "ok: remediate --metrics-file acts on what the detector finds in the CSV"

@@ -34,19 +34,19 @@ H=$d/history.json
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$H" \
   --verify-window 8s --drain-timeout 20s --log-dir "$d/logs" </dev/null 2>"$d/err" ||
   { cat "$d/err"; fail "remediate failed"; }
-expect "crash loop: one pod evicted, not a rollout" "$(jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .result.operation' "$H")" evict_pod
+expect "crash loop: one pod evicted, not a rollout" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .result.operation')" evict_pod
 expect "crash loop: an eviction does not cure it" "$(jq -r '.[] | select(.type=="crash_loop") | .ended_by' "$TRUTH")" null
-expect "crash loop: verification says so" "$(jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .status' "$H")" failed
-expect "network: pod evicted" "$(jq -r '.[] | select(.insight_id=="i-cart") | .result.operation' "$H")" evict_pod
+expect "crash loop: verification says so" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .status')" failed
+expect "network: pod evicted" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .result.operation')" evict_pod
 expect "network errors cured" "$(jq -r '.[] | select(.type=="network_errors" and .deployment=="cart") | .ended_by' "$TRUTH")" evict
-jq -r '.[] | select(.insight_id=="i-cart") | .verification.detail' "$H" | grep -q "or network errors" || fail "network counters not read"
-expect "wrong pod restarted: verification fails" "$(jq -r '.[] | select(.insight_id=="i-search") | .status' "$H")" failed
-jq -r '.[] | select(.insight_id=="i-search") | .verification.detail' "$H" | grep -q "network errors continue" || fail "verification detail"
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .verification.detail' | grep -q "or network errors" || fail "network counters not read"
+expect "wrong pod restarted: verification fails" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .status')" failed
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .verification.detail' | grep -q "network errors continue" || fail "verification detail"
 expect "scaled" "$($K get deploy -n pay api -o jsonpath='{.spec.replicas}')" 3
 expect "cpu spike cured" "$(jq -r '.[] | select(.type=="cpu_spike") | .ended_by' "$TRUTH")" scale_deployment
-expect "scale verified" "$(jq -r '.[] | select(.insight_id=="i-api") | .status' "$H")" succeeded
-expect "node drained" "$(jq -r '.[] | select(.insight_id=="i-node") | .status' "$H")" succeeded
-[ "$on3" -gt 0 ] && { [ "$(jq -r '.[] | select(.insight_id=="i-node") | .result.evicted | length' "$H")" -gt 0 ] || fail "drain evicted nothing"; }
+expect "scale verified" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-api") | .status')" succeeded
+expect "node drained" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-node") | .status')" succeeded
+[ "$on3" -gt 0 ] && { [ "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-node") | .result.evicted | length')" -gt 0 ] || fail "drain evicted nothing"; }
 echo "ok: drain evicted the node's pods ($on3)"
 expect "node fault cured" "$(jq -r '.[] | select(.type=="node_not_ready") | .ended_by' "$TRUTH")" drain
 echo "all remediate cure checks passed"

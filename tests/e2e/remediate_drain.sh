@@ -26,22 +26,22 @@ insights_file "$d/insights.json" "$drain" "$drain2"
   --history-file "$d/history.json" --drain-timeout 4s --verify-window 1s --log-dir "$d/logs" \
   </dev/null 2>"$d/err" || { cat "$d/err"; fail "remediate failed"; }
 H=$d/history.json
-expect "drain failed (budget)" "$(jq -r '.[] | select(.insight_id=="i-drain") | .status' "$H")" failed
-expect "protected pod blocked" "$(jq -r '.[] | select(.insight_id=="i-drain") | .result.blocked | join(",")' "$H")" "shop/$cartpod"
-[ "$(jq -r '.[] | select(.insight_id=="i-drain") | .result.eviction_rounds' "$H")" -ge 2 ] || fail "no retry after 429"
+expect "drain failed (budget)" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-drain") | .status')" failed
+expect "protected pod blocked" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-drain") | .result.blocked | join(",")')" "shop/$cartpod"
+[ "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-drain") | .result.eviction_rounds')" -ge 2 ] || fail "no retry after 429"
 echo "ok: retried while the budget forbade it"
 expect "protected pod still there" "$($K get pod -n shop "$cartpod" -o jsonpath='{.metadata.uid}')" "$uid"
 expect "node cordoned" "$($K get node "$node" -o jsonpath='{.spec.unschedulable}')" true
 for p in $others; do
   ns=${p%%/*} name=${p#*/}
   $K get pod -n "$ns" "$name" >/dev/null 2>&1 && fail "$p was not evicted"
-  jq -e --arg p "$p" '.[] | select(.insight_id=="i-drain") | .result.evicted | index($p)' "$H" >/dev/null ||
+  hist_json "$H" | jq -e --arg p "$p" '.[] | select(.insight_id=="i-drain") | .result.evicted | index($p)' >/dev/null ||
     fail "$p not recorded as evicted"
 done
 echo "ok: the other pods were evicted ($(echo $others | wc -w))"
 [ "$($K get pods -n kube-system --field-selector spec.nodeName="$node" -o json | jq '[.items[] | select(.metadata.ownerReferences[0].kind == "DaemonSet")] | length')" = 1 ] ||
   fail "the DaemonSet pod left the node"
 echo "ok: DaemonSet pod stays"
-expect "second cordon refused" "$(jq -r '.[] | select(.insight_id=="i-drain2" and .action != "none") | "\(.status) \(.result.rule)"' "$H")" "refused max_cordoned_share"
+expect "second cordon refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-drain2" and .action != "none") | "\(.status) \(.result.rule)"')" "refused max_cordoned_share"
 expect "second node schedulable" "$($K get node "$other" -o jsonpath='{.spec.unschedulable}')" ""
 echo "all remediate drain checks passed"

@@ -28,11 +28,11 @@ rvs shop pay kube-system | sort >"$d/after"
 diff "$d/before" "$d/after" || fail "the dry run changed something"
 echo "ok: every resourceVersion unchanged"
 H=$d/history.json
-expect "six records" "$(jq length "$H")" 6
-expect "invalid change refused by the server" "$(jq -r '.[] | select(.insight_id=="i-bad") | "\(.status) \(.result.http_status)"' "$H")" "failed 422"
-expect "the others dry_run" "$(jq -r '[.[] | select(.insight_id!="i-bad") | "\(.mode) \(.status)"] | unique | join(",")' "$H")" "dry_run dry_run"
-expect "each sent with dryRun" "$(jq '[.[] | select(.result.dry_run == true)] | length' "$H")" 6
-expect "drain would evict" "$(jq -r '.[] | select(.action=="drain_node") | (.result.evicted | length) > 0' "$H")" true
+expect "six records" "$(hist_json "$H" | jq length)" 6
+expect "invalid change refused by the server" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-bad") | "\(.status) \(.result.http_status)"')" "failed 422"
+expect "the others dry_run" "$(hist_json "$H" | jq -r '[.[] | select(.insight_id!="i-bad") | "\(.mode) \(.status)"] | unique | join(",")')" "dry_run dry_run"
+expect "each sent with dryRun" "$(hist_json "$H" | jq '[.[] | select(.result.dry_run == true)] | length')" 6
+expect "drain would evict" "$(hist_json "$H" | jq -r '.[] | select(.action=="drain_node") | (.result.evicted | length) > 0')" true
 $K get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}' | grep -qx 128Mi || fail "limit changed"
 $K get node "$node" -o jsonpath='{.spec.unschedulable}' | grep -q true && fail "node cordoned"
 echo "all remediate dry-run checks passed"

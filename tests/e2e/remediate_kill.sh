@@ -16,22 +16,23 @@ H=$d/history.json
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$H" \
   --verify-window 60s --log-dir "$d/logs" </dev/null 2>"$d/err" &
 pid=$!
-status_is() { [ "$(jq -r '.[0].status' "$2" 2>/dev/null)" = "$1" ]; }
+status_is() { [ "$(hist_json "$2" | jq -r '.[0].status' 2>/dev/null)" = "$1" ]; }
 wait_until 60 status_is executing "$H" || true
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
-jq -e 'type == "array"' "$H" >/dev/null || fail "history does not parse after kill -9"
-expect "the action in flight" "$(jq -r '.[0] | "\(.status) \(.action) \(.target.namespace)/\(.target.name)"' "$H")" \
+hist_json "$H" | jq -e -s 'all(.[]; type == "object" and has("id"))' >/dev/null || fail "history (JSON lines) does not parse after kill -9"
+hist_json "$H" | jq -e 'type == "array"' >/dev/null || fail "history does not read after kill -9"
+expect "the action in flight" "$(hist_json "$H" | jq -r '.[0] | "\(.status) \(.action) \(.target.namespace)/\(.target.name)"')" \
   "executing change_limits shop/web"
-jq -e '.[0].started | test("Z$")' "$H" >/dev/null || fail "no start time"
+hist_json "$H" | jq -e '.[0].started | test("Z$")' >/dev/null || fail "no start time"
 echo "ok: history names the action in flight"
 
 # the next run reconciles it: interrupted, with a warning (M6)
 insights_file "$d/none.json"
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/none.json" --history-file "$H" \
   --log-dir "$d/logs" </dev/null 2>"$d/rec.err" || fail "the reconciling run failed"
-expect "reconciled" "$(jq -r '.[0].status' "$H")" interrupted
-jq -r '.[0].interrupted' "$H" | grep -q "change_limits web was in flight" || fail "no reconcile message: $(jq -c '.[0]' "$H")"
+expect "reconciled" "$(hist_json "$H" | jq -r '.[0].status')" interrupted
+hist_json "$H" | jq -r '.[0].interrupted' | grep -q "change_limits web was in flight" || fail "no reconcile message: $(hist_json "$H" | jq -c '.[0]')"
 grep -q 'reconciled a record left executing' "$d/rec.err" "$d/logs/k8s_remediation.log" || fail "no warning"
 echo "ok: a record left executing is reconciled as interrupted"
 
@@ -48,7 +49,8 @@ for i in 1 2 3 4 5 6; do
   sleep "0.0$((RANDOM % 10))"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  jq -e 'type == "array" and all(.[]; has("id") and has("status"))' "$H" >/dev/null ||
+  hist_json "$H" | jq -e -s 'all(.[]; has("id") and has("status"))' >/dev/null &&
+  hist_json "$H" | jq -e 'type == "array" and all(.[]; has("id") and has("status"))' >/dev/null ||
     fail "history does not parse after kill -9 #$i"
 done
 echo "ok: history parses after random kills"
@@ -64,7 +66,7 @@ pid=$!
 sleep 1
 insights_file "$d/watch.json" "$(insight i-w oom shop cart "" 0.95 '[{"action":"change_limits","target":{"kind":"Deployment","name":"shop/cart"},"params":{"memory_limit_after":402653184},"rationale":"r","risk":"medium"}]')"
 wait_until 60 status_is dry_run "$W" || true
-expect "watch mode picked the new insight up" "$(jq -r '.[0].status' "$W")" dry_run
+expect "watch mode picked the new insight up" "$(hist_json "$W" | jq -r '.[0].status')" dry_run
 kill -TERM "$pid"
 wait "$pid" || fail "remediate did not exit cleanly on SIGTERM"
 grep -q 'msg=summary' "$d/watch.err" || fail "no summary at exit"

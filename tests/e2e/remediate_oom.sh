@@ -39,23 +39,23 @@ grep -q "WITHOUT ASKING" "$d/err" || fail "no --auto-approve banner"
 echo "ok: banner"
 
 H=$d/history.json
-expect "change_limits succeeded" "$(jq -r '.[] | select(.insight_id=="i-web") | .status' "$H")" succeeded
-expect "approval auto" "$(jq -r '.[] | select(.insight_id=="i-web") | .approval' "$H")" auto
-expect "previous limit recorded" "$(jq -r '.[] | select(.insight_id=="i-web") | .result.previous.limits.memory' "$H")" 128Mi
+expect "change_limits succeeded" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .status')" succeeded
+expect "approval auto" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .approval')" auto
+expect "previous limit recorded" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .result.previous.limits.memory')" 128Mi
 expect "limit raised" "$($K get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')" 256Mi
 expect "truth: cured by change_limits" \
   "$(jq -r '.[] | select(.type=="oom_limit_too_low") | .ended_by' "$TRUTH")" change_limits
-expect "kube-system refused" "$(jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | "\(.status) \(.result.rule) \(.result.setting)"' "$H")" "refused namespace_denied agent.policy.deny_namespaces"
-jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | .result.message' "$H" | grep -q "namespace kube-system is denied" || fail "refusal message"
-expect "kube-system: needs a person, naming the rule" "$(jq -r '.[] | select(.insight_id=="i-dns" and .action == "none") | "\(.status) \(.result.message | test("namespace_denied"))"' "$H")" "needs_person true"
-expect "stray target refused" "$(jq -r '.[] | select(.insight_id=="i-stray" and .action != "none") | "\(.status) \(.result.rule)"' "$H")" "refused target_outside_insight"
-expect "changed target skipped" "$(jq -r '.[] | select(.insight_id=="i-guard") | .status' "$H")" skipped
-jq -r '.[] | select(.insight_id=="i-guard") | .result.message' "$H" | grep -q "no longer what the proposal started from" || fail "skip message"
-expect "missing pod: failed 404" "$(jq -r '.[] | select(.insight_id=="i-gone") | "\(.status) \(.result.http_status)"' "$H")" "failed 404"
-expect "advised: restart_pod of the leaking pod" "$(jq -r '.[] | select(.insight_id=="i-bare") | "\(.action) \(.target.name) \(.result.operation)"' "$H")" "restart_pod $leaky evict_pod"
+expect "kube-system refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | "\(.status) \(.result.rule) \(.result.setting)"')" "refused namespace_denied agent.policy.deny_namespaces"
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | .result.message' | grep -q "namespace kube-system is denied" || fail "refusal message"
+expect "kube-system: needs a person, naming the rule" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action == "none") | "\(.status) \(.result.message | test("namespace_denied"))"')" "needs_person true"
+expect "stray target refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-stray" and .action != "none") | "\(.status) \(.result.rule)"')" "refused target_outside_insight"
+expect "changed target skipped" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-guard") | .status')" skipped
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-guard") | .result.message' | grep -q "no longer what the proposal started from" || fail "skip message"
+expect "missing pod: failed 404" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-gone") | "\(.status) \(.result.http_status)"')" "failed 404"
+expect "advised: restart_pod of the leaking pod" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-bare") | "\(.action) \(.target.name) \(.result.operation)"')" "restart_pod $leaky evict_pod"
 expect "truth: leak cured by an eviction" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" evict
-expect "low confidence not proposed" "$(jq '[.[] | select(.insight_id=="i-low")] | length' "$H")" 0
-expect "one action for i-web" "$(jq '[.[] | select(.insight_id=="i-web")] | length' "$H")" 1
+expect "low confidence not proposed" "$(hist_json "$H" | jq '[.[] | select(.insight_id=="i-low")] | length')" 0
+expect "one action for i-web" "$(hist_json "$H" | jq '[.[] | select(.insight_id=="i-web")] | length')" 1
 
 rvs shop | grep -v '/web' | grep -v '^Node' | sort >"$d/healthy.after"
 diff "$d/healthy.before" "$d/healthy.after" || fail "a healthy workload was touched"
@@ -67,10 +67,10 @@ grep -q 'msg=verified.*status=succeeded' "$d/logs/k8s_remediation.log" || fail "
 echo "ok: k8s_remediation.log"
 
 # handled once: a second pass proposes nothing new
-n=$(jq length "$H")
+n=$(hist_json "$H" | jq length)
 "$KUBEMEND" remediate --insights-file "$d/insights.json" --history-file "$H" \
   --auto-approve --once --verify-window 1s --log-dir "$d/logs" </dev/null 2>/dev/null
-expect "nothing proposed again" "$(jq length "$H")" "$n"
+expect "nothing proposed again" "$(hist_json "$H" | jq length)" "$n"
 
 # the table
 "$KUBEMEND" history --history-file "$H" >"$d/table"
@@ -81,11 +81,11 @@ expect "history --since in the future" "$("$KUBEMEND" history --history-file "$H
 echo "ok: kubemend history"
 
 # rollback restores the previous limit
-id=$(jq -r '.[] | select(.insight_id=="i-web") | .id' "$H")
+id=$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .id')
 "$KUBEMEND" remediate --history-file "$H" --rollback "$id" --verify-window 1s --log-dir "$d/logs" </dev/null 2>/dev/null >"$d/rb" ||
   fail "rollback failed"
 expect "limit restored" "$($K get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')" 128Mi
-expect "rollback recorded" "$(jq -r --arg id "$id" '.[] | select(.params.rollback_of==$id) | .approval' "$H")" user
+expect "rollback recorded" "$(hist_json "$H" | jq -r --arg id "$id" '.[] | select(.params.rollback_of==$id) | .approval')" user
 "$KUBEMEND" remediate --history-file "$H" --rollback r-999999 </dev/null 2>/dev/null && fail "rollback of an unknown id"
 echo "ok: rollback"
 

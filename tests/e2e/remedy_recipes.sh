@@ -85,9 +85,9 @@ lim() { kubectl --kubeconfig "$KC" get deploy -n shop "$1" -o jsonpath="{.spec.t
 [ "$(lim api requests.cpu)" = "$(lim api limits.cpu)" ] || fail "api was Guaranteed and is not any more"
 # VPA's OOM rule from the 96Mi it was killed at: max(196, 115.2) = 196Mi, beyond
 # max_limit_factor 2: the allowed step 192Mi first, the goal kept in the record
-jq -e '[.[] | select(.target.name == "web" and .action == "change_limits")][0] |
+hist_json "$d/h.json" | jq -e '[.[] | select(.target.name == "web" and .action == "change_limits")][0] |
        (.params.description | test("memory limit 96Mi → 192Mi")) and .params.goal.memory_limit_after == 205520896' \
-  "$d/h.json" >/dev/null || fail "the OOM target is not max(peak + 100Mi, peak x 1.2), stepped: $(jq -c '[.[] | .params]' "$d/h.json")"
-jq -e 'any(.[]; .target.name == "api" and .verification.cpu_throttled_pct != null)' "$d/h.json" >/dev/null \
+  >/dev/null || fail "the OOM target is not max(peak + 100Mi, peak x 1.2), stepped: $(hist_json "$d/h.json" | jq -c '[.[] | .params]')"
+hist_json "$d/h.json" | jq -e 'any(.[]; .target.name == "api" and .verification.cpu_throttled_pct != null)' >/dev/null \
   || fail "throttling was not verified by its own signal"
 echo "ok: web 96Mi → $(lim web limits.memory), api CPU → $(lim api limits.cpu) (Guaranteed kept)"

@@ -101,3 +101,20 @@ start_monitor expire --listen 127.0.0.1:0 --approval-ttl 3s
 wait_json 90 /api/remediations 'any(.remediations[]; .status == "refused" and .result.answer == "expired")' >/dev/null
 [ "$(web_limit)" = 128Mi ] || fail "an expired proposal changed the deployment"
 echo "ok: an undecided proposal is refused when its approval window ends"
+kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# 7. a restart keeps what waits: the new process offers the same record again
+start_sim restart --scenario "$d/s.yaml" --speed 20
+start_monitor restart1 --listen 127.0.0.1:0
+doc=$(wait_json 90 /api/remediations 'any(.remediations[]; .status == "pending")')
+ID=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].id')
+DG=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].digest')
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+start_monitor restart2 --listen 127.0.0.1:0 --history-file "$d/restart1/h.json"
+wait_json 30 /api/remediations "any(.remediations[]; .id == \"$ID\" and .status == \"pending\" and .digest == \"$DG\")" >/dev/null
+CS=$(curl -fsS -c "$d/jar2" -X POST --data '{}' "$URL/api/session" | jq -r .csrf)
+code=$(curl -sS -o "$d/resp" -w '%{http_code}' -b "$d/jar2" -H "X-CSRF-Token: $CS" -X POST \
+  --data "{\"digest\":\"$DG\"}" "$URL/api/remediations/$ID/approve")
+[ "$code" = 200 ] || fail "approving $ID after a restart: HTTP $code $(cat "$d/resp")"
+wait_limit 90 256Mi
+echo "ok: $ID, proposed before a restart, was approved after it and carried out"

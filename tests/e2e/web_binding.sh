@@ -9,6 +9,18 @@ source "$(dirname "$0")/lib/web.sh"
 
 start_sim binding --scenario "$WEB_D/s.yaml" --speed 20
 start_monitor binding --listen 127.0.0.1:0
+# no token: a name other than loopback's (DNS rebinding) gets no session and no data
+port=${URL##*:}
+for p in /api/remediations /api/insights; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: rebound.example:$port" "$URL$p")
+  [ "$code" = 401 ] || fail "GET $p for Host rebound.example: HTTP $code, want 401"
+done
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: rebound.example:$port" -H "Origin: http://rebound.example:$port" \
+  -X POST --data '{}' "$URL/api/session")
+[ "$code" = 401 ] || fail "a session for Host rebound.example: HTTP $code, want 401"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Host: localhost:$port" "$URL/api/remediations")
+[ "$code" = 200 ] || fail "GET /api/remediations for Host localhost: HTTP $code, want 200"
+echo "ok: without a token, only loopback host names are served the API (no DNS rebinding)"
 doc=$(wait_json 120 /api/remediations 'any(.remediations[]; .status == "pending" and .params.memory_limit_before == 134217728)')
 ID=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].id')
 DG=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].digest')

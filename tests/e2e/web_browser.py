@@ -40,6 +40,10 @@ if not port:
 base = "http://127.0.0.1:%d" % port
 
 
+class Stale(Exception):
+    """The page re-rendered the element between finding and using it."""
+
+
 def call(method, path, body=None, timeout=60):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method,
@@ -48,7 +52,10 @@ def call(method, path, body=None, timeout=60):
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read() or b"{}").get("value")
     except urllib.error.HTTPError as e:
-        fail("%s %s: HTTP %d %s" % (method, path, e.code, e.read()[:400]))
+        body = e.read()
+        if b"stale element" in body or b"no such element" in body:
+            raise Stale()
+        fail("%s %s: HTTP %d %s" % (method, path, e.code, body[:400]))
 
 
 sid = None
@@ -64,12 +71,20 @@ try:
                 call("POST", S + "/elements", {"using": "css selector", "value": css})]
 
     def text(css):
-        return "\n".join(call("GET", S + "/element/%s/text" % e) for e in find_all(css))
+        for _ in range(20):
+            try:
+                return "\n".join(call("GET", S + "/element/%s/text" % e) for e in find_all(css))
+            except Stale:
+                time.sleep(0.1)
+        return ""
 
     def wait(what, pred, secs):
         end = time.time() + secs
         while time.time() < end:
-            v = pred()
+            try:
+                v = pred()
+            except Stale:
+                v = None
             if v:
                 return v
             time.sleep(0.3)
@@ -96,10 +111,13 @@ try:
         f.write(base64.b64decode(png))
     print("page shows insight: " + ins.splitlines()[0])
     print("page shows proposal: " + pend.splitlines()[0])
-    buttons = find_all("#pending .card.pending button.approve")
-    if not buttons:
-        fail("no Approve button")
-    call("POST", S + "/element/%s/click" % buttons[0], {})
+    def click_approve():
+        buttons = find_all("#pending .card.pending button.approve")
+        if not buttons:
+            return None
+        call("POST", S + "/element/%s/click" % buttons[0], {})
+        return True
+    wait("an Approve button that takes the click", click_approve, 30)
     done = wait("the decision", lambda: (lambda t: t if "approved" in t else None)(text("#pending .msg, #history")), 30)
     print("page says: " + done.splitlines()[0])
     # the record leaves "pending" and shows up in the history as acted on

@@ -85,6 +85,14 @@ reqs /flaky 'remediation\.executed|remediation\.failed' > "$d/list"; ex=$(tail -
 jq -e --arg id "$ID" '.remediation.id == $id and .remediation.approval == "web" and (.link | endswith("/#" + $id))' "${ex%.json}.body" >/dev/null \
   || fail "remediation.executed/failed body: $(cat "${ex%.json}.body")"
 echo "ok: remediation.proposed and remediation.executed/failed for $ID, linked to the record"
+curl -fsS "$URL/metrics" > "$d/metrics"
+awk '$1 == "kubemend_notifications_total{outcome=\"sent\"}" && $2 >= 3 {ok=1} END {exit !ok}' "$d/metrics" \
+  || fail "/metrics does not count the notifications sent: $(grep notif "$d/metrics")"
+awk '$1 == "kubemend_notification_retries_total" && $2 >= 1 {ok=1} END {exit !ok}' "$d/metrics" \
+  || fail "/metrics does not count the retry: $(grep notif "$d/metrics")"
+awk '$1 == "kubemend_web_decisions_total{outcome=\"approved\"}" && $2 == 1 {ok=1} END {exit !ok}' "$d/metrics" \
+  || fail "/metrics does not count the decision: $(grep decisions "$d/metrics")"
+echo "ok: /metrics counts notifications, retries and decisions"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
 # 5. a receiver that never answers: the cycles go on

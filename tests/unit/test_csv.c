@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <errno.h>
+#include <zlib.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +32,40 @@ static int teardown(void **state)
 static void path_of(const char *name, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s", dir, name);
+}
+
+/* The rotated files of path (names starting "base."), sorted. */
+static size_t rotated_files(const char *path, char names[][320], size_t max)
+{
+	const char *base = strrchr(path, '/') + 1;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) && n < max)
+		if (!strncmp(de->d_name, base, strlen(base)) && de->d_name[strlen(base)] == '.')
+			snprintf(names[n++], 320, "%s/%s", dir, de->d_name);
+	closedir(d);
+	qsort(names, n, 320, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* A gzip file's text (the caller frees it). */
+static char *gunzip(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	int n;
+	gzFile gz = gzopen(path, "rb");
+
+	assert_non_null(gz);
+	while ((n = gzread(gz, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	assert_int_equal(n, 0);
+	gzclose(gz);
+	buf_addch(&b, '\0');
+	return buf_detach(&b, NULL);
 }
 
 static void make_row(struct sample *s, const char *pod, size_t ncustom)
@@ -179,14 +215,15 @@ static void header_once_and_crash_repair(void **state)
 	assert_null(strstr(text, "half"));
 	assert_non_null(strstr(text, "\n2026-11-24T04:00:00Z,shop,a,"));
 	free(text);
-	/* Another format on the same path: the old file is kept as .1. */
+	/* Another format on the same path: the old file is rotated away. */
 	assert_int_equal(csv_writer_open(&w, path, CSV_SEED, NULL, 0, err, sizeof(err)), 0);
 	csv_writer_close(&w);
 	{
-		char old[300];
-		struct stat st;
-		snprintf(old, sizeof(old), "%s.1", path);
-		assert_int_equal(stat(old, &st), 0);
+		char names[4][320];
+		assert_int_equal(rotated_files(path, names, 4), 1);
+		text = gunzip(names[0]);
+		assert_non_null(strstr(text, "\n2026-11-24T04:00:00Z,shop,a,"));
+		free(text);
 		text = slurp(path);
 		assert_true(strncmp(text, "Timestamp,", 10) == 0);
 		free(text);
@@ -194,26 +231,157 @@ static void header_once_and_crash_repair(void **state)
 	sample_release(&row);
 }
 
+/* Counts rows of a CSV text after checking it is whole: the header first,
+ * a newline last. Each row's pod name ("p<i>") is marked in seen. */
+static int whole_csv_rows(const char *text, bool *seen, int nseen)
+{
+	struct buf hdr = BUF_INIT;
+	const char *p;
+	int rows = 0;
+
+	csv_header(&hdr, CSV_NATIVE, NULL);
+	assert_true(!strncmp(text, hdr.data, hdr.len));
+	assert_true(text[strlen(text) - 1] == '\n');
+	for (p = text + hdr.len; *p; p = strchr(p, '\n') + 1) {
+		const char *pod = strstr(p, ",shop,p");
+		int i;
+		assert_non_null(pod);
+		i = atoi(pod + 7);
+		assert_true(i >= 0 && i < nseen);
+		assert_false(seen[i]);
+		seen[i] = true;
+		rows++;
+	}
+	buf_release(&hdr);
+	return rows;
+}
+
+static void append_pods(struct csv_writer *w, int from, int to)
+{
+	char err[512], name[32];
+	for (int i = from; i < to; i++) {
+		struct sample row;
+		snprintf(name, sizeof(name), "p%d", i);
+		make_row(&row, name, 0);
+		assert_int_equal(csv_writer_append(w, &row, 1, err, sizeof(err)), 0);
+		sample_release(&row);
+	}
+}
+
 static void rotation_at_the_size_limit(void **state)
 {
 	struct csv_writer w;
-	struct sample row;
-	char path[256], old[300], err[512];
+	char path[256], err[512], names[64][320];
+	bool seen[40] = { false };
 	struct stat st;
+	size_t n;
+	int rows;
+	char *text;
 	(void)state;
 
 	path_of("rot.csv", path, sizeof(path));
-	snprintf(old, sizeof(old), "%s.1", path);
-	make_row(&row, "a", 0);
 	assert_int_equal(csv_writer_open(&w, path, CSV_NATIVE, NULL, 2000, err, sizeof(err)), 0);
-	for (int i = 0; i < 20; i++)
-		assert_int_equal(csv_writer_append(&w, &row, 1, err, sizeof(err)), 0);
-	assert_true(w.rotations > 0);
+	append_pods(&w, 0, 40);
+	assert_true(w.rotations > 1);     /* several within one second: distinct names */
 	csv_writer_close(&w);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(st.st_size <= 2000);
-	assert_int_equal(stat(old, &st), 0);
-	sample_release(&row);
+	text = slurp(path);
+	rows = whole_csv_rows(text, seen, 40);
+	free(text);
+	/* every rotated file is compressed, whole, and nothing was lost */
+	n = rotated_files(path, names, 64);
+	assert_true(n > 1);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(strstr(names[i], ".gz"));
+		assert_null(strstr(names[i], ".tmp"));
+		text = gunzip(names[i]);
+		rows += whole_csv_rows(text, seen, 40);
+		free(text);
+	}
+	assert_int_equal(rows, 40);
+}
+
+static void retention_drops_the_oldest_first(void **state)
+{
+	struct csv_writer w;
+	struct csv_rotation rot;
+	char path[256], err[512], names[64][320];
+	bool seen[200] = { false };
+	uint64_t total = 0;
+	struct stat st;
+	size_t n;
+	int first = -1;
+	char *text;
+	(void)state;
+
+	path_of("ret.csv", path, sizeof(path));
+	csv_rotation_defaults(&rot, 2000);
+	rot.retention_bytes = 1500;
+	assert_int_equal(csv_writer_open_with(&w, path, CSV_NATIVE, NULL, &rot, err, sizeof(err)), 0);
+	append_pods(&w, 0, 200);
+	csv_writer_close(&w);
+	n = rotated_files(path, names, 64);
+	assert_true(n >= 1);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(stat(names[i], &st), 0);
+		total += (uint64_t)st.st_size;
+		text = gunzip(names[i]);
+		whole_csv_rows(text, seen, 200);
+		free(text);
+	}
+	assert_true(total <= 1500);
+	text = slurp(path);
+	whole_csv_rows(text, seen, 200);
+	free(text);
+	/* what is left is the newest rows, without a gap */
+	for (int i = 0; i < 200; i++) {
+		if (seen[i] && first < 0)
+			first = i;
+		if (first >= 0)
+			assert_true(seen[i]);
+	}
+	assert_true(first > 0);
+	assert_true(seen[199]);
+}
+
+static void rotation_by_age_and_leftovers(void **state)
+{
+	struct csv_writer w;
+	struct csv_rotation rot;
+	char path[256], err[512], old[320], plain[320], gz[330];
+	struct timespec t[2] = { { 1577836800, 0 }, { 1577836800, 0 } }; /* 2020-01-01 */
+	struct stat st;
+	FILE *f;
+	char *text;
+	(void)state;
+
+	path_of("age.csv", path, sizeof(path));
+	/* an expired rotated file, and one a crash left uncompressed */
+	snprintf(old, sizeof(old), "%s.20200101T000000Z.gz", path);
+	snprintf(plain, sizeof(plain), "%s.20200102T000000Z", path);
+	snprintf(gz, sizeof(gz), "%s.gz", plain);
+	f = fopen(old, "w");
+	fputs("x", f);
+	fclose(f);
+	assert_int_equal(utimensat(AT_FDCWD, old, t, 0), 0);
+	f = fopen(plain, "w");
+	fputs("timestamp,x\n", f);
+	fclose(f);
+	csv_rotation_defaults(&rot, 0);
+	rot.max_age_ms = 1;
+	rot.retention_ms = 24LL * 3600 * 1000;
+	assert_int_equal(csv_writer_open_with(&w, path, CSV_NATIVE, NULL, &rot, err, sizeof(err)), 0);
+	append_pods(&w, 0, 1);
+	usleep(5000);
+	append_pods(&w, 1, 2);
+	assert_int_equal(w.rotations, 1);
+	csv_writer_close(&w);
+	assert_int_equal(stat(old, &st), -1);   /* past the retention age */
+	assert_int_equal(stat(plain, &st), -1); /* compressed */
+	text = gunzip(gz);
+	assert_string_equal(text, "timestamp,x\n");
+	free(text);
 }
 
 static void tail_waits_for_whole_rows(void **state)
@@ -323,6 +491,8 @@ int main(void)
 		cmocka_unit_test(seed_format_header_and_values),
 		cmocka_unit_test(header_once_and_crash_repair),
 		cmocka_unit_test(rotation_at_the_size_limit),
+		cmocka_unit_test(retention_drops_the_oldest_first),
+		cmocka_unit_test(rotation_by_age_and_leftovers),
 		cmocka_unit_test(tail_waits_for_whole_rows),
 		cmocka_unit_test(split_follows_rfc4180),
 		cmocka_unit_test(numbers_format_without_nan),

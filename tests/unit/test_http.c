@@ -399,6 +399,99 @@ static void query_escaping(void **state)
 	buf_release(&b);
 }
 
+/* A server that holds each request until `want` are in flight at once
+ * (or 3 s pass), and records the most it saw: a client that sends one at a
+ * time never gets past 1. Paths containing "flaky" get one 429 first. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int inflight, max, want;
+	bool open, flaky_done;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, false, false };
+
+static void gated(struct stub *s, const struct stub_req *req, struct stub_resp *r)
+{
+	struct timespec until;
+	(void)s;
+
+	pthread_mutex_lock(&gate.mu);
+	if (strstr(req->path, "flaky") && !gate.flaky_done) {
+		gate.flaky_done = true;
+		pthread_mutex_unlock(&gate.mu);
+		stub_text(r, 429, "{\"kind\":\"Status\",\"code\":429}");
+		r->retry_after = "2";
+		return;
+	}
+	gate.inflight++;
+	if (gate.inflight > gate.max)
+		gate.max = gate.inflight;
+	if (gate.inflight >= gate.want)
+		gate.open = true;
+	pthread_cond_broadcast(&gate.cv);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	while (!gate.open && pthread_cond_timedwait(&gate.cv, &gate.mu, &until) == 0)
+		;
+	gate.inflight--;
+	pthread_mutex_unlock(&gate.mu);
+	stub_text(r, 200, req->path);
+}
+
+struct done_log {
+	int order[16];
+	int n;
+};
+
+static void note_done(struct http_call *call, void *ctx)
+{
+	struct done_log *d = ctx;
+	d->order[d->n++] = (int)(intptr_t)call->user;
+}
+
+static void batches_run_concurrently_within_the_bound(void **state)
+{
+	struct stub s;
+	struct http_client c;
+	struct http_opts o = fast_opts();
+	struct http_call calls[10];
+	struct http_response r[10];
+	struct done_log d = { { 0 }, 0 };
+	char urls[10][128];
+	(void)state;
+
+	gate.want = 4;
+	assert_int_equal(stub_start(&s, gated, NULL), 0);
+	assert_int_equal(http_client_init(&c, &o, NULL), 0);
+	memset(calls, 0, sizeof(calls));
+	for (int i = 0; i < 10; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), i == 3 ? "/flaky%d" : "/n%d", i);
+		stub_url(&s, path, urls[i], sizeof(urls[i]));
+		http_response_init(&r[i]);
+		calls[i].method = "GET";
+		calls[i].url = urls[i];
+		calls[i].resp = &r[i];
+		calls[i].user = (void *)(intptr_t)i;
+	}
+	assert_int_equal(http_request_many(&c, calls, 10, 4, note_done, &d), 0);
+	/* Four at once, never more: the bound holds and the calls overlapped. */
+	assert_int_equal(gate.max, 4);
+	assert_int_equal(d.n, 10);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(calls[i].rc, 0);
+		assert_int_equal(r[i].status, 200);
+		assert_non_null(strstr(r[i].body.data, i == 3 ? "/flaky3" : "/n"));
+		/* the 429 was retried for that call alone, after its Retry-After */
+		assert_int_equal(r[i].attempts, i == 3 ? 2 : 1);
+		assert_true(i == 3 ? r[i].waited_ms >= 2000 : r[i].waited_ms == 0);
+		http_response_release(&r[i]);
+	}
+	/* the call that waited did not hold up the others: it ended last */
+	assert_int_equal(d.order[9], 3);
+	http_client_release(&c);
+	stub_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +508,7 @@ int main(void)
 		cmocka_unit_test(a_retry_after_past_the_deadline_is_not_waited_for),
 		cmocka_unit_test(cancel_ends_a_wait),
 		cmocka_unit_test(query_escaping),
+		cmocka_unit_test(batches_run_concurrently_within_the_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "kube/cache.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "kube/mutate.h"
 #include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/timeutil.h"
@@ -222,6 +223,9 @@ static void api_handler(struct stub *s, const struct stub_req *req, struct stub_
 		}
 	} else if (!strcmp(req->path, "/api/v1/nodes")) {
 		stub_file(r, 403, FIX "status-403.json");
+	} else if (!strcmp(req->path, "/apis/apps/v1/namespaces/x/deployments/web/scale") ||
+		   !strcmp(req->path, "/api/v1/nodes/n1")) {
+		stub_text(r, 403, "denied by the admission proxy");   /* no Status, no RBAC words */
 	} else if (!strcmp(req->path, "/api/v1/namespaces/x/pods/broken")) {
 		stub_file(r, 200, FIX "pod-truncated.json");
 	}
@@ -432,6 +436,35 @@ static void cache_reports_a_forbidden_list(void **state)
 	stub_stop(&s);
 }
 
+/* A 403 that does not say what was refused: the client says what it needed. */
+static void forbidden_names_the_permission(void **state)
+{
+	struct api a = { 0, 0 };
+	struct stub s;
+	struct kube_config c;
+	struct kube_client kc;
+	struct kube_error e;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, api_handler, &a), 0);
+	c = stub_config(&s);
+	assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
+	assert_int_equal(kube_deployment_scale(&kc, "x", "web", 3, NULL, true, NULL, &e), -EACCES);
+	assert_int_equal(e.status, 403);
+	assert_non_null(strstr(e.msg, "kubemend needs \"patch\" on \"deployments/scale\" "
+			       "(API group \"apps\") in namespace \"x\""));
+	assert_int_equal(kube_node_set_unschedulable(&kc, "n1", true, NULL, false, NULL, &e), -EACCES);
+	assert_non_null(strstr(e.msg, "needs \"patch\" on \"nodes\" (API group \"\") at cluster scope"));
+	/* RBAC's own words are kept as they are */
+	assert_int_equal(kube_get(&kc, "list nodes", "/api/v1/nodes", NULL, &e), -EACCES);
+	assert_null(strstr(e.msg, "kubemend needs"));
+	assert_non_null(strstr(e.msg, "cannot list resource \"pods\""));
+	kube_client_release(&kc);
+	kube_config_release(&c);
+	stub_stop(&s);
+}
+
 static void json_scopes_and_plain_malloc_mix(void **state)
 {
 	json_t *outside = json_pack("{s:s}", "made", "outside");
@@ -467,6 +500,7 @@ int main(void)
 		cmocka_unit_test(malformed_bodies_name_the_request),
 		cmocka_unit_test(cache_lists_then_watches_and_resumes),
 		cmocka_unit_test(cache_reports_a_forbidden_list),
+		cmocka_unit_test(forbidden_names_the_permission),
 	};
 	json_arena_install(); /* as main() does: every test here runs with it */
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,49 @@ static void test_level_shift_detected(void **st)
 	assert_true(best_after > best_before);
 }
 
+/*
+ * A daily cycle sampled at irregular intervals (3 to 7 minutes) with a
+ * six-hour gap on day 4: the same-time-yesterday part finds yesterday by
+ * timestamp, so neither the cycle nor the gap raises an alarm, while holding the daily peak level through the night (a
+ * value normal in range but wrong for the time of day) does.
+ */
+static void test_irregular_daily_cycle(void **st)
+{
+	enum { M = 2600 };
+	static double x[M], sc[M];
+	static int64_t ts[M];
+	const double day = 86400000.0;
+	unsigned seed = 17;
+	int64_t t = 0;
+	double before = 0, during = 0;
+	int from = -1, to = -1;
+
+	(void)st;
+	for (int i = 0; i < M; i++) {
+		t += 180000 + (int64_t)((noise(&seed) + 0.5) * 240000);
+		if (t >= 3 * day + 0.25 * day && t < 3 * day + 0.5 * day)
+			t += (int64_t)(0.25 * day);
+		ts[i] = t;
+		x[i] = 50 + 40 * sin(2 * M_PI * (double)t / day) + noise(&seed);
+		/* day 7, 18:00 to 21:00 (the trough): stuck at the peak level */
+		if (t >= 6 * day + 0.75 * day && t < 6 * day + 0.875 * day) {
+			x[i] = 90 + noise(&seed);
+			if (from < 0)
+				from = i;
+			to = i;
+		}
+	}
+	assert_true(from > 0 && to > from && ts[M - 1] > 7 * day);
+	uni_score_series(ts, x, M, sc, NULL, 0);
+	for (int i = 0; i < from; i++)
+		if (ts[i] > 4 * day)
+			before = fmax(before, sc[i]);
+	for (int i = from; i <= to; i++)
+		during = fmax(during, sc[i]);
+	assert_true(before < UNI_ALARM_THRESHOLD);
+	assert_true(during >= UNI_ALARM_THRESHOLD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_spike_alarms_once),
 		cmocka_unit_test(test_bad_input_does_not_poison),
 		cmocka_unit_test(test_level_shift_detected),
+		cmocka_unit_test(test_irregular_daily_cycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,9 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# hist_json FILE: a remediation history's records, each in its current
+# state, as one JSON array (the file itself is JSON lines: docs/history.md).
+hist_json() { "$KUBEMEND" history --json --history-file "$1"; }
 
 # Skips the test (exit 0) when the binary has no sim command yet.
 need_sim() {

@@ -18,6 +18,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1"; }
+# hist_json FILE: a history file's records, each in its current state, as
+# one JSON array (the file itself is JSON lines: docs/history.md).
+hist_json() { "$KUBEMEND" history --json --history-file "$1"; }
 
 # start_sim NAME SCENARIO SPEED [SIM ARGS...]: sets KC, SERVER, TOKEN, TRUTH;
 # exports KUBECONFIG.
