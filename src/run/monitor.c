@@ -791,6 +791,10 @@ static int cycle(struct stages *st, unsigned long done)
 		if (st->have_pipe && !m->tail_csv)
 			feed(st, rows, n);
 		collector_rows_free(rows, n);
+		if (!done && !n && st->col.namespace && *st->col.namespace)
+			/* the kubeconfig's namespace by default, as kubectl: say so when it is empty */
+			fprintf(stderr, "kubemend %s: namespace \"%s\" holds no pods; watch every "
+				"namespace with -A (or --namespace NAME)\n", m->name, st->col.namespace);
 		snprintf(num, sizeof(num), "%zu", n);
 		snprintf(ms, sizeof(ms), "%lld", (long long)st->col.stats.cycle_ms);
 		log_kv(LOG_INFO, "collect", "cycle", "pods", num, "ms", ms,
