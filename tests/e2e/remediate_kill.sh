@@ -20,7 +20,7 @@ status_is() { [ "$(hist_json "$2" | jq -r '.[0].status' 2>/dev/null)" = "$1" ]; 
 wait_until 60 status_is executing "$H" || true
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
-hist_json "$H" | jq -e -s 'all(.[]; type == "object" and has("id"))' >/dev/null || fail "history (JSON lines) does not parse after kill -9"
+jq -e -s 'all(.[]; type == "object" and has("id"))' "$H" >/dev/null || fail "history (JSON lines) does not parse after kill -9"
 hist_json "$H" | jq -e 'type == "array"' >/dev/null || fail "history does not read after kill -9"
 expect "the action in flight" "$(hist_json "$H" | jq -r '.[0] | "\(.status) \(.action) \(.target.namespace)/\(.target.name)"')" \
   "executing change_limits shop/web"
@@ -49,7 +49,7 @@ for i in 1 2 3 4 5 6; do
   sleep "0.0$((RANDOM % 10))"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  hist_json "$H" | jq -e -s 'all(.[]; has("id") and has("status"))' >/dev/null &&
+  jq -e -s 'all(.[]; has("id") and has("status"))' "$H" >/dev/null &&
   hist_json "$H" | jq -e 'type == "array" and all(.[]; has("id") and has("status"))' >/dev/null ||
     fail "history does not parse after kill -9 #$i"
 done
