@@ -82,6 +82,16 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 			continue;
 		policy_record(pol, &p, at);
 	}
+	/* proposals still waiting on the web can be decided after a restart */
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+		char d[APPROVAL_DIGEST_HEX];
+		int64_t until;
+
+		if (l->o.box && str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
+		    exp && time_parse(exp, &until) == 0 && approval_record_digest(rec, d) == 0)
+			approval_box_offer(l->o.box, json_string_value(json_object_get(rec, "id")), d, until);
+	}
 	return 0;
 }
 
