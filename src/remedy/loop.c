@@ -868,7 +868,20 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
-		if (str_eq(st, "failed") && no_cure(prev) && rungs(l, in->id) < REMEDY_MAX_RUNGS) {
+		if (str_eq(st, "failed") && no_cure(prev) && rungs(l, in->id) >= REMEDY_MAX_RUNGS) {
+			/* the ladder is climbed: nothing ends silently */
+			char why[600];
+			const char *detail = json_string_value(json_object_get(json_object_get(prev,
+						"verification"), "detail"));
+
+			snprintf(why, sizeof(why), "%d actions were tried and the fault's signal goes on "
+				 "(last: %s)", rungs(l, in->id), detail ? detail : "no cure");
+			if ((rc = needs_person(l, in, why, false))) {
+				snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
+				break;
+			}
+			continue;
+		} else if (str_eq(st, "failed") && no_cure(prev)) {
 			ladder = true; /* no cure: the next rung */
 		} else if (str_eq(st, "needs_person")) {
 			const char *ra = json_string_value(json_object_get(prev, "retry_after"));
