@@ -96,16 +96,19 @@ static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
 			   "memory_limit_after", after);
 	/*
 	 * Requests move with the limit where they must: a Guaranteed pod
-	 * (request = limit) stays Guaranteed; a request below the working set
-	 * is raised to it, so the scheduler places what the pod really uses.
+	 * (request = limit) stays Guaranteed; after an OOM kill a Burstable
+	 * request below the limit it was killed at is raised to that limit (the
+	 * least it uses), so the scheduler places what the pod really needs. The
+	 * value depends on the template only, not on a working set that moves
+	 * every cycle, so a proposal waiting for approval stays the same.
 	 */
 	if (known(wf->mem_request)) {
 		double req = wf->mem_request;
 
 		if (fabs(wf->mem_request - wf->mem_limit) < 1)
 			req = after;
-		else if (known(wf->mem_peak) && ceil_mi(wf->mem_peak) > req)
-			req = fmin(ceil_mi(wf->mem_peak), after);
+		else if (oom && wf->mem_limit > req)
+			req = fmin(wf->mem_limit, after);
 		if (req != wf->mem_request) {
 			json_object_set_new(params, "memory_request_before", json_real(wf->mem_request));
 			json_object_set_new(params, "memory_request_after", json_real(req));

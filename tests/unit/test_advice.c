@@ -51,8 +51,12 @@ static void oom_raises_the_limit_first(void **state)
 	wf.mem_request = 90 * MI;
 	insight_advise(in, &wf);
 	assert_true(param(&in->recs[0], "memory_request_after") == 190 * MI);
-	/* a Burstable request below the working set is raised to it */
+	/* a Burstable request below the limit it was killed at is raised to it */
 	wf.mem_request = 64 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 90 * MI);
+	/* ... whatever the working set did meanwhile (a waiting proposal stays the same) */
+	wf.mem_peak = 70 * MI;
 	insight_advise(in, &wf);
 	assert_true(param(&in->recs[0], "memory_request_after") == 90 * MI);
 	/* without a known limit there is nothing to change */
