@@ -30,7 +30,7 @@ jq -r '.[] | "  \(.type) \(.namespace // "")/\(.deployment // .node // "") -> " 
        (if .ended_by != null and .ended_by != "duration" then "cured by \(.ended_by) in \((((.end | fromdate) - (.start | fromdate))) ) s (virtual)"
         elif .ended_by == "duration" then "ended by its duration" else "not cured" end)' "$out/truth.json"
 # writes by kubemend to objects that no fault is about
-jq -r '.[] | (.namespace // "") + " " + (.deployment // "") + " " + (.node // "")' "$out/truth.json" >"$out/faulty.txt"
+jq -r '.[] | (.namespace // "-") + "|" + (.deployment // "-") + "|" + (.node // "")' "$out/truth.json" >"$out/faulty.txt"
 jq -c 'select(.userAgent | startswith("kubemend")) | select(.verb | test("^(create|update|patch|delete)$"))
        | select(.annotations["kubemend.io/dry-run"] == null)
        | {v: .verb, r: .objectRef.resource, s: (.objectRef.subresource // ""), ns: (.objectRef.namespace // ""), n: .objectRef.name, c: .responseStatus.code}' \
@@ -39,7 +39,7 @@ healthy=0
 while read -r w; do
   ns=$(jq -r .ns <<<"$w"); n=$(jq -r .n <<<"$w"); r=$(jq -r .r <<<"$w")
   hit=0
-  while read -r fns fdep fnode; do
+  while IFS='|' read -r fns fdep fnode; do
     if [ "$r" = nodes ] && [ -n "${fnode:-}" ] && [ "$n" = "$fnode" ]; then hit=1; fi
     if [ -z "${fnode:-}" ] && [ "$ns" = "$fns" ] && { [ "$n" = "$fdep" ] || [[ "$n" == "$fdep"-* ]]; }; then hit=1; fi
     # a drain evicts the pods of the node it is about
