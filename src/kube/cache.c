@@ -5,6 +5,7 @@
 #include <time.h>
 #include "kube/cache.h"
 #include "kube/jsonarena.h"
+#include "kube/jsonskim.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -21,12 +22,26 @@ static void release_node(void *p) { kube_node_release(p); }
 static int parse_event(const json_t *o, void *out, char *e, size_t n) { return kube_event_parse(o, out, e, n); }
 static void release_event(void *p) { kube_event_release(p); }
 
+/* What kube_pod_parse() never reads (keep in step with it): most of a pod. */
+static const char *const pod_skim[] = {
+	"managedFields", "annotations", "labels", "finalizers", "generateName",
+	"tolerations", "conditions", "volumes", "volumeMounts", "env", "envFrom", "ports",
+	"securityContext", "affinity", "nodeSelector", "hostIPs", "podIPs", "hostIP", "podIP",
+	"image", "imageID", "containerID", "terminationMessagePath", "terminationMessagePolicy",
+	"imagePullPolicy", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
+	"command", "args", "workingDir", "dnsConfig", "dnsPolicy", "readinessGates",
+	"topologySpreadConstraints", "initContainers", "initContainerStatuses",
+	"ephemeralContainers", "ephemeralContainerStatuses", "imagePullSecrets",
+	"schedulingGates", "resourceClaims", "hostAliases", "allocatedResources",
+	"volumeDevices", "resizePolicy", "user", "qosClass", NULL,
+};
+
 const struct kube_cache_type kube_cache_pods = {
-	"pods", sizeof(struct kube_pod), parse_pod, release_pod };
+	"pods", sizeof(struct kube_pod), parse_pod, release_pod, pod_skim };
 const struct kube_cache_type kube_cache_nodes = {
-	"nodes", sizeof(struct kube_node), parse_node, release_node };
+	"nodes", sizeof(struct kube_node), parse_node, release_node, NULL };
 const struct kube_cache_type kube_cache_events = {
-	"events", sizeof(struct kube_event), parse_event, release_event };
+	"events", sizeof(struct kube_event), parse_event, release_event, NULL };
 
 /* "namespace/name" of a raw object (names are what the map is keyed by). */
 static int object_key(const json_t *obj, struct buf *key)
@@ -100,7 +115,15 @@ int kube_cache_apply(struct kube_cache *c, const char *line, size_t len)
 
 static int apply(struct kube_cache *c, const char *line, size_t len)
 {
-	json_t *ev = json_loadb(line, len, 0, NULL);
+	struct buf sk = BUF_INIT;
+	json_t *ev;
+
+	if (c->type->skim && json_skim(line, len, c->type->skim, &sk) == 0) {
+		line = sk.data;
+		len = sk.len;
+	}
+	ev = json_loadb(line, len, 0, NULL);
+	buf_release(&sk);
 	const json_t *type, *obj, *meta, *rv;
 	const char *t;
 	char err[KUBE_ERRLEN];
@@ -347,6 +370,7 @@ int kube_cache_start(struct kube_cache *c, const struct kube_cache_type *type,
 		memset(c, 0, sizeof(*c));
 		return rc;
 	}
+	c->client.skim = type->skim;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	rc = pthread_create(&c->thread, NULL, run, c);

@@ -22,6 +22,9 @@ struct kube_cache_type {
 	size_t size;                    /* sizeof the typed struct */
 	int (*parse)(const json_t *obj, void *out, char *err, size_t errlen);
 	void (*release)(void *obj);
+	/* keys parse never reads, skimmed off lists and watch events before
+	 * jansson sees them (kube/jsonskim.h); NULL: none */
+	const char *const *skim;
 };
 
 #define KUBE_CACHE_MAX_OBJECTS 2000000

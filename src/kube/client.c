@@ -6,9 +6,11 @@
 #include "kube/client.h"
 #include "kube/exec.h"
 #include "kube/jsonarena.h"
+#include "kube/jsonskim.h"
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -41,7 +43,7 @@ int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
 		snprintf(err, errlen, "cannot set up the HTTP client: %s", strerror(-rc));
 		return rc;
 	}
-	if (cfg->token) {
+	if (cfg->token && kube_config_token_allowed(cfg)) {
 		kc->token = xstrdup(cfg->token);
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -119,6 +121,9 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 {
 	const struct kube_config *cfg = kc->cfg;
 
+	/* no credential is fetched for a server it may not be sent to (kube_config_http_token_notice) */
+	if (!kube_config_token_allowed(cfg))
+		return 0;
 	if (cfg->exec) {
 		if (kc->token_expires_ms == 0 ||
 		    time_real_ms() + EXEC_EXPIRY_MARGIN_MS >= kc->token_expires_ms)
@@ -127,18 +132,15 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	}
 	if (cfg->token_file && !cfg->token &&
 	    (!kc->token || time_mono_ms() - kc->token_read_ms >= TOKEN_FILE_REREAD_MS)) {
-		struct buf b = BUF_INIT;
-		int rc = file_read_all(cfg->token_file, 64u << 10, &b);
+		char why[KUBE_ERRMSG - 64], *tok;
+		/* one printable line: a newline in the token would add a header to every request */
+		int rc = secret_read_file(cfg->token_file, &tok, why, sizeof(why));
 		if (rc < 0) {
-			set_error(e, 0, "authentication: cannot read token file %s: %s",
-				  cfg->token_file, strerror(-rc));
-			buf_release(&b);
+			set_error(e, 0, "authentication: cannot use the token file %s", why);
 			return rc;
 		}
 		drop_token(kc);
-		kc->token = xstrdup(b.data ? str_trim(b.data) : "");
-		memset(b.data, 0, b.len);
-		buf_release(&b);
+		kc->token = tok;
 		kc->token_read_ms = time_mono_ms();
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -287,8 +289,19 @@ again:
 		goto out;
 	}
 	if (out) {
+		/* Only what the caller's parser reads goes to jansson (kc->skim);
+		 * when that text does not parse, the whole body is parsed again,
+		 * so the message gives the body's own line and column. */
+		struct buf sk = BUF_INIT;
 		json_error_t jerr;
-		json_t *j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		json_t *j = NULL;
+
+		if (kc->skim && resp.body.len &&
+		    json_skim(resp.body.data, resp.body.len, kc->skim, &sk) == 0)
+			j = json_loadb(sk.data, sk.len, 0, &jerr);
+		buf_release(&sk);
+		if (!j)
+			j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
 		if (!j || !json_is_object(j)) {
 			if (j)
 				set_error(e, 0, "%s: %s %s: the body is not a JSON object",
@@ -390,8 +403,15 @@ static void run_round(struct many_ctx *m, struct kube_call **v, size_t n, int pa
 
 int kube_call_json(struct kube_call *k, json_t **out)
 {
+	struct buf sk = BUF_INIT;
 	json_error_t jerr;
-	json_t *j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
+	json_t *j = NULL;
+
+	if (k->skim && k->body.len && json_skim(k->body.data, k->body.len, k->skim, &sk) == 0)
+		j = json_loadb(sk.data, sk.len, 0, &jerr);
+	buf_release(&sk);
+	if (!j)
+		j = json_loadb(k->body.data ? k->body.data : "", k->body.len, 0, &jerr);
 
 	if (!j || !json_is_object(j)) {
 		if (j)

@@ -29,6 +29,8 @@ struct kube_client {
 	int64_t token_expires_ms;       /* exec credential expiry (0: none) */
 	int64_t token_read_ms;          /* when token_file was last read */
 	int exec_runs;                  /* times the exec plugin ran (tests) */
+	const char *const *skim;        /* keys skimmed off JSON bodies before parsing
+					 * (kube/jsonskim.h); NULL: none. Borrowed. */
 	/*
 	 * When set, every request but a GET first asks it, as late as possible:
 	 * false refuses the request without sending it (-EPERM, reason
@@ -66,6 +68,7 @@ int kube_send(struct kube_client *kc, const char *what, const char *method,
 /* One GET of a batch: what and path are the caller's; the rest is written. */
 struct kube_call {
 	const char *what, *path;
+	const char *const *skim;        /* keys kube_call_json() skims off first; NULL: none */
 	void *user;                     /* the caller's, untouched */
 	int rc;                         /* as kube_get_text() returns */
 	struct kube_error e;            /* when rc < 0 */
@@ -81,8 +84,9 @@ struct kube_call {
  */
 int kube_get_many(struct kube_client *kc, struct kube_call *calls, size_t n, int parallel,
 		  void (*done)(struct kube_call *call, void *ctx), void *ctx);
-/* Parses a call's body as a JSON object into *out, or fails with -EBADMSG
- * and the message kube_get() would give in call->e (rc set too). */
+/* Parses a call's body as a JSON object into *out (skimmed of call->skim
+ * first, see kube/jsonskim.h), or fails with -EBADMSG and the message
+ * kube_get() would give in call->e (rc set too). */
 int kube_call_json(struct kube_call *call, json_t **out);
 
 /*

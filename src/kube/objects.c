@@ -511,6 +511,14 @@ void kube_node_metrics_release(struct kube_node_metrics *m)
 
 /* ---- kubelet summary ---- */
 
+/* What kube_summary_parse() never reads (keep in step with it). */
+const char *const kube_summary_skim[] = {
+	"containers", "volume", "process_stats", "startTime", "interfaces", "systemContainers",
+	"fs", "runtime", "rlimit", "swap", "uid", "usageCoreNanoSeconds", "usageBytes",
+	"rssBytes", "pageFaults", "majorPageFaults", "availableBytes", "capacityBytes",
+	"inodesFree", "inodes", "inodesUsed", NULL,
+};
+
 int kube_summary_parse(const json_t *obj, struct kube_summary *out, char *err, size_t errlen)
 {
 	struct kube_summary s;

@@ -100,6 +100,8 @@ int kube_node_metrics_parse(const json_t *obj, struct kube_node_metrics *out,
 			    char *err, size_t errlen);
 void kube_node_metrics_release(struct kube_node_metrics *m);
 int kube_summary_parse(const json_t *obj, struct kube_summary *out, char *err, size_t errlen);
+/* Keys of a summary kube_summary_parse() never reads (for kube/jsonskim.h). */
+extern const char *const kube_summary_skim[];
 void kube_summary_release(struct kube_summary *s);
 
 /* A Status body's message and reason ("" when body is not a Status). */

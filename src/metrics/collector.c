@@ -77,6 +77,15 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 		free(c->namespace);
 		return rc;
 	}
+	rc = kube_client_init(&c->okc, c->kube, &c->http, err, errlen);
+	if (rc < 0) {
+		if (c->owners_running)
+		pthread_join(c->owners_thread, NULL);
+	kube_client_release(&c->kc);
+	kube_client_release(&c->okc);
+		free(c->namespace);
+		return rc;
+	}
 	c->ncustom = o->ncustom;
 	if (o->prom_url) {
 		rc = prom_client_init(&c->prom, o->prom_url,
@@ -194,6 +203,8 @@ static int start(struct collector *c, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	c->started = true;
+	/* Owners are listed while the pods sync (the first cycle needs them). */
+	c->owners_running = pthread_create(&c->owners_thread, NULL, collector_owners_run, c) == 0;
 	rc = kube_cache_wait_synced(&c->pods, c->sync_timeout_ms, &e);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", e.msg);

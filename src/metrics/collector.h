@@ -10,6 +10,7 @@
  * It never logs: what a user should hear about (a missing metrics API,
  * Prometheus down) comes back as notices, each said once until it recovers.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +65,11 @@ struct collector {
 	int64_t interval_ms, sync_timeout_ms;
 	size_t max_pods;
 	struct http_opts http;
-	struct kube_client kc;            /* metrics, summaries, cAdvisor, owners */
+	struct kube_client kc;            /* metrics, summaries, cAdvisor */
+	struct kube_client okc;           /* owners (ReplicaSets, Jobs), listed beside the first sync */
+	pthread_t owners_thread;
+	bool owners_running;
+	char owners_err[KUBE_ERRMSG];
 	struct kube_cache pods, nodes, events;
 	bool started, nodes_ok, events_ok;
 	struct prom_client prom;

@@ -46,6 +46,8 @@ char *collector_path(const struct collector *c, const char *prefix, const char *
 		     bool namespaced);
 
 void collector_owners(struct collector *c, struct sample *rows, const struct rowextra *x, size_t n);
+/* The owner lists, as a thread body (arg: the collector). */
+void *collector_owners_run(void *arg);
 /* The cycle's requests at once: metrics.k8s.io, every node's kubelet
  * summary and (Prometheus off) cAdvisor counters; node_ready must be set.
  * now_ms is the local clock (the cluster's is taken when ahead). */

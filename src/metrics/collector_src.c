@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,9 @@ static int on_owner(const json_t *item, void *vctx)
 	return 0;
 }
 
+/* Lists ReplicaSets and Jobs into c->owners over c->okc. Runs in its own
+ * thread while the first lists sync (collector_owners_run), so it touches
+ * nothing else: a failure is kept in owners_err for the notice. */
 static void list_owners(struct collector *c)
 {
 	static const struct { const char *prefix, *resource, *kind; } lists[] = {
@@ -72,12 +76,18 @@ static void list_owners(struct collector *c)
 		char what[64];
 		char *path = collector_path(c, lists[i].prefix, lists[i].resource, true);
 		snprintf(what, sizeof(what), "list %s", lists[i].resource);
-		if (kube_list(&c->kc, what, path, 500, on_owner, NULL, &l, NULL, 0, &e) < 0 &&
-		    e.status != 404)
-			collector_note(c, NOTE_OWNERS, "owner columns may show ReplicaSets: %s", e.msg);
+		if (kube_list(&c->okc, what, path, 500, on_owner, NULL, &l, NULL, 0, &e) < 0 &&
+		    e.status != 404 && !c->owners_err[0])
+			str_copy(c->owners_err, e.msg, sizeof(c->owners_err));
 		free(path);
 	}
 	c->owners_listed = true;
+}
+
+void *collector_owners_run(void *arg)
+{
+	list_owners(arg);
+	return NULL;
 }
 
 static const char *lookup_owner(struct collector *c, const char *ns, const char *kind,
@@ -96,7 +106,7 @@ static const char *lookup_owner(struct collector *c, const char *ns, const char 
 		buf_addf(&path, "%s/namespaces/%s/%s/%s",
 			 !strcmp(kind, "Job") ? "/apis/batch/v1" : "/apis/apps/v1", ns,
 			 !strcmp(kind, "Job") ? "jobs" : "replicasets", name);
-		if (kube_get(&c->kc, "get owner", path.data, &j, &e) == 0) {
+		if (kube_get(&c->okc, "get owner", path.data, &j, &e) == 0) {
 			struct kube_owner o;
 			char err[KUBE_ERRLEN];
 			if (!json_object_get(j, "kind"))
@@ -120,13 +130,28 @@ void collector_owners(struct collector *c, struct sample *rows, const struct row
 {
 	int gets = 0;
 
+	if (c->owners_running) {
+		pthread_join(c->owners_thread, NULL);
+		c->owners_running = false;
+	}
+	if (c->owners_err[0]) {
+		collector_note(c, NOTE_OWNERS, "owner columns may show ReplicaSets: %s", c->owners_err);
+		c->owners_err[0] = '\0';
+	}
+
 	for (size_t i = 0; i < n; i++) {
 		const char *kind = x[i].owner_kind, *name = x[i].owner_name, *up;
 		if (!kind || !name)
 			continue;
 		if (!strcmp(kind, "ReplicaSet") || !strcmp(kind, "Job")) {
-			if (!c->owners_listed)
+			if (!c->owners_listed) {
 				list_owners(c);
+				if (c->owners_err[0]) {
+					collector_note(c, NOTE_OWNERS, "owner columns may show "
+						       "ReplicaSets: %s", c->owners_err);
+					c->owners_err[0] = '\0';
+				}
+			}
 			up = lookup_owner(c, rows[i].namespace, kind, name, &gets);
 			if (up && *up) {
 				const char *slash = strchr(up, '/');
@@ -342,6 +367,7 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 		info[nc].kind = CALL_SUMMARY;
 		info[nc].node = e->key;
 		calls[nc].what = "get kubelet summary";
+		calls[nc].skim = kube_summary_skim;
 	}
 	first_cadv = nc;
 	for (struct strmap_entry *e = strmap_first(&cadv_nodes, &it); e;

@@ -42,7 +42,7 @@ struct csv_writer {
 	pthread_t sweeper;
 	bool sweeping;
 	int sweep_rc;                   /* the last sweep's outcome */
-	uint64_t rotated_bytes;         /* rotated files kept, after the last sweep */
+	_Atomic uint64_t rotated_bytes; /* rotated files kept, after the last sweep (any thread reads it) */
 };
 
 /*

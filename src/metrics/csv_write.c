@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -246,7 +247,10 @@ static int64_t born_ms(int fd)
 static void *sweep_run(void *arg)
 {
 	struct csv_writer *w = arg;
-	w->sweep_rc = csv_sweep(w->path, &w->rot, time_real_ms(), &w->rotated_bytes);
+	uint64_t kept = 0;
+	w->sweep_rc = csv_sweep(w->path, &w->rot, time_real_ms(), &kept);
+	if (w->sweep_rc == 0)
+		atomic_store(&w->rotated_bytes, kept);
 	return NULL;
 }
 
@@ -275,7 +279,8 @@ static int open_file(struct csv_writer *w, char *err, size_t errlen)
 	struct stat st;
 	int rc;
 
-	w->fd = open(w->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* 0600: rows carry event messages from the cluster */
+	w->fd = open(w->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (w->fd < 0)
 		return fail(err, errlen, w->path, "cannot open", -errno);
 	if (fstat(w->fd, &st) < 0)

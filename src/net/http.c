@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +8,25 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "net/http.h"
+#include "net/linesplit.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "base/banned.h"
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+/* Process-wide, for /metrics: calls waiting to start (or to retry),
+ * transfers running, attempts made. Streams are not counted. */
+static atomic_long n_queued, n_in_flight;
+static atomic_ullong n_attempts, n_retries;
+
+void http_counters_get(struct http_counters *out)
+{
+	out->queued = atomic_load(&n_queued);
+	out->in_flight = atomic_load(&n_in_flight);
+	out->attempts = atomic_load(&n_attempts);
+	out->retries = atomic_load(&n_retries);
+}
 static CURLcode global_rc;
 
 static void global_init(void)
@@ -483,6 +497,9 @@ static int start(struct http_client *c, struct slot *s, int64_t end_ms)
 	}
 	s->easy = e;
 	s->running = true;
+	atomic_fetch_sub(&n_queued, 1);
+	atomic_fetch_add(&n_in_flight, 1);
+	atomic_fetch_add(&n_attempts, 1);
 	return 0;
 }
 
@@ -502,6 +519,7 @@ static void ended(struct http_client *c, struct slot *s, CURLcode rc, int64_t en
 	curl_slist_free_all(s->headers);
 	s->headers = NULL;
 	s->running = false;
+	atomic_fetch_sub(&n_in_flight, 1);
 	resp->attempts++;
 	if (s->x.too_big) {
 		char what[96];
@@ -523,6 +541,8 @@ static void ended(struct http_client *c, struct slot *s, CURLcode rc, int64_t en
 			resp->waited_ms += wait;
 			s->not_before_ms = time_mono_ms() + wait;
 			give_easy(c, s->easy);
+			atomic_fetch_add(&n_queued, 1);
+			atomic_fetch_add(&n_retries, 1);
 			return;
 		}
 		snprintf(what, sizeof(what), "%s%s",
@@ -547,6 +567,8 @@ static void ended(struct http_client *c, struct slot *s, CURLcode rc, int64_t en
 		if (wait_fits(end_ms, wait)) {
 			resp->waited_ms += wait;
 			s->not_before_ms = time_mono_ms() + wait;
+			atomic_fetch_add(&n_queued, 1);
+			atomic_fetch_add(&n_retries, 1);
 			return;
 		}
 	}
@@ -572,6 +594,7 @@ int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
 	if (!n)
 		return 0;
 	slots = xcalloc(n, sizeof(*slots));
+	atomic_fetch_add(&n_queued, (long)n);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)parallel);
 	for (size_t i = 0; i < n; i++) {
 		slots[i].call = &calls[i];
@@ -592,6 +615,7 @@ int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
 			 * their progress callback and end below. */
 			for (size_t i = 0; i < n; i++)
 				if (!slots[i].done && !slots[i].running) {
+					atomic_fetch_sub(&n_queued, 1);
 					finish(c, &slots[i], -ECANCELED, "cancelled", on_done, ctx);
 					left--;
 				}
@@ -606,6 +630,7 @@ int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
 			if (s->not_before_ms > now)
 				continue;
 			if (start(c, s, end_ms) < 0) {
+				atomic_fetch_sub(&n_queued, 1);
 				finish(c, s, -ENOMEM, "out of memory", on_done, ctx);
 				left--;
 				continue;
@@ -617,6 +642,7 @@ int http_request_many(struct http_client *c, struct http_call *calls, size_t n,
 			if (s->done)
 				continue;
 			if (start(c, s, end_ms) < 0) {
+				atomic_fetch_sub(&n_queued, 1);
 				finish(c, s, -ENOMEM, "out of memory", on_done, ctx);
 				left--;
 				continue;
@@ -680,32 +706,18 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	return call.rc;
 }
 
+/* The framing lives in net/linesplit.c (fuzzed on its own: fuzz/fuzz_lines.c). */
 static int emit_lines(struct xfer *x, const char *p, size_t len)
 {
-	size_t i = 0;
+	struct line_split ls = {
+		.line = x->line, .max_line = x->max_line, .on_line = x->on_line, .ctx = x->ctx,
+	};
+	int rc = line_split_feed(&ls, p, len);
 
-	while (i < len) {
-		const char *nl = memchr(p + i, '\n', len - i);
-		size_t chunk = nl ? (size_t)(nl - (p + i)) : len - i;
-
-		if (x->line.len + chunk > x->max_line) {
-			x->line_too_long = true;
-			return -1;
-		}
-		buf_add(&x->line, p + i, chunk);
-		i += chunk;
-		if (!nl)
-			break;
-		i++; /* the newline */
-		if (x->line.len && x->line.data[x->line.len - 1] == '\r')
-			buf_truncate(&x->line, x->line.len - 1);
-		if (x->line.len && x->on_line(x->line.data, x->line.len, x->ctx)) {
-			x->stopped_by_callback = true;
-			return -1;
-		}
-		buf_reset(&x->line);
-	}
-	return 0;
+	x->line = ls.line;
+	x->line_too_long |= ls.too_long;
+	x->stopped_by_callback |= ls.stopped;
+	return rc;
 }
 
 static size_t on_stream(char *p, size_t size, size_t n, void *userdata)

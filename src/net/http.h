@@ -155,6 +155,15 @@ int http_stream(struct http_client *c, const char *url, size_t max_line,
  * once (the only call that may come from another thread). */
 void http_client_wake(struct http_client *c);
 
+/* What every client of the process is doing now (for /metrics): calls of
+ * batches waiting to start or to retry, transfers running (streams not
+ * counted), and the attempts and retries made since start. */
+struct http_counters {
+	long queued, in_flight;
+	unsigned long long attempts, retries;
+};
+void http_counters_get(struct http_counters *out);
+
 /* Percent-encodes s for a query parameter value into out. */
 int http_add_query_escaped(struct buf *out, const char *s);
 

@@ -18,6 +18,8 @@
 #include "metrics/collector.h"
 #include "metrics/csv.h"
 #include "remedy/loop.h"
+#include "run/incluster.h"
+#include "conf/watch.h"
 #include "remedy/policy.h"
 #include "run/remediator.h"
 #include "serve/alertsend.h"
@@ -67,6 +69,10 @@ struct stages {
 	struct remediator *remediator;  /* the thread that runs remedy beside the loop */
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
+	struct incluster ic;            /* --leader-elect, --records (docs/incluster.md) */
+	bool have_ic;
+	struct conf_watch cw;           /* the config files, for a mounted ConfigMap's updates */
+	bool have_cw;
 	struct approval_box *box;       /* the page's view of the records; decisions in --approval web */
 	bool web_approval;
 	struct webui *ui;
@@ -108,10 +114,17 @@ static int open_kube(struct stages *st, char *err, size_t errlen)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	rc = kube_config_load(&st->kube, &ko, err, errlen);
 	if (rc < 0)
 		return rc;
 	st->have_kube = true;
+	{
+		char note[512];
+
+		if (kube_config_http_token_notice(&st->kube, note, sizeof(note)))
+			log_kv(LOG_WARN, "collect", note, NULL);
+	}
 	return 0;
 }
 
@@ -229,6 +242,7 @@ static void feed(struct stages *st, const struct sample *rows, size_t n)
 {
 	char err[512];
 
+	explainer_learn_rows(st->llm, rows, n);   /* names to hide from the LLM */
 	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
 		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 	if (st->ui && n)
@@ -292,31 +306,6 @@ static void log_insight(void *ctx, enum pipeline_event ev, struct insight *in)
 	       "summary", in->summary, NULL);
 }
 
-int monitor_explain(struct explainer *ex, struct insight *in,
-		    const struct insight *const *history, size_t nhistory)
-{
-	struct explain_result r;
-	char n[24];
-	int rc;
-
-	rc = explainer_explain(ex, in, history, nhistory, &r);
-	if (r.log_reason)
-		log_kv(rc == -ENOTSUP ? LOG_INFO : LOG_WARN, "llm", "rule-based explanation stands",
-		       "insight", in->id, "reason", r.reason, NULL);
-	if (r.fresh)
-		log_kv(LOG_INFO, "llm", "explained", "insight", in->id,
-		       "model", in->explanation_model, NULL);
-	if (r.dropped) {
-		snprintf(n, sizeof(n), "%zu", r.dropped);
-		log_kv(LOG_WARN, "llm", "refused actions the LLM suggested", "insight", in->id,
-		       "count", n, "first", r.dropped_why, NULL);
-	}
-	if (rc == 0)
-		explain_result_recommend(&r, in);
-	explain_result_release(&r);
-	return rc;
-}
-
 /*
  * --enable-llm (docs/llm.md): asks without waiting; an answer lands at the
  * insight's next update, after the rules' advice, whose explanation stands
@@ -347,6 +336,23 @@ static void notify_insight(void *ctx, enum pipeline_event ev, struct insight *in
 	json_decref(j);
 }
 
+/* incluster: an Event on the workload (or pod, or node) when an anomaly opens. */
+static void anomaly_event(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	struct stages *st = ctx;
+
+	if (ev != PIPE_OPENED || !st->have_ic)
+		return;
+	if (in->owner_kind && str_eq(in->owner_kind, "Deployment") && in->owner_name)
+		incluster_anomaly(&st->ic, "Deployment", in->namespace_, in->owner_name, in->anomaly_type,
+				  in->probability, in->summary);
+	else if (in->pods[0])
+		incluster_anomaly(&st->ic, "Pod", in->namespace_, in->pods[0], in->anomaly_type, in->probability,
+				  in->summary);
+	else if (in->node)
+		incluster_anomaly(&st->ic, "Node", NULL, in->node, in->anomaly_type, in->probability, in->summary);
+}
+
 /* Notifications of remediation records: proposed (once per record), executed (verified or dry run), failed. */
 static void notify_record(void *ctx, const json_t *rec)
 {
@@ -354,6 +360,8 @@ static void notify_record(void *ctx, const json_t *rec)
 	const char *s = json_string_value(json_object_get(rec, "status"));
 	const char *id = json_string_value(json_object_get(rec, "id"));
 
+	if (st->have_ic && rec)
+		incluster_on_record(&st->ic, rec);      /* the shared record and Events, as each write happens */
 	if (!st->notify || !rec || !id)
 		return;
 	if (str_eq(s, "proposed")) {
@@ -494,6 +502,12 @@ static void close_stages(struct stages *st)
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
+	if (st->have_ic) {
+		incluster_close(&st->ic);       /* releases the Lease: the other replica leads at once */
+		st->have_ic = false;
+	}
+	if (st->have_cw)
+		conf_watch_release(&st->cw);
 	approval_box_free(st->box);
 	st->box = NULL;
 	if (st->have_kc)
@@ -505,11 +519,19 @@ static void close_stages(struct stages *st)
 		kube_config_release(&st->kube);
 }
 
+/* A decision read from a Remediation resource goes where the page's go: the box (digest-checked there). */
+static int cluster_decides(void *ctx, const char *id, const char *digest, bool approve, const char *who)
+{
+	return approval_box_decide(ctx, id, digest, approve, who, time_real_ms());
+}
+
 /*
  * --remediate: the loop of src/remedy/ on the insights of this process. It
  * asks on tty_fd (a terminal), acts on its own with --auto-approve, or
  * records proposals as pending when there is nobody to ask.
  */
+static void after_pass(void *ctx);
+
 static int open_remedy(struct stages *st, char *err, size_t errlen)
 {
 	struct monitor_run *m = st->m;
@@ -522,6 +544,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	if ((rc = kube_client_init(&st->kc, &st->kube, NULL, err, errlen)) < 0)
 		return rc;
 	st->have_kc = true;
+	if (m->incluster) {
+		/* incluster: leader election and the check before every write this client sends */
+		if ((rc = incluster_open(&st->ic, &st->kube, m->incluster, err, errlen)) < 0)
+			return rc;
+		st->have_ic = true;
+		st->kc.write_guard = incluster_write_guard;
+		st->kc.write_guard_ctx = &st->ic;
+	}
 	policy_load_config(&st->pol, c);
 	memset(&o, 0, sizeof(o));
 	o.history_file = config_str(c, "agent.history_file");
@@ -547,18 +577,35 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 		policy_release(&st->pol);
 		return rc;
 	}
-	if ((rc = remediator_start(&st->remediator, &st->remedy)) < 0) {
+	if ((rc = remediator_start(&st->remediator, &st->remedy, after_pass, st)) < 0) {
 		snprintf(err, errlen, "cannot start the remediation thread: %s", strerror(-rc));
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 		return rc;
 	}
 	st->have_remedy = true;
+	if (st->have_ic) {
+		incluster_watch_records(&st->ic, &st->remedy.hist.records);
+		if (st->web_approval && st->box &&
+		    (rc = incluster_poll_decisions(&st->ic, cluster_decides, st->box, 2000)) < 0) {
+			snprintf(err, errlen, "cannot start reading decisions: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	if (m->auto_approve)
 		fprintf(stderr, "\n*** kubemend %s --remediate --auto-approve: actions the policy allows "
 			"are carried out WITHOUT ASKING%s ***\n\n", m->name,
 			m->dry_run ? " (--dry-run: nothing changes)" : "");
 	return 0;
+}
+
+/* On the remediation thread after each pass: mirror its records into the cluster. */
+static void after_pass(void *ctx)
+{
+	struct stages *st = ctx;
+
+	if (st->have_ic)
+		incluster_sync(&st->ic);
 }
 
 /*
@@ -575,6 +622,8 @@ static void remediate_step(struct stages *st)
 	char err[1024];
 	int rc = -ENOMEM;
 
+	if (st->have_ic && !incluster_leading(&st->ic))
+		return;         /* only the leader remediates; a follower watches and stays warm */
 	pipeline_lock(&st->pipe);
 	doc = insight_store_json(&st->pipe.store, time_real_ms());
 	insight_store_init(copy, st->pipe.store.threshold);
@@ -613,6 +662,11 @@ static int open_approval(struct stages *st, const char *listen, char *err, size_
 	st->web_approval = str_eq(mode, "web") && !m->auto_approve;
 	if (str_eq(mode, "auto"))
 		m->auto_approve = true;
+	if (m->incluster && str_eq(mode, "terminal") && (m->tty_fd < 0 || !isatty(m->tty_fd)) && !m->auto_approve) {
+		/* incluster: nobody at a terminal; decisions come from the Remediation resources through the box */
+		st->web_approval = true;
+		return (st->box = approval_box_new()) ? 0 : -ENOMEM;
+	}
 	if (st->web_approval && (!m->serve || !listen || !*listen || !strcmp(listen, "off"))) {
 		snprintf(err, errlen, "--approval web needs the page: give --listen ADDR (not \"off\")");
 		return -EINVAL;
@@ -724,6 +778,7 @@ static int open_stages(struct stages *st)
 			       config_str(c, "agent.llm.base_url"), NULL);
 		pipeline_add_hook(&st->pipe, explain_insight, st);
 		pipeline_add_hook(&st->pipe, notify_insight, st);
+		pipeline_add_hook(&st->pipe, anomaly_event, st);
 		/*
 		 * --remediate: the planner and approval of src/remedy/ on
 		 * PIPE_OPENED/PIPE_UPDATED, wired here by pipeline_add_hook()
@@ -764,13 +819,16 @@ fail:
 static int cycle(struct stages *st, unsigned long done)
 {
 	struct monitor_run *m = st->m;
-	int64_t t0 = time_mono_ms();
+	int64_t t0 = time_mono_ms(), t1;
+	double stage[PIPE_NSTAGES] = { 0 };
 	char err[1024], num[32], ms[32], open_[32];
 
 	if (m->collect) {
 		struct sample *rows = NULL;
 		size_t n = 0;
 		int rc = collector_cycle(&st->col, &rows, &n, err, sizeof(err));
+
+		stage[PIPE_COLLECT] = (double)(time_mono_ms() - t0) / 1000.0;
 
 		log_notices(&st->col);
 		if (rc < 0) {
@@ -783,13 +841,17 @@ static int cycle(struct stages *st, unsigned long done)
 			log_kv(LOG_ERROR, "collect", "cycle failed", "error", err, NULL);
 			return 0;
 		}
+		t1 = time_mono_ms();
 		if (st->have_csv && csv_writer_append(&st->csv, rows, n, err, sizeof(err)) < 0) {
 			collector_rows_free(rows, n);
 			fprintf(stderr, "kubemend %s: %s\n", m->name, err);
 			return -1;
 		}
+		stage[PIPE_CSV] = (double)(time_mono_ms() - t1) / 1000.0;
+		t1 = time_mono_ms();
 		if (st->have_pipe && !m->tail_csv)
 			feed(st, rows, n);
+		stage[PIPE_DETECT] = (double)(time_mono_ms() - t1) / 1000.0;
 		collector_rows_free(rows, n);
 		if (!done && !n && st->col.namespace && *st->col.namespace)
 			/* the kubeconfig's namespace by default, as kubectl: say so when it is empty */
@@ -800,10 +862,24 @@ static int cycle(struct stages *st, unsigned long done)
 		log_kv(LOG_INFO, "collect", "cycle", "pods", num, "ms", ms,
 		       "file", st->have_csv ? st->csv.path : NULL, NULL);
 	}
+	t1 = time_mono_ms();
 	if (m->tail_csv && tail_step(st) < 0 && !m->follow)
 		return -1;
+	if (m->tail_csv)
+		stage[PIPE_DETECT] = (double)(time_mono_ms() - t1) / 1000.0;
 	if (st->have_pipe) {
-		pipeline_cycle_time(&st->pipe, (double)(time_mono_ms() - t0) / 1000.0);
+		double total = (double)(time_mono_ms() - t0) / 1000.0;
+		char c_ms[32], v_ms[32], d_ms[32];
+
+		pipeline_cycle_time(&st->pipe, total);
+		pipeline_cycle_stages(&st->pipe, stage, total, st->have_csv ? st->csv.bytes_written : 0,
+				      st->have_csv ? st->csv.rotated_bytes : 0);
+		snprintf(ms, sizeof(ms), "%.0f", total * 1000);
+		snprintf(c_ms, sizeof(c_ms), "%.0f", stage[PIPE_COLLECT] * 1000);
+		snprintf(v_ms, sizeof(v_ms), "%.0f", stage[PIPE_CSV] * 1000);
+		snprintf(d_ms, sizeof(d_ms), "%.0f", stage[PIPE_DETECT] * 1000);
+		log_kv(LOG_INFO, m->name, "cycle", "ms", ms, "collect_ms", c_ms, "csv_ms", v_ms,
+		       "detect_ms", d_ms, NULL);
 		pipeline_lock(&st->pipe);
 		snprintf(open_, sizeof(open_), "%zu", pipeline_open_insights(&st->pipe.store));
 		snprintf(num, sizeof(num), "%zu", pod_detector_npods(&st->pipe.det));
@@ -863,10 +939,18 @@ int monitor_run(struct monitor_run *m)
 	log_kv(LOG_INFO, m->name, "started", "insights", m->analyse ?
 	       config_str(m->cfg, "agent.insights_file") : NULL, "metrics",
 	       m->write_csv || m->tail_csv ? config_str(m->cfg, "agent.output_file") : NULL, NULL);
+	if (m->watch_config_dir && m->load_config) {
+		conf_watch_init(&st.cw, m->watch_config_dir);
+		st.have_cw = true;
+	}
 	while (!stopping(m)) {
 		int64_t t0 = time_mono_ms();
 		int r;
 
+		if (st.have_cw && conf_watch_changed(&st.cw)) {
+			log_kv(LOG_INFO, m->name, "configuration files changed: reloading", "dir", m->watch_config_dir, NULL);
+			reload_flag = 1;
+		}
 		if (reload_flag)
 			reload(&st);
 		if (st.have_pipe)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/pipeline.h"
+#include "net/http.h"
 #include "insight/advice.h"
 #include "serve/alerts.h"
 #include "serve/expo.h"
@@ -90,6 +91,28 @@ void pipeline_set_period(struct pipeline *p, int64_t period_ms)
 int64_t pipeline_overdue_ms(int64_t period_ms)
 {
 	return period_ms > 0 ? 2 * period_ms + 10000 : 10 * 60 * 1000;
+}
+
+const double pipeline_cycle_bounds[PIPE_NBUCKETS] = {
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120,
+};
+
+void pipeline_cycle_stages(struct pipeline *p, const double stage_s[PIPE_NSTAGES],
+			   double total_s, uint64_t csv_bytes, uint64_t csv_rotated_bytes)
+{
+	pipeline_lock(p);
+	for (int i = 0; i < PIPE_NSTAGES; i++) {
+		p->stats.stage_s[i] = stage_s[i];
+		p->stats.stage_total_s[i] += stage_s[i];
+	}
+	for (int i = 0; i < PIPE_NBUCKETS; i++)
+		if (total_s <= pipeline_cycle_bounds[i])
+			p->stats.cycle_bucket[i]++;
+	p->stats.cycle_count++;
+	p->stats.cycle_sum_s += total_s;
+	p->stats.csv_bytes = csv_bytes;
+	p->stats.csv_rotated_bytes = csv_rotated_bytes;
+	pipeline_unlock(p);
 }
 
 size_t pipeline_open_insights(const struct insight_store *s)
@@ -414,6 +437,57 @@ static void gauge(struct buf *out, const char *name, const char *help, double v)
 	expo_sample(out, name, NULL, v);
 }
 
+/* The monitor's cost: the cycle histogram, time per stage, the HTTP pool,
+ * the bytes written (docs/monitor.md). */
+static void cycle_metrics(struct buf *out, const struct pipeline_stats *st)
+{
+	static const char *const stages[PIPE_NSTAGES] = { "collect", "csv", "detect" };
+	struct http_counters hc;
+	char le[32];
+
+	expo_family(out, "kubemend_cycle_duration_seconds", "histogram",
+		    "Duration of monitor cycles (collect, CSV, detect and insights).");
+	for (int i = 0; i < PIPE_NBUCKETS; i++) {
+		const char *labels[] = { "le", le, NULL };
+		snprintf(le, sizeof(le), "%g", pipeline_cycle_bounds[i]);
+		expo_sample(out, "kubemend_cycle_duration_seconds_bucket", labels,
+			    (double)st->cycle_bucket[i]);
+	}
+	{
+		const char *labels[] = { "le", "+Inf", NULL };
+		expo_sample(out, "kubemend_cycle_duration_seconds_bucket", labels,
+			    (double)st->cycle_count);
+	}
+	expo_sample(out, "kubemend_cycle_duration_seconds_sum", NULL, st->cycle_sum_s);
+	expo_sample(out, "kubemend_cycle_duration_seconds_count", NULL, (double)st->cycle_count);
+	expo_family(out, "kubemend_stage_duration_seconds", "gauge",
+		    "Time of each stage in the latest cycle.");
+	for (int i = 0; i < PIPE_NSTAGES; i++) {
+		const char *labels[] = { "stage", stages[i], NULL };
+		expo_sample(out, "kubemend_stage_duration_seconds", labels, st->stage_s[i]);
+	}
+	expo_family(out, "kubemend_stage_seconds_total", "counter",
+		    "Time spent in each stage since start.");
+	for (int i = 0; i < PIPE_NSTAGES; i++) {
+		const char *labels[] = { "stage", stages[i], NULL };
+		expo_sample(out, "kubemend_stage_seconds_total", labels, st->stage_total_s[i]);
+	}
+	http_counters_get(&hc);
+	gauge(out, "kubemend_api_requests_in_flight", "API requests being transferred now.",
+	      (double)hc.in_flight);
+	gauge(out, "kubemend_api_requests_queued",
+	      "API requests of the current cycle waiting to start or to be retried.",
+	      (double)hc.queued);
+	counter(out, "kubemend_api_requests_total", "API request attempts, retries included.",
+		(double)hc.attempts);
+	counter(out, "kubemend_api_retries_total", "API requests retried (5xx, 429, transport errors).",
+		(double)hc.retries);
+	counter(out, "kubemend_csv_bytes_written_total", "Bytes of rows appended to the metrics CSV.",
+		(double)st->csv_bytes);
+	gauge(out, "kubemend_csv_rotated_bytes", "Bytes of rotated (gzip) CSV files kept.",
+	      (double)st->csv_rotated_bytes);
+}
+
 void pipeline_metrics(struct pipeline *p, struct buf *out)
 {
 	struct buf ns = BUF_INIT;
@@ -422,8 +496,9 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	pipeline_lock(p);
 	counter(out, "kubemend_cycles_total", "Collection and detection cycles run.",
 		(double)p->stats.cycles);
-	gauge(out, "kubemend_cycle_duration_seconds", "Duration of the latest cycle.",
+	gauge(out, "kubemend_last_cycle_duration_seconds", "Duration of the latest cycle.",
 	      p->stats.last_cycle_s);
+	cycle_metrics(out, &p->stats);
 	counter(out, "kubemend_api_errors_total", "Collection cycles that failed to read the cluster.",
 		(double)p->stats.collect_errors);
 	counter(out, "kubemend_insight_write_errors_total", "Failed writes of the insights file.",
@@ -431,6 +506,8 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	counter(out, "kubemend_rows_total", "Sample rows analysed.", (double)p->stats.rows);
 	gauge(out, "kubemend_pods_tracked", "Pods with detector state.",
 	      (double)pod_detector_npods(&p->det));
+	gauge(out, "kubemend_detector_pod_state_bytes", "Bytes of detector state per tracked pod.",
+	      (double)sizeof(struct pod_state));
 	gauge(out, "kubemend_insights_open", "Insights currently open.",
 	      (double)pipeline_open_insights(&p->store));
 	counter(out, "kubemend_insights_opened_total", "Insights opened since start.",

@@ -34,6 +34,12 @@ typedef void (*pipeline_hook)(void *ctx, enum pipeline_event ev, struct insight 
 
 #define PIPELINE_MAX_HOOKS 4
 
+/* A cycle's stages, as /metrics names them. */
+enum pipe_stage { PIPE_COLLECT, PIPE_CSV, PIPE_DETECT, PIPE_NSTAGES };
+/* The cycle duration histogram's bounds, in seconds. */
+#define PIPE_NBUCKETS 12
+extern const double pipeline_cycle_bounds[PIPE_NBUCKETS];
+
 struct pipeline_stats {
 	uint64_t cycles, rows, skipped_rows;
 	uint64_t collect_errors;        /* failed collection cycles (API errors) */
@@ -43,7 +49,15 @@ struct pipeline_stats {
 	int64_t last_feed_ms;           /* cluster time of the latest batch */
 	int64_t last_ok_wall_ms;        /* wall clock of the latest successful cycle */
 	int64_t period_ms;              /* the loop's cycle period (0: unknown), for "overdue" */
+	/* the monitor's cycles, for /metrics (pipeline_cycle_stages) */
+	double stage_s[PIPE_NSTAGES];           /* latest cycle, per stage */
+	double stage_total_s[PIPE_NSTAGES];     /* since start */
+	uint64_t cycle_bucket[PIPE_NBUCKETS];   /* cycles at or under each bound (cumulative) */
+	uint64_t cycle_count;
+	double cycle_sum_s;
+	uint64_t csv_bytes, csv_rotated_bytes;  /* written since start; rotated files kept */
 };
+
 
 struct pipeline {
 	pthread_mutex_t mu;
@@ -90,6 +104,10 @@ void pipeline_cycle_time(struct pipeline *p, double seconds);
  */
 void pipeline_set_period(struct pipeline *p, int64_t period_ms);
 int64_t pipeline_overdue_ms(int64_t period_ms);
+/* Records a cycle's time per stage (seconds; a stage that did not run is 0)
+ * and the CSV writer's byte counts, for /metrics. */
+void pipeline_cycle_stages(struct pipeline *p, const double stage_s[PIPE_NSTAGES],
+			   double total_s, uint64_t csv_bytes, uint64_t csv_rotated_bytes);
 
 void pipeline_lock(struct pipeline *p);
 void pipeline_unlock(struct pipeline *p);

@@ -21,6 +21,8 @@ struct remediator {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct remedy_loop *loop;
+	void (*after_pass)(void *ctx);
+	void *ctx;
 	struct insight_store *next;     /* offered, not yet taken */
 	bool stopping;
 	struct remediator_status st;
@@ -66,6 +68,8 @@ static void *worker(void *arg)
 		if (rc < 0)
 			log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
 		drop(s);
+		if (r->after_pass)
+			r->after_pass(r->ctx);
 
 		pthread_mutex_lock(&r->mu);
 		r->st.busy = false;
@@ -76,13 +80,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int remediator_start(struct remediator **out, struct remedy_loop *loop)
+int remediator_start(struct remediator **out, struct remedy_loop *loop,
+		     void (*after_pass)(void *ctx), void *ctx)
 {
 	struct remediator *r = xcalloc(1, sizeof(*r));
 	int rc;
 
 	quit_flag = 0;
 	r->loop = loop;
+	r->after_pass = after_pass;
+	r->ctx = ctx;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	rc = pthread_create(&r->th, NULL, worker, r);

@@ -26,11 +26,14 @@ struct remediator_status {
 };
 
 /*
- * Starts the thread. The loop's stop flag (remedy_loop_open's stop) must be
+ * Starts the thread; after_pass (may be NULL) runs on it after each pass
+ * (what else reads the loop's records, e.g. mirroring them into the
+ * cluster, belongs there). The loop's stop flag (remedy_loop_open's stop) must be
  * remediator_quit_flag()'s, or be set by the caller before remediator_stop.
  * 0 or a negative errno.
  */
-int remediator_start(struct remediator **out, struct remedy_loop *loop);
+int remediator_start(struct remediator **out, struct remedy_loop *loop,
+		     void (*after_pass)(void *ctx), void *ctx);
 
 /* The flag the remedy loop should watch: set by remediator_stop(). */
 const volatile int *remediator_quit_flag(void);

@@ -93,6 +93,44 @@ out=$(jq '.spec.holderIdentity="c"' "$dir/lease.json" | $K replace -f - 2>&1) &&
 contains "stale Lease update: 409" "$out" "Conflict\|the object has been modified"
 expect "the first writer holds the lease" "$($K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}')" b
 
+# Events: core/v1 and events.k8s.io/v1 share one store
+dep_uid=$($K get deploy -n kubemend kubemend -o jsonpath='{.metadata.uid}')
+cat >"$dir/ev-core.yaml" <<EOR
+apiVersion: v1
+kind: Event
+metadata: {name: kubemend.core1, namespace: kubemend}
+involvedObject: {apiVersion: apps/v1, kind: Deployment, namespace: kubemend, name: kubemend, uid: "$dep_uid"}
+reason: CoreReason
+message: written as core/v1
+type: Normal
+source: {component: e2e}
+count: 2
+EOR
+cat >"$dir/ev-v1.yaml" <<EOR
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: kubemend.v1, namespace: kubemend}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: e2e
+reportingInstance: e2e-1
+action: Test
+reason: V1Reason
+note: written as events.k8s.io/v1
+type: Warning
+regarding: {apiVersion: apps/v1, kind: Deployment, namespace: kubemend, name: kubemend, uid: "$dep_uid"}
+EOR
+$K create -f "$dir/ev-core.yaml" >/dev/null
+$K create -f "$dir/ev-v1.yaml" >/dev/null
+out=$($K create -f "$dir/ev-v1.yaml" 2>&1) && fail "a duplicate Event was accepted"
+sed 's/^action: Test$//' "$dir/ev-v1.yaml" | sed 's/kubemend.v1/kubemend.v2/' >"$dir/ev-bad.yaml"
+out=$($K create -f "$dir/ev-bad.yaml" 2>&1) && fail "an events.k8s.io Event without action was accepted"
+contains "events.k8s.io validation" "$out" "action: Required value"
+desc=$($K describe deploy -n kubemend kubemend)
+contains "describe shows the core Event" "$desc" "CoreReason"
+contains "describe shows the events.k8s.io Event" "$desc" "V1Reason .*written as events.k8s.io/v1"
+expect "the core Event read as events.k8s.io" \
+	"$($K get events.v1.events.k8s.io -n kubemend kubemend.core1 -o jsonpath='{.note}')" "written as core/v1"
+
 # RBAC: a service account token is held to the roles deploy/ binds
 url=$(awk '/server:/ {print $2; exit}' "$dir/kc")
 adm=$(awk '/token:/ {print $2; exit}' "$dir/kc")

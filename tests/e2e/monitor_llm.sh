@@ -48,6 +48,10 @@ leaks_nothing() {
   [ -s "$out/requests" ] || fail "no request reached the fake LLM"
   jq -r '.insights[] | (.namespace, .node, .pods[]?, .pod?, .workload?.name?) // empty' \
     "$out/pod_insights.json" | sort -u | grep -v '^null$' >"$out/names" || true
+  # every name the monitor saw, not only the incidents' (issue 18)
+  for c in namespace pod node; do
+    tail -n +2 "$out/pod_metrics.csv" | cut -d, -f"$(csv_col "$out/pod_metrics.csv" "$c")"
+  done | grep -v '^$' | sort -u >>"$out/names"
   [ -s "$out/names" ] || fail "no names in the insights"
   # placeholders such as [node-1] may look like the sim's names: set them aside
   sed -E 's/\[(namespace|pod|node|container|workload)-[0-9]+\]/[]/g' "$out/requests" >"$out/requests.bare"

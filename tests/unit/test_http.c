@@ -456,6 +456,7 @@ static void batches_run_concurrently_within_the_bound(void **state)
 	struct http_call calls[10];
 	struct http_response r[10];
 	struct done_log d = { { 0 }, 0 };
+	struct http_counters before, after;
 	char urls[10][128];
 	(void)state;
 
@@ -473,7 +474,14 @@ static void batches_run_concurrently_within_the_bound(void **state)
 		calls[i].resp = &r[i];
 		calls[i].user = (void *)(intptr_t)i;
 	}
+	http_counters_get(&before);
 	assert_int_equal(http_request_many(&c, calls, 10, 4, note_done, &d), 0);
+	/* the process-wide counters (/metrics): all drained, 11 attempts, 1 retry */
+	http_counters_get(&after);
+	assert_int_equal(after.queued, 0);
+	assert_int_equal(after.in_flight, 0);
+	assert_int_equal(after.attempts - before.attempts, 11);
+	assert_int_equal(after.retries - before.retries, 1);
 	/* Four at once, never more: the bound holds and the calls overlapped. */
 	assert_int_equal(gate.max, 4);
 	assert_int_equal(d.n, 10);

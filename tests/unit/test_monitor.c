@@ -112,6 +112,27 @@ static void pipeline_opens_advises_writes_and_resolves(void **state)
 	assert_non_null(strstr(b.data, "kubemend_insights_opened_total 2"));
 	assert_non_null(strstr(b.data, "kubemend_pod_anomaly_probability{namespace=\"shop\",pod=\"web-a\"} 0"));
 	assert_non_null(strstr(b.data, "# TYPE kubemend_pods_tracked gauge"));
+	/* the monitor's cost: a histogram of cycle times, time per stage, bytes */
+	{
+		double a[PIPE_NSTAGES] = { 0.2, 0.01, 0.05 }, c[PIPE_NSTAGES] = { 3.0, 0.5, 1.0 };
+		pipeline_cycle_stages(&p, a, 0.3, 1000, 0);
+		pipeline_cycle_stages(&p, c, 4.5, 2500, 400);
+		buf_reset(&b);
+		pipeline_metrics(&p, &b);
+		assert_non_null(strstr(b.data, "# TYPE kubemend_cycle_duration_seconds histogram"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_bucket{le=\"0.25\"} 0\n"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_bucket{le=\"0.5\"} 1\n"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_bucket{le=\"5\"} 2\n"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_sum 4.8\n"));
+		assert_non_null(strstr(b.data, "kubemend_cycle_duration_seconds_count 2\n"));
+		assert_non_null(strstr(b.data, "kubemend_stage_duration_seconds{stage=\"collect\"} 3\n"));
+		assert_non_null(strstr(b.data, "kubemend_stage_seconds_total{stage=\"collect\"} 3.2\n"));
+		assert_non_null(strstr(b.data, "kubemend_csv_bytes_written_total 2500\n"));
+		assert_non_null(strstr(b.data, "kubemend_csv_rotated_bytes 400\n"));
+		assert_non_null(strstr(b.data, "# TYPE kubemend_api_requests_in_flight gauge"));
+		assert_non_null(strstr(b.data, "kubemend_api_requests_queued 0\n"));
+	}
 	buf_release(&b);
 	pipeline_release(&p);
 	remove(path);

@@ -1,0 +1,23 @@
+#ifndef KUBE_JSONSKIM_H
+#define KUBE_JSONSKIM_H
+/*
+ * Skimming JSON before it is parsed: copies a JSON text without the object
+ * members whose key is in a list (at any depth) and without insignificant
+ * whitespace, so that jansson builds (and hashes) only what the typed
+ * parsers read. A pod as the API server sends it is mostly fields kubemend
+ * never looks at (labels, annotations, managedFields, conditions, probes,
+ * volumes); a list of 10,000 is 23 MB. Owns nothing; the caller's buffer
+ * gets the text.
+ */
+#include <stddef.h>
+#include "base/buf.h"
+
+/*
+ * Appends the skimmed text of in[0..len) to out. drop: NULL-terminated key
+ * names. Returns 0, or -EINVAL when the text is not well-formed JSON as far
+ * as the skim can tell (strings, nesting, literals): the caller then parses
+ * the original, whose parser reports the error with its line and column.
+ */
+int json_skim(const char *in, size_t len, const char *const *drop, struct buf *out);
+
+#endif
