@@ -448,6 +448,8 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
  */
 static bool raises(const struct proposal *p)
 {
+	if (p->kind == ACT_SCALE_DEPLOYMENT)
+		return p->replicas_after > p->replicas_before;
 	return p->mem_limit_after > p->mem_limit_before + 1 ||
 	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
 }
@@ -610,7 +612,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			plan_from_live(p, &st);
 			if (prior && p->kind == ACT_CHANGE_LIMITS && !raises(p))
 				rebump(p, prior);
-			if (prior && !(p->kind == ACT_CHANGE_LIMITS && raises(p)))
+			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
+				       raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
 		} else if (prior) {
@@ -618,7 +621,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 		params = plan_params(p, NULL, it->rec);
 		if (observed && policy_judge(l->pol, p, &facts, time_real_ms(), &pr) &&
-		    str_eq(pr.rule, "max_limit_factor") && plan_clamp_factor(p, l->pol->max_limit_factor, &goal)) {
+		    ((str_eq(pr.rule, "max_limit_factor") && plan_clamp_factor(p, l->pol->max_limit_factor, &goal)) ||
+		     (str_eq(pr.rule, "max_scale_step") && plan_clamp_scale(p, l->pol->max_scale_step, &goal)))) {
 			/* the largest step the policy allows, verified before the next */
 			json_decref(params);
 			params = plan_params(p, &goal, it->rec);

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "base/str.h"
@@ -148,8 +149,8 @@ void plan_from_live(struct proposal *p, const struct target_state *st)
 {
 	switch (p->kind) {
 	case ACT_SCALE_DEPLOYMENT:
-		if (p->replicas_before > 0)
-			p->replicas_after = st->replicas + (p->replicas_after - p->replicas_before);
+		/* the after is the replicas the demand needs: absolute (a recommendation
+		 * made from another count is stale: plan_stale) */
 		p->replicas_before = st->replicas;
 		break;
 	case ACT_CHANGE_LIMITS:
@@ -176,6 +177,17 @@ static bool clamp(double before, double *after, double factor, double unit)
 		return true;
 	}
 	return false;
+}
+
+bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal)
+{
+	*goal = *p;
+	if (p->kind != ACT_SCALE_DEPLOYMENT || max_step <= 0 ||
+	    abs(p->replicas_after - p->replicas_before) <= max_step)
+		return false;
+	p->replicas_after = p->replicas_before +
+			    (p->replicas_after > p->replicas_before ? max_step : -max_step);
+	return true;
 }
 
 bool plan_clamp_factor(struct proposal *p, double factor, struct proposal *goal)
@@ -214,6 +226,9 @@ json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 	case ACT_SCALE_DEPLOYMENT:
 		json_object_set_new(o, "replicas_before", json_integer(p->replicas_before));
 		json_object_set_new(o, "replicas_after", json_integer(p->replicas_after));
+		if (goal)
+			json_object_set_new(o, "goal", json_pack("{s:i}", "replicas_after",
+								 goal->replicas_after));
 		break;
 	case ACT_CHANGE_LIMITS:
 		put(o, "memory_limit_before", p->mem_limit_before);

@@ -34,9 +34,9 @@ bool plan_from_llm(const struct plan_item *it);
 
 /*
  * Sets p's "before" values from the live object st, never from a
- * recommendation. A scale recommendation that said before and after keeps
- * its step (live + (after - before)); one without a before keeps its after
- * as the absolute target, so the policy judges the real change.
+ * recommendation; the after values stay the recommendation's targets, so
+ * the policy judges the real change (a recommendation whose before no
+ * longer matches the live object is stale: plan_stale).
  */
 void plan_from_live(struct proposal *p, const struct target_state *st);
 
@@ -55,6 +55,9 @@ bool plan_stale(const struct proposal *advised, const struct target_state *st,
  * the unclamped proposal. Returns true when something was clamped.
  */
 bool plan_clamp_factor(struct proposal *p, double factor, struct proposal *goal);
+
+/* The same for a scale beyond max_scale_step: the largest allowed step toward it. */
+bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal);
 
 /*
  * The record's params for p (new object): the before/after values that will

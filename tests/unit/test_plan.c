@@ -80,12 +80,24 @@ static void before_values_are_live(void **state)
 	assert_string_equal(why.rule, "max_scale_step");
 	assert_string_equal(why.setting, "agent.policy.max_scale_step");
 	assert_non_null(strstr(why.message, "replicas 10 → 1 changes 9 at once; max_scale_step is 5"));
-	/* a step (before and after given) is kept, applied to the live count */
+	/* a recommendation made from another count is stale, never applied */
 	p = (struct proposal){ .kind = ACT_SCALE_DEPLOYMENT, .namespace_ = "a", .name = "b",
 			       .replicas_before = 3, .replicas_after = 4 };
-	plan_from_live(&p, &st);
-	assert_int_equal(p.replicas_before, 10);
-	assert_int_equal(p.replicas_after, 11);
+	{
+		char stale[256];
+		assert_true(plan_stale(&p, &st, stale, sizeof(stale)));
+		assert_non_null(strstr(stale, "has 10 replicas now, not 3"));
+	}
+	/* beyond max_scale_step: the largest allowed step, the goal kept */
+	p = (struct proposal){ .kind = ACT_SCALE_DEPLOYMENT, .namespace_ = "a", .name = "b",
+			       .replicas_before = 10, .replicas_after = 19 };
+	{
+		struct proposal goal;
+		assert_true(plan_clamp_scale(&p, pol.max_scale_step, &goal));
+		assert_int_equal(p.replicas_after, 15);
+		assert_int_equal(goal.replicas_after, 19);
+		assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), 0);
+	}
 	/* a limit: 256Mi -> 1Mi is judged from the live 256Mi */
 	p = (struct proposal){ .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
 			       .mem_limit_after = 1 * MI };
