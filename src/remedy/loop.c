@@ -441,11 +441,8 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 	return found;
 }
 
-/*
- * A change_limits that still raises something over the live object: the
- * next step toward a goal the policy cut, or a new target computed after
- * the last raise did not stop the OOM kills (as the VPA bumps again).
- */
+/* A change that still raises something over the live object: the next step
+ * toward a cut goal, or a new target after the last raise did not cure. */
 static bool raises(const struct proposal *p)
 {
 	if (p->kind == ACT_SCALE_DEPLOYMENT)
@@ -593,7 +590,14 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
 		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
-			/* act only on what is still true: the insight saw another state */
+			/* act only on what is still true: the insight saw another state;
+			 * once recorded, wait quietly until the advice sees the live object */
+			const json_t *last = record_for(l, in->id);
+
+			if (last && str_eq(json_string_value(json_object_get(last, "status")), "skipped")) {
+				buf_release(&why);
+				return 0;
+			}
 			params = plan_params(p, NULL, it->rec);
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
@@ -887,6 +891,9 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			continue;
 		} else if (str_eq(st, "failed") && no_cure(prev)) {
 			ladder = true; /* no cure: the next rung */
+		} else if (str_eq(st, "skipped")) {
+			/* stale advice (the target changed under it, e.g. another replica
+			 * acted): handled again once the advice sees the live object */
 		} else if (str_eq(st, "needs_person")) {
 			const char *ra = json_string_value(json_object_get(prev, "retry_after"));
 			int64_t at;
