@@ -6,6 +6,8 @@
 # act, and the resource, its Events and `kubectl describe` tell the story.
 source "$(dirname "$0")/lib/collect.sh"
 need_sim
+# the service-account token of section 3 goes to the plain-HTTP sim on purpose
+export KUBEMEND_ALLOW_HTTP_TOKEN=1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 d=$TMPDIR_E2E
 mkdir -p "$d/conf"
