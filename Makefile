@@ -71,7 +71,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKE_LLM := $(BUILD)/tests/fake_llm
 
-.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz bench-sim bench-collect bench-lstm bench-history bench-cycle bench-parse bench-latency model lint eval-cv
+.PHONY: all deps test test-busy test-apiserver unit fuzz-replay e2e check demo clean fuzz fuzz-smoke bench-sim bench-collect bench-lstm bench-history bench-cycle bench-parse bench-latency model lint eval-cv
 all: $(KUBEMEND)
 
 deps:
@@ -164,15 +164,15 @@ bench-sim: all
 FUZZ ?= $(basename $(notdir $(firstword $(FUZZ_SRC))))
 RUNS ?= 10000
 fuzz:
-	@mkdir -p build-fuzz
-	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
-	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD:build=build-fuzz)/libkubemend.a
-	clang -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 \
-	    -fsanitize=fuzzer,address,undefined fuzz/$(FUZZ).c \
-	    build-fuzz/libkubemend.a $(LIBS) -o build-fuzz/$(FUZZ)
-	@mkdir -p build-fuzz/corpus-$(FUZZ)
+	@MAKE="$(MAKE)" scripts/fuzz-smoke.sh build $(FUZZ)
 	build-fuzz/$(FUZZ) -runs=$(RUNS) build-fuzz/corpus-$(FUZZ) fuzz/corpus/$(FUZZ:fuzz_%=%)
 	@echo "new inputs are in build-fuzz/corpus-$(FUZZ); copy the interesting ones to fuzz/corpus/$(FUZZ:fuzz_%=%)"
+
+# Every fuzz target under libFuzzer with ASan+UBSan for FUZZ_SECONDS each
+# (part of .ci/run); a crash fails it and leaves its input in build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 20
+fuzz-smoke:
+	@MAKE="$(MAKE)" scripts/fuzz-smoke.sh $(FUZZ_SECONDS) $(basename $(notdir $(FUZZ_SRC)))
 
 # The default model, trained from simulated normal behaviour with a fixed
 # seed: the same bytes on every run.

@@ -44,9 +44,16 @@ static int fsync_dir_of(const char *path)
 	return err;
 }
 
+int file_open_append(const char *path, int extra_flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | extra_flags, 0600);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len)
 {
-	return file_write_atomic_mode(path, data, len, 0644);
+	return file_write_atomic_mode(path, data, len, 0600);
 }
 
 int file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode)
@@ -54,13 +61,17 @@ int file_write_atomic_mode(const char *path, const void *data, size_t len, unsig
 	struct buf tmp = BUF_INIT;
 	int fd, err;
 
-	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	/*
+	 * A random name created with O_EXCL (mkostemp, mode 0600): in a shared
+	 * directory nobody can have put a file or a symlink there for us to
+	 * write through, and nobody can read it before it is whole.
+	 */
+	buf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp.data, O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	/* a leftover temporary file keeps its old mode through O_CREAT: set it */
 	err = fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
 	if (!err)
 		err = file_write_fd(fd, data, len);

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -53,9 +55,25 @@ void log_set_stderr(int enabled)
 	to_stderr = enabled;
 }
 
+/* fopen(path, "a"), but a new file is 0600: log lines quote event text from the cluster. */
+static FILE *open_log(const char *path)
+{
+	int fd = file_open_append(path, 0);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int log_open(const char *path, size_t max_bytes)
 {
-	FILE *f = fopen(path, "a");
+	FILE *f = open_log(path);
 	struct stat st;
 
 	if (!f)
@@ -80,7 +98,7 @@ int log_route(const char *component, const char *path, size_t max_bytes)
 
 	if (strlen(component) >= sizeof(routes[0].component))
 		return -EINVAL;
-	f = fopen(path, "a");
+	f = open_log(path);
 	if (!f)
 		return -errno;
 	pthread_mutex_lock(&log_lock);
@@ -164,7 +182,7 @@ static void rotate_locked(FILE **file, const char *path, size_t max, size_t *siz
 	buf_addf(&old, "%s.1", path);
 	rename(path, old.data);
 	buf_release(&old);
-	*file = fopen(path, "a");
+	*file = open_log(path);
 	*size = 0;
 }
 

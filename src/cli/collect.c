@@ -283,12 +283,15 @@ int cmd_collect(int argc, char **argv)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	if (kube_config_load(&kube, &ko, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend collect: %s\n", err);
 		if (f.test)
 			printf("FAIL config          %s\n", err);
 		goto out_config;
 	}
+	if (kube_config_http_token_notice(&kube, err, sizeof(err)))
+		log_kv(LOG_WARN, "collect", err, NULL);
 	/* flag > K8S_NAMESPACE > config file > the context's namespace ("default") */
 	ns = cc.namespace ? cc.namespace : kube.namespace;
 	if (getenv("K8S_NAMESPACE") && getenv("K8S_NAMESPACE")[0])

@@ -75,10 +75,13 @@ static int decide(int argc, char **argv, bool approve)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	if (kube_config_load(&kube, &ko, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend %s: %s\n", cmd, err);
 		return 1;
 	}
+	if (kube_config_http_token_notice(&kube, err, sizeof(err)))
+		fprintf(stderr, "kubemend %s: warning: %s\n", cmd, err);
 	if (kube_client_init(&kc, &kube, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend %s: %s\n", cmd, err);
 		kube_config_release(&kube);

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/llm.h"
 #include "run/monitor.h"
+#include "run/incluster.h"
 #include "base/str.h"
 #include "base/banned.h"
 
@@ -17,7 +18,8 @@
 enum {
 	O_HELP = 256, O_GEN_ONLY, O_DATASET_ONLY, O_ANOMALY_ONLY, O_CYCLES, O_DURATION,
 	O_CONFIG_DIR, O_METRIC, O_FORMAT, O_MAX_PODS, O_ALL_NS, O_PROM, O_REMEDIATE, O_LLM,
-	O_AGENT_ONLY, O_FETCH_ONLY, O_TEST, O_WATCH, O_QUIET, O_DRY_RUN, O_AUTO_APPROVE, O_SETTING
+	O_AGENT_ONLY, O_FETCH_ONLY, O_TEST, O_WATCH, O_QUIET, O_DRY_RUN, O_AUTO_APPROVE, O_SETTING,
+	O_LE, O_LE_DUR, O_LE_RENEW, O_LE_RETRY, O_LE_NAME, O_LE_NS, O_LE_ID, O_RECORDS, O_NO_EVENTS
 };
 
 /* Flags that are plain settings: the option name and its key. */
@@ -64,6 +66,8 @@ struct parsed {
 	int64_t duration_ms;
 	size_t max_pods;
 	char flagnames[NSETTING + 4][32];
+	struct incluster_opts ic;       /* --leader-elect, --records: docs/incluster.md */
+	bool no_events;
 };
 
 static void add_flag(struct parsed *p, const char *key, const char *name, const char *value)
@@ -80,7 +84,7 @@ static void add_flag(struct parsed *p, const char *key, const char *name, const 
 /* Parses argv for cmd; returns 0, 1 after --help, or -1 (message printed). */
 static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const char *usage)
 {
-	struct option opts[NSETTING + 32];
+	struct option opts[NSETTING + 48];
 	size_t n = 0;
 	int ch, idx;
 	int64_t v;
@@ -111,6 +115,15 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 	OPT("test", no_argument, O_TEST);
 	OPT("watch", no_argument, O_WATCH);
 	OPT("quiet", no_argument, O_QUIET);
+	OPT("leader-elect", no_argument, O_LE);
+	OPT("leader-elect-lease-duration", required_argument, O_LE_DUR);
+	OPT("leader-elect-renew-deadline", required_argument, O_LE_RENEW);
+	OPT("leader-elect-retry-period", required_argument, O_LE_RETRY);
+	OPT("leader-elect-resource-name", required_argument, O_LE_NAME);
+	OPT("leader-elect-resource-namespace", required_argument, O_LE_NS);
+	OPT("leader-elect-identity", required_argument, O_LE_ID);
+	OPT("records", no_argument, O_RECORDS);
+	OPT("no-events", no_argument, O_NO_EVENTS);
 	OPT(NULL, 0, 0);
 #undef OPT
 	optind = 1;
@@ -171,6 +184,21 @@ static int parse(const char *cmd, int argc, char **argv, struct parsed *p, const
 		case O_TEST: p->test = true; break;
 		case O_WATCH: p->watch = true; break;
 		case O_QUIET: p->quiet = true; break;
+		case O_LE: p->ic.leader_elect = true; break;
+		case O_LE_DUR: case O_LE_RENEW: case O_LE_RETRY:
+			if (str_to_duration_ms(optarg, &v) < 0 || v < 1) {
+				fprintf(stderr, "kubemend %s: --%s wants a duration (15s, 500ms), not \"%s\"\n", cmd,
+					opts[idx].name, optarg);
+				return -1;
+			}
+			*(ch == O_LE_DUR ? &p->ic.lease_duration_ms : ch == O_LE_RENEW ? &p->ic.renew_deadline_ms :
+			  &p->ic.retry_period_ms) = v;
+			break;
+		case O_LE_NAME: p->ic.lease_name = optarg; break;
+		case O_LE_NS: p->ic.lease_namespace = optarg; break;
+		case O_LE_ID: p->ic.identity = optarg; break;
+		case O_RECORDS: p->ic.records = true; break;
+		case O_NO_EVENTS: p->no_events = true; break;
 		default:
 			fprintf(stderr, "kubemend %s: unknown or incomplete option '%s' (see --help)\n",
 				cmd, argv[optind - 1]);
@@ -217,7 +245,17 @@ static const char monitor_usage[] =
 "  --slack-webhook-url U  notify a Slack incoming webhook of insights and remediations\n"
 "  --webhook-url U        notify a JSON webhook, signed with --webhook-secret-file's key\n"
 "  --page-url U           base of links in notifications (default http://LISTEN)\n"
-CLI_LLM_USAGE;
+CLI_LLM_USAGE
+"In a cluster (docs/incluster.md):\n"
+"  --leader-elect         compete for a Lease; only the leader remediates, records and\n"
+"                         writes Events; a leader that cannot renew stops acting first\n"
+"  --leader-elect-lease-duration D  (15s)   --leader-elect-renew-deadline D  (10s)\n"
+"  --leader-elect-retry-period D    (2s)    --leader-elect-resource-name N (kubemend-leader)\n"
+"  --leader-elect-resource-namespace NS ($POD_NAMESPACE, else kubemend)\n"
+"  --leader-elect-identity ID  (hostname_pid)\n"
+"  --records              mirror the records into Remediation resources (implied by\n"
+"                         --leader-elect); decide them with kubemend approve/reject\n"
+"  --no-events            no Kubernetes Events on the objects\n";
 
 static void release(struct parsed *p)
 {
@@ -246,6 +284,14 @@ static int run(struct parsed *p, struct monitor_run *m, const char *who)
 	m->auto_approve = p->auto_approve;
 	m->enable_llm = p->llm;
 	m->quiet = p->quiet;
+	m->watch_config_dir = p->config_dir ? p->config_dir : getenv("KUBEMEND_CONFIG_DIR") ?
+			      getenv("KUBEMEND_CONFIG_DIR") : "config";
+	if (p->ic.leader_elect || p->ic.records) {
+		/* in a cluster: the records and Events are shared, so they go with the election */
+		p->ic.records = true;
+		p->ic.events = !p->no_events;
+		m->incluster = &p->ic;
+	}
 	rc = monitor_run(m);
 	config_release(&c);
 	return rc;

@@ -301,10 +301,13 @@ int cmd_remediate(int argc, char **argv)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	if (kube_config_load(&kube, &ko, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend remediate: %s\n", err);
 		goto out_log;
 	}
+	if (kube_config_http_token_notice(&kube, err, sizeof(err)))
+		log_kv(LOG_WARN, "remediate", err, NULL);
 	if (kube_client_init(&kc, &kube, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend remediate: %s\n", err);
 		goto out_kube;

@@ -6,12 +6,14 @@
 #include <time.h>
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "conf/config.h"
 #include "net/http.h"
 #include "insight/explain.h"
+#include "metrics/sample.h"
 #include "base/banned.h"
 
 #define QUEUE_MAX 16
@@ -65,6 +67,7 @@ struct explainer {
 	struct entry *cache;
 	size_t ncache;
 	struct explainer_stats stats;
+	struct redact_known *known;     /* every name seen, hidden in every request (thread-safe) */
 };
 
 static struct explainer *alloc_explainer(void)
@@ -78,6 +81,7 @@ static struct explainer *alloc_explainer(void)
 	pthread_cond_init(&ex->wake, &ca);
 	pthread_cond_init(&ex->idle, &ca);
 	pthread_condattr_destroy(&ca);
+	ex->known = redact_known_new();
 	return ex;
 }
 
@@ -253,10 +257,9 @@ int explainer_new(struct explainer **out, const struct explainer_opts *o,
 /* The key from key_file when set, else OPENAI_API_KEY; NULL with why. */
 static char *read_key(const char *key_file, char *why, size_t whylen)
 {
-	struct buf b;
+	char err[256];
 	const char *env;
-	char *k, *t;
-	int rc;
+	char *k;
 
 	if (!key_file) {
 		env = getenv("OPENAI_API_KEY");
@@ -266,22 +269,11 @@ static char *read_key(const char *key_file, char *why, size_t whylen)
 		}
 		return xstrdup(env);
 	}
-	buf_init(&b, KEY_MAX);
-	rc = file_read_all(key_file, KEY_MAX, &b);
-	if (rc < 0) {
-		snprintf(why, whylen, "cannot read the API key file %s: %s", key_file,
-			 rc == -E2BIG ? "larger than 4 KiB" : strerror(-rc));
-		wipe_free(buf_detach(&b, NULL));
+	/* one printable line: a newline in the key would add a header to every call */
+	if (secret_read_file(key_file, &k, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "cannot use the API key file %s", err);
 		return NULL;
 	}
-	k = buf_detach(&b, NULL);
-	t = str_trim(k);
-	if (!*t) {
-		snprintf(why, whylen, "the API key file %s is empty", key_file);
-		wipe_free(k);
-		return NULL;
-	}
-	memmove(k, t, strlen(t) + 1);
 	return k;
 }
 
@@ -307,6 +299,24 @@ struct explainer *explainer_new_from_config(const struct config *c)
 		ex = disabled(why);
 	wipe_free(key);
 	return ex;
+}
+
+void explainer_learn_rows(struct explainer *ex, const struct sample *rows, size_t n)
+{
+	if (!ex || ex->off[0])
+		return;
+	for (size_t i = 0; i < n; i++) {
+		redact_known_add(ex->known, RK_NAMESPACE, rows[i].namespace);
+		redact_known_add(ex->known, RK_POD, rows[i].pod);
+		redact_known_add(ex->known, RK_NODE, rows[i].node);
+		redact_known_add(ex->known, RK_WORKLOAD, rows[i].owner_name);
+	}
+}
+
+void explainer_learn_name(struct explainer *ex, enum redact_kind kind, const char *name)
+{
+	if (ex && !ex->off[0])
+		redact_known_add(ex->known, kind, name);
 }
 
 void explainer_free(struct explainer *ex)
@@ -335,6 +345,7 @@ void explainer_free(struct explainer *ex)
 	free(ex->url);
 	free(ex->model);
 	wipe_free(ex->key);
+	redact_known_free(ex->known);
 	pthread_cond_destroy(&ex->wake);
 	pthread_cond_destroy(&ex->idle);
 	pthread_mutex_destroy(&ex->mu);
@@ -590,6 +601,7 @@ int explainer_explain(struct explainer *ex, struct insight *in,
 	j = xcalloc(1, sizeof(*j));
 	j->fp = fp;
 	redactor_init(&j->r);
+	j->r.known = ex->known;
 	req = llm_request(in, history, nhistory, ex->model, &j->r);
 	j->body = req ? json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(req);

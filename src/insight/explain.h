@@ -59,6 +59,16 @@ int explainer_new(struct explainer **out, const struct explainer_opts *o,
 struct explainer *explainer_new_from_config(const struct config *c);
 void explainer_free(struct explainer *ex);
 
+/*
+ * Every cluster object name the process sees goes here (the monitor feeds
+ * each cycle's rows), so that a request hides the names of other pods, nodes
+ * and namespaces its text mentions, not only the incident's. Thread-safe;
+ * nothing is kept while the explainer is disabled.
+ */
+struct sample;
+void explainer_learn_rows(struct explainer *ex, const struct sample *rows, size_t n);
+void explainer_learn_name(struct explainer *ex, enum redact_kind kind, const char *name);
+
 /* Whether calls can be made at all (enabled, key present). */
 bool explainer_enabled(const struct explainer *ex);
 

@@ -275,8 +275,8 @@ int insight_store_parse(struct insight_store *s, const char *name, const char *t
 		}
 	}
 	json_decref(doc);
-	if (rc) {
-		/* refused whole: drop what this document added */
+	if (rc && s->n > first) {
+		/* refused whole: drop what this document added (none: s->items may be NULL) */
 		struct insight_store tail = *s;
 		tail.items = s->items + first;
 		tail.n = s->n - first;
@@ -289,8 +289,9 @@ int insight_store_parse(struct insight_store *s, const char *name, const char *t
 			one.n = one.cap = 1;
 			insight_store_release(&one);
 		}
-		s->n = first;
 	}
+	if (rc)
+		s->n = first;
 	return rc;
 }
 

@@ -26,17 +26,19 @@ static const char system_prompt[] =
 	"only when the incident is about the node, its node; "
 	"\"params\": object}]}. Actions are suggestions for a person to approve.";
 
-static char *redacted(const struct redactor *r, const char *s)
+/* Redacts s, first taking in every name the process knows that s holds (r->known). */
+static char *redacted(struct redactor *r, const char *s)
 {
 	struct buf b;
 
+	redactor_learn(r, NULL, s);
 	buf_init(&b, 64 * 1024);
 	if (redactor_apply(r, s ? s : "", &b) != 0)
 		buf_reset(&b);
 	return buf_detach(&b, NULL);
 }
 
-static json_t *redacted_json(const struct redactor *r, const char *s)
+static json_t *redacted_json(struct redactor *r, const char *s)
 {
 	char *t = redacted(r, s);
 	json_t *j = json_string(t);
@@ -80,6 +82,34 @@ static void register_containers(const char *msg, struct redactor *r)
 	}
 }
 
+/*
+ * "containers with unready status: [api sidecar]" (and "incomplete status"):
+ * every name in the brackets is a container's.
+ */
+static void register_container_lists(const char *msg, struct redactor *r)
+{
+	const char *p = msg;
+
+	while ((p = strcasestr(p, "status: [")) != NULL) {
+		p += 9;
+		while (*p && *p != ']') {
+			char name[64];
+			size_t n = 0;
+
+			while (*p == ' ' || *p == ',')
+				p++;
+			while (*p && *p != ' ' && *p != ',' && *p != ']') {
+				if (n + 1 < sizeof(name))
+					name[n++] = *p;
+				p++;
+			}
+			name[n] = '\0';
+			if (n)
+				redactor_name(r, RK_CONTAINER, name);
+		}
+	}
+}
+
 static void register_names(const struct insight *in, struct redactor *r)
 {
 	redactor_name(r, RK_NAMESPACE, in->namespace_);
@@ -87,8 +117,10 @@ static void register_names(const struct insight *in, struct redactor *r)
 	redactor_name(r, RK_WORKLOAD, in->owner_name);
 	for (size_t i = 0; i < in->npods; i++)
 		redactor_name(r, RK_POD, in->pods[i]);
-	for (size_t i = 0; i < in->nevidence; i++)
+	for (size_t i = 0; i < in->nevidence; i++) {
 		register_containers(in->evidence[i].message, r);
+		register_container_lists(in->evidence[i].message, r);
+	}
 }
 
 static json_t *num(double v)
@@ -96,7 +128,7 @@ static json_t *num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *facts(const struct insight *in, const struct redactor *r)
+static json_t *facts(const struct insight *in, struct redactor *r)
 {
 	json_t *signals = json_array(), *tele = json_array(), *pods = json_array();
 	size_t i;

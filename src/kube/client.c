@@ -10,6 +10,7 @@
 #include "kube/objects.h"
 #include "base/buf.h"
 #include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -42,7 +43,7 @@ int kube_client_init(struct kube_client *kc, const struct kube_config *cfg,
 		snprintf(err, errlen, "cannot set up the HTTP client: %s", strerror(-rc));
 		return rc;
 	}
-	if (cfg->token) {
+	if (cfg->token && kube_config_token_allowed(cfg)) {
 		kc->token = xstrdup(cfg->token);
 		http_client_set_bearer(&kc->http, kc->token);
 	}
@@ -120,6 +121,9 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 {
 	const struct kube_config *cfg = kc->cfg;
 
+	/* no credential is fetched for a server it may not be sent to (kube_config_http_token_notice) */
+	if (!kube_config_token_allowed(cfg))
+		return 0;
 	if (cfg->exec) {
 		if (kc->token_expires_ms == 0 ||
 		    time_real_ms() + EXEC_EXPIRY_MARGIN_MS >= kc->token_expires_ms)
@@ -128,18 +132,15 @@ int kube_client_auth(struct kube_client *kc, struct kube_error *e)
 	}
 	if (cfg->token_file && !cfg->token &&
 	    (!kc->token || time_mono_ms() - kc->token_read_ms >= TOKEN_FILE_REREAD_MS)) {
-		struct buf b = BUF_INIT;
-		int rc = file_read_all(cfg->token_file, 64u << 10, &b);
+		char why[KUBE_ERRMSG - 64], *tok;
+		/* one printable line: a newline in the token would add a header to every request */
+		int rc = secret_read_file(cfg->token_file, &tok, why, sizeof(why));
 		if (rc < 0) {
-			set_error(e, 0, "authentication: cannot read token file %s: %s",
-				  cfg->token_file, strerror(-rc));
-			buf_release(&b);
+			set_error(e, 0, "authentication: cannot use the token file %s", why);
 			return rc;
 		}
 		drop_token(kc);
-		kc->token = xstrdup(b.data ? str_trim(b.data) : "");
-		memset(b.data, 0, b.len);
-		buf_release(&b);
+		kc->token = tok;
 		kc->token_read_ms = time_mono_ms();
 		http_client_set_bearer(&kc->http, kc->token);
 	}

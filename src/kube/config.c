@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include "kube/config.h"
 #include "base/buf.h"
@@ -455,8 +456,39 @@ int kube_config_load(struct kube_config *out, const struct kube_config_opts *o,
 		kube_config_release(&c);
 		return rc;
 	}
+	c.allow_http_token = o->allow_http_token && !strcmp(o->allow_http_token, "1");
 	*out = c;
 	return 0;
+}
+
+static bool plain_http(const struct kube_config *c)
+{
+	return c->server && !strncasecmp(c->server, "http://", 7);
+}
+
+static bool has_token(const struct kube_config *c)
+{
+	return c->token || c->token_file || c->exec;
+}
+
+bool kube_config_token_allowed(const struct kube_config *c)
+{
+	return !plain_http(c) || c->allow_http_token;
+}
+
+bool kube_config_http_token_notice(const struct kube_config *c, char *out, size_t outlen)
+{
+	if (!plain_http(c) || !has_token(c))
+		return false;
+	if (c->allow_http_token)
+		snprintf(out, outlen, "sending the bearer token of user \"%s\" over plain HTTP to %s "
+			 "(KUBEMEND_ALLOW_HTTP_TOKEN=1): anyone on the path can read it",
+			 c->user ? c->user : "", c->server);
+	else
+		snprintf(out, outlen, "not sending the bearer token of user \"%s\" to %s: plain HTTP "
+			 "would expose it (kubectl does not send it either); use https, or set "
+			 "KUBEMEND_ALLOW_HTTP_TOKEN=1 to send it anyway", c->user ? c->user : "", c->server);
+	return true;
 }
 
 static void free_secret(char *s, size_t len)

@@ -34,6 +34,13 @@ struct kube_config {
 	char *cert_pem, *key_pem;       /* decoded client-*-data */
 	size_t cert_pem_len, key_pem_len;
 	struct kube_exec *exec; /* or NULL */
+	/*
+	 * A bearer token (static, from a file or an exec plugin) goes to an
+	 * http:// server only when this is set ($KUBEMEND_ALLOW_HTTP_TOKEN=1):
+	 * plain HTTP would show it to anyone on the path. kubectl does not send
+	 * it either.
+	 */
+	bool allow_http_token;
 };
 
 /* What the caller found in its flags and environment. */
@@ -45,9 +52,20 @@ struct kube_config_opts {
 	/* In-cluster: $KUBERNETES_SERVICE_HOST/PORT and the service account
 	 * directory (NULL: /var/run/secrets/kubernetes.io/serviceaccount). */
 	const char *service_host, *service_port, *sa_dir;
+	const char *allow_http_token;   /* $KUBEMEND_ALLOW_HTTP_TOKEN: "1" sets kube_config.allow_http_token */
 };
 
 #define KUBE_CONFIG_MAX_FILES 32
+
+/*
+ * One line for the user when the server is http:// and the configuration
+ * holds a bearer token (static, a file or an exec plugin): that it is not
+ * sent, or (allow_http_token) that it is sent in the clear. Returns false
+ * and leaves out alone when there is nothing to say.
+ */
+bool kube_config_http_token_notice(const struct kube_config *c, char *out, size_t outlen);
+/* True when requests to c's server may carry its bearer token. */
+bool kube_config_token_allowed(const struct kube_config *c);
 
 /*
  * Loads the configuration. Order: --kubeconfig; else the KUBECONFIG list

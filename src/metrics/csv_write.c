@@ -279,7 +279,8 @@ static int open_file(struct csv_writer *w, char *err, size_t errlen)
 	struct stat st;
 	int rc;
 
-	w->fd = open(w->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* 0600: rows carry event messages from the cluster */
+	w->fd = open(w->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (w->fd < 0)
 		return fail(err, errlen, w->path, "cannot open", -errno);
 	if (fstat(w->fd, &st) < 0)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "net/http.h"
+#include "net/linesplit.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -705,32 +706,18 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	return call.rc;
 }
 
+/* The framing lives in net/linesplit.c (fuzzed on its own: fuzz/fuzz_lines.c). */
 static int emit_lines(struct xfer *x, const char *p, size_t len)
 {
-	size_t i = 0;
+	struct line_split ls = {
+		.line = x->line, .max_line = x->max_line, .on_line = x->on_line, .ctx = x->ctx,
+	};
+	int rc = line_split_feed(&ls, p, len);
 
-	while (i < len) {
-		const char *nl = memchr(p + i, '\n', len - i);
-		size_t chunk = nl ? (size_t)(nl - (p + i)) : len - i;
-
-		if (x->line.len + chunk > x->max_line) {
-			x->line_too_long = true;
-			return -1;
-		}
-		buf_add(&x->line, p + i, chunk);
-		i += chunk;
-		if (!nl)
-			break;
-		i++; /* the newline */
-		if (x->line.len && x->line.data[x->line.len - 1] == '\r')
-			buf_truncate(&x->line, x->line.len - 1);
-		if (x->line.len && x->on_line(x->line.data, x->line.len, x->ctx)) {
-			x->stopped_by_callback = true;
-			return -1;
-		}
-		buf_reset(&x->line);
-	}
-	return 0;
+	x->line = ls.line;
+	x->line_too_long |= ls.too_long;
+	x->stopped_by_callback |= ls.stopped;
+	return rc;
 }
 
 static size_t on_stream(char *p, size_t size, size_t n, void *userdata)

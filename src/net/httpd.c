@@ -1,11 +1,14 @@
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
@@ -16,6 +19,15 @@
 #include "base/banned.h"
 
 #define DEFAULT_MAX_BODY (3u << 20)
+#define DEFAULT_MAX_CONNS 4096u
+#define DEFAULT_PER_IP 64u
+#define DEFAULT_IDLE_S 15u
+#define DEFAULT_THREADS 4u
+#define NOFILE_WANT 65536u
+#define NOFILE_SPARE 64u       /* descriptors left for everything but connections */
+#define PARK_MS 50             /* how often a waiting stream is asked again */
+
+struct streamstate;
 
 struct httpd {
 	struct MHD_Daemon *d;
@@ -28,6 +40,15 @@ struct httpd {
 	httpd_handler handler;
 	void *ctx;
 	char *cert, *key, *ca;
+	/*
+	 * Streams with nothing to send are suspended ("parked") instead of
+	 * holding a polling thread; the waker resumes them every PARK_MS.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct streamstate *parked;
+	pthread_t waker;
+	bool have_waker;
 };
 
 /* Per-request state kept across the access handler's calls. */
@@ -44,6 +65,7 @@ struct streamstate {
 	size_t off;
 	struct httpd_stream s;
 	bool ended;
+	struct streamstate *next_parked;
 };
 
 int httpd_parse_listen(const char *s, char host[64], int *port)
@@ -136,6 +158,60 @@ static bool peer_gone(struct MHD_Connection *conn)
 	return false;
 }
 
+/* Suspends a stream's connection until the waker resumes it; false when stopping. */
+static bool park(struct streamstate *ss)
+{
+	struct httpd *h = ss->h;
+	bool ok = false;
+
+	pthread_mutex_lock(&h->mu);
+	if (!h->stopping) {
+		MHD_suspend_connection(ss->conn);
+		ss->next_parked = h->parked;
+		h->parked = ss;
+		ok = true;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return ok;
+}
+
+/* Resumes every parked stream (each asks its source again). */
+static void unpark_all(struct httpd *h)
+{
+	struct streamstate *ss, *next;
+
+	pthread_mutex_lock(&h->mu);
+	ss = h->parked;
+	h->parked = NULL;
+	pthread_mutex_unlock(&h->mu);
+	for (; ss; ss = next) {
+		next = ss->next_parked;   /* ss may be freed once resumed */
+		MHD_resume_connection(ss->conn);
+	}
+}
+
+static void *waker(void *arg)
+{
+	struct httpd *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += PARK_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&h->cond, &h->mu, &ts);
+		if (h->stopping)
+			break;
+		pthread_mutex_unlock(&h->mu);
+		unpark_all(h);
+		pthread_mutex_lock(&h->mu);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct streamstate *ss = cls;
@@ -150,7 +226,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (peer_gone(ss->conn))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
-		rc = ss->s.next(ss->s.ctx, &ss->pending, 200);
+		rc = ss->s.next(ss->s.ctx, &ss->pending, 0);
 		if (rc == HTTPD_ABORT)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (rc == HTTPD_END) {
@@ -158,6 +234,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			if (!ss->pending.len)
 				return MHD_CONTENT_READER_END_OF_STREAM;
 		}
+		if (rc == HTTPD_WAIT && !ss->pending.len)
+			return park(ss) ? 0 : MHD_CONTENT_READER_END_OF_STREAM;
 	}
 	n = ss->pending.len - ss->off;
 	if (n > max)
@@ -302,7 +380,7 @@ static int bind_listen(const char *listen_addr, int *port_out, char *err, size_t
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "%s: %s", listen_addr,
@@ -316,27 +394,66 @@ static int bind_listen(const char *listen_addr, int *port_out, char *err, size_t
 	return fd;
 }
 
+/* The connection limit the descriptors allow: raises the soft RLIMIT_NOFILE if it can. */
+static unsigned fit_nofile(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + NOFILE_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = need < NOFILE_WANT ? NOFILE_WANT : need;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+			rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = cur;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		return rl.rlim_cur > 2 * NOFILE_SPARE ? (unsigned)(rl.rlim_cur - NOFILE_SPARE) : NOFILE_SPARE;
+	return want;
+}
+
 int httpd_start(struct httpd **out, const struct httpd_config *cfg, char *err, size_t errlen)
 {
 	struct httpd *h;
-	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_POLL;
-	struct MHD_OptionItem opts[8];
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
+	unsigned per_ip = cfg->max_conns_per_ip ? cfg->max_conns_per_ip : DEFAULT_PER_IP;
+	unsigned idle = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_S;
+	unsigned threads = cfg->threads ? cfg->threads : DEFAULT_THREADS;
+	struct MHD_OptionItem opts[12];
 	int n = 0, fd, port = 0;
 
 	fd = bind_listen(cfg->listen, &port, err, errlen);
 	if (fd < 0)
 		return fd;
+	max_conns = fit_nofile(max_conns);
 	h = xcalloc(1, sizeof(*h));
 	h->fd = fd;
 	h->port = port;
 	h->handler = cfg->handler;
 	h->ctx = cfg->ctx;
 	h->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+	pthread_mutex_init(&h->mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, h };
-	/* Idle keep-alive connections go after 10 minutes (a streaming response is never idle). */
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, 600, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)max_conns, NULL };
+	if (per_ip != HTTPD_UNLIMITED)
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)per_ip, NULL };
+	/* Silent connections (idle keep-alive, or a client that never finishes its request) go. */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)idle, NULL };
 	if (cfg->cert_pem && cfg->key_pem) {
 		h->tls = true;
 		flags |= MHD_USE_TLS;
@@ -352,10 +469,16 @@ int httpd_start(struct httpd **out, const struct httpd_config *cfg, char *err, s
 	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (!h->d) {
+	if (h->d && pthread_create(&h->waker, NULL, waker, h) == 0)
+		h->have_waker = true;
+	if (!h->d || !h->have_waker) {
 		snprintf(err, errlen, "%s: cannot start the HTTP server%s", cfg->listen,
 			 h->tls ? " (bad TLS certificate or key?)" : "");
+		if (h->d)
+			MHD_stop_daemon(h->d);
 		close(fd);
+		pthread_cond_destroy(&h->cond);
+		pthread_mutex_destroy(&h->mu);
 		free(h->cert); free(h->key); free(h->ca);
 		free(h);
 		return -EIO;
@@ -369,13 +492,27 @@ int httpd_port(const struct httpd *h)
 	return h->port;
 }
 
+unsigned httpd_connections(const struct httpd *h)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return di ? di->num_connections : 0;
+}
+
 void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
-	h->stopping = 1;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = 1;     /* under the lock: nothing parks after this */
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->waker, NULL);
+	unpark_all(h);       /* MHD must not stop with suspended connections */
 	MHD_stop_daemon(h->d);
 	close(h->fd);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->mu);
 	if (h->key)
 		memset(h->key, 0, strlen(h->key));
 	free(h->cert);

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/secretfile.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "insight/explain.h"
@@ -18,6 +19,8 @@
 #include "metrics/collector.h"
 #include "metrics/csv.h"
 #include "remedy/loop.h"
+#include "run/incluster.h"
+#include "conf/watch.h"
 #include "remedy/policy.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
@@ -65,6 +68,10 @@ struct stages {
 	struct remedy_loop remedy;
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
+	struct incluster ic;            /* --leader-elect, --records (docs/incluster.md) */
+	bool have_ic;
+	struct conf_watch cw;           /* the config files, for a mounted ConfigMap's updates */
+	bool have_cw;
 	struct approval_box *box;       /* the page's view of the records; decisions in --approval web */
 	bool web_approval;
 	struct webui *ui;
@@ -106,10 +113,17 @@ static int open_kube(struct stages *st, char *err, size_t errlen)
 	ko.home = getenv("HOME");
 	ko.service_host = getenv("KUBERNETES_SERVICE_HOST");
 	ko.service_port = getenv("KUBERNETES_SERVICE_PORT");
+	ko.allow_http_token = getenv("KUBEMEND_ALLOW_HTTP_TOKEN");
 	rc = kube_config_load(&st->kube, &ko, err, errlen);
 	if (rc < 0)
 		return rc;
 	st->have_kube = true;
+	{
+		char note[512];
+
+		if (kube_config_http_token_notice(&st->kube, note, sizeof(note)))
+			log_kv(LOG_WARN, "collect", note, NULL);
+	}
 	return 0;
 }
 
@@ -227,6 +241,7 @@ static void feed(struct stages *st, const struct sample *rows, size_t n)
 {
 	char err[512];
 
+	explainer_learn_rows(st->llm, rows, n);   /* names to hide from the LLM */
 	if (pipeline_feed(&st->pipe, rows, n, err, sizeof(err)) < 0)
 		log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 	if (st->ui && n)
@@ -345,6 +360,23 @@ static void notify_insight(void *ctx, enum pipeline_event ev, struct insight *in
 	json_decref(j);
 }
 
+/* incluster: an Event on the workload (or pod, or node) when an anomaly opens. */
+static void anomaly_event(void *ctx, enum pipeline_event ev, struct insight *in)
+{
+	struct stages *st = ctx;
+
+	if (ev != PIPE_OPENED || !st->have_ic)
+		return;
+	if (in->owner_kind && str_eq(in->owner_kind, "Deployment") && in->owner_name)
+		incluster_anomaly(&st->ic, "Deployment", in->namespace_, in->owner_name, in->anomaly_type,
+				  in->probability, in->summary);
+	else if (in->pods[0])
+		incluster_anomaly(&st->ic, "Pod", in->namespace_, in->pods[0], in->anomaly_type, in->probability,
+				  in->summary);
+	else if (in->node)
+		incluster_anomaly(&st->ic, "Node", NULL, in->node, in->anomaly_type, in->probability, in->summary);
+}
+
 /* Notifications of remediation records: proposed (once per record), executed (verified or dry run), failed. */
 static void notify_record(void *ctx, const json_t *rec)
 {
@@ -352,6 +384,8 @@ static void notify_record(void *ctx, const json_t *rec)
 	const char *s = json_string_value(json_object_get(rec, "status"));
 	const char *id = json_string_value(json_object_get(rec, "id"));
 
+	if (st->have_ic && rec)
+		incluster_on_record(&st->ic, rec);      /* the shared record and Events, as each write happens */
 	if (!st->notify || !rec || !id)
 		return;
 	if (str_eq(s, "proposed")) {
@@ -490,6 +524,12 @@ static void close_stages(struct stages *st)
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
+	if (st->have_ic) {
+		incluster_close(&st->ic);       /* releases the Lease: the other replica leads at once */
+		st->have_ic = false;
+	}
+	if (st->have_cw)
+		conf_watch_release(&st->cw);
 	approval_box_free(st->box);
 	st->box = NULL;
 	if (st->have_kc)
@@ -499,6 +539,12 @@ static void close_stages(struct stages *st)
 	collect_config_release(&st->cc);
 	if (st->have_kube)
 		kube_config_release(&st->kube);
+}
+
+/* A decision read from a Remediation resource goes where the page's go: the box (digest-checked there). */
+static int cluster_decides(void *ctx, const char *id, const char *digest, bool approve, const char *who)
+{
+	return approval_box_decide(ctx, id, digest, approve, who, time_real_ms());
 }
 
 /*
@@ -518,6 +564,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	if ((rc = kube_client_init(&st->kc, &st->kube, NULL, err, errlen)) < 0)
 		return rc;
 	st->have_kc = true;
+	if (m->incluster) {
+		/* incluster: leader election and the check before every write this client sends */
+		if ((rc = incluster_open(&st->ic, &st->kube, m->incluster, err, errlen)) < 0)
+			return rc;
+		st->have_ic = true;
+		st->kc.write_guard = incluster_write_guard;
+		st->kc.write_guard_ctx = &st->ic;
+	}
 	policy_load_config(&st->pol, c);
 	memset(&o, 0, sizeof(o));
 	o.history_file = config_str(c, "agent.history_file");
@@ -542,6 +596,14 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 		return rc;
 	}
 	st->have_remedy = true;
+	if (st->have_ic) {
+		incluster_watch_records(&st->ic, &st->remedy.hist.records);
+		if (st->web_approval && st->box &&
+		    (rc = incluster_poll_decisions(&st->ic, cluster_decides, st->box, 2000)) < 0) {
+			snprintf(err, errlen, "cannot start reading decisions: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	if (m->auto_approve)
 		fprintf(stderr, "\n*** kubemend %s --remediate --auto-approve: actions the policy allows "
 			"are carried out WITHOUT ASKING%s ***\n\n", m->name,
@@ -562,6 +624,8 @@ static void remediate_step(struct stages *st)
 	char err[1024];
 	int rc = -ENOMEM;
 
+	if (st->have_ic && !incluster_leading(&st->ic))
+		return;         /* only the leader remediates; a follower watches and stays warm */
 	pipeline_lock(&st->pipe);
 	doc = insight_store_json(&st->pipe.store, time_real_ms());
 	pipeline_unlock(&st->pipe);
@@ -574,6 +638,8 @@ static void remediate_step(struct stages *st)
 		rc = remedy_loop_handle(&st->remedy, &copy, err, sizeof(err));
 	if (rc < 0)
 		log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
+	if (st->have_ic)
+		incluster_sync(&st->ic);        /* mirror the pass's records into the cluster */
 	if (st->box && !st->web_approval)
 		approval_box_publish(st->box, st->remedy.hist.records);
 	insight_store_release(&copy);
@@ -597,6 +663,11 @@ static int open_approval(struct stages *st, const char *listen, char *err, size_
 	st->web_approval = str_eq(mode, "web") && !m->auto_approve;
 	if (str_eq(mode, "auto"))
 		m->auto_approve = true;
+	if (m->incluster && str_eq(mode, "terminal") && (m->tty_fd < 0 || !isatty(m->tty_fd)) && !m->auto_approve) {
+		/* incluster: nobody at a terminal; decisions come from the Remediation resources through the box */
+		st->web_approval = true;
+		return (st->box = approval_box_new()) ? 0 : -ENOMEM;
+	}
 	if (st->web_approval && (!m->serve || !listen || !*listen || !strcmp(listen, "off"))) {
 		snprintf(err, errlen, "--approval web needs the page: give --listen ADDR (not \"off\")");
 		return -EINVAL;
@@ -617,7 +688,7 @@ static int open_ui(struct stages *st, const char *listen, char *err, size_t errl
 	if (path && *path && (rc = webauth_read_token(path, &token, err, errlen)) < 0)
 		return rc;
 	if ((rc = webui_check_listen(listen, token != NULL, err, errlen)) < 0) {
-		free(token);
+		secret_free(token);
 		return rc;
 	}
 	memset(&src, 0, sizeof(src));
@@ -629,10 +700,7 @@ static int open_ui(struct stages *st, const char *listen, char *err, size_t errl
 	/* beyond loopback, /api/... is read with the token too (the page itself is static) */
 	st->ui = webui_new(&src, webauth_new(token, config_bool(c, "agent.ui_auth_reads") ||
 					     !webui_loopback(listen)));
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	secret_free(token);
 	return 0;
 }
 
@@ -670,10 +738,7 @@ static int open_notify(struct stages *st, const char *listen, char *err, size_t 
 	rc = notifier_start(&st->notify, &o, err, errlen);
 	if (rc == 0 && st->ui)
 		webui_set_notifier(st->ui, st->notify);
-	if (secret) {
-		memset(secret, 0, strlen(secret));
-		free(secret);
-	}
+	secret_free(secret);
 	buf_release(&url);
 	return rc;
 }
@@ -708,6 +773,7 @@ static int open_stages(struct stages *st)
 			       config_str(c, "agent.llm.base_url"), NULL);
 		pipeline_add_hook(&st->pipe, explain_insight, st);
 		pipeline_add_hook(&st->pipe, notify_insight, st);
+		pipeline_add_hook(&st->pipe, anomaly_event, st);
 		/*
 		 * --remediate: the planner and approval of src/remedy/ on
 		 * PIPE_OPENED/PIPE_UPDATED, wired here by pipeline_add_hook()
@@ -864,10 +930,18 @@ int monitor_run(struct monitor_run *m)
 	log_kv(LOG_INFO, m->name, "started", "insights", m->analyse ?
 	       config_str(m->cfg, "agent.insights_file") : NULL, "metrics",
 	       m->write_csv || m->tail_csv ? config_str(m->cfg, "agent.output_file") : NULL, NULL);
+	if (m->watch_config_dir && m->load_config) {
+		conf_watch_init(&st.cw, m->watch_config_dir);
+		st.have_cw = true;
+	}
 	while (!stopping(m)) {
 		int64_t t0 = time_mono_ms();
 		int r;
 
+		if (st.have_cw && conf_watch_changed(&st.cw)) {
+			log_kv(LOG_INFO, m->name, "configuration files changed: reloading", "dir", m->watch_config_dir, NULL);
+			reload_flag = 1;
+		}
 		if (reload_flag)
 			reload(&st);
 		r = cycle(&st, done);

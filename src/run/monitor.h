@@ -15,6 +15,8 @@
 #include "insight/explain.h"
 #include "run/pipeline.h"
 
+struct incluster_opts;
+
 /* monitor_run()'s exit code for a usage error (as the commands' own). */
 #define MONITOR_EXIT_USAGE 2
 
@@ -52,6 +54,8 @@ struct monitor_run {
 	pipeline_hook hook;             /* an extra hook (demo's printer), may be NULL */
 	void *hook_ctx;
 	const volatile int *stop;       /* an extra stop flag (demo), may be NULL */
+	const char *watch_config_dir;   /* reload (as on SIGHUP) when its files change (a mounted ConfigMap); NULL: no */
+	const struct incluster_opts *incluster; /* with remediate: leader election, shared records, Events (NULL: none) */
 	struct pipeline *out_pipeline;  /* set while running, for an embedding caller */
 	int bound_port;                 /* the HTTP port once serving */
 };

@@ -61,6 +61,8 @@ void api_scale(struct apireq *a);
 void api_eviction(struct apireq *a);
 /* events_v1.c: events.k8s.io/v1, the same store as core/v1 Events */
 void events_v1(struct apireq *a);
+/* POST of a core/v1 Event (the same store) */
+void events_core_create(struct apireq *a);
 
 /* metrics.c */
 void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,

@@ -768,6 +768,10 @@ void api_create(struct apireq *a)
 	const char *ns, *gen;
 	char *name = NULL;
 
+	if (k == K_EVENT) {
+		events_core_create(a);
+		return;
+	}
 	if (k != K_PDB && k != K_LEASE && k != K_NAMESPACE && k != K_DEPLOYMENT && k < K_GEN0) {
 		api_status(a->resp, 405, "MethodNotAllowed", "the sim does not create %s (pods come from their "
 			   "controllers; evictions are a pods subresource)", a->res->name);

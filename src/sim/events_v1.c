@@ -86,20 +86,21 @@ static int bad(struct apireq *a, const char *name, const char *what)
 }
 
 /* The API server's validation of a new or changed Event. */
-static int check(struct apireq *a, json_t *v, const char *name)
+static int check(struct apireq *a, json_t *v, const char *name, bool core)
 {
 	json_t *reg = json_object_get(v, "regarding");
 	const char *type = jstr(v, "type"), *note = jstr(v, "note");
 
-	if (!jstr(v, "reportingController") || !*jstr(v, "reportingController"))
+	/* core/v1 Events keep the old rules: no reporting fields, action or eventTime required */
+	if (!core && (!jstr(v, "reportingController") || !*jstr(v, "reportingController")))
 		return bad(a, name, "reportingController: Required value");
-	if (!jstr(v, "reportingInstance") || !*jstr(v, "reportingInstance"))
+	if (!core && (!jstr(v, "reportingInstance") || !*jstr(v, "reportingInstance")))
 		return bad(a, name, "reportingInstance: Required value");
-	if (!jstr(v, "action") || !*jstr(v, "action"))
+	if (!core && (!jstr(v, "action") || !*jstr(v, "action")))
 		return bad(a, name, "action: Required value");
 	if (!jstr(v, "reason") || !*jstr(v, "reason"))
 		return bad(a, name, "reason: Required value");
-	if (!micro(json_object_get(v, "eventTime")))
+	if (!core && !micro(json_object_get(v, "eventTime")))
 		return bad(a, name, "eventTime: Required value");
 	if (!type || (strcmp(type, "Normal") && strcmp(type, "Warning")))
 		return bad(a, name, "type: Unsupported value: supported values: \"Normal\", \"Warning\"");
@@ -130,7 +131,39 @@ static void absorb(struct event *e, json_t *v)
 	e->last_ms = e->api->series_count ? e->api->series_last_ms : e->api->event_time_ms;
 }
 
-static void create(struct apireq *a)
+/* A core/v1 Event body in events.k8s.io/v1 terms (the fields the sim keeps). */
+static json_t *from_core(json_t *c, int64_t now_ms)
+{
+	json_t *v = json_object(), *src = json_object_get(c, "source");
+	int64_t t = micro(json_object_get(c, "eventTime"));
+	const char *ctl = jstr(c, "reportingComponent");
+	int count = (int)json_integer_value(json_object_get(c, "count"));
+	char ts[RFC3339_MAX];
+
+	if (!t)
+		t = micro(json_object_get(c, "lastTimestamp"));
+	if (!t)
+		t = micro(json_object_get(c, "firstTimestamp"));
+	if (!t)
+		t = now_ms;
+	time_rfc3339_ms(t, ts);
+	json_object_set(v, "metadata", json_object_get(c, "metadata"));
+	json_object_set_new(v, "eventTime", json_string(ts));
+	json_object_set_new(v, "reportingController", json_string(ctl && *ctl ? ctl : jstr(src, "component") ?
+								    jstr(src, "component") : ""));
+	json_object_set_new(v, "reportingInstance", json_string(jstr(c, "reportingInstance") ?
+								  jstr(c, "reportingInstance") : jstr(src, "host") ? jstr(src, "host") : ""));
+	json_object_set_new(v, "action", json_string(jstr(c, "action") ? jstr(c, "action") : ""));
+	json_object_set(v, "reason", json_object_get(c, "reason"));
+	json_object_set(v, "regarding", json_object_get(c, "involvedObject"));
+	json_object_set_new(v, "note", json_string(jstr(c, "message") ? jstr(c, "message") : ""));
+	json_object_set_new(v, "type", json_string(jstr(c, "type") ? jstr(c, "type") : "Normal"));
+	if (count > 1)
+		json_object_set_new(v, "series", json_pack("{s:i,s:s}", "count", count, "lastObservedTime", ts));
+	return v;
+}
+
+static void create(struct apireq *a, bool core)
 {
 	struct simstate *s = a->s;
 	json_t *v = api_body_json(a->r, a->resp), *reg;
@@ -140,6 +173,12 @@ static void create(struct apireq *a)
 
 	if (!v)
 		return;
+	if (core) {
+		json_t *c = v;
+
+		v = from_core(c, s->now_ms);
+		json_decref(c);
+	}
 	if (!a->ns) {
 		api_status(a->resp, 405, "MethodNotAllowed", "create events in a namespace");
 		goto out;
@@ -158,7 +197,7 @@ static void create(struct apireq *a)
 	}
 	if (!name || !*name || strlen(name) > 253) {
 		api_status(a->resp, 422, "Invalid", "Event.events.k8s.io \"\" is invalid: metadata.name: Required value");
-	} else if (check(a, v, name) == 0) {
+	} else if (check(a, v, name, core) == 0) {
 		if (!store_get(s, K_NAMESPACE, NULL, a->ns)) {
 			api_status(a->resp, 404, "NotFound", "namespaces \"%s\" not found", a->ns);
 		} else if (store_get(s, K_EVENT, a->ns, name)) {
@@ -183,20 +222,18 @@ static void create(struct apireq *a)
 			e->reason = xstrdup(jstr(v, "reason"));
 			absorb(e, v);
 			e->first_ms = e->api->event_time_ms;
-			if (a->dry_run) {
+			if (!a->dry_run)
+				store_add(s, &e->m);
+			if (core) {
+				render_obj(s, &a->resp->body, &e->m);
+			} else {
 				json_t *out = to_v1(s, &e->m);
 
 				reply(a, out);
 				json_decref(out);
-				obj_free(&e->m);
-			} else {
-				json_t *out;
-
-				store_add(s, &e->m);
-				out = to_v1(s, &e->m);
-				reply(a, out);
-				json_decref(out);
 			}
+			if (a->dry_run)
+				obj_free(&e->m);
 			a->resp->status = 201;
 		}
 	}
@@ -225,7 +262,7 @@ static void change(struct apireq *a, struct meta *m, json_t *v)
 			   "written through events.k8s.io", m->name);
 		return;
 	}
-	if (check(a, v, m->name))
+	if (check(a, v, m->name, false))
 		return;
 	if (!a->dry_run) {
 		absorb(e, v);
@@ -236,6 +273,11 @@ static void change(struct apireq *a, struct meta *m, json_t *v)
 	json_decref(out);
 }
 
+void events_core_create(struct apireq *a)
+{
+	create(a, true);
+}
+
 void events_v1(struct apireq *a)
 {
 	struct simstate *s = a->s;
@@ -243,7 +285,7 @@ void events_v1(struct apireq *a)
 	struct meta *m;
 
 	if (!strcmp(method, "POST") && !a->name) {
-		create(a);
+		create(a, false);
 		return;
 	}
 	if (!strcmp(method, "GET") && !a->name) {

@@ -305,6 +305,10 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	hc.listen = opt->listen ? opt->listen : "127.0.0.1:0";
 	hc.handler = sim_api_handle;
 	hc.ctx = s;
+	/* a test bed on loopback: every client is 127.0.0.1, and large lists take a while */
+	hc.max_conns_per_ip = HTTPD_UNLIMITED;
+	hc.idle_timeout_s = 60;
+	hc.threads = 8;
 	if (sim->have_pki) {
 		hc.cert_pem = sim->pki.server_cert;
 		hc.key_pem = sim->pki.server_key;

@@ -42,6 +42,9 @@ api=\$(printf '%s' "\$KUBERNETES_EXEC_INFO" | sed 's/.*"apiVersion":"\([^"]*\)".
 printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s"}}\n' "\$api" "\$SIM_TOKEN"
 PLUGIN
 chmod +x "$TMPDIR_E2E/plugin.sh"
+# The sim here is plain HTTP: a token (from a plugin too) is not sent unless
+# KUBEMEND_ALLOW_HTTP_TOKEN=1, so the plugins below run with it (issue 18, L1).
+export KUBEMEND_ALLOW_HTTP_TOKEN=1
 for v in v1 v1beta1; do
   cat >"$TMPDIR_E2E/exec-$v.yaml" <<YAML
 apiVersion: v1
@@ -65,7 +68,14 @@ YAML
   "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/exec-$v.yaml" --namespace default --cycles 2 --interval 0.2 \
     --output-file "$TMPDIR_E2E/exec-$v.csv" 2>"$TMPDIR_E2E/exec.log" || { cat "$TMPDIR_E2E/exec.log"; fail "exec $v"; }
   grep -q -- "--for $v" "$TMPDIR_E2E/plugin.calls" || fail "plugin $v not called with its args"
+  grep -q "sending the bearer token .* over plain HTTP" "$TMPDIR_E2E/exec.log" || fail "no warning about the token over HTTP"
 done
+# Not allowed: the plugin is not even asked, and the user is told why.
+calls=$(wc -l <"$TMPDIR_E2E/plugin.calls")
+env -u KUBEMEND_ALLOW_HTTP_TOKEN "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/exec-v1.yaml" --namespace default --cycles 1 \
+  --output-file "$TMPDIR_E2E/exec-plain.csv" 2>"$TMPDIR_E2E/exec.log" || { cat "$TMPDIR_E2E/exec.log"; fail "exec over plain HTTP"; }
+[ "$(wc -l <"$TMPDIR_E2E/plugin.calls")" = "$calls" ] || fail "the plugin ran for a plain-HTTP server"
+grep -q "not sending the bearer token" "$TMPDIR_E2E/exec.log" || { cat "$TMPDIR_E2E/exec.log"; fail "no notice that the token is withheld"; }
 
 # Without --namespace, the context's namespace (kube-system) is collected.
 "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/exec-v1.yaml" --cycles 1 --output-file "$TMPDIR_E2E/ctxns.csv" 2>/dev/null \

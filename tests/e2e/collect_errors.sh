@@ -25,8 +25,13 @@ start_sim errs --speed 0 --nodes 2 --pods 4
 expect_error 'context "nope" not found' 1 -- "$KUBEMEND" collect --kubeconfig "$KC" --context nope --output-file "$out"
 
 # The token refused: 401, named as such.
+# The sim is plain HTTP: the token goes only with KUBEMEND_ALLOW_HTTP_TOKEN=1.
 sed "s/token: .*/token: wrong-token/" "$KC" >"$TMPDIR_E2E/bad-token.yaml"
-expect_error "list pods: HTTP 401" 1 -- "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/bad-token.yaml" -A --cycles 1 --output-file "$out"
+expect_error "list pods: HTTP 401" 1 -- env KUBEMEND_ALLOW_HTTP_TOKEN=1 "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/bad-token.yaml" -A --cycles 1 --output-file "$out"
+# Without it the token stays home (the sim lets token-less HTTP through, as kubectl's use needs), and the user is told.
+env -u KUBEMEND_ALLOW_HTTP_TOKEN "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/bad-token.yaml" -A --cycles 1 \
+  --output-file "$out" 2>"$TMPDIR_E2E/plain.err" || { cat "$TMPDIR_E2E/plain.err"; fail "a token was sent over plain HTTP"; }
+grep -q "not sending the bearer token" "$TMPDIR_E2E/plain.err" || { cat "$TMPDIR_E2E/plain.err"; fail "no notice"; }
 
 # Unreachable: a port nothing listens on (the sim's, after it stopped).
 start_sim gone --speed 0 --nodes 1 --pods 1
@@ -39,7 +44,7 @@ expect_error "broken.yaml:[0-9]*:[0-9]*:" 1 -- "$KUBEMEND" collect --kubeconfig 
 
 # --test says what failed and what to do, and exits non-zero.
 set +e
-"$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/bad-token.yaml" --test >"$TMPDIR_E2E/test.out" 2>/dev/null
+KUBEMEND_ALLOW_HTTP_TOKEN=1 "$KUBEMEND" collect --kubeconfig "$TMPDIR_E2E/bad-token.yaml" --test >"$TMPDIR_E2E/test.out" 2>/dev/null
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "--test with a bad token exited $rc"

@@ -45,6 +45,18 @@ expect "the config map holds the config" \
 	"$($K get cm -n kubemend kubemend-config -o json | jq -r '.data | keys[0]')" agent_config.yaml
 contains "api-resources lists the CRD" "$($K api-resources --api-group=kubemend.io)" "remediations *rem *kubemend.io/v1alpha1 *true *Remediation"
 
+# kubectl create sends these as protobuf
+$K create namespace pbtest >/dev/null || fail "kubectl create namespace"
+$K create serviceaccount sa1 -n pbtest >/dev/null || fail "kubectl create serviceaccount"
+$K create configmap cm1 -n pbtest --from-literal=a=b >/dev/null || fail "kubectl create configmap"
+expect "a ConfigMap created from protobuf" "$($K get cm cm1 -n pbtest -o jsonpath='{.data.a}')" b
+$K create secret generic s1 -n pbtest --from-literal=api-key=sekrit >/dev/null || fail "kubectl create secret"
+expect "a Secret created from protobuf (base64 data)" "$($K get secret s1 -n pbtest -o jsonpath='{.data.api-key}' | base64 -d)" sekrit
+expect "a Secret's default type" "$($K get secret s1 -n pbtest -o jsonpath='{.type}')" Opaque
+$K delete namespace pbtest >/dev/null || fail "kubectl delete namespace"
+out=$($K get sa -n pbtest sa1 2>&1) && fail "the namespace's objects outlived it"
+echo "ok: kubectl create namespace/serviceaccount/configmap/secret; delete namespace takes its objects"
+
 # a custom resource: create, patch, status, printer columns
 cat >"$dir/rem.yaml" <<EOR
 apiVersion: kubemend.io/v1alpha1
@@ -64,6 +76,13 @@ expect "generation follows spec" "$($K get rem -n kubemend r1 -o jsonpath='{.met
 contains "kubectl get remediations -A shows the columns" "$($K get remediations -A)" \
 	"kubemend *r1 *change_limits *shop/cart *approved *Done *success"
 expect "label selector on a custom resource" "$($K get rem -A -l app=x -o name)" "remediation.kubemend.io/r1"
+# the CRD's schema holds: required fields, types, enums
+out=$(printf 'apiVersion: kubemend.io/v1alpha1\nkind: Remediation\nmetadata: {name: r2, namespace: kubemend}\nspec: {action: x, target: y}\n' | $K create -f - 2>&1) \
+	&& fail "a Remediation without spec.digest was accepted"
+contains "schema: required" "$out" 'Remediation.kubemend.io "r2" is invalid: spec.digest: Required value'
+out=$($K patch rem r1 -n kubemend --type=merge -p '{"spec":{"decision":{"verdict":"maybe"}}}' 2>&1) \
+	&& fail "a verdict outside the enum was accepted"
+contains "schema: enum" "$out" 'spec.decision.verdict: Unsupported value: "maybe"'
 # a stale resourceVersion is refused
 jq '.spec.target="x/y"' "$dir/r1.json" >"$dir/r1-stale.json"
 out=$($K replace -f "$dir/r1-stale.json" 2>&1) && fail "stale replace accepted (rv $rv0)"
@@ -92,6 +111,44 @@ jq '.spec.holderIdentity="b"' "$dir/lease.json" | $K replace -f - >/dev/null
 out=$(jq '.spec.holderIdentity="c"' "$dir/lease.json" | $K replace -f - 2>&1) && fail "stale lease update accepted"
 contains "stale Lease update: 409" "$out" "Conflict\|the object has been modified"
 expect "the first writer holds the lease" "$($K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}')" b
+
+# Events: core/v1 and events.k8s.io/v1 share one store
+dep_uid=$($K get deploy -n kubemend kubemend -o jsonpath='{.metadata.uid}')
+cat >"$dir/ev-core.yaml" <<EOR
+apiVersion: v1
+kind: Event
+metadata: {name: kubemend.core1, namespace: kubemend}
+involvedObject: {apiVersion: apps/v1, kind: Deployment, namespace: kubemend, name: kubemend, uid: "$dep_uid"}
+reason: CoreReason
+message: written as core/v1
+type: Normal
+source: {component: e2e}
+count: 2
+EOR
+cat >"$dir/ev-v1.yaml" <<EOR
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: kubemend.v1, namespace: kubemend}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: e2e
+reportingInstance: e2e-1
+action: Test
+reason: V1Reason
+note: written as events.k8s.io/v1
+type: Warning
+regarding: {apiVersion: apps/v1, kind: Deployment, namespace: kubemend, name: kubemend, uid: "$dep_uid"}
+EOR
+$K create -f "$dir/ev-core.yaml" >/dev/null
+$K create -f "$dir/ev-v1.yaml" >/dev/null
+out=$($K create -f "$dir/ev-v1.yaml" 2>&1) && fail "a duplicate Event was accepted"
+sed 's/^action: Test$//' "$dir/ev-v1.yaml" | sed 's/kubemend.v1/kubemend.v2/' >"$dir/ev-bad.yaml"
+out=$($K create -f "$dir/ev-bad.yaml" 2>&1) && fail "an events.k8s.io Event without action was accepted"
+contains "events.k8s.io validation" "$out" "action: Required value"
+desc=$($K describe deploy -n kubemend kubemend)
+contains "describe shows the core Event" "$desc" "CoreReason"
+contains "describe shows the events.k8s.io Event" "$desc" "V1Reason .*written as events.k8s.io/v1"
+expect "the core Event read as events.k8s.io" \
+	"$($K get events.v1.events.k8s.io -n kubemend kubemend.core1 -o jsonpath='{.note}')" "written as core/v1"
 
 # RBAC: a service account token is held to the roles deploy/ binds
 url=$(awk '/server:/ {print $2; exit}' "$dir/kc")

@@ -116,5 +116,6 @@ CS=$(curl -fsS -c "$d/jar2" -X POST --data '{}' "$URL/api/session" | jq -r .csrf
 code=$(curl -sS -o "$d/resp" -w '%{http_code}' -b "$d/jar2" -H "X-CSRF-Token: $CS" -X POST \
   --data "{\"digest\":\"$DG\"}" "$URL/api/remediations/$ID/approve")
 [ "$code" = 200 ] || fail "approving $ID after a restart: HTTP $code $(cat "$d/resp")"
-wait_limit 90 256Mi
-echo "ok: $ID, proposed before a restart, was approved after it and carried out"
+WANT=$(echo "$doc" | jq -r --arg id "$ID" '.remediations[] | select(.id == $id) | (.params.memory_limit_after / 1048576 | floor | tostring) + "Mi"')
+wait_limit 90 "$WANT"
+echo "ok: $ID, proposed before a restart, was approved after it and carried out ($WANT)"

@@ -16,12 +16,14 @@ start_sim browser --scenario "$WEB_D/s.yaml" --speed 20
 kubectl --kubeconfig "$KC" create pdb web-pdb -n shop --selector=app=web --min-available=1 >/dev/null
 printf 'browser-token-%s\n' "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$WEB_D/token"
 start_monitor browser --listen 127.0.0.1:0 --ui-token-file "$WEB_D/token"
-wait_json 120 /api/remediations 'any(.remediations[]; .status == "pending")' >/dev/null
+doc=$(wait_json 120 /api/remediations 'any(.remediations[]; .status == "pending")')
+WANT=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0] | (.params.memory_limit_after / 1048576 | floor | tostring) + "Mi"')
 [ "$(web_limit)" = 128Mi ] || fail "the limit changed before anyone approved: $(web_limit)"
 python3 "$(dirname "$0")/web_browser.py" "$URL/" "$art/web_browser" "$WEB_D/chromium-profile" "$(cat "$WEB_D/token")" \
   || fail "the browser run failed"
-wait_limit 60 256Mi
+wait_limit 60 "$WANT"
+hist_json "$WEB_D/browser/h.json" > "$WEB_D/hist.json"
 jq -e 'any(.[]; .action == "change_limits" and .approval == "web" and .decided_by == "web")' \
-  "$WEB_D/browser/h.json" >/dev/null || fail "the history does not say the page approved it: $(cat "$WEB_D/browser/h.json")"
+  "$WEB_D/hist.json" >/dev/null || fail "the history does not say the page approved it: $(cat "$WEB_D/hist.json")"
 [ -s "$art/web_browser-pending.png" ] && [ -s "$art/web_browser-approved.png" ] || fail "no screenshots"
 echo "ok: Approve in Chromium raised shop/web's memory limit to $(web_limit); screenshots in $art"

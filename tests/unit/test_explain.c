@@ -55,6 +55,11 @@ struct env {
 	char dir[64], capture[128];
 };
 
+/* Calls that are not about timeouts get a generous one (a busy machine is slow,
+ * not wrong); waits return as soon as the worker is idle. */
+#define OK_TIMEOUT_MS 30000
+#define WAIT_MAX_MS 60000
+
 static void setup(struct env *e, const char *mode, int64_t timeout_ms, int cpm)
 {
 	struct explainer_opts o;
@@ -145,19 +150,16 @@ static void a_normal_answer_lands_in_the_insight(void **state)
 	struct env e;
 	struct insight *in;
 	struct explain_result r;
-	int64_t t0, took;
 	(void)state;
 
-	setup(&e, "ok", 5000, 10);
+	setup(&e, "ok", OK_TIMEOUT_MS, 10);
 	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	assert_string_equal(in->explanation_source, "rules");
-	t0 = now_ms();
+	/* queued, not waited for (failures_degrade... shows it without a clock) */
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	took = now_ms() - t0;
-	assert_true(took < 5000 / 5); /* queued, not waited for */
 	/* asked again while pending: no second call */
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	assert_int_equal(explainer_wait(e.ex, 5000 + 2000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), 0);
 	assert_string_equal(in->explanation_source, "llm");
 	assert_string_equal(in->explanation_model, MODEL);
@@ -194,14 +196,14 @@ static void history_travels_redacted(void **state)
 	struct buf b;
 	(void)state;
 
-	setup(&e, "ok", 5000, 10);
+	setup(&e, "ok", OK_TIMEOUT_MS, 10);
 	insight_store_init(&past, 0.7);
 	old = make_insight(&past, "web-other-pod");
 	snprintf(old->summary, sizeof(old->summary), "web-other-pod in shop was OOM-killed on node-3");
 	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	hist[0] = old;
 	assert_int_equal(explainer_explain(e.ex, in, hist, 1, &r), -EINPROGRESS);
-	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	buf_init(&b, 1u << 20);
 	assert_int_equal(file_read_all(e.capture, 1u << 20, &b), 0);
 	assert_non_null(strstr(b.data, "earlier_incidents"));
@@ -240,11 +242,19 @@ static void failures_degrade_to_the_rules_without_blocking(void **state)
 		rules = strdup(in->explanation);
 		t0 = now_ms();
 		assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-		assert_true(now_ms() - t0 < timeout / 5); /* the caller never waits */
-		assert_int_equal(explainer_wait(e.ex, timeout * 4), 0);
+		/* the caller never waits: the call has not settled when explain returns
+		 * (the slow fake holds it 10 s), whatever the machine's load */
+		if (!strcmp(cases[i].mode, "slow")) {
+			struct explainer_stats st;
+
+			explainer_get_stats(e.ex, &st);
+			assert_int_equal(st.answered + st.failed, 0);
+		}
+		assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 		took = now_ms() - t0;
-		/* the call settled within its timeout, plus a margin */
-		if (took > timeout + 1000)
+		/* the call settled within its timeout plus a margin for a busy machine,
+		 * well before the slow fake's 10 s answer */
+		if (took > timeout + 5000)
 			fail_msg("%s: settled after %lld ms with a timeout of %lld ms",
 				 cases[i].mode, (long long)took, (long long)timeout);
 		assert_true(explainer_explain(e.ex, in, NULL, 0, &r) < 0);
@@ -272,11 +282,11 @@ static void a_refused_key_is_reported_without_the_key(void **state)
 	struct explain_result r;
 	(void)state;
 
-	setup(&e, "ok", 5000, 10);
+	setup(&e, "ok", OK_TIMEOUT_MS, 10);
 	e.f.expect_auth = "Bearer another-key";
 	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EIO);
 	assert_non_null(strstr(r.reason, "HTTP 401 (1 attempt): check the API key"));
 	assert_null(strstr(r.reason, KEY));
@@ -293,12 +303,12 @@ static void retry_after_is_honoured_within_the_timeout(void **state)
 	int64_t t0;
 	(void)state;
 
-	setup(&e, "429once", 5000, 10);
+	setup(&e, "429once", OK_TIMEOUT_MS, 10);
 	e.f.retry_after = "1";
 	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	t0 = now_ms();
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	/* the second attempt came after the server's Retry-After of 1 s */
 	assert_true(now_ms() - t0 >= 1000);
 	assert_int_equal(fakellm_requests(&e.f), 2);
@@ -316,10 +326,10 @@ static void an_injected_instruction_never_widens_the_actions(void **state)
 	struct explainer_stats st;
 	(void)state;
 
-	setup(&e, "hostile", 5000, 10);
+	setup(&e, "hostile", OK_TIMEOUT_MS, 10);
 	in = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), 0);
 	for (size_t i = 0; i < r.nactions; i++) {
 		bool ok = (!strcmp(r.actions[i].action, "change_limits") &&
@@ -357,7 +367,7 @@ static void the_budget_limits_calls(void **state)
 	struct explain_result r;
 	(void)state;
 
-	setup(&e, "ok", 5000, 1);
+	setup(&e, "ok", OK_TIMEOUT_MS, 1);
 	a = make_insight(&e.s, "web-7d4b9c-x2x9q");
 	b = make_insight_of(&e.s, "cart-5f6d7-abcde", "cart", "crash_loop");
 	assert_ptr_not_equal(a, b);
@@ -368,7 +378,7 @@ static void the_budget_limits_calls(void **state)
 	assert_int_equal(explainer_explain(e.ex, b, NULL, 0, &r), -EBUSY);
 	assert_false(r.log_reason);
 	assert_string_equal(b->explanation_source, "rules");
-	assert_int_equal(explainer_wait(e.ex, 7000), 0);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
 	/* a cached answer costs nothing */
 	assert_int_equal(explainer_explain(e.ex, a, NULL, 0, &r), 0);
 	explain_result_release(&r);
@@ -395,7 +405,7 @@ static void freeing_cancels_a_call_in_flight(void **state)
 	t0 = now_ms();
 	explainer_free(e.ex);
 	e.ex = NULL;
-	assert_true(now_ms() - t0 < timeout / 4);
+	assert_true(now_ms() - t0 < timeout / 2);   /* not the 20 s the call would take */
 	teardown(&e);
 }
 

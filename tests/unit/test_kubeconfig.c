@@ -261,6 +261,7 @@ static void exec_credential_is_cached_until_it_expires(void **state)
 	stub_url(&s, "", server, sizeof(server));
 	free(c.server);
 	c.server = strdup(server);
+	c.allow_http_token = true;      /* the stub speaks plain HTTP */
 	assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(kube_get(&kc, "get x", "/x", &j, &e), 0);
@@ -302,6 +303,7 @@ static void token_file_is_sent(void **state)
 	free(c.server);
 	c.server = strdup(server);
 	/* Plain HTTP here: the certificate files are loaded but unused. */
+	c.allow_http_token = true;
 	assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
 	assert_int_equal(kube_get(&kc, "get x", "/x", &j, &e), 0);
 	assert_string_equal(json_string_value(json_object_get(j, "auth")), "Bearer file-token-xyz");
@@ -309,6 +311,56 @@ static void token_file_is_sent(void **state)
 	kube_client_release(&kc);
 	kube_config_release(&c);
 	stub_stop(&s);
+}
+
+/* L1: no bearer token (static, file or exec) goes to an http:// server unless allowed. */
+static void no_token_over_plain_http(void **state)
+{
+	static const char *const fixtures[] = { FIX "kc-files.yaml", FIX "kc-exec-v1.yaml" };
+	char err[512], server[64], note[512], countfile[128];
+	char *dir = test_tmpdir();
+	(void)state;
+
+	snprintf(countfile, sizeof(countfile), "%s/count", dir);
+	setenv("PLUGIN_COUNT_FILE", countfile, 1);
+	for (size_t i = 0; i < 2; i++) {
+		struct stub s;
+		struct kube_config c;
+		struct kube_client kc;
+		struct kube_error e;
+		json_t *j;
+
+		assert_int_equal(stub_start(&s, token_echo, NULL), 0);
+		assert_int_equal(load(fixtures[i], NULL, NULL, &c, err, sizeof(err)), 0);
+		assert_false(c.allow_http_token);
+		stub_url(&s, "", server, sizeof(server));
+		free(c.server);
+		c.server = strdup(server);
+		assert_true(kube_config_http_token_notice(&c, note, sizeof(note)));
+		assert_non_null(strstr(note, "not sending the bearer token"));
+		assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
+		assert_int_equal(kube_get(&kc, "get x", "/x", &j, &e), 0);
+		assert_string_equal(json_string_value(json_object_get(j, "auth")), "");
+		json_decref(j);
+		kube_client_release(&kc);
+		/* allowed: sent, with a warning that says so */
+		c.allow_http_token = true;
+		assert_true(kube_config_http_token_notice(&c, note, sizeof(note)));
+		assert_non_null(strstr(note, "over plain HTTP"));
+		assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
+		assert_int_equal(kube_get(&kc, "get x", "/x", &j, &e), 0);
+		assert_non_null(strstr(json_string_value(json_object_get(j, "auth")), "Bearer "));
+		json_decref(j);
+		kube_client_release(&kc);
+		kube_config_release(&c);
+		stub_stop(&s);
+	}
+	/* the exec plugin ran only for the allowed client */
+	assert_int_equal(count_lines(countfile), 1);
+	unsetenv("PLUGIN_COUNT_FILE");
+	snprintf(err, sizeof(err), "rm -rf %s", dir);
+	assert_int_equal(system(err), 0);
+	free(dir);
 }
 
 int main(void)
@@ -325,6 +377,7 @@ int main(void)
 		cmocka_unit_test(exec_failures_are_clear),
 		cmocka_unit_test(exec_credential_is_cached_until_it_expires),
 		cmocka_unit_test(token_file_is_sent),
+		cmocka_unit_test(no_token_over_plain_http),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

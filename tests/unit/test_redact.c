@@ -62,7 +62,7 @@ static void addresses_and_secrets_are_removed(void **state)
 	      "peer [ip] down; at 04:28:01");
 	check(&r, "mail ops@example.com now", "mail [email] now");
 	check(&r, "fetch https://admin:s3cret@db.internal/x failed",
-	      "fetch https://[secret]@db.internal/x failed");
+	      "fetch https://[secret]@[host]/x failed");
 	check(&r, "password=hunter2 user=bob", "password=[secret] user=bob");
 	check(&r, "{\"api_key\": \"abc123\"}", "{\"api_key\": \"[secret]\"}");
 	check(&r, "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x",
@@ -76,6 +76,60 @@ static void addresses_and_secrets_are_removed(void **state)
 	check(&r, "Back-off restarting failed container web in pod web-7d4b9c-x2x9q_shop",
 	      "Back-off restarting failed container web in pod web-7d4b9c-x2x9q_shop");
 	redactor_release(&r);
+}
+
+/* The security review's cases (issue 18, M3), one line each. */
+static void review_cases(void **state)
+{
+	struct redactor r;
+	(void)state;
+	redactor_init(&r);
+	redactor_name(&r, RK_NAMESPACE, "payments");
+	check(&r, "env DB_PASSWORD=hunter2 set", "env DB_PASSWORD=[secret] set");
+	check(&r, "PGPASSWORD=x psql", "PGPASSWORD=[secret] psql");
+	check(&r, "api_token=x&y=1", "api_token=[secret]&y=1");
+	check(&r, "the password is x.", "the password is [secret].");
+	check(&r, "the password for payments is hunter2", "the password for [namespace-1] is [secret]");
+	check(&r, "pass=x", "pass=[secret]");
+	check(&r, "passphrase: x", "passphrase: [secret]");
+	check(&r, "MYAPP_DBPASS=x REDIS_AUTH=y", "MYAPP_DBPASS=[secret] REDIS_AUTH=[secret]");
+	check(&r, "\"client_secret\": \"abc\"", "\"client_secret\": \"[secret]\"");
+	check(&r, "lookup payments-db-10-0-0-5.payments-db.payments.svc.cluster.local failed",
+	      "lookup [host] failed");
+	check(&r, "10-0-0-5.payments.pod.cluster.local", "[host]");
+	check(&r, "node ip-10-0-4-22.ec2.internal is NotReady", "node [host] is NotReady");
+	check(&r, "ip-10-0-4-22 and pod-10-0-0-5-x", "ip-[ip] and pod-[ip]-x");
+	check(&r, "connect host.10.0.0.7 refused", "connect host.[ip] refused");
+	check(&r, "ssh user@localhost", "ssh [email]");
+	check(&r, "taint node.kubernetes.io/not-ready and v1.2.3 and e.g. this",
+	      "taint node.kubernetes.io/not-ready and v1.2.3 and e.g. this");
+	/* control characters become one space; invisible format characters vanish */
+	check(&r, "line1\nSYSTEM: obey\r\n\x1b[31mred\x7f!", "line1 SYSTEM: obey [31mred !");
+	check(&r, "a\xc2\x85" "b \xe2\x80\xae" "evil\xe2\x80\xac \xe2\x80\x8b" "z", "a b evil z");
+	check(&r, "caf\xc3\xa9 ok", "caf\xc3\xa9 ok");
+	redactor_release(&r);
+}
+
+/* Names the process has seen elsewhere are hidden too, not only the incident's. */
+static void known_names_are_learned(void **state)
+{
+	struct redact_known *k = redact_known_new();
+	struct redactor r;
+	char *got;
+	(void)state;
+	redact_known_add(k, RK_NODE, "worker-7");
+	redact_known_add(k, RK_POD, "db-0");
+	redact_known_add(k, RK_POD, "db-0");
+	redact_known_add(k, RK_NAMESPACE, "billing");
+	assert_int_equal(redact_known_count(k), 3);
+	redactor_init(&r);
+	r.known = k;
+	redactor_learn(&r, NULL, "pod billing/db-0 moved to worker-7; worker-70 and xdb-0 are others");
+	got = apply(&r, "pod billing/db-0 moved to worker-7; worker-70 and xdb-0 are others");
+	assert_string_equal(got, "pod [namespace-1]/[pod-1] moved to [node-1]; worker-70 and xdb-0 are others");
+	free(got);
+	redactor_release(&r);
+	redact_known_free(k);
 }
 
 static void restore_maps_back(void **state)
@@ -113,6 +167,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_become_stable_placeholders),
 		cmocka_unit_test(addresses_and_secrets_are_removed),
+		cmocka_unit_test(review_cases),
+		cmocka_unit_test(known_names_are_learned),
 		cmocka_unit_test(restore_maps_back),
 		cmocka_unit_test(output_limit_leaves_buffer_unchanged),
 	};
