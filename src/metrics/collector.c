@@ -261,6 +261,8 @@ static void take_pod(void *obj, void *vctx)
 	sample_set_str(&s->reason, p->reason ? p->reason : p->container_reason);
 	sample_set_str(&s->error_message, p->container_message ? p->container_message : p->message);
 	sample_set_str(&s->last_termination_reason, p->last_reason);
+	if (p->last_exit_code >= 0)
+		s->last_exit_code = p->last_exit_code;
 	if (p->owner_kind)
 		x->owner_kind = xstrdup(p->owner_kind);
 	if (p->owner_name)

@@ -82,6 +82,18 @@ void pipeline_cycle_time(struct pipeline *p, double seconds)
 	pipeline_unlock(p);
 }
 
+void pipeline_set_period(struct pipeline *p, int64_t period_ms)
+{
+	pipeline_lock(p);
+	p->stats.period_ms = period_ms;
+	pipeline_unlock(p);
+}
+
+int64_t pipeline_overdue_ms(int64_t period_ms)
+{
+	return period_ms > 0 ? 2 * period_ms + 10000 : 10 * 60 * 1000;
+}
+
 const double pipeline_cycle_bounds[PIPE_NBUCKETS] = {
 	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120,
 };
@@ -157,13 +169,13 @@ static size_t gather_evidence(const struct sample *s, const struct pod_verdict *
 	return n;
 }
 
-/* Keeps the highest memory and CPU seen by each open insight (for advice). */
+/* Keeps the highest memory, CPU and throttled CPU seen by each open insight (for advice). */
 static double *peaks_of(struct pipeline *p, const struct insight *in)
 {
 	double *pk = strmap_get(&p->peaks, in->id);
 
 	if (!pk) {
-		pk = xcalloc(2, sizeof(double));
+		pk = xcalloc(3, sizeof(double));
 		strmap_put(&p->peaks, in->id, pk);
 	}
 	return pk;
@@ -197,6 +209,8 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 			pk[0] = s->mem_bytes;
 		if (isfinite(s->cpu_mcores) && s->cpu_mcores / 1000.0 > pk[1])
 			pk[1] = s->cpu_mcores / 1000.0;
+		if (isfinite(s->cpu_throttled_mcores) && s->cpu_throttled_mcores / 1000.0 > pk[2])
+			pk[2] = s->cpu_throttled_mcores / 1000.0;
 	}
 }
 
@@ -346,6 +360,7 @@ static void facts_for(struct pipeline *p, const struct insight *in, const struct
 	}
 	wf->mem_peak = pk[0] > 0 ? pk[0] : NAN;
 	wf->cpu_peak = pk[1] > 0 ? pk[1] : NAN;
+	wf->cpu_throttled = pk[2] > 0 ? pk[2] : NAN;
 }
 
 static void call_hooks(struct pipeline *p, enum pipeline_event ev, struct insight *in)
@@ -595,26 +610,24 @@ void pipeline_metrics(struct pipeline *p, struct buf *out)
 	buf_release(&ns);
 }
 
-/* Not ready when no cycle has succeeded for this long (a stuck collector). */
-#define STALE_READY_MS (10 * 60 * 1000)
-
 static bool src_ready(void *ctx, char *why, size_t whylen)
 {
 	struct pipeline *p = ctx;
 	bool ready;
-	int64_t last;
+	int64_t last, limit, now = time_real_ms();
 
 	pipeline_lock(p);
 	ready = p->ready;
 	last = p->stats.last_ok_wall_ms;
+	limit = pipeline_overdue_ms(p->stats.period_ms);
 	pipeline_unlock(p);
 	if (!ready) {
 		snprintf(why, whylen, "no successful cycle yet");
 		return false;
 	}
-	if (last && time_real_ms() - last > STALE_READY_MS) {
-		snprintf(why, whylen, "no successful cycle for %lld s",
-			 (long long)((time_real_ms() - last) / 1000));
+	if (last && now - last > limit) {
+		snprintf(why, whylen, "cycle overdue: the last successful cycle ended %.1f s ago "
+			 "(limit %.1f s)", (double)(now - last) / 1000.0, (double)limit / 1000.0);
 		return false;
 	}
 	return true;

@@ -327,6 +327,9 @@ void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *n
 		{ "container_network_transmit_bytes_total", "Cumulative count of bytes transmitted." },
 		{ "container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting." },
 		{ "container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting." },
+		{ "container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals." },
+		{ "container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals." },
+		{ "container_cpu_cfs_throttled_seconds_total", "Total time duration the container has been throttled." },
 	};
 	const struct pod *const *on;
 	struct buf *b = &resp->body;
@@ -362,7 +365,19 @@ void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *n
 			case 2: v = (double)pm.rx_dropped; break;
 			case 3: v = (double)pm.tx_bytes; break;
 			case 4: v = (double)pm.tx_errors; break;
-			default: v = (double)pm.tx_dropped; break;
+			case 5: v = (double)pm.tx_dropped; break;
+			case 6: v = pm.cfs_periods; break;
+			case 7: v = pm.cfs_throttled_periods; break;
+			default: v = pm.throttled_seconds; break;
+			}
+			if (f >= 6) {
+				/* per container, and only for one with a CPU quota */
+				if (!(p->c.res.cpu_limit > 0))
+					continue;
+				buf_addf(b, "%s{container=\"%s\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
+					 fams[f].name, p->c.name ? p->c.name : "main", p->m.ns,
+					 p->m.name, v, (long long)s->now_ms);
+				continue;
 			}
 			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
 				 fams[f].name, p->m.ns, p->m.name, v, (long long)s->now_ms);
