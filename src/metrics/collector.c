@@ -79,10 +79,7 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 	}
 	rc = kube_client_init(&c->okc, c->kube, &c->http, err, errlen);
 	if (rc < 0) {
-		if (c->owners_running)
-		pthread_join(c->owners_thread, NULL);
-	kube_client_release(&c->kc);
-	kube_client_release(&c->okc);
+		kube_client_release(&c->kc);
 		free(c->namespace);
 		return rc;
 	}
@@ -142,7 +139,10 @@ void collector_release(struct collector *c)
 		kube_cache_stop(&c->nodes);
 		kube_cache_stop(&c->events);
 	}
+	if (c->owners_running)
+		pthread_join(c->owners_thread, NULL);
 	kube_client_release(&c->kc);
+	kube_client_release(&c->okc);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {
