@@ -20,6 +20,7 @@ struct sim_options {
 	const char *scenario;           /* scenario file or NULL */
 	const char *truth_out;          /* ground-truth file or NULL */
 	int64_t start_ms;               /* virtual start (Unix ms); 0: now */
+	const char *audit_log;          /* audit.k8s.io/v1 Event JSON lines, appended; NULL: none */
 	/* API fault injection for client tests */
 	int fault_latency_ms;
 	double fault_500_rate, fault_429_rate, fault_truncate_rate;
