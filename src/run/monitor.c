@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/monitor.h"
-#include "detect/podmodel.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -61,8 +60,6 @@ struct stages {
 	size_t nbatch, capbatch;
 	struct pipeline pipe;
 	bool have_pipe;
-	struct lstm model;              /* the detector's model; outlives the pipeline */
-	int have_model;
 	struct serve_source view;       /* what serve/ reads of the pipeline */
 	struct endpoints *http;
 	struct alert_sender alerts;
@@ -497,9 +494,6 @@ static void close_stages(struct stages *st)
 			log_kv(LOG_ERROR, "detect", "cannot write the insights file", "error", err, NULL);
 		st->m->out_pipeline = NULL;
 		pipeline_release(&st->pipe);
-		if (st->have_model > 0)
-			lstm_release(&st->model);
-		st->have_model = 0;
 	}
 	if (st->have_alerts)
 		alert_sender_release(&st->alerts);
@@ -653,24 +647,6 @@ static void remediate_step(struct stages *st)
 	remediator_offer(st->remediator, copy);
 }
 
-/* The detector's model (detect/podmodel.h): named by model.path / MODEL_PATH. */
-static int open_model(struct stages *st, char *err, size_t errlen)
-{
-	const char *path;
-	char line[512];
-
-	st->have_model = pod_model_load(st->m->cfg, NULL, &st->model, &path, err, errlen);
-	if (st->have_model < 0)
-		return -1;
-	if (st->have_model &&
-	    pipeline_set_model(&st->pipe, &st->model, path, config_bool(st->m->cfg, "model.lstm"),
-			       err, errlen) < 0)
-		return -1;
-	pod_model_describe(&st->model, st->have_model, path, line, sizeof(line));
-	log_kv(LOG_INFO, st->m->name, "model", "model", line, NULL);
-	return 0;
-}
-
 /* agent.remediation.approval (--approval): terminal, auto or web. */
 static int open_approval(struct stages *st, const char *listen, char *err, size_t errlen)
 {
@@ -789,8 +765,12 @@ static int open_stages(struct stages *st)
 			      config_str(c, "agent.insights_file"), m->max_pods);
 		st->pipe.store.retain_resolved_ms = config_duration_ms(c, "agent.insights_retain");
 		st->have_pipe = true;
-		if (open_model(st, err, sizeof(err)) < 0)
-			goto fail;
+		{
+			char line[512];
+			if (pipeline_load_model(&st->pipe, m->cfg, line, sizeof(line), err, sizeof(err)) < 0)
+				goto fail;
+			log_kv(LOG_INFO, m->name, "model", "model", line, NULL);
+		}
 		pipeline_add_hook(&st->pipe, log_insight, NULL);
 		if (m->hook)
 			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/pipeline.h"
+#include "detect/podmodel.h"
 #include "net/http.h"
 #include "insight/advice.h"
 #include "serve/alerts.h"
@@ -33,6 +34,9 @@ void pipeline_release(struct pipeline *p)
 	if (!p)
 		return;
 	pod_detector_release(&p->det);
+	if (p->have_model > 0)
+		lstm_release(&p->model);
+	p->have_model = 0;
 	insight_store_release(&p->store);
 	strmap_clear(&p->announced, NULL);
 	strmap_clear(&p->peaks, free);
@@ -83,6 +87,21 @@ int pipeline_set_model(struct pipeline *p, const struct lstm *m, const char *nam
 	}
 	pipeline_unlock(p);
 	return rc;
+}
+
+int pipeline_load_model(struct pipeline *p, const struct config *c, char *desc, size_t desclen,
+			char *err, size_t errlen)
+{
+	const char *path;
+
+	p->have_model = pod_model_load(c, NULL, &p->model, &path, err, errlen);
+	if (p->have_model < 0)
+		return -1;
+	if (p->have_model &&
+	    pipeline_set_model(p, &p->model, path, config_bool(c, "model.lstm"), err, errlen) < 0)
+		return -1;
+	pod_model_describe(&p->model, p->have_model, path, desc, desclen);
+	return 0;
 }
 
 void pipeline_collect_failed(struct pipeline *p)
