@@ -104,4 +104,4 @@ printf '%s\n' "${results[@]}" | awk '{p[NR] = $1; c[NR] = $2} END {
   b = 0; for (i = 1; i <= NR; i++) if (p[i] >= 10000) { b = i; break }
   if (!b || b == NR) exit
   r = (c[NR] / p[NR]) / (c[b] / p[b])
-  printf "growth: %.2fx the per-pod cost from %d to %d pods (linear: about 1x; flagged above 1.5x)%s\n", r, p[b], p[NR], r > 1.5 ? "  NOT LINEAR" : "" }'
+  printf "growth: %.2fx the per-pod cost from %d to %d pods (linear: about 1x; flagged above 1.5x)%s\n", r, p[b], p[NR], (r > 1.5 ? "  NOT LINEAR" : "") }'

@@ -170,6 +170,9 @@ static int run(struct collector *col, struct csv_writer *w, long cycles, int64_t
 		} else {
 			rc = csv_writer_append(w, rows, n, err, sizeof(err));
 			collector_rows_free(rows, n);
+			if (!done && !n && col->namespace && *col->namespace)
+				fprintf(stderr, "kubemend collect: namespace \"%s\" holds no pods; collect "
+					"every namespace with -A (or --namespace NAME)\n", col->namespace);
 			if (rc < 0) {
 				fprintf(stderr, "kubemend collect: %s\n", err);
 				return 1;

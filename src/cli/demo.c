@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cli/cli.h"
+#include "remedy/history.h"
 #include "run/monitor.h"
 #include "sim/sim.h"
 #include "base/buf.h"
@@ -144,10 +145,47 @@ static void *run_monitor(void *arg)
 	return NULL;
 }
 
+/* Whether an insight of type got names the fault type the sim injected. */
+static bool type_matches(const char *fault, const char *got)
+{
+	static const char *const map[][2] = {
+		{ "oom_limit_too_low", "oom" }, { "memory_leak", "memory_leak" },
+		{ "cpu_spike", "cpu_saturation" }, { "cpu_throttling", "cpu_saturation" },
+		{ "cpu_throttling", "cpu_throttling" }, { "crash_loop", "crash_loop" },
+		{ "network_errors", "network" }, { "packet_drops", "network" },
+		{ "node_not_ready", "node" }, { "node_memory_pressure", "node" },
+		{ "image_pull_error", "image_pull" }, { "unschedulable", "scheduling" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], fault) && got && !strcmp(map[i][1], got))
+			return true;
+	return false;
+}
+
+static const char *insight_type(const json_t *ins, const char *id)
+{
+	const json_t *arr = json_is_array(ins) ? ins : json_object_get(ins, "insights"), *in;
+	size_t i;
+
+	json_array_foreach(arr, i, in)
+		if (!strcmp(json_string_value(json_object_get(in, "id")) ?
+			    json_string_value(json_object_get(in, "id")) : "", id))
+			return json_string_value(json_object_get(in, "anomaly_type"));
+	return NULL;
+}
+
+/*
+ * A fault counts as found only when an insight names it with the right
+ * type: one seen as something else was noticed but misread (and would get
+ * the wrong fix), so it is listed apart.
+ */
 static void summary(struct demo *d, const char *insights)
 {
 	json_t *t = load(d->truth), *ins = load(insights);
 	struct score_result r;
+	size_t right = 0, wrong = 0;
+	int64_t sum_ms = 0;
 	char err[256];
 
 	if (!t || !ins || score_insights(t, ins, 5 * 60 * 1000, &r, err, sizeof(err)) < 0) {
@@ -159,51 +197,75 @@ static void summary(struct demo *d, const char *insights)
 	printf("\n== summary (virtual time) ==\n");
 	for (size_t i = 0; i < r.nfaults; i++) {
 		const struct score_fault *f = &r.faults[i];
-		if (f->found)
-			printf("  found   %-22s %-24s in %3llds\n", f->type, f->target,
+		const char *got = f->found ? insight_type(ins, f->insight_id) : NULL;
+
+		if (f->found && type_matches(f->type, got)) {
+			printf("  found      %-22s %-24s in %3llds\n", f->type, f->target,
 			       (long long)(f->detect_ms / 1000));
-		else
-			printf("  missed  %-22s %-24s\n", f->type, f->target);
+			right++;
+			sum_ms += f->detect_ms;
+		} else if (f->found) {
+			printf("  misread    %-22s %-24s seen as %s\n", f->type, f->target,
+			       got ? got : "?");
+			wrong++;
+		} else {
+			printf("  missed     %-22s %-24s\n", f->type, f->target);
+		}
 	}
-	printf("faults injected: %zu, found within 5 minutes: %zu, mean time to detect: %llds\n",
-	       r.nfaults, r.found, (long long)(r.mean_detect_ms / 1000));
-	printf("insights: %zu, false alarms: %zu (recall %.2f, precision %.2f)\n",
-	       r.insights, r.false_alarms, r.recall, r.precision);
+	printf("faults injected: %zu, found with the right type within 5 minutes: %zu, "
+	       "seen as another type: %zu, missed: %zu\n", r.nfaults, right, wrong,
+	       r.nfaults - right - wrong);
+	if (right)
+		printf("mean time to detect (right type): %llds\n",
+		       (long long)(sum_ms / (int64_t)right / 1000));
+	printf("insights: %zu, false alarms: %zu\n", r.insights, r.false_alarms);
 	score_result_release(&r);
 	json_decref(t);
 	json_decref(ins);
 }
 
 /*
- * The remediation proposals the run recorded. Nobody was there to approve
- * them, so they are pending: a person answers them with `kubemend remediate`.
+ * The remediation records the run wrote. Nobody was there to approve them,
+ * so proposals wait as pending; refusals and faults left to a person say why.
  */
 static void show_proposals(const char *hist, const char *insights)
 {
-	json_error_t e;
-	json_t *arr = json_load_file(hist, 0, &e), *rec;
+	struct history h;
+	char err[256];
+	json_t *rec;
 	size_t i, n = 0;
 
-	printf("\nremediation proposals (nobody to approve them here, so they are pending):\n");
-	json_array_foreach(arr, i, rec) {
-		const char *desc = json_string_value(json_object_get(json_object_get(rec, "params"),
-								     "description"));
-		const char *why = json_string_value(json_object_get(json_object_get(rec, "params"),
-								    "rationale"));
-		printf("  %s  %-8s %s\n", json_string_value(json_object_get(rec, "id")),
-		       json_string_value(json_object_get(rec, "status")),
+	printf("\nremediation (nobody to approve here, so proposals wait as pending):\n");
+	if (history_open(&h, hist, err, sizeof(err)) < 0) {
+		printf("  cannot read %s: %s\n", hist, err);
+		return;
+	}
+	json_array_foreach(h.records, i, rec) {
+		const json_t *params = json_object_get(rec, "params");
+		const char *desc = json_string_value(json_object_get(params, "description"));
+		const char *why = json_string_value(json_object_get(params, "rationale"));
+		const char *st = json_string_value(json_object_get(rec, "status"));
+		const char *msg = json_string_value(json_object_get(json_object_get(rec, "result"), "message"));
+
+		printf("  %s  %-12s %s\n", json_string_value(json_object_get(rec, "id")), st ? st : "",
 		       desc ? desc : json_string_value(json_object_get(rec, "action")));
-		if (why)
-			printf("           because %s\n", why);
+		if (st && (!strcmp(st, "refused") || !strcmp(st, "needs_person")) && msg)
+			printf("                         %s\n", msg);
+		else if (why)
+			printf("                         because %s\n", why);
 		n++;
 	}
 	if (!n)
 		printf("  none\n");
 	else
-		printf("  approve or refuse them on a terminal:\n"
-		       "    kubemend remediate --once --insights-file %s --history-file %s --kubeconfig ...\n",
-		       insights, hist);
-	json_decref(arr);
+		printf("  the simulated cluster stopped with the demo, so they cannot be acted on now.\n"
+		       "  To approve proposals on a terminal, run the same cluster and the monitor:\n"
+		       "    kubemend sim --scenario config/scenarios/demo.yaml --kubeconfig-out /tmp/demo.kubeconfig &\n"
+		       "    kubemend monitor --kubeconfig /tmp/demo.kubeconfig -A --remediate\n"
+		       "  (see %s and %s for this run; kubemend history --why --insights-file %s\n"
+		       "  --history-file %s says why each open insight was not acted on)\n",
+		       insights, hist, insights, hist);
+	history_close(&h);
 }
 
 int cmd_demo(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "conf/config.h"
+#include "insight/insight_read.h"
 #include "remedy/history.h"
 #include "base/banned.h"
 
@@ -16,9 +17,13 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: kubemend history [--since D] [--target T] [--json] [--history-file F]\n"
 		"                        [--config-dir DIR]\n"
+		"       kubemend history --why [--insights-file F] [--history-file F] [--config-dir DIR]\n"
 		"\n"
 		"Lists the remediation history (docs/history.md) as a table, oldest first.\n"
 		"  --json       the records' current state as one JSON array instead\n"
+		"  --why        for each open insight, why nothing (more) happened: no recipe,\n"
+		"               the policy rule and values, cooldown until T, waiting for\n"
+		"               approval since T, verification running, needs a person\n"
 		"  --since D    only records proposed in the last D (10m, 2h, 7d) or since an\n"
 		"               RFC 3339 time\n"
 		"  --target T   only records whose target is T: a name, namespace/name or\n"
@@ -60,6 +65,93 @@ static void outcome(const json_t *rec, char *out, size_t n)
 		snprintf(out, n, "%s", str(json_object_get(rec, "params"), "description"));
 }
 
+/* The newest record about an insight (dry runs included), or NULL. */
+static const json_t *newest_for(const struct history *h, const char *insight_id)
+{
+	const json_t *rec, *found = NULL;
+	size_t i;
+
+	json_array_foreach(h->records, i, rec)
+		if (!strcmp(str(rec, "insight_id"), insight_id))
+			found = rec;
+	return found;
+}
+
+/* One sentence: why nothing (more) is happening for this insight. */
+static void why_line(const struct insight *in, const json_t *rec, double threshold,
+		     char *out, size_t n)
+{
+	const json_t *res = json_object_get(rec, "result");
+	const char *st = str(rec, "status"), *desc = str(json_object_get(rec, "params"), "description");
+
+	if (!(in->probability >= threshold)) {
+		snprintf(out, n, "probability %.2f is below the confidence threshold %.2f "
+			 "(agent.confidence_threshold): nothing is proposed", in->probability, threshold);
+	} else if (!rec) {
+		snprintf(out, n, "no record yet: no remediation is running on these insights "
+			 "(monitor --remediate, remediate), or it has not reached this one");
+	} else if (!strcmp(st, "pending")) {
+		snprintf(out, n, "waiting for approval since %.19s: %s", str(rec, "time"), desc);
+	} else if (!strcmp(st, "executing") || !strcmp(st, "proposed")) {
+		snprintf(out, n, "%s since %.19s (acting, then verifying): %s",
+			 !strcmp(st, "executing") ? "running" : "being decided",
+			 *str(rec, "started") ? str(rec, "started") : str(rec, "time"), desc);
+	} else if (!strcmp(st, "refused") && *str(res, "rule")) {
+		snprintf(out, n, "the policy refused %s: %s (rule %s%s%s)", desc, str(res, "message"),
+			 str(res, "rule"), *str(res, "setting") ? ", setting " : "", str(res, "setting"));
+	} else if (!strcmp(st, "refused")) {
+		snprintf(out, n, "a person refused it (%s): %s", str(res, "answer"), desc);
+	} else if (!strcmp(st, "needs_person")) {
+		snprintf(out, n, "needs a person: %s%s%.19s", str(res, "message"),
+			 *str(rec, "retry_after") ? "; tried again after " : "", str(rec, "retry_after"));
+	} else if (!strcmp(st, "succeeded")) {
+		snprintf(out, n, "%s succeeded (%s); the insight closes when the detector sees it "
+			 "normal", desc, str(json_object_get(rec, "verification"), "detail"));
+	} else if (!strcmp(st, "dry_run")) {
+		snprintf(out, n, "dry run only: %s; nothing changed", desc);
+	} else {
+		snprintf(out, n, "%s %s: %s", desc, st, *str(json_object_get(rec, "verification"), "detail") ?
+			 str(json_object_get(rec, "verification"), "detail") :
+			 *str(rec, "interrupted") ? str(rec, "interrupted") : str(res, "message"));
+	}
+}
+
+static int why_view(const struct config *cfg, const struct history *h)
+{
+	const char *path = config_str(cfg, "agent.insights_file");
+	double threshold = config_num(cfg, "agent.confidence_threshold");
+	struct insight_store s;
+	char err[512], line[1200];
+	size_t open_ = 0;
+
+	insight_store_init(&s, 0);
+	if (insight_store_read(&s, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kubemend history: %s\n", err);
+		insight_store_release(&s);
+		return 1;
+	}
+	printf("%-18s  %-15s  %-34s  %s\n", "INSIGHT", "TYPE", "WHERE", "WHY NOTHING (MORE) HAPPENED");
+	for (size_t i = 0; i < s.n; i++) {
+		const struct insight *in = s.items[i];
+		char where[300];
+
+		if (in->resolved_ms)
+			continue;
+		open_++;
+		if (in->namespace_)
+			snprintf(where, sizeof(where), "%s/%s", in->namespace_,
+				 in->owner_name ? in->owner_name : in->npods ? in->pods[0] : "?");
+		else
+			snprintf(where, sizeof(where), "node %s", in->node ? in->node : "?");
+		why_line(in, newest_for(h, in->id), threshold, line, sizeof(line));
+		printf("%-18s  %-15s  %-34s  %s\n", in->id, in->anomaly_type, where, line);
+	}
+	if (!open_)
+		printf("(no open insights in %s)\n", path);
+	insight_store_release(&s);
+	return 0;
+}
+
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -68,10 +160,13 @@ int cmd_history(int argc, char **argv)
 		{ "history-file", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "config-dir", required_argument, NULL, 'C' },
+		{ "why", no_argument, NULL, 'w' },
+		{ "insights-file", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *since = NULL, *target = NULL, *file = NULL, *dir = NULL;
+	const char *since = NULL, *target = NULL, *file = NULL, *dir = NULL, *ins = NULL;
+	bool why = false;
 	struct config cfg;
 	struct history h;
 	int64_t since_ms = 0;
@@ -90,6 +185,8 @@ int cmd_history(int argc, char **argv)
 		case 'f': file = optarg; break;
 		case 'j': as_json = true; break;
 		case 'C': dir = optarg; break;
+		case 'w': why = true; break;
+		case 'i': ins = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -118,10 +215,22 @@ int cmd_history(int argc, char **argv)
 		config_release(&cfg);
 		return EXIT_USAGE;
 	}
+	if (ins && config_set_flag(&cfg, "agent.insights_file", "--insights-file", ins,
+				   err, sizeof(err)) < 0) {
+		fprintf(stderr, "kubemend history: %s\n", err);
+		config_release(&cfg);
+		return EXIT_USAGE;
+	}
 	if (history_open(&h, config_str(&cfg, "agent.history_file"), err, sizeof(err)) < 0) {
 		fprintf(stderr, "kubemend history: %s\n", err);
 		config_release(&cfg);
 		return 1;
+	}
+	if (why) {
+		c = why_view(&cfg, &h);
+		history_close(&h);
+		config_release(&cfg);
+		return c;
 	}
 	if (as_json)
 		out_arr = json_array();

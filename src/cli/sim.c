@@ -35,6 +35,7 @@ static const char usage_text[] =
 "  --speed X               virtual seconds per real second (default 1; 0 freezes)\n"
 "  --scenario FILE         cluster and faults from a scenario file (docs/scenarios.md)\n"
 "  --truth-out FILE        keep a JSON record of injected faults in FILE\n"
+"  --audit-log FILE        append every API request to FILE (audit.k8s.io/v1 Event JSON lines)\n"
 "\n"
 "API fault injection (for client tests; see docs/sim.md):\n"
 "  --fault-latency MS      add MS milliseconds to every API request\n"
@@ -77,6 +78,7 @@ static int parse(int argc, char **argv, struct sim_options *o)
 		if (strcmp(f, "--listen") && strcmp(f, "--kubeconfig-out") && strcmp(f, "--nodes") &&
 		    strcmp(f, "--pods") && strcmp(f, "--seed") && strcmp(f, "--speed") &&
 		    strcmp(f, "--scenario") && strcmp(f, "--truth-out") && strcmp(f, "--fault-latency") &&
+		    strcmp(f, "--audit-log") &&
 		    strcmp(f, "--fault-500-rate") && strcmp(f, "--fault-429-rate") &&
 		    strcmp(f, "--fault-watch-cut") && strcmp(f, "--fault-truncate-rate"))
 			return bad(f, "unknown flag (see --help)");
@@ -91,6 +93,8 @@ static int parse(int argc, char **argv, struct sim_options *o)
 			o->scenario = v;
 		} else if (!strcmp(f, "--truth-out")) {
 			o->truth_out = v;
+		} else if (!strcmp(f, "--audit-log")) {
+			o->audit_log = v;
 		} else if (!strcmp(f, "--nodes")) {
 			if (str_to_i64(v, &n) || n < 1 || n > 5000)
 				return bad(f, "want a number of nodes from 1 to 5000");

@@ -57,44 +57,122 @@ static void add_restart(struct insight *in, const char *why, const char *risk)
 	insight_add_recommendation(in, "restart_pod", "Pod", t, NULL, why, risk);
 }
 
+static double ceil_mi(double v)
+{
+	return ceil(v / MI) * MI;
+}
+
+/*
+ * After an OOM kill: the memory a container needs, by the rule Kubernetes'
+ * Vertical Pod Autoscaler applies to an OOM (the demand is at least what it
+ * had when killed: its limit; +20% or +100 MiB, whichever is more), from the
+ * peak = max(highest working set seen, the request, the limit it was killed
+ * at), rounded up to a MiB.
+ */
+static double oom_target(const struct workload_facts *wf)
+{
+	double peak = 0;
+
+	if (known(wf->mem_peak))
+		peak = wf->mem_peak;
+	if (known(wf->mem_request) && wf->mem_request > peak)
+		peak = wf->mem_request;
+	if (known(wf->mem_limit) && wf->mem_limit > peak)
+		peak = wf->mem_limit;
+	return ceil_mi(fmax(peak + 100 * MI, peak * 1.2));
+}
+
 static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
 			   bool oom, const char *why)
 {
+	double after = oom ? oom_target(wf) : next_mem_limit(wf, false);
 	char t[256];
+	json_t *params;
 
 	if (!is_deployment(in) || !known(wf->mem_limit))
 		return;
 	target_workload(in, t, sizeof(t));
-	insight_add_recommendation(in, "change_limits", "Deployment", t,
-		json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
-			  "memory_limit_after", next_mem_limit(wf, oom)), why, "medium");
+	params = json_pack("{s:f, s:f}", "memory_limit_before", wf->mem_limit,
+			   "memory_limit_after", after);
+	/*
+	 * Requests move with the limit where they must: a Guaranteed pod
+	 * (request = limit) stays Guaranteed; after an OOM kill a Burstable
+	 * request below the limit it was killed at is raised to that limit (the
+	 * least it uses), so the scheduler places what the pod really needs. The
+	 * value depends on the template only, not on a working set that moves
+	 * every cycle, so a proposal waiting for approval stays the same.
+	 */
+	if (known(wf->mem_request)) {
+		double req = wf->mem_request;
+
+		if (fabs(wf->mem_request - wf->mem_limit) < 1)
+			req = after;
+		else if (oom && wf->mem_limit > req)
+			req = fmin(wf->mem_limit, after);
+		if (req != wf->mem_request) {
+			json_object_set_new(params, "memory_request_before", json_real(wf->mem_request));
+			json_object_set_new(params, "memory_request_after", json_real(req));
+		}
+	}
+	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
+/*
+ * Scale out by the replicas the demand needs, not by one: the pods' total
+ * demand (peak use + throttled demand, per pod, times replicas) spread so
+ * that each pod runs at 80% of its request (or of its limit without a
+ * request); +50% (at least +1) when neither is known.
+ */
 static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
 {
+	double per_pod = known(wf->cpu_request) ? wf->cpu_request : wf->cpu_limit;
+	double demand = known(wf->cpu_peak) ? wf->cpu_peak + (known(wf->cpu_throttled) ?
+							       wf->cpu_throttled : 0) : 0;
 	char t[256];
-	int step;
+	int want;
 
 	if (!is_deployment(in) || wf->replicas <= 0)
 		return;
-	step = wf->replicas / 2 > 1 ? wf->replicas / 2 : 1;
+	if (known(per_pod) && demand > 0)
+		want = (int)ceil(wf->replicas * demand / (0.8 * per_pod));
+	else
+		want = wf->replicas + (wf->replicas / 2 > 1 ? wf->replicas / 2 : 1);
+	if (want <= wf->replicas)
+		want = wf->replicas + 1;
 	target_workload(in, t, sizeof(t));
 	insight_add_recommendation(in, "scale_deployment", "Deployment", t,
 		json_pack("{s:i, s:i}", "replicas_before", wf->replicas,
-			  "replicas_after", wf->replicas + step), why, "low");
+			  "replicas_after", want), why, "low");
 }
 
+/*
+ * Throttling: the CPU limit to the observed demand x 1.2 (peak use plus
+ * the throttled time per second), rounded up to 10 millicores; a
+ * Guaranteed container's request moves with it. Without a throttling
+ * measurement: x 1.5.
+ */
 static void add_cpu_limits(struct insight *in, const struct workload_facts *wf,
 			   const char *why)
 {
+	double after;
 	char t[256];
+	json_t *params;
 
 	if (!is_deployment(in) || !known(wf->cpu_limit))
 		return;
+	if (known(wf->cpu_peak) && known(wf->cpu_throttled))
+		after = ceil((wf->cpu_peak + wf->cpu_throttled) * 1.2 * 100) / 100;
+	else
+		after = wf->cpu_limit * 1.5;
+	if (after <= wf->cpu_limit)
+		return;
 	target_workload(in, t, sizeof(t));
-	insight_add_recommendation(in, "change_limits", "Deployment", t,
-		json_pack("{s:f, s:f}", "cpu_limit_before", wf->cpu_limit,
-			  "cpu_limit_after", wf->cpu_limit * 1.5), why, "medium");
+	params = json_pack("{s:f, s:f}", "cpu_limit_before", wf->cpu_limit, "cpu_limit_after", after);
+	if (known(wf->cpu_request) && fabs(wf->cpu_request - wf->cpu_limit) < 1e-6) {
+		json_object_set_new(params, "cpu_request_before", json_real(wf->cpu_request));
+		json_object_set_new(params, "cpu_request_after", json_real(after));
+	}
+	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
 static void add_node(struct insight *in, const char *action, const char *why,
@@ -130,8 +208,9 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 		else
 			snprintf(text, sizeof(text), "The container is killed for using more "
 				 "memory than its limit allows; it restarts and is killed again.");
-		add_mem_limits(in, wf, true, "memory use reaches the limit and the kernel kills the container");
-		add_restart(in, "a restart clears the memory but the limit stays", "low");
+		add_mem_limits(in, wf, true, "memory use reaches the limit and the kernel kills "
+			       "the container: limit = max(peak + 100 MiB, peak x 1.2), as the VPA does "
+			       "after an OOM kill");
 	} else if (!strcmp(t, "memory_leak")) {
 		snprintf(text, sizeof(text), "Memory grows steadily while CPU and traffic "
 			 "stay normal, which is how a leak looks; left alone the pod will be "
@@ -143,12 +222,25 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			 "each start and the kubelet backs off restarting it "
 			 "(CrashLoopBackOff). The cause is in the application or its "
 			 "configuration: its logs say why.");
-		add_restart(in, "a fresh pod may recover if the failure is transient", "low");
-	} else if (!strcmp(t, "cpu_saturation")) {
-		snprintf(text, sizeof(text), "CPU use is far above normal and at its limit, "
-			 "so the container is throttled and slows down.");
-		add_scale(in, wf, "more replicas spread the load");
-		add_cpu_limits(in, wf, "a higher CPU limit stops the throttling");
+		add_none(in, "a restart does not cure a crash loop: the exit code, the reason and the "
+			 "previous container's logs say why; roll back the last rollout if it started then");
+	} else if (!strcmp(t, "cpu_saturation") || !strcmp(t, "cpu_throttling")) {
+		bool throttled = known(wf->cpu_throttled) && known(wf->cpu_limit) &&
+				 wf->cpu_throttled >= 0.05 * wf->cpu_limit;
+
+		if (throttled) {
+			snprintf(text, sizeof(text), "The pods want %.2f cores but their limit is "
+				 "%.2f: the kernel throttles them (%.2f cores of demand unmet), so "
+				 "they slow down. More replicas would leave each one throttled.",
+				 wf->cpu_peak + wf->cpu_throttled, wf->cpu_limit, wf->cpu_throttled);
+			add_cpu_limits(in, wf, "the CPU limit to the demand x 1.2 ends the throttling");
+			add_scale(in, wf, "more replicas share the load");
+		} else {
+			snprintf(text, sizeof(text), "CPU use is far above normal, so the pods slow "
+				 "down; the load needs more replicas.");
+			add_scale(in, wf, "scale out by the replicas the demand needs");
+			add_cpu_limits(in, wf, "a higher CPU limit gives each pod more room");
+		}
 	} else if (!strcmp(t, "network")) {
 		snprintf(text, sizeof(text), "The pod's network interface reports errors or "
 			 "dropped packets well above normal; traffic to and from it is failing.");

@@ -14,7 +14,8 @@ struct workload_facts {
 	double cpu_request, cpu_limit;  /* cores */
 	double mem_request, mem_limit;  /* bytes */
 	double mem_peak;                /* highest working set seen in the incident */
-	double cpu_peak;
+	double cpu_peak;                /* highest CPU use of one pod, cores */
+	double cpu_throttled;           /* highest unmet demand of one pod (throttled time per second), cores */
 };
 
 /* Replaces in's recommendations and sets the rule-based explanation. */

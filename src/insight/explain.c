@@ -678,8 +678,10 @@ int explain_result_recommend(const struct explain_result *res, struct insight *i
 			       !strcmp(in->recs[k].target, target);
 		if (dup)
 			continue;
+		/* an LLM names an action and a target, never its parameters: the
+		 * numbers come from measurements (docs/remediation.md) */
 		if (insight_add_recommendation(in, a->action, kind, target,
-					       json_deep_copy(a->params),
+					       json_pack("{s:s}", "source", "llm"),
 					       "suggested by the LLM explanation",
 					       risk_of(a->action)) == 0)
 			added++;

@@ -140,31 +140,83 @@ static int pod_index(const struct insight *in, const char *pod)
 	return -1;
 }
 
+/* A metric's value as an SRE writes it: MiB, cores, %, per second. */
+static void with_unit(const char *metric, double v, char *out, size_t n)
+{
+	size_t len = strlen(metric);
+	bool ends = false;
+#define ENDS(suf) (ends = len >= strlen(suf) && !strcmp(metric + len - strlen(suf), suf))
+	if (ENDS("_bytes"))
+		snprintf(out, n, "%.0f MiB", v / (1024.0 * 1024.0));
+	else if (ENDS("_mcores"))
+		snprintf(out, n, "%.2f cores", v / 1000.0);
+	else if (ENDS("_pct"))
+		snprintf(out, n, "%.0f%%", v);
+	else if (ENDS("_bps"))
+		snprintf(out, n, "%.1f KiB/s", v / 1024.0);
+	else if (ENDS("_ps"))
+		snprintf(out, n, "%.2f/s", v);
+	else if (ENDS("_s"))
+		snprintf(out, n, "%.0f s", v);
+	else if (v == floor(v) && fabs(v) < 1e9)
+		snprintf(out, n, "%.0f", v);
+	else
+		snprintf(out, n, "%.3g", v);
+#undef ENDS
+	(void)ends;
+}
+
 static void write_summary(struct insight *in)
 {
 	const char *what = in->anomaly_type;
+	const struct signal *sig = NULL;
+	bool plural = false;
 	char where[200];
+	struct buf out = BUF_INIT;
 
-	if (is_node_type(what) || !in->npods)
+	if (is_node_type(what) || !in->npods) {
 		snprintf(where, sizeof(where), "node %s", in->node ? in->node : "?");
-	else if (in->npods == 1)
+	} else if (in->npods == 1) {
 		snprintf(where, sizeof(where), "pod %s/%s", in->namespace_ ? in->namespace_ : "",
 			 in->pods[0]);
-	else
+	} else {
 		snprintf(where, sizeof(where), "%zu pods of %s %s/%s", in->npods,
 			 in->owner_kind ? in->owner_kind : "workload",
 			 in->namespace_ ? in->namespace_ : "",
 			 in->owner_name ? in->owner_name : "");
-	if (in->nsignals && isfinite(in->signals[0].expected_hi))
-		snprintf(in->summary, sizeof(in->summary),
-			 "%s shows %s: %s is %.4g, expected %.4g to %.4g.", where,
-			 what, in->signals[0].metric, in->signals[0].value,
-			 in->signals[0].expected_lo, in->signals[0].expected_hi);
-	else if (in->nsignals)
-		snprintf(in->summary, sizeof(in->summary), "%s shows %s: %s is %.4g.",
-			 where, what, in->signals[0].metric, in->signals[0].value);
-	else
-		snprintf(in->summary, sizeof(in->summary), "%s shows %s.", where, what);
+		plural = true;
+	}
+	/* the evidence is a signal outside its normal range, never one inside it */
+	for (size_t i = 0; i < in->nsignals && !sig; i++) {
+		const struct signal *g = &in->signals[i];
+
+		if (!isfinite(g->expected_hi) || g->value > g->expected_hi || g->value < g->expected_lo)
+			sig = g;
+	}
+	if (sig && isfinite(sig->expected_hi)) {
+		char v[48], lo[48], hi[48];
+
+		with_unit(sig->metric, sig->value, v, sizeof(v));
+		with_unit(sig->metric, sig->expected_lo, lo, sizeof(lo));
+		with_unit(sig->metric, sig->expected_hi, hi, sizeof(hi));
+		if (!strcmp(lo, hi))
+			buf_addf(&out, "%s %s %s: %s is %s, normally %s.",
+				 where, plural ? "show" : "shows", what, sig->metric, v, lo);
+		else
+			buf_addf(&out, "%s %s %s: %s is %s, normally %s to %s.", where,
+				 plural ? "show" : "shows", what, sig->metric, v, lo, hi);
+	} else if (sig) {
+		char v[48];
+
+		with_unit(sig->metric, sig->value, v, sizeof(v));
+		buf_addf(&out, "%s %s %s: %s is %s.",
+			 where, plural ? "show" : "shows", what, sig->metric, v);
+	} else {
+		buf_addf(&out, "%s %s %s.", where,
+			 plural ? "show" : "shows", what);
+	}
+	str_copy(in->summary, out.data ? out.data : "", sizeof(in->summary));
+	buf_release(&out);
 	in->summary[0] = (char)(in->summary[0] >= 'a' && in->summary[0] <= 'z'
 				? in->summary[0] - 32 : in->summary[0]);
 }

@@ -197,6 +197,7 @@ int kube_pod_parse(const json_t *obj, struct kube_pod *out, char *err, size_t er
 	int best = 0;
 
 	memset(&p, 0, sizeof(p));
+	p.last_exit_code = -1;
 	ctx_init(&c, "Pod", obj, err, errlen);
 	if (c.rc)
 		return c.rc;
@@ -235,8 +236,11 @@ int kube_pod_parse(const json_t *obj, struct kube_pod *out, char *err, size_t er
 		if (json_is_true(ready))
 			p.containers_ready++;
 		p.restarts += (int)get_int(&c, it, "restartCount", 0);
-		if (!p.last_reason)
+		if (!p.last_reason) {
 			p.last_reason = get_str(&c, it, "lastState.terminated.reason");
+			if (p.last_reason)
+				p.last_exit_code = (int)get_int(&c, it, "lastState.terminated.exitCode", -1);
+		}
 		for (size_t w = 0; w < 2; w++) {
 			char *r = get_str(&c, it, where[w].reason);
 			int rank = reason_rank(r, where[w].waiting);

@@ -21,6 +21,7 @@ struct kube_pod {
 	char *container_reason;          /* the most telling waiting/terminated reason */
 	char *container_message;
 	char *last_reason;               /* lastState.terminated.reason of a restarted container ("OOMKilled") */
+	int last_exit_code;              /* its lastState.terminated.exitCode; -1 when none */
 	char *resource_version;
 	int64_t created_ms, started_ms;  /* 0 when absent */
 	int restarts, containers_ready, containers_total;

@@ -10,11 +10,18 @@
 #include "base/strmap.h"
 #include "base/banned.h"
 
-static const char RX[] = "container_network_receive_packets_dropped_total";
-static const char TX[] = "container_network_transmit_packets_dropped_total";
+/* The families read, summed per pod over its interfaces and containers. */
+static const char *const FAMILIES[] = {
+	"container_network_receive_packets_dropped_total",
+	"container_network_transmit_packets_dropped_total",
+	"container_cpu_cfs_throttled_periods_total",
+	"container_cpu_cfs_periods_total",
+	"container_cpu_cfs_throttled_seconds_total",
+};
+#define NFAMILIES (sizeof(FAMILIES) / sizeof(FAMILIES[0]))
 
 struct acc {
-	double rx, tx;
+	double v[NFAMILIES];
 	int64_t ts;
 };
 
@@ -39,25 +46,26 @@ static int label_value(const char **p, const char *end, struct buf *out)
 	return 0;
 }
 
-/* One sample line of RX or TX: 1 with its pod and value, 0 to skip it. */
-static int parse_line(const char *line, const char *end, int *tx, struct buf *ns,
+/* One sample line of a family read: 1 with its pod and value, 0 to skip it. */
+static int parse_line(const char *line, const char *end, int *which, struct buf *ns,
 		      struct buf *pod, double *value, int64_t *ts)
 {
 	const char *p = line;
 	char num[64];
-	size_t n;
+	size_t n, f;
 
-	if (end - p > (ptrdiff_t)sizeof(RX) - 1 && !strncmp(p, RX, sizeof(RX) - 1) &&
-	    (p[sizeof(RX) - 1] == '{' || p[sizeof(RX) - 1] == ' ')) {
-		*tx = 0;
-		p += sizeof(RX) - 1;
-	} else if (end - p > (ptrdiff_t)sizeof(TX) - 1 && !strncmp(p, TX, sizeof(TX) - 1) &&
-		   (p[sizeof(TX) - 1] == '{' || p[sizeof(TX) - 1] == ' ')) {
-		*tx = 1;
-		p += sizeof(TX) - 1;
-	} else {
-		return 0;
+	for (f = 0; f < NFAMILIES; f++) {
+		size_t fl = strlen(FAMILIES[f]);
+
+		if ((size_t)(end - p) > fl && !strncmp(p, FAMILIES[f], fl) &&
+		    (p[fl] == '{' || p[fl] == ' ')) {
+			*which = (int)f;
+			p += fl;
+			break;
+		}
 	}
+	if (f == NFAMILIES)
+		return 0;
 	buf_reset(ns);
 	buf_reset(pod);
 	if (*p == '{') {
@@ -128,11 +136,11 @@ int cadvisor_parse_drops(const char *text, size_t len,
 		const char *le = nl ? nl : end;
 		double v;
 		int64_t ts;
-		int tx;
+		int which;
 
 		if (le - p > 0 && le - p < CADVISOR_MAX_LINE) {
 			lines++;
-			if (*p != '#' && parse_line(p, le, &tx, &ns, &pod, &v, &ts) == 1) {
+			if (*p != '#' && parse_line(p, le, &which, &ns, &pod, &v, &ts) == 1) {
 				struct acc *a;
 
 				buf_reset(&key);
@@ -140,11 +148,12 @@ int cadvisor_parse_drops(const char *text, size_t len,
 				a = strmap_get(&pods, key.data);
 				if (!a && pods.n < CADVISOR_MAX_PODS) {
 					a = xcalloc(1, sizeof(*a));
-					a->rx = a->tx = NAN;
+					for (size_t f = 0; f < NFAMILIES; f++)
+						a->v[f] = NAN;
 					strmap_put(&pods, key.data, a);
 				}
 				if (a) {
-					double *dst = tx ? &a->tx : &a->rx;
+					double *dst = &a->v[which];
 					*dst = isnan(*dst) ? v : *dst + v;
 					if (ts > a->ts)
 						a->ts = ts;
@@ -169,8 +178,11 @@ int cadvisor_parse_drops(const char *text, size_t len,
 		buf_add(&ns, e->key, (size_t)(slash - e->key));
 		d.namespace = ns.data;
 		d.pod = slash + 1;
-		d.rx = a->rx;
-		d.tx = a->tx;
+		d.rx = a->v[0];
+		d.tx = a->v[1];
+		d.thr_periods = a->v[2];
+		d.periods = a->v[3];
+		d.thr_seconds = a->v[4];
 		d.ts_ms = a->ts;
 		fn(ctx, &d);
 		count++;

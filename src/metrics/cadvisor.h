@@ -2,8 +2,9 @@
 #define METRICS_CADVISOR_H
 /*
  * The kubelet's cAdvisor metrics (GET /api/v1/nodes/NODE/proxy/metrics/cadvisor,
- * Prometheus text format): the per-pod packet drop counters, which the
- * kubelet summary API does not have, for clusters without Prometheus. The
+ * Prometheus text format): the per-pod packet drop and CPU throttling
+ * counters, which the kubelet summary API does not have, for clusters
+ * without Prometheus. The
  * parser owns nothing; it calls back once per pod with the counters summed
  * over the pod's interfaces.
  */
@@ -13,6 +14,8 @@
 struct cadvisor_drops {
 	const char *namespace, *pod;    /* valid during the callback only */
 	double rx, tx;                  /* packets dropped (counters); NaN when absent */
+	double thr_periods, periods;    /* CFS periods throttled, all CFS periods (counters); NaN when absent */
+	double thr_seconds;             /* time throttled (counter, seconds); NaN when absent */
 	int64_t ts_ms;                  /* the samples' timestamp, 0 when they had none */
 };
 

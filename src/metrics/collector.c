@@ -79,10 +79,7 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 	}
 	rc = kube_client_init(&c->okc, c->kube, &c->http, err, errlen);
 	if (rc < 0) {
-		if (c->owners_running)
-		pthread_join(c->owners_thread, NULL);
-	kube_client_release(&c->kc);
-	kube_client_release(&c->okc);
+		kube_client_release(&c->kc);
 		free(c->namespace);
 		return rc;
 	}
@@ -142,7 +139,10 @@ void collector_release(struct collector *c)
 		kube_cache_stop(&c->nodes);
 		kube_cache_stop(&c->events);
 	}
+	if (c->owners_running)
+		pthread_join(c->owners_thread, NULL);
 	kube_client_release(&c->kc);
+	kube_client_release(&c->okc);
 	if (c->prom_on)
 		prom_client_release(&c->prom);
 	for (size_t i = 0; i < c->nprom; i++) {
@@ -261,6 +261,8 @@ static void take_pod(void *obj, void *vctx)
 	sample_set_str(&s->reason, p->reason ? p->reason : p->container_reason);
 	sample_set_str(&s->error_message, p->container_message ? p->container_message : p->message);
 	sample_set_str(&s->last_termination_reason, p->last_reason);
+	if (p->last_exit_code >= 0)
+		s->last_exit_code = p->last_exit_code;
 	if (p->owner_kind)
 		x->owner_kind = xstrdup(p->owner_kind);
 	if (p->owner_name)

@@ -51,17 +51,29 @@ static void on_pod(void *vctx, const struct cadvisor_drops *d)
 	ts = d->ts_ms ? d->ts_ms : x->now_ms;
 	if (k->have_drops && ts > k->drop_ts_ms) {
 		double dt = (double)(ts - k->drop_ts_ms) / 1000.0;
+		double dthr = drop_rate(d->thr_periods, k->thr_p, 1), dper = drop_rate(d->periods, k->per_p, 1);
+
 		k->rxd_ps = drop_rate(d->rx, k->rxd, dt);
 		k->txd_ps = drop_rate(d->tx, k->txd, dt);
+		/* throttled share of the CFS periods that passed; a reset (restart) restarts it */
+		k->thr_pct = dper > 0 && !isnan(dthr) ? 100.0 * fmin(dthr / dper, 1.0) : NAN;
+		k->thr_mcores = 1000.0 * drop_rate(d->thr_seconds, k->thr_s, dt);
 	} else if (k->have_drops && ts < k->drop_ts_ms) {
-		k->rxd_ps = k->txd_ps = NAN;
+		k->rxd_ps = k->txd_ps = k->thr_pct = k->thr_mcores = NAN;
+	} else if (!k->have_drops) {
+		k->thr_pct = k->thr_mcores = NAN;
 	}
 	k->drop_ts_ms = ts;
 	k->rxd = d->rx;
 	k->txd = d->tx;
+	k->thr_p = d->thr_periods;
+	k->per_p = d->periods;
+	k->thr_s = d->thr_seconds;
 	k->have_drops = true;
 	s->net_rx_dropped_ps = k->rxd_ps;
 	s->net_tx_dropped_ps = k->txd_ps;
+	s->cpu_throttled_pct = k->thr_pct;
+	s->cpu_throttled_mcores = k->thr_mcores;
 }
 
 void collector_cadvisor_apply(struct collector *c, struct strmap *idx,

@@ -28,6 +28,8 @@ struct counters {
 	int64_t drop_ts_ms;
 	double rxd, txd, rxd_ps, txd_ps;
 	bool have_drops;
+	double thr_p, per_p, thr_s;     /* CFS throttling counters at drop_ts_ms */
+	double thr_pct, thr_mcores;     /* the last rates */
 };
 
 /* Raw facts of a row that are not columns. */

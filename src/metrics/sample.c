@@ -50,6 +50,9 @@ const struct sample_col sample_native_cols[] = {
 	COL("node_event_source", SCOL_STR, node_event_source, "its source"),
 	COL("node_event_age_s", SCOL_NUM, node_event_age_s, "its age in seconds"),
 	COL("last_termination_reason", SCOL_STR, last_termination_reason, "why a container's previous run ended (lastState.terminated.reason: OOMKilled, Error, ...)"),
+	COL("last_exit_code", SCOL_INT, last_exit_code, "that run's exit code (lastState.terminated.exitCode: 137 after an OOM kill, 1 after an error)"),
+	COL("cpu_throttled_pct", SCOL_NUM, cpu_throttled_pct, "share of CFS periods throttled since the previous cycle, % (cAdvisor container_cpu_cfs_throttled_periods_total / container_cpu_cfs_periods_total)"),
+	COL("cpu_throttled_mcores", SCOL_NUM, cpu_throttled_mcores, "throttled time per second since the previous cycle (container_cpu_cfs_throttled_seconds_total): CPU the pod wanted and did not get, millicores"),
 };
 const size_t sample_native_ncols = sizeof(sample_native_cols) / sizeof(sample_native_cols[0]);
 

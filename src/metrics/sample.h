@@ -32,6 +32,9 @@ struct sample {
 	double fs_used_bytes;
 	char *error_message;            /* the container's waiting/terminated message */
 	char *last_termination_reason;  /* why the container's previous run ended ("OOMKilled") */
+	double last_exit_code;          /* that run's exit code (137, 1), NaN when none */
+	double cpu_throttled_pct;       /* CFS periods throttled since the previous cycle, % (cAdvisor) */
+	double cpu_throttled_mcores;    /* throttled time per second since the previous cycle: unmet demand, millicores */
 	double node_ready;              /* 1, 0, or NaN */
 	char *node_conditions;          /* "MemoryPressure;DiskPressure", "" when none */
 	char *node_event_reason, *node_event_message, *node_event_source;

@@ -28,6 +28,8 @@ struct proposal {
 	enum action_kind kind;
 	const char *namespace_;     /* NULL for node actions */
 	const char *name;           /* pod, deployment or node */
+	const char *workload;       /* "Deployment" owner of a pod or the deployment itself; NULL: none */
+	bool follow_up;             /* a later step of a plan whose previous step was verified (no cooldown) */
 	bool bare_pod;              /* restart_pod: the pod has no controller */
 	/* scale_deployment */
 	int replicas_before, replicas_after;

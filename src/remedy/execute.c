@@ -111,7 +111,6 @@ static enum exec_outcome restart_pod(const struct remedy_exec *x, const struct p
 				     const struct target_state *cur, json_t *res)
 {
 	struct kube_error e = { 0 };
-	char stamp[RFC3339_MAX];
 	int rc;
 
 	if (!cur->owner_kind[0] && !x->allow_bare_pods) {
@@ -120,29 +119,36 @@ static enum exec_outcome restart_pod(const struct remedy_exec *x, const struct p
 			"(--allow-bare-pods allows it)", p->namespace_, p->name);
 		return EXEC_FAILED;
 	}
-	if (cur->deployment[0] && cur->replicas > 0 && x->affected_pods >= cur->replicas) {
-		/* every pod is sick: replace them all, at the Deployment's own pace */
-		json_object_set_new(res, "operation", json_string("rollout_restart"));
-		json_object_set_new(res, "deployment", json_string(cur->deployment));
-		time_rfc3339(time_real_ms(), stamp);
-		rc = kube_deployment_restart(x->kc, p->namespace_, cur->deployment, stamp, NULL,
-					     x->dry_run, NULL, &e);
-		if (rc)
-			return api_failure(res, rc, &e);
-		ok(res, 200);
-		set_msg(res, "rollout restart of deployment %s/%s", p->namespace_, cur->deployment);
-		return EXEC_DONE;
-	}
-	json_object_set_new(res, "operation", json_string("delete_pod"));
+	json_object_set_new(res, "operation", json_string("evict_pod"));
 	json_object_set_new(res, "uid", json_string(cur->uid));
-	if (cur->deployment[0])
+	if (cur->deployment[0]) {
+		int floor = cur->replicas - 1 > 1 ? cur->replicas - 1 : 1;
+
 		json_object_set_new(res, "deployment", json_string(cur->deployment));
-	rc = kube_pod_delete(x->kc, p->namespace_, p->name, cur->uid, cur->rv, x->dry_run,
-			     NULL, &e);
+		json_object_set_new(res, "ready_before", json_integer(cur->ready_replicas));
+		/* never fewer ready replicas than max(1, replicas - 1) */
+		if (cur->pod_ready && cur->ready_replicas - 1 < floor) {
+			set_msg(res, "refused: evicting Ready pod %s/%s would leave %d of %d replicas of "
+				"deployment %s ready; the floor is max(1, replicas - 1) = %d",
+				p->namespace_, p->name, cur->ready_replicas - 1, cur->replicas,
+				cur->deployment, floor);
+			json_object_set_new(res, "rule", json_string("ready_floor"));
+			return EXEC_FAILED;
+		}
+	}
+	/* through the Eviction API only: a PodDisruptionBudget can say no (429) */
+	rc = kube_pod_evict(x->kc, p->namespace_, p->name, x->dry_run, &e);
+	if (rc == -EBUSY || e.status == 429) {
+		json_object_set_new(res, "http_status", json_integer(429));
+		set_msg(res, "not evicted: a PodDisruptionBudget forbids evicting pod %s/%s now%s%s",
+			p->namespace_, p->name, e.msg[0] ? ": " : "", e.msg);
+		json_object_set_new(res, "rule", json_string("pod_disruption_budget"));
+		return EXEC_FAILED;
+	}
 	if (rc)
 		return api_failure(res, rc, &e);
-	ok(res, 200);
-	set_msg(res, "deleted pod %s/%s; its controller replaces it", p->namespace_, p->name);
+	ok(res, 201);
+	set_msg(res, "evicted pod %s/%s; its controller replaces it", p->namespace_, p->name);
 	return EXEC_DONE;
 }
 
@@ -324,7 +330,15 @@ static enum exec_outcome drain(const struct remedy_exec *x, const struct proposa
 	}
 	/* Evict in rounds: a pod a budget protects now may go after others are back. */
 	while (json_array_size(d.todo)) {
-		json_t *left = json_array();
+		json_t *left;
+		char why[256];
+
+		if (x->may_act && !x->may_act(x->may_act_ctx, x->record, why, sizeof(why))) {
+			set_msg(res, "drain of node %s stopped: %s", p->name, why);
+			json_object_set_new(res, "pod", json_null());
+			break;
+		}
+		left = json_array();
 		rounds++;
 		json_array_foreach(d.todo, i, it) {
 			const char *ns = json_string_value(json_object_get(it, "namespace"));

@@ -25,6 +25,10 @@ struct remedy_exec {
 	int64_t drain_timeout_ms;       /* whole drain (default 5 min) */
 	int64_t drain_retry_ms;         /* between eviction rounds (default 5 s) */
 	const volatile int *stop;       /* ends a drain's waiting early */
+	/* checked before each round of evictions (remedy_opts.may_act); NULL: yes */
+	int (*may_act)(void *ctx, const json_t *rec, char *why, size_t whylen);
+	void *may_act_ctx;
+	const json_t *record;           /* the record acting (for may_act), borrowed */
 };
 
 enum exec_outcome { EXEC_DONE, EXEC_SKIPPED, EXEC_FAILED };

@@ -15,6 +15,7 @@
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
+#include "remedy/reconcile.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
@@ -64,6 +65,9 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 	rc = history_open(&l->hist, o->history_file, err, errlen);
 	if (rc)
 		return rc;
+	remedy_reconcile(&l->hist, l->kc);
+	if (l->o.box || l->o.view)
+		approval_box_publish(l->o.box ? l->o.box : l->o.view, l->hist.records);
 	/* Actions of earlier runs still count for the cooldown and the budget. */
 	json_array_foreach(l->hist.records, i, rec) {
 		struct proposal p;
@@ -88,8 +92,6 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		    exp && time_parse(exp, &until) == 0 && approval_record_digest(rec, d) == 0)
 			approval_box_offer(l->o.box, json_string_value(json_object_get(rec, "id")), d, until);
 	}
-	if (l->o.box)
-		approval_box_publish(l->o.box, l->hist.records);
 	return 0;
 }
 
@@ -106,7 +108,8 @@ static json_t *record_for(const struct remedy_loop *l, const char *insight_id)
 	size_t i;
 
 	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id))
+		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		    (l->o.dry_run || !str_eq(json_string_value(json_object_get(rec, "mode")), "dry_run")))
 			found = rec;
 	return found;
 }
@@ -154,8 +157,8 @@ static void recorded(struct remedy_loop *l, const char *id)
 {
 	const json_t *rec = l->o.on_record ? history_get(&l->hist, id) : NULL;
 
-	if (l->o.box)
-		approval_box_publish(l->o.box, l->hist.records); /* the page's view */
+	if (l->o.box || l->o.view)
+		approval_box_publish(l->o.box ? l->o.box : l->o.view, l->hist.records); /* the page's view */
 	if (rec)
 		l->o.on_record(l->o.on_record_ctx, rec);
 }
@@ -245,7 +248,8 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.kc = l->kc, .dry_run = l->o.dry_run, .allow_bare_pods = l->o.allow_bare_pods,
 		.affected_pods = in ? count_active(in) : 0, .container = container,
 		.drain_timeout_ms = l->o.drain_timeout_ms, .drain_retry_ms = l->o.drain_retry_ms,
-		.stop = l->stop,
+		.stop = l->stop, .may_act = l->o.may_act, .may_act_ctx = l->o.may_act_ctx,
+		.record = history_get(&l->hist, id),
 	};
 	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
 				  in ? in->anomaly_type : NULL };
@@ -256,6 +260,15 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	char ts[RFC3339_MAX];
 	int rc;
 
+	if (l->o.may_act && !l->o.dry_run) {
+		char why[256] = "";
+
+		if (!l->o.may_act(l->o.may_act_ctx, history_get(&l->hist, id), why, sizeof(why))) {
+			log_step("not acting now", id, in, p, "reason", why);
+			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
+				"status", "pending", "result", "answer", "not_now", "message", why));
+		}
+	}
 	/* written before acting: after a crash the record names the action in flight */
 	time_rfc3339_ms(time_real_ms(), ts);
 	rc = update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
@@ -299,8 +312,6 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	return rc;
 }
 
-static json_t *params_of(const struct plan_item *it, const struct insight *in);
-
 /*
  * --approval web. For a record that waits (pending, or just proposed):
  * returns "web" when a person approved this very proposal (the digest they
@@ -309,8 +320,7 @@ static json_t *params_of(const struct plan_item *it, const struct insight *in);
  * offered in the box), "refused" (rejected or expired) or "superseded"
  * (approved, but the proposal changed since: it is proposed again).
  */
-static const char *web_decision(struct remedy_loop *l, const struct insight *in,
-				const struct plan_item *it, const char *id,
+static const char *web_decision(struct remedy_loop *l, const json_t *params_now, const char *id,
 				const char **status, const char **answer, char *who, size_t wholen)
 {
 	json_t *rec = history_get(&l->hist, id), *now;
@@ -350,7 +360,7 @@ static const char *web_decision(struct remedy_loop *l, const struct insight *in,
 	}
 	/* what would be done now, bound to what was approved */
 	now = json_deep_copy(rec);
-	json_object_set_new(now, "params", params_of(it, in));
+	json_object_set_new(now, "params", json_deep_copy(params_now));
 	rc = approval_check(now, given, t);
 	json_decref(now);
 	if (rc == 0)
@@ -362,22 +372,20 @@ static const char *web_decision(struct remedy_loop *l, const struct insight *in,
 
 /*
  * --approval web: a pending record that proposes exactly this change (the
- * same digest), whatever insight it came from; its id goes to id.
+ * same digest over the params the loop records), whatever insight it came
+ * from (an earlier id of this incident, before a restart); its id goes to id.
  */
-static bool web_same_pending(struct remedy_loop *l, const struct plan_item *it,
-			     const struct insight *in, const struct history_target *t,
+static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
+			     const struct history_target *t, const json_t *params,
 			     char *id, size_t idlen)
 {
-	json_t *params = params_of(it, in), *rec;
 	char want[APPROVAL_DIGEST_HEX], have[APPROVAL_DIGEST_HEX];
 	bool found = false;
+	json_t *rec;
 	size_t i;
 
-	if (approval_digest(action_name(it->prop.kind), t->kind, t->namespace_, t->name, params, want)) {
-		json_decref(params);
+	if (approval_digest(action_name(p->kind), t->kind, t->namespace_, t->name, params, want))
 		return false;
-	}
-	json_decref(params);
 	json_array_foreach(l->hist.records, i, rec)
 		if (str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
 		    json_object_get(rec, "approval_expires") &&
@@ -386,207 +394,6 @@ static bool web_same_pending(struct remedy_loop *l, const struct plan_item *it,
 			found = true;
 		}
 	return found;
-}
-
-static json_t *params_of(const struct plan_item *it, const struct insight *in)
-{
-	json_t *params = json_is_object(it->rec->params) ? json_deep_copy(it->rec->params) : json_object();
-	struct buf d = BUF_INIT;
-
-	proposal_describe(&it->prop, &d);
-	json_object_set_new(params, "description", json_string(d.data ? d.data : ""));
-	if (it->rec->rationale[0])
-		json_object_set_new(params, "rationale", json_string(it->rec->rationale));
-	if (it->prop.kind == ACT_RESTART_POD)
-		json_object_set_new(params, "affected_pods", json_integer(count_active(in)));
-	buf_release(&d);
-	return params;
-}
-
-static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending)
-{
-	struct cluster_facts facts = { 0, 0 };
-	struct plan_item items[INSIGHT_MAX_RECS];
-	size_t n = plan_insight(in, l->o.threshold, items, INSIGHT_MAX_RECS);
-	const char *mode = l->o.dry_run ? "dry_run" : "applied";
-	size_t first = 0;
-	int rc = 0;
-
-	if (pending) {
-		/* resume at the candidate the pending record is about: the ones
-		 * before it were refused by the policy and are recorded as such */
-		const char *act_name = json_string_value(json_object_get(pending, "action"));
-		const char *tname = json_string_value(json_object_get(json_object_get(pending, "target"), "name"));
-		for (first = 0; first < n; first++)
-			if (str_eq(action_name(items[first].prop.kind), act_name) &&
-			    str_eq(items[first].prop.name, tname))
-				break;
-		if (first == n) {
-			first = 0;
-			pending = NULL; /* the insight changed: propose afresh */
-		}
-	}
-	for (size_t i = first; i < n && !(l->stop && *l->stop); i++) {
-		const struct plan_item *it = &items[i];
-		const struct proposal *p = &it->prop;
-		struct history_target t = { kind_of(p->kind), p->namespace_, p->name };
-		struct target_state st;
-		struct kube_error e = { 0 };
-		const char *rule = NULL, *status = NULL, *answer = NULL, *approval;
-		char id[32];
-
-		if (pending) {
-			/* asked before without a terminal: the same record is decided now */
-			str_copy(id, json_string_value(json_object_get(pending, "id")), sizeof(id));
-			/* this run decides it: its mode is this run's (written with the decision) */
-			json_object_set_new(pending, "mode", json_string(mode));
-			pending = NULL;
-		} else if (l->o.box && web_same_pending(l, it, in, &t, id, sizeof(id))) {
-			/* the same change already waits on the web (proposed before a
-			 * restart, for an earlier id of this incident): decide that one */
-			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
-		} else {
-			json_t *params = params_of(it, in);
-			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
-					     &t, params, mode, id, sizeof(id));
-			json_decref(params);
-			if (rc) {
-				log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
-				       "error", strerror(-rc), NULL);
-				return rc;
-			}
-			l->stats.proposed++;
-			log_step("proposed", id, in, p, "probability", NULL);
-			recorded(l, id);
-			if ((rc = stamp_digest(l, id)))
-				return rc;
-		}
-		if (action_is_node(p->kind)) {
-			/* node rules count cordoned nodes: read them now, not at the pass's start */
-			rc = read_facts(l, &facts, &e);
-			if (rc) {
-				l->stats.failed++;
-				log_step("cannot list nodes", id, in, p, "error", e.msg);
-				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
-					"result", "http_status", (int)e.status, "message", e.msg));
-			}
-		}
-		if (!within_insight(in, p))
-			rule = "target_outside_insight";
-		else if (policy_check(l->pol, p, &facts, time_real_ms(), &rule) == 0)
-			rule = NULL;
-		if (rule) {
-			l->stats.refused++;
-			log_step("refused by policy", id, in, p, "rule", rule);
-			rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
-				"status", "refused", "result", "rule", rule, "message",
-				"the policy refused this action"));
-			if (rc)
-				return rc;
-			continue; /* the next, more invasive candidate may be allowed */
-		}
-		rc = target_observe(l->kc, p, json_string_value(json_object_get(it->rec->params,
-			"container")), &st, &e);
-		if (rc) {
-			l->stats.failed++;
-			log_step("cannot read the target", id, in, p, "error", e.msg);
-			return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
-				"result", "http_status", (int)e.status, "message", e.msg));
-		}
-		/* what the person deciding is shown: reach, guard, rules passed */
-		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
-		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
-		approval = approve(l, in, it, &status, &answer);
-		if (!approval && l->o.box && !l->o.auto_approve) {
-			char who[64] = "";
-
-			approval = web_decision(l, in, it, id, &status, &answer, who, sizeof(who));
-			if (approval) {
-				json_object_set_new(history_get(&l->hist, id), "decided_by", json_string(who));
-			} else if (str_eq(status, "superseded")) {
-				l->stats.refused++;
-				log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
-				rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
-					"status", "refused", "result", "answer", answer, "message",
-					"approved, but the proposal changed before it ran: proposed again"));
-				if (rc)
-					return rc;
-				i--; /* the same candidate again, as a new record (wraps to 0 at 0) */
-				continue;
-			} else if (str_eq(status, "refused")) {
-				l->stats.refused++;
-				log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
-					 id, in, p, "answer", answer);
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
-					"status", "refused", "result", "answer", answer, "decided_by",
-					who[0] ? who : "nobody", "message", str_eq(answer, "rejected") ?
-					"rejected: nothing was done" : "nobody decided in time: nothing was done"));
-			} else {
-				if (!str_eq(json_string_value(json_object_get(history_get(&l->hist, id), "status")), "pending")) {
-					l->stats.pending++;
-					log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
-				}
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
-					"status", "pending", "result", "answer", answer, "message",
-					"waiting for a decision on the page or the API: nothing was done yet"));
-			}
-		}
-		if (!approval) {
-			if (str_eq(status, "pending"))
-				l->stats.pending++;
-			else
-				l->stats.refused++;
-			log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
-				 "refused by the user", id, in, p, "answer", answer);
-			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
-				"approval", str_eq(status, "pending") ? "pending" : "refused",
-				"status", status, "result", "answer", answer, "message",
-				str_eq(status, "pending") ?
-				"no terminal to ask and no --auto-approve: nothing was done" :
-				"not approved: nothing was done"));
-		}
-		return act(l, in, it, id, approval, &st);
-	}
-	return rc;
-}
-
-/* An insight written without recommendations (by another producer, or an
- * agent that could not see the workload) is advised here, from what the API
- * says about its Deployment now. */
-static void advise_missing(struct remedy_loop *l, struct insight *in)
-{
-	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN };
-
-	if (str_eq(in->owner_kind, "Deployment") && in->owner_name && in->namespace_) {
-		struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = in->namespace_,
-				      .name = in->owner_name };
-		struct target_state st;
-		struct kube_error e = { 0 };
-
-		if (target_observe(l->kc, &p, NULL, &st, &e) == 0) {
-			wf.replicas = st.replicas;
-			wf.cpu_request = st.cpu_request_v;
-			wf.cpu_limit = st.cpu_limit_v;
-			wf.mem_request = st.mem_request_v;
-			wf.mem_limit = st.mem_limit_v;
-		}
-	}
-	insight_advise(in, &wf);
-	log_kv(LOG_INFO, C, "advised an insight that came without recommendations",
-	       "insight", in->id, "type", in->anomaly_type, NULL);
-}
-
-/* True while a record offered on the web has neither a decision nor expired. */
-static bool web_waiting(struct remedy_loop *l, const json_t *rec)
-{
-	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-	char d[APPROVAL_DIGEST_HEX];
-	int64_t until;
-
-	if (!exp || time_parse(exp, &until) || time_real_ms() >= until)
-		return false;
-	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
-				d, NULL, 0) == DECISION_NONE;
 }
 
 /*
@@ -614,6 +421,445 @@ static void web_expire(struct remedy_loop *l)
 	}
 }
 
+/* Whether this insight already had this action on this target carried out (or tried). */
+static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
+			   const struct proposal *p)
+{
+	const json_t *rec, *found = NULL;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		const char *st = json_string_value(json_object_get(rec, "status"));
+
+		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
+		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
+			   p->name) &&
+		    (acted(st) || str_eq(st, "skipped")))
+			found = rec;
+	}
+	return found;
+}
+
+/* A change that still raises something over the live object: the next step
+ * toward a cut goal, or a new target after the last raise did not cure. */
+static bool raises(const struct proposal *p)
+{
+	if (p->kind == ACT_SCALE_DEPLOYMENT)
+		return p->replicas_after > p->replicas_before;
+	return p->mem_limit_after > p->mem_limit_before + 1 ||
+	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
+}
+
+/*
+ * The raise a verification measured too tight (the working set without
+ * the 15% margin): the next target is the peak it saw plus that margin,
+ * rounded up to a MiB, as the VPA's recommender keeps; a Guaranteed
+ * container's request moves with its limit.
+ */
+static void rebump(struct proposal *p, const json_t *prior)
+{
+	double peak = json_number_value(json_object_get(json_object_get(prior, "verification"),
+							"memory_peak_bytes"));
+	double mi = 1024.0 * 1024.0, after;
+
+	if (!(peak > 0) || !(p->mem_limit_before > 0))
+		return;
+	after = ceil(peak * 1.15 / mi) * mi;
+	if (after <= p->mem_limit_before)
+		return;
+	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
+		p->mem_request_after = after;
+	p->mem_limit_after = after;
+}
+
+static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
+			 const struct proposal *p, const char *rule, const char *setting,
+			 const char *message, struct buf *why)
+{
+	l->stats.refused++;
+	log_kv(LOG_INFO, C, "refused by policy", "record", id, "insight", in->id,
+	       "action", action_name(p->kind), "rule", rule, "message", message, NULL);
+	if (why->len)
+		buf_adds(why, "; ");
+	buf_addf(why, "%s %s: %s (%s)", action_name(p->kind), p->name, message, rule);
+	return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+		"status", "refused", "result", "rule", rule, "setting", setting, "message", message));
+}
+
+/* Rules a later pass may see differently without anyone changing anything. */
+static bool transient(const char *rule)
+{
+	return str_eq(rule, "cooldown") || str_eq(rule, "hourly_budget") ||
+	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
+/*
+ * Nothing more kubemend may do for this insight: a record in status
+ * needs_person says what was tried or refused and why, with the evidence,
+ * and an error line goes to the log (the alert).
+ */
+static int needs_person(struct remedy_loop *l, const struct insight *in, const char *why,
+			bool retry)
+{
+	struct history_target t = { in->node && !in->namespace_ ? "Node" : "Deployment",
+				    in->namespace_, in->owner_name ? in->owner_name :
+				    in->node ? in->node : "" };
+	json_t *params = json_pack("{s:s, s:s}", "description", "needs a person", "summary",
+				   in->summary);
+	json_t *ev = json_array();
+	char id[32], ts[RFC3339_MAX];
+	int rc;
+
+	for (size_t i = 0; i < in->nevidence; i++)
+		json_array_append_new(ev, json_pack("{s:s, s:s, s:s, s:i}", "kind", in->evidence[i].kind,
+			"reason", in->evidence[i].reason, "message", in->evidence[i].message,
+			"count", in->evidence[i].count));
+	json_object_set_new(params, "evidence", ev);
+	/* a crash loop's own words: the previous run's last lines (redacted) */
+	if (str_eq(in->anomaly_type, "crash_loop") && in->npods && in->namespace_) {
+		struct kube_error e = { 0 };
+		json_t *logs = target_previous_logs(l->kc, in->namespace_, in->pods[0], 20, &e);
+
+		if (logs)
+			json_object_set_new(params, "previous_logs", logs);
+	}
+	rc = history_propose(&l->hist, time_real_ms(), in->id, "none", &t, params,
+			     l->o.dry_run ? "dry_run" : "applied", id, sizeof(id));
+	json_decref(params);
+	if (rc)
+		return rc;
+	recorded(l, id);
+	log_kv(LOG_ERROR, C, "needs a person", "record", id, "insight", in->id,
+	       "type", in->anomaly_type, "why", why, NULL);
+	time_rfc3339_ms(time_real_ms() + (l->pol->cooldown_ms > 0 ? l->pol->cooldown_ms : 60000), ts);
+	return update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
+		"status", "needs_person", "result", "message", why,
+		"retry_after", retry ? ts : NULL));
+}
+
+/*
+ * One insight: its candidates, least invasive first. Each is read from the
+ * live object (its "before" values), judged by the policy (a change beyond
+ * the factor becomes the largest allowed step), recorded, asked for and
+ * carried out. ladder: an earlier action did not cure it; candidates already
+ * tried are skipped unless a stepped change has not reached its goal.
+ */
+static int handle(struct remedy_loop *l, const struct insight *in, json_t *pending, bool ladder)
+{
+	struct cluster_facts facts = { 0, 0 };
+	struct plan_item items[INSIGHT_MAX_RECS];
+	size_t n = plan_insight(in, l->o.threshold, items, INSIGHT_MAX_RECS);
+	const char *mode = l->o.dry_run ? "dry_run" : "applied";
+	struct buf why = BUF_INIT;
+	bool all_transient = true;
+	size_t first = 0;
+	int rc = 0;
+
+	if (pending) {
+		/* resume at the candidate the pending record is about: the ones
+		 * before it were refused by the policy and are recorded as such */
+		const char *act_name = json_string_value(json_object_get(pending, "action"));
+		const char *tname = json_string_value(json_object_get(json_object_get(pending, "target"), "name"));
+		for (first = 0; first < n; first++)
+			if (str_eq(action_name(items[first].prop.kind), act_name) &&
+			    str_eq(items[first].prop.name, tname))
+				break;
+		if (first == n) {
+			first = 0;
+			pending = NULL; /* the insight changed: propose afresh */
+		}
+	}
+	for (size_t i = first; i < n && !(l->stop && *l->stop); i++) {
+		struct plan_item *it = &items[i];
+		struct proposal *p = &it->prop, goal;
+		struct history_target t = { kind_of(p->kind), p->namespace_, p->name };
+		struct target_state st;
+		struct kube_error e = { 0 };
+		struct policy_refusal pr;
+		const char *status = NULL, *answer = NULL, *approval, *container;
+		const json_t *prior;
+		bool stepped = false, observed;
+		json_t *params;
+		char id[32], stale[512];
+
+		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
+			p->workload = in->owner_name;
+		prior = ladder ? tried(l, in->id, p) : NULL;
+		container = json_string_value(json_object_get(it->rec->params, "container"));
+		rc = target_observe(l->kc, p, container, &st, &e);
+		observed = rc == 0;
+		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
+			/* act only on what is still true: the insight saw another state;
+			 * once recorded, wait quietly until the advice sees the live object */
+			const json_t *last = record_for(l, in->id);
+
+			if (last && str_eq(json_string_value(json_object_get(last, "status")), "skipped")) {
+				buf_release(&why);
+				return 0;
+			}
+			params = plan_params(p, NULL, it->rec);
+			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
+					     &t, params, mode, id, sizeof(id));
+			json_decref(params);
+			if (rc == 0) {
+				recorded(l, id);
+				l->stats.skipped++;
+				log_step("skipped: stale", id, in, p, "message", stale);
+				rc = update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
+					"result", "message", stale, "skipped", 1));
+			}
+			buf_release(&why);
+			return rc;
+		}
+		if (observed) {
+			plan_from_live(p, &st);
+			if (prior && p->kind == ACT_CHANGE_LIMITS && !raises(p))
+				rebump(p, prior);
+			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
+				       raises(p)))
+				continue; /* tried: the next rung */
+			p->follow_up = prior != NULL;
+		} else if (prior) {
+			continue;
+		}
+		params = plan_params(p, NULL, it->rec);
+		if (observed && policy_judge(l->pol, p, &facts, time_real_ms(), &pr) &&
+		    ((str_eq(pr.rule, "max_limit_factor") && plan_clamp_factor(p, l->pol->max_limit_factor, &goal)) ||
+		     (str_eq(pr.rule, "max_scale_step") && plan_clamp_scale(p, l->pol->max_scale_step, &goal)))) {
+			/* the largest step the policy allows, verified before the next */
+			json_decref(params);
+			params = plan_params(p, &goal, it->rec);
+			stepped = true;
+		}
+		if (pending) {
+			/* asked before without a terminal: decided now if nothing changed since */
+			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
+									   "description"));
+			if (!str_eq(was, json_string_value(json_object_get(params, "description")))) {
+				update(l, json_string_value(json_object_get(pending, "id")),
+				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
+						 "message", "the target changed since it was proposed; proposed afresh",
+						 "now", json_object_get(params, "description")));
+				pending = NULL;
+			}
+		}
+		if (pending) {
+			str_copy(id, json_string_value(json_object_get(pending, "id")), sizeof(id));
+			/* this run decides it: its mode is this run's (written with the decision) */
+			json_object_set_new(pending, "mode", json_string(mode));
+			pending = NULL;
+		} else if (l->o.box && web_same_pending(l, p, &t, params, id, sizeof(id))) {
+			/* the same change already waits on the web (proposed before a
+			 * restart, for an earlier id of this incident): decide that one */
+			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
+		} else {
+			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
+					     &t, params, mode, id, sizeof(id));
+			if (rc) {
+				json_decref(params);
+				log_kv(LOG_ERROR, C, "cannot write the history", "file", l->hist.path,
+				       "error", strerror(-rc), NULL);
+				buf_release(&why);
+				return rc;
+			}
+			l->stats.proposed++;
+			recorded(l, id);
+			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
+				 id, in, p, "probability", NULL);
+			if ((rc = stamp_digest(l, id))) {
+				json_decref(params);
+				buf_release(&why);
+				return rc;
+			}
+		}
+		if (!observed) {
+			json_decref(params);
+			l->stats.failed++;
+			log_step("cannot read the target", id, in, p, "error", e.msg);
+			rc = update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+				"result", "http_status", (int)e.status, "message", e.msg));
+			buf_release(&why);
+			return rc;
+		}
+		if (action_is_node(p->kind)) {
+			/* node rules count cordoned nodes: read them now, not at the pass's start */
+			rc = read_facts(l, &facts, &e);
+			if (rc) {
+				json_decref(params);
+				l->stats.failed++;
+				log_step("cannot list nodes", id, in, p, "error", e.msg);
+				buf_release(&why);
+				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+					"result", "http_status", (int)e.status, "message", e.msg));
+			}
+		}
+		if (!within_insight(in, p)) {
+			rc = refuse_record(l, id, in, p, "target_outside_insight", "",
+					   "the recommendation names a target this insight is not about", &why);
+			all_transient = false;
+		} else if (plan_from_llm(it) && (p->kind == ACT_SCALE_DEPLOYMENT ||
+						 p->kind == ACT_CHANGE_LIMITS)) {
+			rc = refuse_record(l, id, in, p, "llm_parameters", "",
+					   "an LLM suggested this action; kubemend takes parameters only from "
+					   "measurements and has none for it", &why);
+			all_transient = false;
+		} else if (policy_judge(l->pol, p, &facts, time_real_ms(), &pr)) {
+			rc = refuse_record(l, id, in, p, pr.rule, pr.setting, pr.message, &why);
+			all_transient &= transient(pr.rule);
+		} else {
+			goto allowed;
+		}
+		json_decref(params);
+		if (rc) {
+			buf_release(&why);
+			return rc;
+		}
+		continue; /* the next, more invasive candidate may be allowed */
+allowed:
+		buf_release(&why);
+		/* what the person deciding is shown: reach, guard, rules passed */
+		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
+		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
+		approval = approve(l, in, it, &status, &answer);
+		if (!approval && l->o.box && !l->o.auto_approve) {
+			char who[64] = "";
+
+			approval = web_decision(l, params, id, &status, &answer, who, sizeof(who));
+			if (approval) {
+				json_object_set_new(history_get(&l->hist, id), "decided_by", json_string(who));
+			} else if (str_eq(status, "superseded")) {
+				json_decref(params);
+				l->stats.refused++;
+				log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
+				rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
+					"status", "refused", "result", "answer", answer, "message",
+					"approved, but the proposal changed before it ran: proposed again"));
+				if (rc)
+					return rc;
+				i--; /* the same candidate again, as a new record (wraps to 0 at 0) */
+				continue;
+			} else if (str_eq(status, "refused")) {
+				json_decref(params);
+				l->stats.refused++;
+				log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
+					 id, in, p, "answer", answer);
+				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+					"status", "refused", "result", "answer", answer, "decided_by",
+					who[0] ? who : "nobody", "message", str_eq(answer, "rejected") ?
+					"rejected: nothing was done" : "nobody decided in time: nothing was done"));
+			} else {
+				json_decref(params);
+				if (!str_eq(json_string_value(json_object_get(history_get(&l->hist, id), "status")), "pending")) {
+					l->stats.pending++;
+					log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
+				}
+				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
+					"status", "pending", "result", "answer", answer, "message",
+					"waiting for a decision on the page or the API: nothing was done yet"));
+			}
+		}
+		json_decref(params);
+		if (!approval) {
+			if (str_eq(status, "pending"))
+				l->stats.pending++;
+			else
+				l->stats.refused++;
+			log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
+				 "refused by the user", id, in, p, "answer", answer);
+			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
+				"approval", str_eq(status, "pending") ? "pending" : "refused",
+				"status", status, "result", "answer", answer, "message",
+				str_eq(status, "pending") ?
+				"no terminal to ask and no --auto-approve: nothing was done" :
+				"not approved: nothing was done"));
+		}
+		return act(l, in, it, id, approval, &st);
+	}
+	if (!(l->stop && *l->stop) && !why.len && n == 0) {
+		/* the advice's own words when it says a person must act */
+		for (size_t k = 0; k < in->nrecs; k++)
+			if (str_eq(in->recs[k].action, "none") && in->recs[k].rationale[0]) {
+				buf_addf(&why, "no automatic action: %s", in->recs[k].rationale);
+				break;
+			}
+		all_transient = false;
+	}
+	if (!(l->stop && *l->stop) && (why.len || ladder || n == 0))
+		rc = needs_person(l, in, why.len ? why.data : n == 0 ?
+				  "no automatic action is known for this fault" :
+				  "every action kubemend may take was tried and the fault remains",
+				  why.len && all_transient);
+	buf_release(&why);
+	return rc;
+}
+
+/* An insight written without recommendations (by another producer, or an
+ * agent that could not see the workload) is advised here, from what the API
+ * says about its Deployment now. */
+static void advise_missing(struct remedy_loop *l, struct insight *in)
+{
+	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+
+	if (str_eq(in->owner_kind, "Deployment") && in->owner_name && in->namespace_) {
+		struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = in->namespace_,
+				      .name = in->owner_name };
+		struct target_state st;
+		struct kube_error e = { 0 };
+
+		if (target_observe(l->kc, &p, NULL, &st, &e) == 0) {
+			wf.replicas = st.replicas;
+			wf.cpu_request = st.cpu_request_v;
+			wf.cpu_limit = st.cpu_limit_v;
+			wf.mem_request = st.mem_request_v;
+			wf.mem_limit = st.mem_limit_v;
+		}
+	}
+	insight_advise(in, &wf);
+	log_kv(LOG_INFO, C, "advised an insight that came without recommendations",
+	       "insight", in->id, "type", in->anomaly_type, NULL);
+}
+
+/* Records of this insight that acted on the cluster (the rungs climbed). */
+static int rungs(const struct remedy_loop *l, const char *insight_id)
+{
+	const json_t *rec;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(l->hist.records, i, rec)
+		n += str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		     acted(json_string_value(json_object_get(rec, "status")));
+	return n;
+}
+
+/* True while a record offered on the web has neither a decision nor expired. */
+static bool web_waiting(struct remedy_loop *l, const json_t *rec)
+{
+	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
+	char d[APPROVAL_DIGEST_HEX];
+	int64_t until;
+
+	if (!exp || time_parse(exp, &until) || time_real_ms() >= until)
+		return false;
+	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
+				d, NULL, 0) == DECISION_NONE;
+}
+
+/*
+ * A failed record the next rung may help with: verification said the
+ * fault's signal goes on, or a disruption guard (a PDB, the ready floor)
+ * stopped it. A target that is gone or an API that refuses is not cured by
+ * trying something else.
+ */
+static bool no_cure(const json_t *rec)
+{
+	const char *rule = json_string_value(json_object_get(json_object_get(rec, "result"), "rule"));
+
+	return json_is_object(json_object_get(rec, "verification")) ||
+	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
@@ -621,23 +867,51 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 	if (l->o.box)
 		web_expire(l);
-
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);
-		bool pending = prev && str_eq(json_string_value(json_object_get(prev, "status")), "pending");
+		const char *st = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
+		bool pending = str_eq(st, "pending");
+		bool ladder = false;
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
-		if (prev && !pending)
-			continue; /* handled once: not again while it stays open */
+		if (str_eq(st, "failed") && no_cure(prev) && rungs(l, in->id) >= REMEDY_MAX_RUNGS) {
+			/* the ladder is climbed: nothing ends silently */
+			char why[600];
+			const char *detail = json_string_value(json_object_get(json_object_get(prev,
+						"verification"), "detail"));
+
+			snprintf(why, sizeof(why), "%d actions were tried and the fault's signal goes on "
+				 "(last: %s)", rungs(l, in->id), detail ? detail : "no cure");
+			if ((rc = needs_person(l, in, why, false))) {
+				snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
+				break;
+			}
+			continue;
+		} else if (str_eq(st, "failed") && no_cure(prev)) {
+			ladder = true; /* no cure: the next rung */
+		} else if (str_eq(st, "skipped")) {
+			/* stale advice (the target changed under it, e.g. another replica
+			 * acted): handled again once the advice sees the live object */
+		} else if (str_eq(st, "needs_person")) {
+			const char *ra = json_string_value(json_object_get(prev, "retry_after"));
+			int64_t at;
+
+			/* only refusals that time can lift (cooldown, budget) are tried again */
+			if (!ra || time_parse(ra, &at) || time_real_ms() < at)
+				continue;
+			ladder = rungs(l, in->id) > 0;
+		} else if (prev && !pending) {
+			continue; /* handled: not again while it stays open */
+		}
 		if (pending && !l->o.auto_approve && !l->o.box && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
 		if (pending && !l->o.auto_approve && l->o.box && web_waiting(l, prev))
 			continue; /* offered on the web, not decided yet */
 		if (in->nrecs == 0)
 			advise_missing(l, s->items[i]);
-		rc = handle(l, in, pending ? prev : NULL);
+		rc = handle(l, in, pending ? prev : NULL, ladder);
 		if (rc) {
 			snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
 			break;

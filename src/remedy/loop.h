@@ -16,6 +16,9 @@
 #include "remedy/history.h"
 #include "remedy/policy.h"
 
+/* Actions tried for one insight before it is left to a person. */
+#define REMEDY_MAX_RUNGS 3
+
 struct remedy_opts {
 	const char *insights_file;
 	const char *history_file;
@@ -27,6 +30,14 @@ struct remedy_opts {
 	int tty_fd;                      /* where answers come from (a terminal, or not) */
 	FILE *tty_out;                   /* where questions go */
 	/*
+	 * "May I act now?" (leader election, a shared cooldown): called right
+	 * before every mutation with the record about to act (borrowed); 1 yes,
+	 * 0 no with a reason in why (the record is then left pending, never
+	 * executed). NULL: always yes.
+	 */
+	int (*may_act)(void *ctx, const json_t *rec, char *why, size_t whylen);
+	void *may_act_ctx;
+	/*
 	 * --approval web: proposals wait as "pending" in box (borrowed) for a
 	 * decision from the page or the API, until approval_ttl_ms (default 1 h)
 	 * has passed; a decision binds only the digest it was given for. Without
@@ -34,6 +45,8 @@ struct remedy_opts {
 	 */
 	struct approval_box *box;
 	int64_t approval_ttl_ms;
+	/* where the records are published for the page in every mode (borrowed; NULL: box) */
+	struct approval_box *view;
 	/*
 	 * Called after every write of a record (proposed, each update) with the
 	 * whole record (borrowed), e.g. to mirror it into a Remediation custom

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "base/str.h"
@@ -103,7 +104,7 @@ void proposal_describe(const struct proposal *p, struct buf *out)
 	mark = out->len;
 	switch (p->kind) {
 	case ACT_RESTART_POD:
-		buf_adds(out, ": delete the pod; its controller starts a new one");
+		buf_adds(out, ": evict the pod (Eviction API: PodDisruptionBudgets apply); its controller starts a new one");
 		break;
 	case ACT_SCALE_DEPLOYMENT:
 		buf_addf(out, ": replicas %d → %d", p->replicas_before, p->replicas_after);
@@ -132,4 +133,160 @@ void proposal_describe(const struct proposal *p, struct buf *out)
 	default:
 		break;
 	}
+}
+
+bool plan_from_llm(const struct plan_item *it)
+{
+	return it->rec && str_eq(json_string_value(json_object_get(it->rec->params, "source")), "llm");
+}
+
+static double live(double v)
+{
+	return isfinite(v) && v > 0 ? v : 0;
+}
+
+void plan_from_live(struct proposal *p, const struct target_state *st)
+{
+	switch (p->kind) {
+	case ACT_SCALE_DEPLOYMENT:
+		/* the after is the replicas the demand needs: absolute (a recommendation
+		 * made from another count is stale: plan_stale) */
+		p->replicas_before = st->replicas;
+		break;
+	case ACT_CHANGE_LIMITS:
+		p->mem_limit_before = live(st->mem_limit_v);
+		p->mem_request_before = live(st->mem_request_v);
+		p->cpu_limit_before = live(st->cpu_limit_v);
+		p->cpu_request_before = live(st->cpu_request_v);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool clamp(double before, double *after, double factor, double unit)
+{
+	if (!(before > 0) || !(*after > 0) || factor <= 1)
+		return false;
+	if (*after > before * factor + 1e-9) {
+		*after = floor(before * factor / unit) * unit;
+		return true;
+	}
+	if (*after < before / factor - 1e-9) {
+		*after = ceil(before / factor / unit) * unit;
+		return true;
+	}
+	return false;
+}
+
+bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal)
+{
+	*goal = *p;
+	if (p->kind != ACT_SCALE_DEPLOYMENT || max_step <= 0 ||
+	    abs(p->replicas_after - p->replicas_before) <= max_step)
+		return false;
+	p->replicas_after = p->replicas_before +
+			    (p->replicas_after > p->replicas_before ? max_step : -max_step);
+	return true;
+}
+
+bool plan_clamp_factor(struct proposal *p, double factor, struct proposal *goal)
+{
+	const double mi = 1024.0 * 1024.0, milli = 0.001;
+	bool any = false;
+
+	*goal = *p;
+	if (p->kind != ACT_CHANGE_LIMITS)
+		return false;
+	any |= clamp(p->mem_limit_before, &p->mem_limit_after, factor, mi);
+	any |= clamp(p->mem_request_before, &p->mem_request_after, factor, mi);
+	any |= clamp(p->cpu_limit_before, &p->cpu_limit_after, factor, milli);
+	any |= clamp(p->cpu_request_before, &p->cpu_request_after, factor, milli);
+	/* a request never above its limit */
+	if (p->mem_limit_after > 0 && p->mem_request_after > p->mem_limit_after)
+		p->mem_request_after = p->mem_limit_after;
+	if (p->cpu_limit_after > 0 && p->cpu_request_after > p->cpu_limit_after)
+		p->cpu_request_after = p->cpu_limit_after;
+	return any;
+}
+
+static void put(json_t *o, const char *k, double v)
+{
+	if (v > 0)
+		json_object_set_new(o, k, json_real(v));
+}
+
+json_t *plan_params(const struct proposal *p, const struct proposal *goal,
+		    const struct recommendation *rec)
+{
+	json_t *o = json_object(), *c;
+	struct buf d = BUF_INIT;
+
+	switch (p->kind) {
+	case ACT_SCALE_DEPLOYMENT:
+		json_object_set_new(o, "replicas_before", json_integer(p->replicas_before));
+		json_object_set_new(o, "replicas_after", json_integer(p->replicas_after));
+		if (goal)
+			json_object_set_new(o, "goal", json_pack("{s:i}", "replicas_after",
+								 goal->replicas_after));
+		break;
+	case ACT_CHANGE_LIMITS:
+		put(o, "memory_limit_before", p->mem_limit_before);
+		put(o, "memory_limit_after", p->mem_limit_after);
+		put(o, "memory_request_before", p->mem_request_before);
+		put(o, "memory_request_after", p->mem_request_after);
+		put(o, "cpu_limit_before", p->cpu_limit_before);
+		put(o, "cpu_limit_after", p->cpu_limit_after);
+		put(o, "cpu_request_before", p->cpu_request_before);
+		put(o, "cpu_request_after", p->cpu_request_after);
+		if (goal) {
+			json_t *g = json_object();
+			put(g, "memory_limit_after", goal->mem_limit_after);
+			put(g, "memory_request_after", goal->mem_request_after);
+			put(g, "cpu_limit_after", goal->cpu_limit_after);
+			put(g, "cpu_request_after", goal->cpu_request_after);
+			json_object_set_new(o, "goal", g);
+		}
+		break;
+	default:
+		break;
+	}
+	if (rec && (c = json_object_get(rec->params, "container")) && json_is_string(c))
+		json_object_set(o, "container", c);
+	proposal_describe(p, &d);
+	json_object_set_new(o, "description", json_string(d.data ? d.data : ""));
+	if (rec && rec->rationale[0])
+		json_object_set_new(o, "rationale", json_string(rec->rationale));
+	buf_release(&d);
+	return o;
+}
+
+static bool differs(double advised, double now)
+{
+	if (!(advised > 0))
+		return false; /* the advice made no claim */
+	return !(now > 0) || fabs(advised - now) > 0.005 * advised;
+}
+
+bool plan_stale(const struct proposal *a, const struct target_state *st, char *why, size_t n)
+{
+	if (a->kind == ACT_SCALE_DEPLOYMENT && a->replicas_before > 0 &&
+	    a->replicas_before != st->replicas) {
+		snprintf(why, n, "skipped: %s/%s has %d replicas now, not %d as the insight saw; "
+			 "the proposal started from a state that is gone", a->namespace_, a->name,
+			 st->replicas, a->replicas_before);
+		return true;
+	}
+	if (a->kind == ACT_CHANGE_LIMITS &&
+	    (differs(a->mem_limit_before, st->mem_limit_v) ||
+	     differs(a->cpu_limit_before, st->cpu_limit_v) ||
+	     differs(a->mem_request_before, st->mem_request_v) ||
+	     differs(a->cpu_request_before, st->cpu_request_v))) {
+		snprintf(why, n, "skipped: the resources of %s/%s are no longer what the proposal "
+			 "started from (memory limit now %s, cpu limit now %s)", a->namespace_,
+			 a->name, st->mem_limit[0] ? st->mem_limit : "unset",
+			 st->cpu_limit[0] ? st->cpu_limit : "unset");
+		return true;
+	}
+	return false;
 }

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "insight/insight.h"
 #include "remedy/action.h"
+#include "remedy/target.h"
 
 struct plan_item {
 	struct proposal prop;
@@ -27,5 +28,43 @@ size_t plan_insight(const struct insight *in, double threshold,
 
 /* "change_limits Deployment shop/web: memory limit 256Mi → 384Mi". */
 void proposal_describe(const struct proposal *p, struct buf *out);
+
+/* Whether the recommendation came from an LLM (it then carries no parameters). */
+bool plan_from_llm(const struct plan_item *it);
+
+/*
+ * Sets p's "before" values from the live object st, never from a
+ * recommendation; the after values stay the recommendation's targets, so
+ * the policy judges the real change (a recommendation whose before no
+ * longer matches the live object is stale: plan_stale).
+ */
+void plan_from_live(struct proposal *p, const struct target_state *st);
+
+/*
+ * Whether the live object st is no longer in the state the advice saw (the
+ * recommendation's "before" values, when it gave them): the insight is
+ * stale and nothing should be done on it. Writes why (a sentence).
+ */
+bool plan_stale(const struct proposal *advised, const struct target_state *st,
+		char *why, size_t n);
+
+/*
+ * A change_limits beyond the policy's factor becomes the largest allowed
+ * step toward it: each after value is clamped to before × factor (or
+ * before / factor), rounded inward to whole MiB or millicores. goal gets
+ * the unclamped proposal. Returns true when something was clamped.
+ */
+bool plan_clamp_factor(struct proposal *p, double factor, struct proposal *goal);
+
+/* The same for a scale beyond max_scale_step: the largest allowed step toward it. */
+bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal);
+
+/*
+ * The record's params for p (new object): the before/after values that will
+ * be executed, the container, the description, the rationale, and with a
+ * goal (a stepped change) the goal's after values.
+ */
+json_t *plan_params(const struct proposal *p, const struct proposal *goal,
+		    const struct recommendation *rec);
 
 #endif

@@ -17,7 +17,7 @@ struct policy_recent;
 
 struct policy {
 	struct strvec allow_namespaces;     /* empty: every namespace not denied */
-	struct strvec deny_namespaces;      /* default: kube-system */
+	struct strvec deny_namespaces;      /* agent.policy.default_deny_namespaces + deny_namespaces */
 	int64_t cooldown_ms;                /* per target; default 5 min */
 	int hourly_budget;                  /* actions per rolling hour; default 10 */
 	int min_replicas, max_replicas;     /* default 1 and 50 */
@@ -45,11 +45,24 @@ struct config;
 void policy_load_config(struct policy *p, const struct config *c);
 void policy_release(struct policy *p);
 
+/* Why a proposal was refused: the rule, the setting that holds it, and one
+ * sentence with the values ("192Mi is 2.13x the current 90Mi; ..."). */
+struct policy_refusal {
+	const char *rule;           /* "max_limit_factor", "cooldown", ... (static) */
+	const char *setting;        /* "agent.policy.max_limit_factor", or "" when no setting changes it */
+	char message[512];
+};
+
 /*
- * 0 when the proposal may go ahead; otherwise -EPERM and *rule names the rule
- * that refused it (a static string such as "namespace_denied",
- * "cooldown", "hourly_budget", "max_scale_step", "last_schedulable_node").
+ * 0 when the proposal may go ahead; otherwise -EPERM with why filled (may be
+ * NULL). Cooldown is per workload (a Deployment and all its pods are one
+ * target); a follow-up step of a verified plan skips the cooldown.
  */
+int policy_judge(const struct policy *p, const struct proposal *prop,
+		 const struct cluster_facts *facts, int64_t now_ms,
+		 struct policy_refusal *why);
+
+/* policy_judge() with only the rule's name in *rule. */
 int policy_check(const struct policy *p, const struct proposal *prop,
 		 const struct cluster_facts *facts, int64_t now_ms,
 		 const char **rule);

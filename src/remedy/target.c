@@ -6,6 +6,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "insight/redact.h"
 #include "remedy/target.h"
 #include "base/banned.h"
 
@@ -39,6 +40,8 @@ int target_read_deployment(const json_t *dep, const char *container, struct targ
 	st->generation = json_integer_value(json_object_get(meta, "generation"));
 	st->replicas = json_is_integer(json_object_get(spec, "replicas")) ?
 		       (int)json_integer_value(json_object_get(spec, "replicas")) : 1;
+	st->ready_replicas = (int)json_integer_value(json_object_get(json_object_get(dep, "status"),
+								      "readyReplicas"));
 	json_array_foreach(cs, i, it) {
 		const char *name = json_string_value(json_object_get(it, "name"));
 		if (!container ? i == 0 : str_eq(name, container)) {
@@ -94,6 +97,14 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 	rc = target_get(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
 	if (rc)
 		return rc;
+	{
+		const json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions"), *c;
+		size_t i;
+
+		json_array_foreach(conds, i, c)
+			if (str_eq(json_string_value(json_object_get(c, "type")), "Ready"))
+				st->pod_ready = str_eq(json_string_value(json_object_get(c, "status")), "True");
+	}
 	rc = kube_pod_parse(pod, &kp, err, sizeof(err));
 	json_decref(pod);
 	if (rc) {
@@ -125,6 +136,7 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 		memset(&ds, 0, sizeof(ds));
 		target_read_deployment(dep, NULL, &ds);
 		st->replicas = ds.replicas;
+		st->ready_replicas = ds.ready_replicas;
 		json_decref(dep);
 	}
 	return 0;
@@ -275,4 +287,43 @@ void quantity_cores(double v, char *out, size_t n)
 		snprintf(out, n, "%.0f", m / 1000);
 	else
 		snprintf(out, n, "%.0fm", m);
+}
+
+json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char *pod,
+			     int tail, struct kube_error *e)
+{
+	struct buf path = BUF_INIT, body = BUF_INIT, clean = BUF_INIT;
+	struct redactor r;
+	json_t *lines = NULL;
+	const char *p, *nl;
+
+	buf_adds(&path, "/api/v1/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/pods/");
+	target_escape(&path, pod);
+	buf_addf(&path, "/log?previous=true&tailLines=%d", tail > 0 ? tail : 20);
+	redactor_init(&r);
+	if (kube_get_text(kc, "previous container logs", path.data, &body, e) == 0 &&
+	    redactor_apply(&r, body.data ? body.data : "", &clean) == 0) {
+		lines = json_array();
+		for (p = clean.data ? clean.data : ""; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			size_t len;
+			char *line;
+
+			nl = strchr(p, '\n');
+			len = nl ? (size_t)(nl - p) : strlen(p);
+			if (!len)
+				continue;
+			line = xmalloc(len + 1);
+			memcpy(line, p, len);
+			line[len] = '\0';
+			json_array_append_new(lines, json_string(line));
+			free(line);
+		}
+	}
+	redactor_release(&r);
+	buf_release(&path);
+	buf_release(&body);
+	buf_release(&clean);
+	return lines;
 }

@@ -24,6 +24,8 @@ struct target_state {
 	char deployment[256];                     /* its Deployment, or "" */
 	/* Deployments (or a pod's Deployment) */
 	int replicas;
+	int ready_replicas;                       /* status.readyReplicas */
+	bool pod_ready;                           /* restart_pod: the pod's Ready condition is True */
 	char container[128];                      /* the container change_limits acts on */
 	char cpu_request[32], cpu_limit[32];      /* as written in the template; "" when unset */
 	char mem_request[32], mem_limit[32];
@@ -62,6 +64,15 @@ void quantity_cores(double v, char *out, size_t n);
 int target_get(struct kube_client *kc, const char *what, const char *prefix,
 	       const char *ns, const char *res, const char *name, json_t **out,
 	       struct kube_error *e);
+
+/*
+ * The last lines of a pod's previous container run (pods/NAME/log with
+ * previous=true&tailLines=N), secrets, addresses and tokens redacted, as a
+ * new JSON array of strings; NULL when there was no previous run or the
+ * API refused (e says why).
+ */
+json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char *pod,
+			     int tail, struct kube_error *e);
 
 /* Escapes s into p as a URL path segment or query value. */
 struct buf;

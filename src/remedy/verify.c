@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "metrics/cadvisor.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
@@ -25,6 +26,7 @@ struct seen {
 	int first, last;
 	bool oom;               /* its last termination was an OOM kill */
 	double net_first, net_last;     /* network errors (rx + tx), NaN until read */
+	double thr_first, per_first, thr_last, per_last;  /* CFS periods throttled / all, NaN until read */
 	char node[128];
 };
 
@@ -37,6 +39,7 @@ struct watch {
 	bool old_pod_present, node_unschedulable, rollout_done, deployment_has_limit;
 	int node_pods_left, available;
 	bool net_read;                  /* some error counter was read */
+	double mem_peak;                /* highest working set of one watched pod (metrics.k8s.io), bytes */
 	char last_error[KUBE_ERRMSG];
 };
 
@@ -52,6 +55,8 @@ static struct seen *track(struct watch *w, const char *name)
 	str_copy(w->pods[w->n].name, name, sizeof(w->pods[0].name));
 	w->pods[w->n].first = -1;
 	w->pods[w->n].net_first = w->pods[w->n].net_last = NAN;
+	w->pods[w->n].thr_first = w->pods[w->n].per_first = NAN;
+	w->pods[w->n].thr_last = w->pods[w->n].per_last = NAN;
 	return &w->pods[w->n++];
 }
 
@@ -248,7 +253,7 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 
 	switch (p->kind) {
 	case ACT_RESTART_POD:
-		if (str_eq(op, "delete_pod")) {
+		if (str_eq(op, "delete_pod") || str_eq(op, "evict_pod")) {
 			json_t *pod = NULL;
 			const char *uid = json_string_value(json_object_get(result, "uid"));
 			rc = target_get(kc, "get pod", "/api/v1", p->namespace_, "pods", p->name, &pod, e);
@@ -274,6 +279,115 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 	}
 }
 
+struct thr_ctx {
+	struct watch *w;
+	const char *ns;
+};
+
+static void on_cadvisor(void *ctx, const struct cadvisor_drops *d)
+{
+	struct thr_ctx *x = ctx;
+
+	if (strcmp(d->namespace, x->ns) || isnan(d->thr_periods) || isnan(d->periods))
+		return;
+	for (size_t k = 0; k < x->w->n; k++) {
+		struct seen *p = &x->w->pods[k];
+
+		if (strcmp(p->name, d->pod))
+			continue;
+		if (isnan(p->per_first) || d->periods < p->per_last) {
+			p->thr_first = d->thr_periods; /* first reading, or a restart reset it */
+			p->per_first = d->periods;
+		}
+		p->thr_last = d->thr_periods;
+		p->per_last = d->periods;
+	}
+}
+
+/*
+ * CPU throttling, the fault's own signal: the kubelet's cAdvisor counters
+ * of the watched pods (CFS periods throttled / all), per node.
+ */
+static void observe_throttling(struct kube_client *kc, const char *ns, struct watch *w)
+{
+	struct thr_ctx x = { w, ns };
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct kube_error e = { 0 };
+		struct buf path = BUF_INIT, body = BUF_INIT;
+		char err[128];
+		bool seen_before = false;
+
+		if (!w->pods[i].node[0])
+			continue;
+		for (size_t k = 0; k < i; k++)
+			seen_before |= !strcmp(w->pods[k].node, w->pods[i].node);
+		if (seen_before)
+			continue;
+		buf_adds(&path, "/api/v1/nodes/");
+		target_escape(&path, w->pods[i].node);
+		buf_adds(&path, "/proxy/metrics/cadvisor");
+		if (kube_get_text(kc, "kubelet cadvisor metrics", path.data, &body, &e) == 0)
+			cadvisor_parse_drops(body.data ? body.data : "", body.len, on_cadvisor, &x,
+					     err, sizeof(err));
+		buf_release(&path);
+		buf_release(&body);
+	}
+}
+
+/* The throttled share of CFS periods over the window, %; NaN when unread. */
+static double throttled_pct(const struct watch *w)
+{
+	double thr = 0, per = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (isnan(w->pods[i].per_first))
+			continue;
+		thr += w->pods[i].thr_last - w->pods[i].thr_first;
+		per += w->pods[i].per_last - w->pods[i].per_first;
+	}
+	return per > 0 ? 100.0 * thr / per : NAN;
+}
+
+/*
+ * The working set of the watched pods (metrics.k8s.io), to judge a raised
+ * memory limit by its headroom and not only by the absence of OOM kills.
+ */
+static void observe_memory(struct kube_client *kc, const char *ns, struct watch *w)
+{
+	struct kube_error e = { 0 };
+	struct buf path = BUF_INIT;
+	json_t *j = NULL, *it, *c;
+	size_t i, k;
+
+	buf_adds(&path, "/apis/metrics.k8s.io/v1beta1/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/pods");
+	if (kube_get(kc, "pod metrics", path.data, &j, &e) == 0) {
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"),
+									     "name"));
+			double sum = 0, v;
+			bool mine = false;
+
+			for (size_t q = 0; name && q < w->n; q++)
+				mine |= !strcmp(w->pods[q].name, name);
+			if (!mine)
+				continue;
+			json_array_foreach(json_object_get(it, "containers"), k, c) {
+				const char *m = json_string_value(json_object_get(json_object_get(c, "usage"),
+										  "memory"));
+				if (m && str_to_quantity(m, &v) == 0)
+					sum += v;
+			}
+			if (sum > w->mem_peak)
+				w->mem_peak = sum;
+		}
+		json_decref(j);
+	}
+	buf_release(&path);
+}
+
 static int observe(struct kube_client *kc, const struct proposal *p, const json_t *result,
 		   const struct verify_opts *o, struct watch *w, struct kube_error *e)
 {
@@ -282,6 +396,12 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 	if (rc == 0 && o->anomaly_type && !strcmp(o->anomaly_type, "network") &&
 	    !action_is_node(p->kind))
 		observe_network(kc, p->namespace_, w);
+	if (rc == 0 && p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done)
+		observe_memory(kc, p->namespace_, w);
+	if (rc == 0 && ((p->kind == ACT_CHANGE_LIMITS && p->cpu_limit_after > 0 && w->rollout_done) ||
+			(p->kind == ACT_SCALE_DEPLOYMENT && o->anomaly_type &&
+			 !strncmp(o->anomaly_type, "cpu_", 4))))
+		observe_throttling(kc, p->namespace_, w);
 	return rc;
 }
 
@@ -327,7 +447,7 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		*done = true;
 		return VERDICT_FAILED;
 	}
-	if (str_eq(op, "delete_pod") && w->old_pod_present) {
+	if ((str_eq(op, "delete_pod") || str_eq(op, "evict_pod")) && w->old_pod_present) {
 		buf_addf(why, "pod %s/%s is still there", p->namespace_, p->name);
 		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
 	}
@@ -346,6 +466,22 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 	}
 	if (w->ready < w->total) {
 		buf_addf(why, "%d of %d pods ready", w->ready, w->total);
+		return VERDICT_UNVERIFIED;
+	}
+	/* throttling, judged by its own signal once the window has run */
+	if (!isnan(throttled_pct(w)) && throttled_pct(w) > 25) {
+		buf_addf(why, "still throttled in %.0f%% of CFS periods over the window",
+			 throttled_pct(w));
+		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
+	}
+	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
+	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
+	    w->mem_peak > p->mem_limit_after / 1.15) {
+		buf_addf(why, "memory at %.0f MiB is %.0f%% of the new %.0f MiB limit: less than the "
+			 "15%% headroom it needs", w->mem_peak / 1048576.0,
+			 100.0 * w->mem_peak / p->mem_limit_after, p->mem_limit_after / 1048576.0);
+		if (final)
+			return VERDICT_FAILED;
 		return VERDICT_UNVERIFIED;
 	}
 	buf_addf(why, "%d of %d pods ready and no restarts%s over the window", w->ready, w->total,
@@ -406,6 +542,10 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 		"observations", w.observations, "read_errors", w.errors,
 		"pods", w.total, "pods_ready", w.ready,
 		"verdict", verdict_name(v), "detail", why.data ? why.data : "");
+	if (w.mem_peak > 0)
+		json_object_set_new(*verification, "memory_peak_bytes", json_real(w.mem_peak));
+	if (!isnan(throttled_pct(&w)))
+		json_object_set_new(*verification, "cpu_throttled_pct", json_real(throttled_pct(&w)));
 	buf_release(&why);
 	free(w.pods);
 	return v;

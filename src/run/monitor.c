@@ -22,6 +22,7 @@
 #include "run/incluster.h"
 #include "conf/watch.h"
 #include "remedy/policy.h"
+#include "run/remediator.h"
 #include "serve/alertsend.h"
 #include "serve/endpoints.h"
 #include "serve/notify.h"
@@ -66,6 +67,7 @@ struct stages {
 	struct kube_client kc;
 	struct policy pol;
 	struct remedy_loop remedy;
+	struct remediator *remediator;  /* the thread that runs remedy beside the loop */
 	bool have_kc, have_remedy;
 	struct explainer *llm;          /* always set with the pipeline; disabled without --enable-llm */
 	struct incluster ic;            /* --leader-elect, --records (docs/incluster.md) */
@@ -305,31 +307,6 @@ static void log_insight(void *ctx, enum pipeline_event ev, struct insight *in)
 	       "summary", in->summary, NULL);
 }
 
-int monitor_explain(struct explainer *ex, struct insight *in,
-		    const struct insight *const *history, size_t nhistory)
-{
-	struct explain_result r;
-	char n[24];
-	int rc;
-
-	rc = explainer_explain(ex, in, history, nhistory, &r);
-	if (r.log_reason)
-		log_kv(rc == -ENOTSUP ? LOG_INFO : LOG_WARN, "llm", "rule-based explanation stands",
-		       "insight", in->id, "reason", r.reason, NULL);
-	if (r.fresh)
-		log_kv(LOG_INFO, "llm", "explained", "insight", in->id,
-		       "model", in->explanation_model, NULL);
-	if (r.dropped) {
-		snprintf(n, sizeof(n), "%zu", r.dropped);
-		log_kv(LOG_WARN, "llm", "refused actions the LLM suggested", "insight", in->id,
-		       "count", n, "first", r.dropped_why, NULL);
-	}
-	if (rc == 0)
-		explain_result_recommend(&r, in);
-	explain_result_release(&r);
-	return rc;
-}
-
 /*
  * --enable-llm (docs/llm.md): asks without waiting; an answer lands at the
  * insight's next update, after the rules' advice, whose explanation stands
@@ -521,6 +498,8 @@ static void close_stages(struct stages *st)
 	if (st->have_alerts)
 		alert_sender_release(&st->alerts);
 	if (st->have_remedy) {
+		remediator_stop(st->remediator);
+		st->remediator = NULL;
 		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 	}
@@ -552,6 +531,8 @@ static int cluster_decides(void *ctx, const char *id, const char *digest, bool a
  * asks on tty_fd (a terminal), acts on its own with --auto-approve, or
  * records proposals as pending when there is nobody to ask.
  */
+static void after_pass(void *ctx);
+
 static int open_remedy(struct stages *st, char *err, size_t errlen)
 {
 	struct monitor_run *m = st->m;
@@ -588,10 +569,18 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	o.tty_fd = m->tty_fd;
 	o.tty_out = stderr;
 	o.box = st->web_approval ? st->box : NULL;
+	o.view = st->box;       /* the page's view of the records, published by the loop */
 	o.approval_ttl_ms = config_duration_ms(c, "agent.remediation.approval_ttl");
 	o.on_record = notify_record;
 	o.on_record_ctx = st;
-	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, &stop_flag, err, errlen)) < 0) {
+	if ((rc = remedy_loop_open(&st->remedy, &o, &st->kc, &st->pol, remediator_quit_flag(),
+				   err, errlen)) < 0) {
+		policy_release(&st->pol);
+		return rc;
+	}
+	if ((rc = remediator_start(&st->remediator, &st->remedy, after_pass, st)) < 0) {
+		snprintf(err, errlen, "cannot start the remediation thread: %s", strerror(-rc));
+		remedy_loop_close(&st->remedy);
 		policy_release(&st->pol);
 		return rc;
 	}
@@ -612,14 +601,24 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* On the remediation thread after each pass: mirror its records into the cluster. */
+static void after_pass(void *ctx)
+{
+	struct stages *st = ctx;
+
+	if (st->have_ic)
+		incluster_sync(&st->ic);
+}
+
 /*
- * Hands the open insights to the remediation loop. It works on a copy, so
- * the HTTP endpoints are not kept waiting while a person answers or an
- * action is verified.
+ * Hands a snapshot of the insights to the remediation thread. It works on
+ * its own copy, so neither this loop nor the HTTP endpoints wait while a
+ * person answers or an action runs or is verified; a snapshot it has not
+ * taken yet is replaced by this newer one.
  */
 static void remediate_step(struct stages *st)
 {
-	struct insight_store copy;
+	struct insight_store *copy = xmalloc(sizeof(*copy));
 	json_t *doc;
 	char *text;
 	char err[1024];
@@ -629,22 +628,23 @@ static void remediate_step(struct stages *st)
 		return;         /* only the leader remediates; a follower watches and stays warm */
 	pipeline_lock(&st->pipe);
 	doc = insight_store_json(&st->pipe.store, time_real_ms());
+	insight_store_init(copy, st->pipe.store.threshold);
 	pipeline_unlock(&st->pipe);
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
-	insight_store_init(&copy, st->pipe.store.threshold);
 	if (text)
-		rc = insight_store_parse(&copy, "insights", text, strlen(text), err, sizeof(err));
-	if (rc == 0)
-		rc = remedy_loop_handle(&st->remedy, &copy, err, sizeof(err));
-	if (rc < 0)
-		log_kv(LOG_ERROR, "remediate", "remediation pass failed", "error", err, NULL);
-	if (st->have_ic)
-		incluster_sync(&st->ic);        /* mirror the pass's records into the cluster */
-	if (st->box && !st->web_approval)
-		approval_box_publish(st->box, st->remedy.hist.records);
-	insight_store_release(&copy);
+		rc = insight_store_parse(copy, "insights", text, strlen(text), err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "out of memory");
 	free(text);
+	if (rc < 0) {
+		log_kv(LOG_ERROR, "remediate", "cannot copy the insights for remediation", "error",
+		       err, NULL);
+		insight_store_release(copy);
+		free(copy);
+		return;
+	}
+	remediator_offer(st->remediator, copy);
 }
 
 /* agent.remediation.approval (--approval): terminal, auto or web. */
@@ -849,6 +849,10 @@ static int cycle(struct stages *st, unsigned long done)
 			feed(st, rows, n);
 		stage[PIPE_DETECT] = (double)(time_mono_ms() - t1) / 1000.0;
 		collector_rows_free(rows, n);
+		if (!done && !n && st->col.namespace && *st->col.namespace)
+			/* the kubeconfig's namespace by default, as kubectl: say so when it is empty */
+			fprintf(stderr, "kubemend %s: namespace \"%s\" holds no pods; watch every "
+				"namespace with -A (or --namespace NAME)\n", m->name, st->col.namespace);
 		snprintf(num, sizeof(num), "%zu", n);
 		snprintf(ms, sizeof(ms), "%lld", (long long)st->col.stats.cycle_ms);
 		log_kv(LOG_INFO, "collect", "cycle", "pods", num, "ms", ms,
@@ -945,6 +949,10 @@ int monitor_run(struct monitor_run *m)
 		}
 		if (reload_flag)
 			reload(&st);
+		if (st.have_pipe)
+			pipeline_set_period(&st.pipe, m->collect ?
+					    config_duration_ms(m->cfg, "agent.interval") :
+					    config_duration_ms(m->cfg, "agent.watch_interval"));
 		r = cycle(&st, done);
 		if (r < 0) {
 			rc = 1;
@@ -962,6 +970,12 @@ int monitor_run(struct monitor_run *m)
 		if (period > 0)
 			sleep_ms(m, period);
 	}
+	/* A run that ended with its input or its --cycles lets the last remediation
+	 * pass finish; --duration and signals end it now (what it was doing is
+	 * recorded as interrupted). */
+	if (st.remediator && !stopping(m) && rc == 0 &&
+	    !(m->duration_ms && time_mono_ms() - start >= m->duration_ms))
+		remediator_finish(st.remediator, &stop_flag);
 	log_kv(LOG_INFO, m->name, stopping(m) ? "stopping on signal" : "done", NULL);
 	close_stages(&st);
 	log_close();

@@ -48,6 +48,7 @@ struct pipeline_stats {
 	double last_cycle_s;            /* duration of the latest collect+detect cycle */
 	int64_t last_feed_ms;           /* cluster time of the latest batch */
 	int64_t last_ok_wall_ms;        /* wall clock of the latest successful cycle */
+	int64_t period_ms;              /* the loop's cycle period (0: unknown), for "overdue" */
 	/* the monitor's cycles, for /metrics (pipeline_cycle_stages) */
 	double stage_s[PIPE_NSTAGES];           /* latest cycle, per stage */
 	double stage_total_s[PIPE_NSTAGES];     /* since start */
@@ -96,6 +97,13 @@ int pipeline_flush(struct pipeline *p, char *err, size_t errlen);
 void pipeline_collect_failed(struct pipeline *p);
 /* Records how long a whole cycle took. */
 void pipeline_cycle_time(struct pipeline *p, double seconds);
+/*
+ * The loop's period. A cycle is overdue, and /readyz answers 503, when no
+ * cycle has succeeded for pipeline_overdue_ms(): twice the period plus ten
+ * seconds (ten minutes while the period is unknown).
+ */
+void pipeline_set_period(struct pipeline *p, int64_t period_ms);
+int64_t pipeline_overdue_ms(int64_t period_ms);
 /* Records a cycle's time per stage (seconds; a stage that did not run is 0)
  * and the CSV writer's byte counts, for /metrics. */
 void pipeline_cycle_stages(struct pipeline *p, const double stage_s[PIPE_NSTAGES],

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sim/api.h"
+#include "sim/audit.h"
 #include "sim/generic.h"
 #include "sim/authz.h"
 #include "sim/simctl.h"
@@ -330,6 +331,13 @@ static void resource_request(struct simstate *s, const struct httpd_req *r, stru
 		api_status(resp, 405, "MethodNotAllowed", "status takes GET, PATCH and PUT");
 		return;
 	}
+	if (a.sub && !strcmp(a.sub, "log") && a.res->kind == K_POD) {
+		if (strcmp(r->method, "GET"))
+			api_status(resp, 405, "MethodNotAllowed", "logs are read with GET");
+		else
+			api_pod_log(&a);
+		return;
+	}
 	if (a.sub && strcmp(a.sub, "status")) {
 		api_status(resp, 404, "NotFound", "the server could not find the requested resource");
 		return;
@@ -406,9 +414,9 @@ static int trunc_next(void *ctx, struct buf *out, int wait_ms)
 	return HTTPD_ABORT;
 }
 
-void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
+static void handle(struct simstate *s, const struct httpd_req *r, struct httpd_resp *resp,
+		   struct sim_identity *whop)
 {
-	struct simstate *s = ctx;
 	struct sim_identity who;
 	char *copy = NULL, *seg[12];
 	int n;
@@ -422,10 +430,12 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 		metrics_prometheus(s, resp);
 		return;
 	}
+	memset(&who, 0, sizeof(who));
 	if (!authorized(s, r, &who)) {
 		api_status(resp, 401, "Unauthorized", "Unauthorized");
 		return;
 	}
+	*whop = who;
 	if (str_starts_with(r->path, "/sim/v1/serviceaccounts/")) {
 		authz_mint(s, &who, r, resp);
 		return;
@@ -513,4 +523,15 @@ void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *res
 			resp->stream.next = trunc_next;
 		}
 	}
+}
+
+void sim_api_handle(void *ctx, const struct httpd_req *r, struct httpd_resp *resp)
+{
+	struct simstate *s = ctx;
+	struct sim_identity who;
+
+	memset(&who, 0, sizeof(who));
+	handle(s, r, resp, &who);
+	sim_audit_request(&s->audit, r, resp, who.user[0] ? who.user :
+			  r->client_cn ? r->client_cn : who.admin ? "kubemend-sim-admin" : NULL);
 }

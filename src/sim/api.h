@@ -59,6 +59,8 @@ void api_update(struct apireq *a);
 void api_create(struct apireq *a);
 void api_scale(struct apireq *a);
 void api_eviction(struct apireq *a);
+/* pods/NAME/log (podlog.c): the container's made-up log, previous=true, tailLines */
+void api_pod_log(struct apireq *a);
 /* events_v1.c: events.k8s.io/v1, the same store as core/v1 Events */
 void events_v1(struct apireq *a);
 /* POST of a core/v1 Event (the same store) */

@@ -22,7 +22,7 @@ struct update {
 	struct podtemplate tpl;
 	int unschedulable;      /* nodes; -1 unchanged */
 	/* pdbs */
-	bool pdb_set, has_min, percent;
+	bool pdb_set, has_min, percent, always_allow, policy_set;
 	int value;
 	struct selector *sel;
 	char *sel_json;
@@ -240,12 +240,22 @@ static int read_pdb(struct apireq *a, json_t *spec, struct update *u)
 {
 	json_t *min = json_object_get(spec, "minAvailable"), *max = json_object_get(spec, "maxUnavailable");
 	json_t *sel = json_object_get(spec, "selector");
+	json_t *pol = json_object_get(spec, "unhealthyPodEvictionPolicy");
 
 	if ((min && max) || (!min && !max))
 		return invalid(a, "%s: exactly one of minAvailable and maxUnavailable must be set", "spec");
 	if (read_int_or_percent(min ? min : max, &u->value, &u->percent))
 		return invalid(a, "%s: must be a non-negative integer or a percentage", min ? "spec.minAvailable" : "spec.maxUnavailable");
 	u->has_min = min != NULL;
+	if (pol && !json_is_null(pol)) {
+		const char *pv = json_string_value(pol);
+
+		if (!pv || (strcmp(pv, "IfHealthyBudget") && strcmp(pv, "AlwaysAllow")))
+			return invalid(a, "%s: Unsupported value: supported values: \"AlwaysAllow\", \"IfHealthyBudget\"",
+				       "spec.unhealthyPodEvictionPolicy");
+		u->always_allow = !strcmp(pv, "AlwaysAllow");
+		u->policy_set = true;
+	}
 	if (!json_is_object(sel) || read_selector(sel, &u->sel))
 		return invalid(a, "%s: a valid label selector is required", "spec.selector");
 	u->sel_json = json_dumps(sel, JSON_COMPACT | JSON_SORT_KEYS);
@@ -383,6 +393,8 @@ static void commit_update(struct simstate *s, struct meta *m, struct update *u)
 		d->has_min = u->has_min;
 		d->percent = u->percent;
 		d->value = u->value;
+		d->always_allow = u->always_allow;
+		d->policy_set = u->policy_set;
 		selector_free(d->selector);
 		d->selector = u->sel;
 		u->sel = NULL;
@@ -639,6 +651,8 @@ static void create_typed(struct apireq *a, json_t *obj, const char *name)
 			d->has_min = u.has_min;
 			d->percent = u.percent;
 			d->value = u.value;
+			d->always_allow = u.always_allow;
+			d->policy_set = u.policy_set;
 			d->selector = u.sel;
 			u.sel = NULL;
 			d->selector_json = u.sel_json;
@@ -921,65 +935,3 @@ out:
 	pthread_mutex_unlock(&s->mu);
 }
 
-void api_eviction(struct apireq *a)
-{
-	struct simstate *s = a->s;
-	struct objlist *pdbs = &s->lists[K_PDB];
-	struct pod *p;
-	struct pdb *hit = NULL;
-	int nhit = 0;
-	json_t *obj = api_body_json(a->r, a->resp), *dry, *v;
-	size_t i;
-
-	if (!obj)
-		return;
-	/* kubectl drain --dry-run=server puts the dry run in the body's DeleteOptions */
-	dry = json_object_get(json_object_get(obj, "deleteOptions"), "dryRun");
-	json_array_foreach(dry, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), "All"))
-			a->dry_run = true;
-	json_decref(obj);
-	pthread_mutex_lock(&s->mu);
-	p = (struct pod *)store_get(s, K_POD, a->ns, a->name);
-	if (!p) {
-		api_not_found(a);
-		goto out;
-	}
-	for (i = 0; i < pdbs->n; i++) {
-		struct pdb *d = (struct pdb *)pdbs->v[i];
-
-		if (d->m.ns == p->m.ns && pod_matches_labels(d->selector, p->m.labels)) {
-			hit = d;
-			nhit++;
-		}
-	}
-	if (nhit > 1) {
-		api_status(a->resp, 500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
-		goto out;
-	}
-	if (hit && p->phase != PH_SUCCEEDED && p->phase != PH_FAILED && p->node) {
-		ctl_pdb_status(s, hit);
-		/* An unready pod does not count as healthy, so evicting it costs no budget. */
-		if (pod_ready(p) && hit->disruptions_allowed <= 0) {
-			api_status(a->resp, 429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.");
-			buf_truncate(&a->resp->body, a->resp->body.len - strlen(",\"code\":429}"));
-			buf_addf(&a->resp->body, ",\"details\":{\"causes\":[{\"reason\":\"DisruptionBudget\",\"message\":"
-				 "\"The disruption budget %s needs %d healthy pods and has %d currently\"}]},\"code\":429}",
-				 hit->m.name, hit->desired_healthy, hit->current_healthy);
-			goto out;
-		}
-	}
-	a->resp->status = 201;
-	buf_adds(&a->resp->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}");
-	if (a->dry_run)
-		goto out;
-	store_event(s, &p->m, "Evicted", false, "eviction-api", "Evicted pod %s/%s", p->m.ns, p->m.name);
-	ctl_delete_pod(s, p, "evict");
-	ctl_reconcile(s);
-	if (hit) {
-		ctl_pdb_status(s, hit);
-		store_touch(s, &hit->m);
-	}
-out:
-	pthread_mutex_unlock(&s->mu);
-}

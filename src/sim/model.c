@@ -57,6 +57,7 @@ struct podsim {
 	int64_t deadline;       /* next life-cycle event, NEVER if none */
 	int64_t burst_next, burst_end;
 	double cpu_s, thr_s;    /* per container: reset by a start */
+	double per_n, thr_n;    /* CFS periods (100 ms) and throttled ones: reset by a start */
 	double leak;            /* bytes leaked in this run */
 	double rx, tx, rxe, txe, rxd, txd;  /* per pod sandbox: never reset */
 	double fs_log;
@@ -188,6 +189,7 @@ static void start(struct podsim *p, const struct pod_effects *fx,
 	p->started = p->now;
 	p->cpu_s = 0;
 	p->thr_s = 0;
+	p->per_n = p->thr_n = 0;
 	p->leak = 0;
 	p->cpu_now = 0;
 	p->mem_now = 0.4f * p->base_mem;
@@ -322,6 +324,13 @@ static void run_step(struct podsim *p, int64_t t1, const struct pod_effects *fx,
 	use = p->cpu_lim > 0 && demand > p->cpu_lim ? p->cpu_lim : demand;
 	p->cpu_s += use * dt;
 	p->thr_s += (demand - use) * dt;
+	/* a container with a CFS quota counts 100 ms periods; demand above the
+	 * quota runs it out in every period, so every period is throttled */
+	if (p->cpu_lim > 0) {
+		p->per_n += dt / 0.1;
+		if (demand > p->cpu_lim)
+			p->thr_n += dt / 0.1;
+	}
 	p->cpu_now = use;
 	/* Traffic follows the load loosely (not the extra CPU of a fault). */
 	rf = cyc * (1 + 0.5f * p->noise) * (bf > 1 ? sqrtf(bf) : 1) * dt;
@@ -445,6 +454,8 @@ void podsim_metrics(const struct podsim *p, struct podsim_metrics *out)
 	out->mem_bytes = running ? p->mem_now : 0;
 	out->cpu_seconds = p->cpu_s;
 	out->throttled_seconds = p->thr_s;
+	out->cfs_periods = p->per_n;
+	out->cfs_throttled_periods = p->thr_n;
 	out->rx_bytes = (uint64_t)p->rx;
 	out->tx_bytes = (uint64_t)p->tx;
 	out->rx_errors = (uint64_t)p->rxe;

@@ -53,6 +53,8 @@ struct podsim_metrics {
 	uint64_t rx_dropped, tx_dropped;
 	double fs_used_bytes;
 	double throttled_seconds;           /* container_cpu_cfs_throttled_seconds_total */
+	double cfs_periods;                 /* container_cpu_cfs_periods_total (0 without a CPU limit) */
+	double cfs_throttled_periods;       /* container_cpu_cfs_throttled_periods_total */
 };
 
 /* Events from one podsim_advance(), in order. */

@@ -456,6 +456,9 @@ static void render_pdb(struct buf *b, const struct pdb *d)
 		buf_addf(b, "\"%s\":%d", d->has_min ? "minAvailable" : "maxUnavailable", d->value);
 	buf_adds(b, ",\"selector\":");
 	buf_adds(b, d->selector_json ? d->selector_json : "{}");
+	if (d->policy_set)
+		buf_addf(b, ",\"unhealthyPodEvictionPolicy\":\"%s\"",
+			 d->always_allow ? "AlwaysAllow" : "IfHealthyBudget");
 	buf_addf(b, "},\"status\":{\"observedGeneration\":%lld,\"disruptionsAllowed\":%d,"
 		 "\"currentHealthy\":%d,\"desiredHealthy\":%d,\"expectedPods\":%d,\"conditions\":[",
 		 (long long)d->m.generation, d->disruptions_allowed, d->current_healthy,

@@ -284,6 +284,10 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->virt_base_ms = s->start_ms;
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
+	if ((rc = sim_audit_open(&s->audit, opt->audit_log))) {
+		snprintf(err, errlen, "%s: cannot open the audit log: %s", opt->audit_log, strerror(-rc));
+		goto fail;
+	}
 	make_token(s->token);
 	sim_build_cluster(s);
 	if ((rc = faults_init(s))) {
@@ -357,6 +361,7 @@ void sim_stop(struct sim *sim)
 		pthread_join(sim->ticker, NULL);
 	faults_release(&sim->s);
 	truth_release(&sim->s.truth);
+	sim_audit_close(&sim->s.audit);
 	scenario_release(&sim->s.sc);
 	free(sim->s.client_cn_ok);
 	store_release(&sim->s);

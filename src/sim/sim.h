@@ -19,6 +19,7 @@ struct sim_options {
 	double speed;                   /* virtual seconds per real second; 0 freezes */
 	const char *scenario;           /* scenario file or NULL */
 	const char *truth_out;          /* ground-truth file or NULL */
+	const char *audit_log;          /* audit.k8s.io/v1 Event JSON lines, appended; NULL: none */
 	/* API fault injection for client tests */
 	int fault_latency_ms;
 	double fault_500_rate, fault_429_rate, fault_truncate_rate;

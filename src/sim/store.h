@@ -13,6 +13,7 @@
 #include "sim/scenario.h"
 #include "sim/model.h"
 #include "sim/truth.h"
+#include "sim/audit.h"
 #include "sim/select.h"
 
 enum kind {
@@ -141,6 +142,8 @@ struct pdb {
 	bool has_min;           /* minAvailable; else maxUnavailable */
 	int value;
 	bool percent;
+	bool always_allow;      /* unhealthyPodEvictionPolicy AlwaysAllow (else IfHealthyBudget, the default) */
+	bool policy_set;        /* the field was given (rendered back only then) */
 	/* status, recomputed by controllers */
 	int current_healthy, desired_healthy, expected, disruptions_allowed;
 };
@@ -254,12 +257,22 @@ struct simstate {
 	struct meta *evicting;  /* the Event the FIFO is dropping */
 	size_t event_head, nevents_fifo;
 
+	/* the pods grouped by node, for the kubelet endpoints (metrics.c);
+	 * rebuilt when rv or the pod list changes */
+	struct {
+		const void **v;         /* struct pod *, sorted by node, then list order */
+		size_t n;
+		uint64_t rv;
+		const void *list;       /* the pod list's array when built */
+	} by_node;
+
 	struct scenario sc;
 	struct truth truth;
 	struct faultstate *faults;
 	struct apifaults apif;
 	char token[65];
 	char *client_cn_ok;     /* the client certificate CN we issued (TLS) */
+	struct sim_audit audit; /* --audit-log (sim/audit.h) */
 };
 
 /* store.c */

@@ -11,9 +11,16 @@ grep -q "FOUND" <<<"$out" || fail "no finding printed"
 grep -q "^== summary" <<<"$out" || fail "no summary"
 line=$(grep "^faults injected:" <<<"$out") || fail "no fault count"
 injected=$(sed 's/faults injected: \([0-9]*\).*/\1/' <<<"$line")
-found=$(sed 's/.*found within 5 minutes: \([0-9]*\).*/\1/' <<<"$line")
+found=$(sed 's/.*found with the right type within 5 minutes: \([0-9]*\).*/\1/' <<<"$line")
 [ "$injected" -ge 5 ] || fail "only $injected faults injected in 40 s"
 [ $((found * 10)) -ge $((injected * 8)) ] || fail "found $found of $injected"
+# a fault seen as another type is not counted as found: the rows add up
+misread=$(sed 's/.*seen as another type: \([0-9]*\).*/\1/' <<<"$line")
+missed=$(sed 's/.*missed: \([0-9]*\).*/\1/' <<<"$line")
+[ $((found + misread + missed)) = "$injected" ] || fail "found $found + misread $misread + missed $missed != $injected"
+[ "$(grep -c '^  misread ' <<<"$out" || true)" = "$misread" ] || fail "misread rows"
+# the closing hint names commands that work after the demo (its sim has stopped)
+grep -q 'kubemend sim --scenario config/scenarios/demo.yaml --kubeconfig-out' <<<"$out" || fail "closing hint"
 jq -e '.insights | length > 0' "$TMPDIR_E2E/demo/pod_insights.json" >/dev/null || fail "insights file"
 grep -q 'component=collect' "$TMPDIR_E2E/demo/dataset_generator_agent.log" || fail "collect log"
 grep -q 'level=warn component=detect msg="insight opened"' "$TMPDIR_E2E/demo/k8s_monitoring.log" || fail "monitor log"

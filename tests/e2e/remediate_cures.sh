@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One closed loop per remedy on the sim: crash_loop on every pod of a
-# Deployment → restart_pod becomes a rollout restart; network errors →
-# restart_pod; a CPU spike → scale_deployment; a NotReady node → drain_node.
+# Deployment → restart_pod evicts one pod only (never the whole Deployment)
+# and verification says the crash loop goes on; network errors → the pod is
+# evicted; a CPU spike → scale_deployment; a NotReady node → drain_node.
 # Each time the sim's truth file records the cure, and the history the action.
 # Restarting the wrong pod leaves the errors going: verification fails.
 source tests/e2e/lib/remedy.sh
@@ -33,11 +34,11 @@ H=$d/history.json
 "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/insights.json" --history-file "$H" \
   --verify-window 8s --drain-timeout 20s --log-dir "$d/logs" </dev/null 2>"$d/err" ||
   { cat "$d/err"; fail "remediate failed"; }
-expect "crash loop: rollout restart" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .result.operation')" rollout_restart
-expect "crash loop cured" "$(jq -r '.[] | select(.type=="crash_loop") | .ended_by' "$TRUTH")" rollout_restart
-expect "crash loop verified" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | .status')" succeeded
-expect "network: pod deleted" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .result.operation')" delete_pod
-expect "network errors cured" "$(jq -r '.[] | select(.type=="network_errors" and .deployment=="cart") | .ended_by' "$TRUTH")" restart_pod
+expect "crash loop: one pod evicted, not a rollout" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .result.operation')" evict_pod
+expect "crash loop: an eviction does not cure it" "$(jq -r '.[] | select(.type=="crash_loop") | .ended_by' "$TRUTH")" null
+expect "crash loop: verification says so" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web" and .action != "none") | .status')" failed
+expect "network: pod evicted" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .result.operation')" evict_pod
+expect "network errors cured" "$(jq -r '.[] | select(.type=="network_errors" and .deployment=="cart") | .ended_by' "$TRUTH")" evict
 hist_json "$H" | jq -r '.[] | select(.insight_id=="i-cart") | .verification.detail' | grep -q "or network errors" || fail "network counters not read"
 expect "wrong pod restarted: verification fails" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .status')" failed
 hist_json "$H" | jq -r '.[] | select(.insight_id=="i-search") | .verification.detail' | grep -q "network errors continue" || fail "verification detail"

@@ -43,7 +43,7 @@ grep -q "restart_pod pod pay/$leaky" "$d/t-y" || { cat "$d/t-y"; fail "prompt la
 expect "y: approved by the user" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-api") | .approval')" user
 expect "y: succeeded" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-api") | .status')" succeeded
 $K get pod -n pay "$leaky" >/dev/null 2>&1 && fail "the leaking pod is still there"
-expect "truth: leak cured by restart_pod" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" restart_pod
+expect "truth: leak cured by an eviction" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" evict
 
 # no answer within the timeout refuses
 cart=$(insight i-cart oom shop cart "" 0.95 "[{\"action\":\"change_limits\",\"target\":{\"kind\":\"Deployment\",\"name\":\"shop/cart\"},\"params\":{\"memory_limit_before\":$((256*MI)),\"memory_limit_after\":$((384*MI))},\"rationale\":\"r\",\"risk\":\"medium\"}]")

@@ -27,6 +27,15 @@ expect "the action in flight" "$(hist_json "$H" | jq -r '.[0] | "\(.status) \(.a
 hist_json "$H" | jq -e '.[0].started | test("Z$")' >/dev/null || fail "no start time"
 echo "ok: history names the action in flight"
 
+# the next run reconciles it: interrupted, with a warning (M6)
+insights_file "$d/none.json"
+"$KUBEMEND" remediate --auto-approve --once --insights-file "$d/none.json" --history-file "$H" \
+  --log-dir "$d/logs" </dev/null 2>"$d/rec.err" || fail "the reconciling run failed"
+expect "reconciled" "$(hist_json "$H" | jq -r '.[0].status')" interrupted
+hist_json "$H" | jq -r '.[0].interrupted' | grep -q "change_limits web was in flight" || fail "no reconcile message: $(hist_json "$H" | jq -c '.[0]')"
+grep -q 'reconciled a record left executing' "$d/rec.err" "$d/logs/k8s_remediation.log" || fail "no warning"
+echo "ok: a record left executing is reconciled as interrupted"
+
 # kills at other moments, many insights a run: the file always parses
 for i in 1 2 3 4 5 6; do
   ins=()
@@ -45,7 +54,7 @@ for i in 1 2 3 4 5 6; do
     fail "history does not parse after kill -9 #$i"
 done
 echo "ok: history parses after random kills"
-"$KUBEMEND" history --history-file "$H" | grep -q 'executing' || fail "history command cannot read it"
+"$KUBEMEND" history --history-file "$H" | grep -q 'interrupted' || fail "history command cannot read it"
 
 # watching: a new insight in the file is picked up on the next interval;
 # SIGTERM ends the loop cleanly with the history written

@@ -45,13 +45,15 @@ expect "previous limit recorded" "$(hist_json "$H" | jq -r '.[] | select(.insigh
 expect "limit raised" "$($K get deploy -n shop web -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}')" 256Mi
 expect "truth: cured by change_limits" \
   "$(jq -r '.[] | select(.type=="oom_limit_too_low") | .ended_by' "$TRUTH")" change_limits
-expect "kube-system refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns") | "\(.status) \(.result.rule)"')" "refused namespace_denied"
-expect "stray target refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-stray") | "\(.status) \(.result.rule)"')" "refused target_outside_insight"
+expect "kube-system refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | "\(.status) \(.result.rule) \(.result.setting)"')" "refused namespace_denied agent.policy.deny_namespaces"
+hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action != "none") | .result.message' | grep -q "namespace kube-system is denied" || fail "refusal message"
+expect "kube-system: needs a person, naming the rule" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-dns" and .action == "none") | "\(.status) \(.result.message | test("namespace_denied"))"')" "needs_person true"
+expect "stray target refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-stray" and .action != "none") | "\(.status) \(.result.rule)"')" "refused target_outside_insight"
 expect "changed target skipped" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-guard") | .status')" skipped
 hist_json "$H" | jq -r '.[] | select(.insight_id=="i-guard") | .result.message' | grep -q "no longer what the proposal started from" || fail "skip message"
 expect "missing pod: failed 404" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-gone") | "\(.status) \(.result.http_status)"')" "failed 404"
-expect "advised: restart_pod of the leaking pod" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-bare") | "\(.action) \(.target.name) \(.result.operation)"')" "restart_pod $leaky delete_pod"
-expect "truth: leak cured by restart_pod" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" restart_pod
+expect "advised: restart_pod of the leaking pod" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-bare") | "\(.action) \(.target.name) \(.result.operation)"')" "restart_pod $leaky evict_pod"
+expect "truth: leak cured by an eviction" "$(jq -r '.[] | select(.type=="memory_leak") | .ended_by' "$TRUTH")" evict
 expect "low confidence not proposed" "$(hist_json "$H" | jq '[.[] | select(.insight_id=="i-low")] | length')" 0
 expect "one action for i-web" "$(hist_json "$H" | jq '[.[] | select(.insight_id=="i-web")] | length')" 1
 

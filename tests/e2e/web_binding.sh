@@ -35,7 +35,9 @@ code=$(curl -sS -o "$WEB_D/resp" -w '%{http_code}' -b "$WEB_D/jar" -H "X-CSRF-To
   --data "{\"digest\":\"$DG\"}" "$URL/api/remediations/$ID/approve")
 [ "$code" = 200 ] || fail "approving what was shown: HTTP $code $(cat "$WEB_D/resp")"
 
-doc=$(wait_json 90 /api/remediations "any(.remediations[]; .id == \"$ID\" and .status == \"refused\" and .result.answer == \"stale\")
+# (the loop sees the change before acting: the old record is superseded, or
+# refused as stale when the decision arrived first; issue 12)
+doc=$(wait_json 90 /api/remediations "any(.remediations[]; .id == \"$ID\" and ((.status == \"refused\" and .result.answer == \"stale\") or .status == \"superseded\"))
   and any(.remediations[]; .id != \"$ID\" and .status == \"pending\" and .params.memory_limit_before == 201326592)")
 NEW=$(echo "$doc" | jq -r --arg id "$ID" '[.remediations[] | select(.id != $id and .status == "pending")][0]')
 [ "$(echo "$NEW" | jq -r .digest)" != "$DG" ] || fail "the new proposal has the old digest"
@@ -51,5 +53,6 @@ code=$(curl -sS -o "$WEB_D/resp" -w '%{http_code}' -b "$WEB_D/jar" -H "X-CSRF-To
 code=$(curl -sS -o "$WEB_D/resp" -w '%{http_code}' -b "$WEB_D/jar" -H "X-CSRF-Token: $CS" -X POST \
   --data "{\"digest\":\"$(echo "$NEW" | jq -r .digest)\"}" "$URL/api/remediations/$NID/approve")
 [ "$code" = 200 ] || fail "approving the new record: HTTP $code $(cat "$WEB_D/resp")"
-wait_limit 60 384Mi
-echo "ok: approving $NID with its own digest set the limit to 384Mi"
+WANT=$(echo "$NEW" | jq -r '(.params.memory_limit_after / 1048576 | floor | tostring) + "Mi"')
+wait_limit 60 "$WANT"
+echo "ok: approving $NID with its own digest set the limit to $WANT"

@@ -20,10 +20,10 @@ start_monitor notify --listen 127.0.0.1:0 --webhook-url "$R/flaky" --webhook-sec
   --slack-webhook-url "$R/slack"
 
 # requests of an event kind to a path, as req-N.json files
-reqs() { # reqs PATH EVENT
+reqs() { # reqs PATH EVENT (a regex: "a|b")
   for f in "$d"/rx/req-*.json; do
     [ -e "$f" ] || continue
-    jq -e --arg p "$1" --arg e "$2" '.path == $p and .headers["X-Kubemend-Event"] == $e' "$f" >/dev/null && echo "$f"
+    jq -e --arg p "$1" --arg e "$2" '.path == $p and (.headers["X-Kubemend-Event"] | test("^(" + $e + ")$"))' "$f" >/dev/null && echo "$f"
   done
   return 0
 }
@@ -77,12 +77,14 @@ DG=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].di
 CS=$(curl -fsS -c "$d/jar" -X POST --data '{}' "$URL/api/session" | jq -r .csrf)
 curl -fsS -b "$d/jar" -H "X-CSRF-Token: $CS" -X POST --data "{\"digest\":\"$DG\"}" \
   "$URL/api/remediations/$ID/approve" >/dev/null || fail "approve failed"
-wait_req 90 /slack remediation.executed 1
-wait_req 30 /flaky remediation.executed 1
-reqs /flaky remediation.executed > "$d/list"; ex=$(tail -n 1 "$d/list")
+# the action ran: executed, or failed when its verification saw the fault go on
+# (a raised limit short of the 15% headroom is a failed first step; issue 12)
+wait_req 90 /slack 'remediation\.executed|remediation\.failed' 1
+wait_req 30 /flaky 'remediation\.executed|remediation\.failed' 1
+reqs /flaky 'remediation\.executed|remediation\.failed' > "$d/list"; ex=$(tail -n 1 "$d/list")
 jq -e --arg id "$ID" '.remediation.id == $id and .remediation.approval == "web" and (.link | endswith("/#" + $id))' "${ex%.json}.body" >/dev/null \
-  || fail "remediation.executed body: $(cat "${ex%.json}.body")"
-echo "ok: remediation.proposed and remediation.executed for $ID, linked to the record"
+  || fail "remediation.executed/failed body: $(cat "${ex%.json}.body")"
+echo "ok: remediation.proposed and remediation.executed/failed for $ID, linked to the record"
 curl -fsS "$URL/metrics" > "$d/metrics"
 awk '$1 == "kubemend_notifications_total{outcome=\"sent\"}" && $2 >= 3 {ok=1} END {exit !ok}' "$d/metrics" \
   || fail "/metrics does not count the notifications sent: $(grep notif "$d/metrics")"

@@ -28,33 +28,71 @@ static void oom_raises_the_limit_first(void **state)
 	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 200 * MI };
 	(void)state;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 2);
+	/* a restart cannot cure a template limit: it is not offered */
+	assert_int_equal(in->nrecs, 1);
 	assert_string_equal(in->recs[0].action, "change_limits");
 	assert_string_equal(in->recs[0].target, "shop/web");
 	assert_true(param(&in->recs[0], "memory_limit_before") == 256 * MI);
-	/* after an OOM kill the demand is unknown: the whole 2x step */
-	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
-	assert_string_equal(in->recs[1].action, "restart_pod");
-	assert_string_equal(in->recs[1].target, "shop/web-1");
+	/* VPA's OOM rule from the limit it was killed at: max(256 + 100, 256 x 1.2) = 356Mi */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 356 * MI);
 	assert_non_null(strstr(in->explanation, "256 MiB"));
 	assert_string_equal(in->explanation_source, "rules");
-	/* a peak far above the limit still moves at most 2x per step */
+	/* a peak above the limit (seen before the kill): 1000 x 1.2 = 1200Mi */
 	wf.mem_peak = 1000 * MI;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 2); /* replaced, not appended */
-	assert_true(param(&in->recs[0], "memory_limit_after") == 512 * MI);
+	assert_int_equal(in->nrecs, 1); /* replaced, not appended */
+	assert_true(param(&in->recs[0], "memory_limit_after") == 1200 * MI);
+	/* 90Mi, the case: max(190, 108) = 190Mi, rounded up to a MiB */
+	wf.mem_limit = 90 * MI;
+	wf.mem_peak = 89.5 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_limit_after") == 190 * MI);
+	/* Guaranteed stays Guaranteed: the request moves with the limit */
+	wf.mem_request = 90 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 190 * MI);
+	/* a Burstable request below the limit it was killed at is raised to it */
+	wf.mem_request = 64 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 90 * MI);
+	/* ... whatever the working set did meanwhile (a waiting proposal stays the same) */
+	wf.mem_peak = 70 * MI;
+	insight_advise(in, &wf);
+	assert_true(param(&in->recs[0], "memory_request_after") == 90 * MI);
 	/* without a known limit there is nothing to change */
 	wf.mem_limit = 0;
 	insight_advise(in, &wf);
-	assert_int_equal(in->nrecs, 1);
-	assert_string_equal(in->recs[0].action, "restart_pod");
+	assert_int_equal(in->nrecs, 0);
+	insight_store_release(&s);
+}
+
+/* The case: 3 pods demand 2.5x their 400m limit. */
+static void throttling_raises_the_limit_not_the_replicas(void **state)
+{
+	struct insight_store s;
+	struct insight *in = open_insight(&s, "cpu_saturation");
+	struct workload_facts wf = { .replicas = 3, .cpu_limit = 0.4, .cpu_request = 0.4,
+				     .cpu_peak = 0.4, .cpu_throttled = 0.6,
+				     .mem_limit = NAN, .mem_request = NAN, .mem_peak = NAN };
+	(void)state;
+	insight_advise(in, &wf);
+	assert_true(in->nrecs >= 2);
+	assert_string_equal(in->recs[0].action, "change_limits");
+	/* demand 1.0 core x 1.2 */
+	assert_true(fabs(param(&in->recs[0], "cpu_limit_after") - 1.2) < 1e-9);
+	/* Guaranteed CPU stays Guaranteed */
+	assert_true(fabs(param(&in->recs[0], "cpu_request_after") - 1.2) < 1e-9);
+	/* scaling is the second option, by the replicas the demand needs: 3 x 1.0 / (0.8 x 0.4) */
+	assert_string_equal(in->recs[1].action, "scale_deployment");
+	assert_true(param(&in->recs[1], "replicas_after") == 10);
+	assert_non_null(strstr(in->explanation, "want 1.00 cores"));
 	insight_store_release(&s);
 }
 
 static void each_type_has_advice(void **state)
 {
 	static const struct { const char *type, *first; } cases[] = {
-		{ "memory_leak", "restart_pod" }, { "crash_loop", "restart_pod" },
+		{ "memory_leak", "restart_pod" }, { "crash_loop", "none" },
 		{ "cpu_saturation", "scale_deployment" }, { "network", "restart_pod" },
 		{ "partial_failure", "restart_pod" }, { "node", "cordon_node" },
 		{ "scheduling", "none" }, { "image_pull", "none" }, { "io", "none" },
@@ -94,6 +132,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oom_raises_the_limit_first),
+		cmocka_unit_test(throttling_raises_the_limit_not_the_replicas),
 		cmocka_unit_test(each_type_has_advice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

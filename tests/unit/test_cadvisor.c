@@ -1,6 +1,7 @@
 #include "testutil.h"
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include "metrics/cadvisor.h"
 
 struct got {
@@ -22,6 +23,39 @@ static void on_pod(void *ctx, const struct cadvisor_drops *d)
 		g->ts = d->ts_ms;
 	}
 	g->n++;
+}
+
+struct thr {
+	double thr_p, per, thr_s;
+};
+
+static void on_thr(void *ctx, const struct cadvisor_drops *d)
+{
+	struct thr *t = ctx;
+
+	if (!strcmp(d->pod, "api-1")) {
+		t->thr_p = d->thr_periods;
+		t->per = d->periods;
+		t->thr_s = d->thr_seconds;
+	}
+}
+
+/* CPU throttling counters are summed over containers; a pod without them reads NaN. */
+static void reads_cfs_throttling(void **state)
+{
+	const char *text =
+		"container_cpu_cfs_periods_total{container=\"a\",namespace=\"shop\",pod=\"api-1\"} 1000 1\n"
+		"container_cpu_cfs_periods_total{container=\"b\",namespace=\"shop\",pod=\"api-1\"} 500 1\n"
+		"container_cpu_cfs_throttled_periods_total{container=\"a\",namespace=\"shop\",pod=\"api-1\"} 750 1\n"
+		"container_cpu_cfs_throttled_seconds_total{container=\"a\",namespace=\"shop\",pod=\"api-1\"} 42.5 1\n"
+		"container_cpu_cfs_periods_total_x{namespace=\"shop\",pod=\"api-1\"} 9\n";
+	struct thr t = { 0, 0, 0 };
+	char err[128];
+	(void)state;
+	assert_int_equal(cadvisor_parse_drops(text, strlen(text), on_thr, &t, err, sizeof(err)), 1);
+	assert_true(t.per == 1500);
+	assert_true(t.thr_p == 750);
+	assert_true(t.thr_s == 42.5);
 }
 
 static void sums_interfaces_and_reads_timestamps(void **state)
@@ -75,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sums_interfaces_and_reads_timestamps),
+		cmocka_unit_test(reads_cfs_throttling),
 		cmocka_unit_test(missing_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,11 +172,16 @@ static void a_normal_answer_lands_in_the_insight(void **state)
 	assert_string_equal(r.actions[1].action, "restart_pod");
 	assert_string_equal(r.actions[1].target, "shop/web-7d4b9c-x2x9q");
 	assert_int_equal(r.dropped, 0);
-	/* the rules already recommend the restart; the limit change is new */
-	assert_int_equal(explain_result_recommend(&r, in), 1);
+	/* without measurements the rules recommend nothing for an OOM (no
+	 * restart: it cannot cure a limit); the LLM's two are added once, without
+	 * parameters (an LLM names an action and a target only) */
+	assert_int_equal(explain_result_recommend(&r, in), 2);
 	assert_int_equal(explain_result_recommend(&r, in), 0);
-	assert_string_equal(in->recs[in->nrecs - 1].action, "change_limits");
-	assert_string_equal(in->recs[in->nrecs - 1].target_kind, "Deployment");
+	assert_string_equal(in->recs[in->nrecs - 2].action, "change_limits");
+	assert_string_equal(in->recs[in->nrecs - 2].target_kind, "Deployment");
+	assert_int_equal(json_object_size(in->recs[in->nrecs - 2].params), 1);
+	assert_string_equal(json_string_value(json_object_get(in->recs[in->nrecs - 2].params, "source")), "llm");
+	assert_string_equal(in->recs[in->nrecs - 1].action, "restart_pod");
 	explain_result_release(&r);
 	/* a cached answer: no new call */
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), 0);

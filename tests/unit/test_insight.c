@@ -42,6 +42,8 @@ static void one_incident_groups_pods(void **state)
 	assert_int_equal(a->updated_ms, T0 + 2 * MIN_MS);
 	assert_string_equal(a->severity, "critical");
 	assert_non_null(strstr(a->summary, "2 pods of Deployment shop/web"));
+	/* units and grammar (issue 12): plural verb, MiB, not 2.68e+08 */
+	assert_non_null(strstr(a->summary, "shop/web show oom: mem_bytes is 256 MiB, normally 86 MiB to 124 MiB."));
 
 	/* another cause on the same workload is another incident */
 	f = oom("web-1", 0.9, T0);

@@ -1,3 +1,6 @@
+#include <errno.h>
+#include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include "testutil.h"
 #include "insight/advice.h"
@@ -30,19 +33,15 @@ static void plans_follow_recommendations(void **state)
 	size_t n;
 	(void)state;
 	n = plan_insight(in, 0.7, items, 4);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 1);
 	assert_int_equal(items[0].prop.kind, ACT_CHANGE_LIMITS);
 	assert_string_equal(items[0].prop.namespace_, "shop");
 	assert_string_equal(items[0].prop.name, "web");
 	assert_true(items[0].prop.mem_limit_before == 256 * MI);
-	assert_true(items[0].prop.mem_limit_after == 512 * MI);
+	assert_true(items[0].prop.mem_limit_after == 356 * MI);
 	proposal_describe(&items[0].prop, &d);
-	assert_string_equal(d.data, "change_limits deployment shop/web: memory limit 256Mi → 512Mi");
+	assert_string_equal(d.data, "change_limits deployment shop/web: memory limit 256Mi → 356Mi");
 	buf_reset(&d);
-	assert_int_equal(items[1].prop.kind, ACT_RESTART_POD);
-	assert_false(items[1].prop.bare_pod);
-	proposal_describe(&items[1].prop, &d);
-	assert_string_equal(d.data, "restart_pod pod shop/web-1: delete the pod; its controller starts a new one");
 	/* the policy accepts what the planner proposes by default */
 	{
 		struct policy p;
@@ -57,6 +56,85 @@ static void plans_follow_recommendations(void **state)
 	assert_int_equal(plan_insight(in, 0.7, items, 1), 1);
 	buf_release(&d);
 	insight_store_release(&s);
+}
+
+/* H1: "before" comes from the live object, never from a recommendation. */
+static void before_values_are_live(void **state)
+{
+	struct target_state st;
+	struct proposal p = { .kind = ACT_SCALE_DEPLOYMENT, .namespace_ = "a", .name = "b",
+			      .replicas_after = 1 }; /* only an "after": 10 -> 1 must not pass */
+	struct policy pol;
+	struct cluster_facts f = { 4, 4 };
+	struct policy_refusal why;
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.replicas = 10;
+	st.mem_limit_v = 256 * MI;
+	st.cpu_limit_v = st.cpu_request_v = st.mem_request_v = NAN;
+	policy_init(&pol);
+	plan_from_live(&p, &st);
+	assert_int_equal(p.replicas_before, 10);
+	assert_int_equal(p.replicas_after, 1);
+	assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), -EPERM);
+	assert_string_equal(why.rule, "max_scale_step");
+	assert_string_equal(why.setting, "agent.policy.max_scale_step");
+	assert_non_null(strstr(why.message, "replicas 10 → 1 changes 9 at once; max_scale_step is 5"));
+	/* a recommendation made from another count is stale, never applied */
+	p = (struct proposal){ .kind = ACT_SCALE_DEPLOYMENT, .namespace_ = "a", .name = "b",
+			       .replicas_before = 3, .replicas_after = 4 };
+	{
+		char stale[256];
+		assert_true(plan_stale(&p, &st, stale, sizeof(stale)));
+		assert_non_null(strstr(stale, "has 10 replicas now, not 3"));
+	}
+	/* beyond max_scale_step: the largest allowed step, the goal kept */
+	p = (struct proposal){ .kind = ACT_SCALE_DEPLOYMENT, .namespace_ = "a", .name = "b",
+			       .replicas_before = 10, .replicas_after = 19 };
+	{
+		struct proposal goal;
+		assert_true(plan_clamp_scale(&p, pol.max_scale_step, &goal));
+		assert_int_equal(p.replicas_after, 15);
+		assert_int_equal(goal.replicas_after, 19);
+		assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), 0);
+	}
+	/* a limit: 256Mi -> 1Mi is judged from the live 256Mi */
+	p = (struct proposal){ .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
+			       .mem_limit_after = 1 * MI };
+	plan_from_live(&p, &st);
+	assert_true(p.mem_limit_before == 256 * MI);
+	assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), -EPERM);
+	assert_string_equal(why.rule, "max_limit_factor");
+	policy_release(&pol);
+}
+
+/* A change beyond the factor becomes the largest allowed step, the goal kept. */
+static void beyond_the_factor_is_stepped(void **state)
+{
+	struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
+			      .mem_limit_before = 90 * MI, .mem_limit_after = 190 * MI,
+			      .mem_request_before = 90 * MI, .mem_request_after = 190 * MI }, goal;
+	struct policy pol;
+	struct cluster_facts f = { 4, 4 };
+	struct policy_refusal why;
+	json_t *params;
+	(void)state;
+	policy_init(&pol);
+	assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), -EPERM);
+	assert_string_equal(why.rule, "max_limit_factor");
+	assert_non_null(strstr(why.message, "90Mi → 190Mi is a factor of 2.11; max_limit_factor is 2: "
+			       "raise it to 2.12 or approve this by hand"));
+	assert_true(plan_clamp_factor(&p, pol.max_limit_factor, &goal));
+	assert_true(p.mem_limit_after == 180 * MI);
+	assert_true(p.mem_request_after == 180 * MI); /* still Guaranteed */
+	assert_true(goal.mem_limit_after == 190 * MI);
+	assert_int_equal(policy_judge(&pol, &p, &f, 0, &why), 0);
+	params = plan_params(&p, &goal, NULL);
+	assert_true(json_number_value(json_object_get(json_object_get(params, "goal"),
+						      "memory_limit_after")) == 190 * MI);
+	assert_true(json_number_value(json_object_get(params, "memory_limit_after")) == 180 * MI);
+	json_decref(params);
+	policy_release(&pol);
 }
 
 static void node_and_scale_descriptions(void **state)
@@ -83,6 +161,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plans_follow_recommendations),
+		cmocka_unit_test(before_values_are_live),
+		cmocka_unit_test(beyond_the_factor_is_stepped),
 		cmocka_unit_test(node_and_scale_descriptions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include "testutil.h"
 #include "remedy/policy.h"
+#include "conf/config.h"
+#include <string.h>
 
 #define MIN_MS (60 * 1000LL)
 
@@ -71,6 +73,55 @@ static void cooldown_and_budget(void **state)
 	/* the first action falls out of the rolling hour */
 	assert_string_equal(check(&p, &other, &facts10, 61 * MIN_MS), "ok");
 	policy_release(&p);
+}
+
+/* H2: one workload is one target, whichever of its pods an insight names. */
+static void cooldown_is_per_workload(void **state)
+{
+	struct policy p;
+	struct proposal a = { .kind = ACT_RESTART_POD, .namespace_ = "shop", .name = "web-1",
+			      .workload = "web" };
+	struct proposal b = a;
+	struct policy_refusal why;
+	(void)state;
+	policy_init(&p);
+	policy_record(&p, &a, 0);
+	b.name = "web-2";
+	assert_int_equal(policy_judge(&p, &b, &facts10, MIN_MS, &why), -EPERM);
+	assert_string_equal(why.rule, "cooldown");
+	assert_string_equal(why.setting, "agent.policy.cooldown");
+	assert_non_null(strstr(why.message, "shop/web was acted on 60 s ago; the cooldown is 300 s"));
+	/* a verified plan's next step is not held back by its own first step */
+	b.follow_up = true;
+	assert_int_equal(policy_judge(&p, &b, &facts10, MIN_MS, &why), 0);
+	policy_release(&p);
+}
+
+/* M5: deny_namespaces adds to the defaults; only an explicit [] clears them. */
+static void deny_adds_to_the_defaults(void **state)
+{
+	struct policy p;
+	struct config c;
+	char err[256];
+	struct proposal r = { .kind = ACT_RESTART_POD, .namespace_ = "kube-system", .name = "x-1" };
+	(void)state;
+	config_init(&c);
+	assert_int_equal(config_set_flag(&c, "agent.policy.deny_namespaces", "test", "shop", err,
+					 sizeof(err)), 0);
+	policy_load_config(&p, &c);
+	assert_string_equal(check(&p, &r, &facts10, 0), "namespace_denied");
+	r.namespace_ = "shop";
+	assert_string_equal(check(&p, &r, &facts10, 0), "namespace_denied");
+	r.namespace_ = "kube-public";
+	assert_string_equal(check(&p, &r, &facts10, 0), "namespace_denied");
+	policy_release(&p);
+	assert_int_equal(config_set_flag(&c, "agent.policy.default_deny_namespaces", "test", "", err,
+					 sizeof(err)), 0);
+	policy_load_config(&p, &c);
+	r.namespace_ = "kube-system";
+	assert_string_equal(check(&p, &r, &facts10, 0), "ok");
+	policy_release(&p);
+	config_release(&c);
 }
 
 static void bounds(void **state)
@@ -151,6 +202,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(namespaces),
 		cmocka_unit_test(cooldown_and_budget),
+		cmocka_unit_test(cooldown_is_per_workload),
+		cmocka_unit_test(deny_adds_to_the_defaults),
 		cmocka_unit_test(bounds),
 		cmocka_unit_test(nodes),
 		cmocka_unit_test(names_round_trip),
