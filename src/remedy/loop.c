@@ -15,6 +15,7 @@
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
+#include "remedy/prompt.h"
 #include "remedy/reconcile.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
@@ -212,7 +213,8 @@ static int count_active(const struct insight *in)
 
 /* Asks; returns the approval to record, or NULL when refused/pending (*status set). */
 static const char *approve(struct remedy_loop *l, const struct insight *in,
-			   const struct plan_item *it, const char **status, const char **answer)
+			   const struct plan_item *it, const json_t *record,
+			   const char **status, const char **answer)
 {
 	struct buf q = BUF_INIT;
 	enum answer a;
@@ -221,13 +223,7 @@ static const char *approve(struct remedy_loop *l, const struct insight *in,
 		return "auto";
 	if (l->o.box)
 		return NULL; /* web: the caller decides from the box (web_decision) */
-	buf_addf(&q, "\nkubemend proposes%s, for insight %s (%s, probability %.2f):\n  ",
-		 l->o.dry_run ? " (dry run: nothing will change)" : "", in->id,
-		 in->anomaly_type, in->probability);
-	proposal_describe(&it->prop, &q);
-	if (it->rec->rationale[0])
-		buf_addf(&q, "\n  why: %s", it->rec->rationale);
-	buf_addf(&q, "\n  risk: %s\nApprove? [y/N] ", it->rec->risk[0] ? it->rec->risk : "unknown");
+	prompt_question(&q, in, &it->prop, it->rec, record, l->o.dry_run, time_real_ms());
 	a = approval_ask(l->o.tty_fd, l->o.tty_out ? l->o.tty_out : stderr, q.data,
 			 l->o.approval_timeout_ms > 0 ? l->o.approval_timeout_ms : 60000, l->stop);
 	buf_release(&q);
@@ -721,7 +717,7 @@ allowed:
 		/* what the person deciding is shown: reach, guard, rules passed */
 		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
 		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
-		approval = approve(l, in, it, &status, &answer);
+		approval = approve(l, in, it, history_get(&l->hist, id), &status, &answer);
 		if (!approval && l->o.box && !l->o.auto_approve) {
 			char who[64] = "";
 
