@@ -193,6 +193,52 @@ static void resid_scores(const double *train, size_t n1, const double *test, siz
 	mv_resid_release(&r);
 }
 
+/* The same nested choice among the candidates without the LSTM (w = 0:
+ * the residual, with or without its slow average): what statistics alone
+ * reach, cross-validated. */
+static void print_stats_only(char **names, const struct multi_mix *g, size_t ng,
+			     double *const *sc, const double *rf, double **label,
+			     const size_t *n, size_t nm)
+{
+	const double **ssc = xmalloc(ng * nm * sizeof(*ssc));
+	double *srf = xmalloc(ng * nm * sizeof(double)), *pf = xmalloc(nm * sizeof(double));
+	double *ef = xmalloc(nm * sizeof(double)), *pfac = xmalloc(nm * sizeof(double));
+	double *efac = xmalloc(nm * sizeof(double)), mp = 0, me = 0;
+	size_t *pc = xmalloc(nm * sizeof(size_t)), *ec = xmalloc(nm * sizeof(size_t));
+	size_t *idx = xmalloc(ng * sizeof(size_t)), ns = 0;
+
+	for (size_t c = 0; c < ng; c++)
+		if (g[c].w == 0)
+			idx[ns++] = c;
+	for (size_t k = 0; k < ns; k++)
+		for (size_t i = 0; i < nm; i++) {
+			ssc[k * nm + i] = sc[idx[k] * nm + i];
+			srf[k * nm + i] = rf[idx[k] * nm + i];
+		}
+	if (ns) {
+		multi_cv_choose(ssc, (const double *const *)label, n, srf, ns, nm, pf, ef, pfac,
+				efac, pc, ec);
+		for (size_t i = 0; i < nm; i++) {
+			printf("cv %-14s resid  point_f1=%.4f (v %.2f alpha %.2f, factor %.3g) "
+			       "event_f1=%.4f (v %.2f alpha %.2f, factor %.3g)\n", names[i], pf[i],
+			       g[idx[pc[i]]].v, g[idx[pc[i]]].alpha, pfac[i], ef[i], g[idx[ec[i]]].v,
+			       g[idx[ec[i]]].alpha, efac[i]);
+			mp += pf[i] / (double)nm;
+			me += ef[i] / (double)nm;
+		}
+		printf("cv %-14s resid  point_f1=%.4f event_f1=%.4f\n", "mean", mp, me);
+	}
+	free(ssc);
+	free(srf);
+	free(pf);
+	free(ef);
+	free(pfac);
+	free(efac);
+	free(pc);
+	free(ec);
+	free(idx);
+}
+
 /* The mixture of LSTM and residual, configuration and threshold chosen
  * together on the other machines, against the PCA baselines. */
 static void print_mix(char **names, const struct multi_mix_in *mix, double **const keep[3],
@@ -245,6 +291,7 @@ static void print_mix(char **names, const struct multi_mix_in *mix, double **con
 	printf("cv %-14s mix    point_f1=%.4f event_f1=%.4f\n", "mean", mp, me);
 	printf("cv mix_beats_pca_on_every_machine point_f1=%s event_f1=%s (against the better PCA)\n",
 	       all_p ? "yes" : "no", all_e ? "yes" : "no");
+	print_stats_only(names, g, ng, sc, rf, label, n, nm);
 	for (size_t x = 0; x < ng * nm; x++)
 		free(sc[x]);
 	for (int k = 0; k < 3; k++) {

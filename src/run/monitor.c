@@ -587,8 +587,9 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	st->have_remedy = true;
 	if (st->have_ic) {
 		incluster_watch_records(&st->ic, &st->remedy.hist.records);
-		if (st->web_approval && st->box &&
-		    (rc = incluster_poll_decisions(&st->ic, cluster_decides, st->box, 2000)) < 0) {
+		/* the poller marks records a lost leader left Executing, and takes decisions when they wait on a person */
+		if ((rc = incluster_poll_decisions(&st->ic, st->web_approval && st->box ? cluster_decides : NULL,
+						   st->box, 2000)) < 0) {
 			snprintf(err, errlen, "cannot start reading decisions: %s", strerror(-rc));
 			return rc;
 		}

@@ -37,6 +37,15 @@ for m in omi-2 omi-5; do
 		{ echo "cross-validated mixture above every candidate's best F1: $cv"; exit 1; }
 done
 grep -q '^cv mix_beats_pca_on_every_machine ' "$TMPDIR_E2E/multi.txt"
+# statistics alone (the candidates with LSTM weight 0), bounded the same way
+for m in omi-2 omi-5; do
+	cv=$(grep -E "^cv $m +resid +point_f1=" "$TMPDIR_E2E/multi.txt")
+	[ -n "$cv" ] || { echo "no cv resid line for $m"; exit 1; }
+	grep "^mix $m .*w=0.00 " "$TMPDIR_E2E/multi.txt" | awk -v c="$cv" 'function f(s, k,  a) { match(s, k "=[0-9.]+"); return substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1) + 0 }
+		{ n++; if (f($0, "point_f1") > bp) bp = f($0, "point_f1"); if (f($0, "event_f1") > be) be = f($0, "event_f1") }
+		END { exit !(n == 3 && f(c, "point_f1") <= bp + 1e-4 && f(c, "event_f1") <= be + 1e-4) }' ||
+		{ echo "cross-validated residual above its candidates' best F1: $cv"; exit 1; }
+done
 [ "$(wc -l < "$TMPDIR_E2E/out/omi-2.csv")" -eq 4321 ]
 head -n 1 "$TMPDIR_E2E/out/omi-2.csv" | grep -qx anomaly_score
 grep -q '<polyline' "$TMPDIR_E2E/out/omi-2.svg"

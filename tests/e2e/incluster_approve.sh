@@ -37,6 +37,7 @@ K apply -f "$root/deploy/namespace.yaml" -f "$root/deploy/crd-remediation.yaml" 
 	--listen off --log-dir "$d/log" --config-dir "$d/conf" --leader-elect --leader-elect-identity solo \
 	--leader-elect-resource-namespace kubemend </dev/null >"$d/m.out" 2>&1 &
 PIDS+=($!)
+MPID=$!
 
 # the configuration as a mounted ConfigMap: an update is noticed and loaded (as on SIGHUP)
 sleep 2
@@ -98,4 +99,5 @@ grep -Eq "RemediationProposed|RemediationPending" <<<"$desc" || fail "describe s
 grep -q "RemediationStarted .*started by solo (approval: " <<<"$desc" || fail "describe shows no start Event: $desc"
 grep -Eq "RemediationSucceeded|RemediationUnverified" <<<"$desc" || fail "describe shows no outcome Event: $desc"
 echo "ok: kubectl describe deploy/web tells the story"
+kill -0 "$MPID" 2>/dev/null || fail "the monitor died: $(tail -3 "$d/m.out")"
 echo PASS

@@ -67,6 +67,12 @@ monitor() { # monitor NAME KUBECONFIG [flags...]: starts one replica in the back
 	eval "PID_$name=$!"
 }
 
+alive() { # alive NAME: the replica is still running (a crash is a failure, not a quiet exit)
+	local pid
+	eval "pid=\$PID_$1"
+	kill -0 "$pid" 2>/dev/null || fail "replica $1 died: $(tail -3 "$d/$1.out")"
+}
+
 holder() { K get lease -n kubemend kubemend-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
 
 wait_holder() { # wait_holder WANT TIMEOUT_S
@@ -138,11 +144,12 @@ expect "one change_limits reached the deployment (the VPA rule from the 128Mi ki
 expect "one change_limits executed across both replicas" "$(executed "$d/a1-hist.json" "$d/b1-hist.json")" 1
 rem=$(K get remediations -A)
 echo "$rem"
-grep -Eq "kubemend +change-limits-web-[a-z0-9-]+ +change_limits +shop/web +.*(Done|Executing) " <<<"$rem" \
+grep -Eq "kubemend +change-limits-web-[a-z0-9-]+ +change_limits +shop/web +.*(Done +success|Interrupted +unknown) " <<<"$rem" \
 	|| fail "kubectl get remediations -A does not list the change: $rem"
 desc=$(K describe deploy -n shop web)
 grep -q "RemediationStarted" <<<"$desc" || fail "describe shows no RemediationStarted Event: $desc"
 echo "ok: kubectl get remediations -A and describe deploy tell the story"
+alive b1
 kill "$PID_b1" 2>/dev/null; wait "$PID_b1" 2>/dev/null || true
 
 # ---- 2. SIGSTOP / SIGCONT ----
@@ -171,6 +178,8 @@ expect "the woken leader executed nothing" "$(executed "$d/a2-hist.json")" 0
 grep -q 'stopped leading' "$d/a2/k8s_monitoring.log" "$d/a2.out" 2>/dev/null \
 	|| fail "a does not log that it stopped leading: $(tail -5 "$d/a2.out")"
 echo "ok: a woke up, saw b's lease and wrote nothing"
+alive a2
+alive b2
 kill "$PID_a2" "$PID_b2" 2>/dev/null; wait "$PID_a2" "$PID_b2" 2>/dev/null || true
 
 # ---- 3. only the observe role: 403 naming the permission ----
@@ -193,5 +202,6 @@ msg=$(hist "$d/o-hist.json" | jq -r '[.[] | select(.action == "change_limits" an
 grep -q 'cannot patch resource "deployments" in API group "apps"' <<<"$msg" \
 	|| fail "the failure does not name the missing permission: $msg"
 expect "nothing changed without the permission" "$(limit)" 128Mi
+alive o
 echo "ok: observe-only: $msg"
 echo PASS
