@@ -449,9 +449,10 @@ static bool raises(const struct proposal *p)
 
 /*
  * The raise a verification measured too tight (the working set without
- * the 15% margin): the next target is the peak it saw plus that margin,
- * rounded up to a MiB, as the VPA's recommender keeps; a Guaranteed
- * container's request moves with its limit.
+ * the 15% margin): the next target applies the same rule to the peak it
+ * measured, max(peak x 1.2, peak + 100 MiB), rounded up to a MiB (a target
+ * of exactly peak x 1.15 fails again as soon as the working set wanders
+ * up); a Guaranteed container's request moves with its limit.
  */
 static void rebump(struct proposal *p, const json_t *prior)
 {
@@ -461,7 +462,7 @@ static void rebump(struct proposal *p, const json_t *prior)
 
 	if (!(peak > 0) || !(p->mem_limit_before > 0))
 		return;
-	after = ceil(peak * 1.15 / mi) * mi;
+	after = ceil(fmax(peak * 1.2, peak + 100 * mi) / mi) * mi;
 	if (after <= p->mem_limit_before)
 		return;
 	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
