@@ -888,6 +888,9 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			continue;
 		} else if (str_eq(st, "failed") && no_cure(prev)) {
 			ladder = true; /* no cure: the next rung */
+		} else if (str_eq(st, "succeeded") && json_object_get(json_object_get(prev, "params"), "goal") &&
+			   rungs(l, in->id) < REMEDY_MAX_RUNGS) {
+			ladder = true; /* a verified step short of its goal, and the insight still open: the next step */
 		} else if (str_eq(st, "skipped")) {
 			/* stale advice (the target changed under it, e.g. another replica
 			 * acted): handled again once the advice sees the live object */
