@@ -437,39 +437,6 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 	return found;
 }
 
-/* A change that still raises something over the live object: the next step
- * toward a cut goal, or a new target after the last raise did not cure. */
-static bool raises(const struct proposal *p)
-{
-	if (p->kind == ACT_SCALE_DEPLOYMENT)
-		return p->replicas_after > p->replicas_before;
-	return p->mem_limit_after > p->mem_limit_before + 1 ||
-	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
-}
-
-/*
- * The raise a verification measured too tight (the working set without
- * the 15% margin): the next target applies the same rule to the peak it
- * measured, max(peak x 1.2, peak + 100 MiB), rounded up to a MiB (a target
- * of exactly peak x 1.15 fails again as soon as the working set wanders
- * up); a Guaranteed container's request moves with its limit.
- */
-static void rebump(struct proposal *p, const json_t *prior)
-{
-	double peak = json_number_value(json_object_get(json_object_get(prior, "verification"),
-							"memory_peak_bytes"));
-	double mi = 1024.0 * 1024.0, after;
-
-	if (!(peak > 0) || !(p->mem_limit_before > 0))
-		return;
-	after = ceil(fmax(peak * 1.2, peak + 100 * mi) / mi) * mi;
-	if (after <= p->mem_limit_before)
-		return;
-	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
-		p->mem_request_after = after;
-	p->mem_limit_after = after;
-}
-
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
 			 const struct proposal *p, const char *rule, const char *setting,
 			 const char *message, struct buf *why)
@@ -611,10 +578,12 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 		if (observed) {
 			plan_from_live(p, &st);
-			if (prior && p->kind == ACT_CHANGE_LIMITS && !raises(p))
-				rebump(p, prior);
+			if (prior && str_eq(json_string_value(json_object_get(prior, "status")), "succeeded"))
+				plan_cap_to_goal(p, prior); /* a verified step: on to its own goal, no further */
+			else if (prior && p->kind == ACT_CHANGE_LIMITS && !plan_raises(p))
+				plan_rebump(p, prior);
 			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
-				       raises(p)))
+				       plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
 		} else if (prior) {
