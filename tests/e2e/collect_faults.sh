@@ -18,8 +18,10 @@ pods_now() {  # ns/name of every pod, via kubectl (retried: the sim may be fault
   fail "kubectl could not list pods"
 }
 
-# 1. 429s and 500s.
-start_sim flaky --speed 0 --nodes 3 --pods 20 --fault-429-rate 0.2 --fault-500-rate 0.2
+# 1. 429s and 500s. One request in five fails: a request gives up after 5
+# attempts (0.2^5, 3 in 10,000), where at 0.2 + 0.2 it did in 1 of 100 and
+# the test with it in about 1 run of 20 (seen under make test-busy).
+start_sim flaky --speed 0 --nodes 3 --pods 20 --fault-429-rate 0.1 --fault-500-rate 0.1
 out=$TMPDIR_E2E/flaky.csv
 "$KUBEMEND" collect --kubeconfig "$KC" -A --cycles 3 --interval 1 --output-file "$out" 2>"$TMPDIR_E2E/flaky.log" \
   || { cat "$TMPDIR_E2E/flaky.log"; fail "collect gave up on 429/500"; }
@@ -77,5 +79,6 @@ set -e
 [ "$rc" -eq 1 ] || fail "truncated bodies: exit $rc, want 1"
 grep -q "truncated" "$TMPDIR_E2E/trunc.err" || { cat "$TMPDIR_E2E/trunc.err"; fail "no clear truncation message"; }
 grep -q "list pods" "$TMPDIR_E2E/trunc.err" || fail "the message does not name the request"
-[ "$(grep -c . "$TMPDIR_E2E/trunc.err")" -le 2 ] || { cat "$TMPDIR_E2E/trunc.err"; fail "more than a short message"; }
+# log lines (level=..., e.g. that the token is not sent over plain HTTP) aside
+[ "$(grep -v 'level=' "$TMPDIR_E2E/trunc.err" | grep -c .)" -le 2 ] || { cat "$TMPDIR_E2E/trunc.err"; fail "more than a short message"; }
 echo "ok: retries, watch resume and truncation behave"
