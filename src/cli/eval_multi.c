@@ -19,6 +19,7 @@
 #include "detect/lstm_train.h"
 #include "eval/multi.h"
 #include "eval/mvmetrics.h"
+#include "eval/mvscore.h"
 #include "eval/pca.h"
 #include "eval/pkl.h"
 #include "eval/plot.h"
@@ -174,6 +175,137 @@ static void print_grid(char **names, double **const keep[3], double **const *gke
 	free(ec);
 }
 
+/* The linear residual (eval/mvscore.h) fitted on train rows [0, fit_to),
+ * scoring every train and test row; 0 everywhere when it cannot be fitted. */
+static void resid_scores(const double *train, size_t n1, const double *test, size_t n2,
+			 size_t d, size_t fit_to, double *t_res, double *s_res)
+{
+	struct mv_resid r;
+	if (mv_resid_fit(&r, train, fit_to, d, MULTI_RESID_RIDGE) < 0) {
+		memset(t_res, 0, n1 * sizeof(double));
+		memset(s_res, 0, n2 * sizeof(double));
+		return;
+	}
+	for (size_t i = 0; i < n1; i++)
+		t_res[i] = mv_resid_score(&r, train + i * d);
+	for (size_t i = 0; i < n2; i++)
+		s_res[i] = mv_resid_score(&r, test + i * d);
+	mv_resid_release(&r);
+}
+
+/* The same nested choice among the candidates without the LSTM (w = 0:
+ * the residual, with or without its slow average): what statistics alone
+ * reach, cross-validated. */
+static void print_stats_only(char **names, const struct multi_mix *g, size_t ng,
+			     double *const *sc, const double *rf, double **label,
+			     const size_t *n, size_t nm)
+{
+	const double **ssc = xmalloc(ng * nm * sizeof(*ssc));
+	double *srf = xmalloc(ng * nm * sizeof(double)), *pf = xmalloc(nm * sizeof(double));
+	double *ef = xmalloc(nm * sizeof(double)), *pfac = xmalloc(nm * sizeof(double));
+	double *efac = xmalloc(nm * sizeof(double)), mp = 0, me = 0;
+	size_t *pc = xmalloc(nm * sizeof(size_t)), *ec = xmalloc(nm * sizeof(size_t));
+	size_t *idx = xmalloc(ng * sizeof(size_t)), ns = 0;
+
+	for (size_t c = 0; c < ng; c++)
+		if (g[c].w == 0)
+			idx[ns++] = c;
+	for (size_t k = 0; k < ns; k++)
+		for (size_t i = 0; i < nm; i++) {
+			ssc[k * nm + i] = sc[idx[k] * nm + i];
+			srf[k * nm + i] = rf[idx[k] * nm + i];
+		}
+	if (ns) {
+		multi_cv_choose(ssc, (const double *const *)label, n, srf, ns, nm, pf, ef, pfac,
+				efac, pc, ec);
+		for (size_t i = 0; i < nm; i++) {
+			printf("cv %-14s resid  point_f1=%.4f (v %.2f alpha %.2f, factor %.3g) "
+			       "event_f1=%.4f (v %.2f alpha %.2f, factor %.3g)\n", names[i], pf[i],
+			       g[idx[pc[i]]].v, g[idx[pc[i]]].alpha, pfac[i], ef[i], g[idx[ec[i]]].v,
+			       g[idx[ec[i]]].alpha, efac[i]);
+			mp += pf[i] / (double)nm;
+			me += ef[i] / (double)nm;
+		}
+		printf("cv %-14s resid  point_f1=%.4f event_f1=%.4f\n", "mean", mp, me);
+	}
+	free(ssc);
+	free(srf);
+	free(pf);
+	free(ef);
+	free(pfac);
+	free(efac);
+	free(pc);
+	free(ec);
+	free(idx);
+}
+
+/* The mixture of LSTM and residual, configuration and threshold chosen
+ * together on the other machines, against the PCA baselines. */
+static void print_mix(char **names, const struct multi_mix_in *mix, double **const keep[3],
+		      double **label, const size_t *n, double *const ref[3], size_t nm)
+{
+	struct multi_mix g[MULTI_MIX_MAX];
+	size_t ng = multi_mix_grid(g, MULTI_MIX_MAX);
+	double **sc = xmalloc(ng * nm * sizeof(*sc)), *rf = xmalloc(ng * nm * sizeof(double));
+	double *pf[3], *ef[3], *pfac = xmalloc(nm * sizeof(double));
+	double *efac = xmalloc(nm * sizeof(double)), mp = 0, me = 0;
+	size_t *pc = xmalloc(nm * sizeof(size_t)), *ec = xmalloc(nm * sizeof(size_t));
+	int all_p = 1, all_e = 1;
+
+	multi_mix_scores(mix, nm, g, ng, sc, rf);
+	for (size_t c = 0; c < ng; c++)
+		for (size_t i = 0; i < nm; i++) {
+			struct mv_metrics m;
+			mv_metrics_compute(sc[c * nm + i], label[i], n[i], &m);
+			printf("mix %-14s w=%.2f v=%.2f alpha=%.2f point_f1=%.4f event_f1=%.4f "
+			       "(in-sample best threshold)\n", names[i], g[c].w, g[c].v, g[c].alpha,
+			       m.point_f1, m.event_f1);
+		}
+	for (int k = 0; k < 3; k++) {
+		pf[k] = xmalloc(nm * sizeof(double));
+		ef[k] = xmalloc(nm * sizeof(double));
+	}
+	multi_cv_choose((const double *const *)sc, (const double *const *)label, n, rf, ng, nm,
+			pf[0], ef[0], pfac, efac, pc, ec);
+	for (int k = 1; k < 3; k++) {
+		double *a = xmalloc(nm * sizeof(double)), *b = xmalloc(nm * sizeof(double));
+		multi_cv_thresholds((const double *const *)keep[k], (const double *const *)label,
+				    n, ref[k], nm, pf[k], ef[k], a, b);
+		free(a);
+		free(b);
+	}
+	printf("cross-validation of the mixture (LSTM weight w, slow-average share v, chosen with "
+	       "the threshold on the other machines):\n");
+	for (size_t i = 0; i < nm; i++) {
+		printf("cv %-14s mix    point_f1=%.4f (w %.2f v %.2f alpha %.2f, factor %.3g) "
+		       "event_f1=%.4f (w %.2f v %.2f alpha %.2f, factor %.3g)\n", names[i], pf[0][i],
+		       g[pc[i]].w, g[pc[i]].v, g[pc[i]].alpha, pfac[i], ef[0][i], g[ec[i]].w,
+		       g[ec[i]].v, g[ec[i]].alpha, efac[i]);
+		mp += pf[0][i] / (double)nm;
+		me += ef[0][i] / (double)nm;
+		if (!(pf[0][i] > fmax(pf[1][i], pf[2][i])))
+			all_p = 0;
+		if (!(ef[0][i] > fmax(ef[1][i], ef[2][i])))
+			all_e = 0;
+	}
+	printf("cv %-14s mix    point_f1=%.4f event_f1=%.4f\n", "mean", mp, me);
+	printf("cv mix_beats_pca_on_every_machine point_f1=%s event_f1=%s (against the better PCA)\n",
+	       all_p ? "yes" : "no", all_e ? "yes" : "no");
+	print_stats_only(names, g, ng, sc, rf, label, n, nm);
+	for (size_t x = 0; x < ng * nm; x++)
+		free(sc[x]);
+	for (int k = 0; k < 3; k++) {
+		free(pf[k]);
+		free(ef[k]);
+	}
+	free(sc);
+	free(rf);
+	free(pfac);
+	free(efac);
+	free(pc);
+	free(ec);
+}
+
 int eval_multi(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -203,6 +335,7 @@ int eval_multi(int argc, char **argv)
 	size_t ngrid = 0;
 	double **gkeep[MULTI_GRID_MAX] = { 0 }, *gref[MULTI_GRID_MAX] = { 0 };
 	double **keep[3] = { 0 }, **keep_label = NULL, *ref[3] = { 0 };
+	struct multi_mix_in *mix = NULL;
 	size_t *keep_n = NULL;
 	DIR *dh;
 	struct dirent *e;
@@ -288,7 +421,7 @@ int eval_multi(int argc, char **argv)
 		size_t pk = 0;
 		double pexpl = 0, *t_lstm, *t_pca, *t_pcaz;
 		struct mv_metrics ml, mp, mz;
-		double *s_lstm, *s_pca, *s_pcaz, val = 0;
+		double *s_lstm, *s_pca, *s_pcaz, *s_res, *t_res, val = 0;
 		char err[512];
 		int ep = 0;
 		int64_t t0 = time_mono_ms();
@@ -329,6 +462,10 @@ int eval_multi(int argc, char **argv)
 			multi_pca_scores(tr.data, tr.rows, te.data, te.rows, tr.cols, o.pca_share, 1,
 					 s_pcaz, t_pcaz, &kz, &ez);
 		}
+		s_res = xmalloc(te.rows * sizeof(double));
+		t_res = xmalloc(tr.rows * sizeof(double));
+		resid_scores(tr.data, tr.rows, te.data, te.rows, tr.cols,
+			     multi_ref_from(tr.rows, &o), t_res, s_res);
 		if (multi_lstm_scores(&o, tr.data, tr.rows, te.data, te.rows, tr.cols, s_lstm,
 				      t_lstm, &ep, &val) < 0) {
 			fprintf(stderr, "kubemend eval multi: %s: too few training rows for the window\n",
@@ -348,6 +485,11 @@ int eval_multi(int argc, char **argv)
 		print_row(mname, "lstm", &ml);
 		print_row(mname, "pca", &mp);
 		print_row(mname, "pca-z", &mz);
+		{
+			struct mv_metrics mr;
+			mv_metrics_compute(s_res, lb.data, te.rows, &mr);
+			print_row(mname, "resid", &mr);
+		}
 		for (int k = 0; k < 3; k++) {
 			const struct mv_metrics *src = k == 2 ? &mz : k ? &mp : &ml;
 			sum[k].point_f1 += src->point_f1;
@@ -407,12 +549,17 @@ int eval_multi(int argc, char **argv)
 				free(tg);
 				fflush(stdout);
 			}
+			mix = xrealloc(mix, nm * sizeof(*mix));
+			mix[nm - 1] = (struct multi_mix_in){ t_lstm, s_lstm, t_res, s_res, tr.rows,
+							     te.rows, multi_ref_from(tr.rows, &o) };
 		} else {
 			free(s_lstm);
 			free(s_pca);
 			free(s_pcaz);
+			free(s_res);
+			free(t_res);
+			free(t_lstm);
 		}
-		free(t_lstm);
 		free(t_pca);
 		free(t_pcaz);
 		pkl_release(&tr);
@@ -433,6 +580,8 @@ int eval_multi(int argc, char **argv)
 	       sum[0].event_f1 > fmax(sum[1].event_f1, sum[2].event_f1) ? "yes" : "no");
 	if (do_cv && nm > 1)
 		print_cv(machines.v, keep, keep_label, keep_n, ref, nm);
+	if (do_cv && nm > 1)
+		print_mix(machines.v, mix, keep, keep_label, keep_n, ref, nm);
 	if (ngrid > 1 && nm > 1)
 		print_grid(machines.v, keep, gkeep, keep_label, keep_n, ref, gref, ngrid, nm);
 	if (outdir && evalplot_multi_index(outdir, (const char *const *)machines.v, machines.n,
@@ -444,6 +593,9 @@ out:
 		for (int k = 0; k < 3; k++)
 			free(keep[k][i]);
 		free(keep_label[i]);
+		free((double *)mix[i].lstm_train);
+		free((double *)mix[i].res_train);
+		free((double *)mix[i].res_test);
 	}
 	for (int k = 0; k < 3; k++) {
 		free(keep[k]);
@@ -457,6 +609,7 @@ out:
 	}
 	free(keep_label);
 	free(keep_n);
+	free(mix);
 	buf_release(&summary);
 	strvec_clear(&machines);
 	strvec_clear(&filter);

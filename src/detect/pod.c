@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/strmap.h"
 #include "base/strvec.h"
 #include "base/banned.h"
 
@@ -616,31 +618,43 @@ static const struct {
 
 size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out, size_t max)
 {
+	/* Rows grouped by node in one pass (a map and a chain of row indices),
+	 * so the work grows with the rows, not rows x nodes. */
+	struct strmap idx = STRMAP_INIT;
+	size_t *first = xmalloc((max ? max : 1) * sizeof(*first));
+	size_t *last = xmalloc((max ? max : 1) * sizeof(*last));
+	size_t *next = xmalloc((n ? n : 1) * sizeof(*next));
 	size_t m = 0;
 	bool any_known = false;
 
-	for (size_t i = 0; i < n; i++)
-		any_known |= fin(rows[i].node_ready);
 	for (size_t i = 0; i < n; i++) {
 		const char *node = rows[i].node;
-		struct pod_verdict *v;
-		double ready = NAN;
-		bool seen = false, all_silent = true;
-		size_t k;
+		uintptr_t k;
 
+		any_known |= fin(rows[i].node_ready);
+		next[i] = SIZE_MAX;
 		if (!node || !*node)
 			continue;
-		for (k = 0; k < m && !seen; k++)
-			seen = !strcmp(out[k].node, node);
-		if (seen || m >= max)
-			continue;
-		out[m].node = node;
-		v = &out[m].v;
-		verdict_clear(v);
-		for (size_t j = i; j < n; j++) {
-			const struct sample *r = &rows[j];
-			if (!r->node || strcmp(r->node, node))
+		k = (uintptr_t)strmap_get(&idx, node);
+		if (!k) {
+			if (m >= max)
 				continue;
+			out[m].node = node;
+			first[m] = last[m] = i;
+			strmap_put(&idx, node, (void *)(uintptr_t)(++m));
+			continue;
+		}
+		next[last[k - 1]] = i;
+		last[k - 1] = i;
+	}
+	for (size_t k = 0; k < m; k++) {
+		struct pod_verdict *v = &out[k].v;
+		double ready = NAN;
+		bool all_silent = true;
+
+		verdict_clear(v);
+		for (size_t j = first[k]; j != SIZE_MAX; j = next[j]) {
+			const struct sample *r = &rows[j];
 			if (fin(r->node_ready) && !fin(ready))
 				ready = r->node_ready;
 			if (fin(r->cpu_mcores) || fin(r->mem_bytes))
@@ -654,7 +668,10 @@ size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_v
 			consider(v, AT_NODE, P_CERTAIN, "NotReady", "node_ready", 0, 1, 1);
 		else if (!fin(ready) && any_known && all_silent)
 			consider(v, AT_NODE, P_STRONG, "NodeStatusUnknown", "node_ready", NAN, 1, 1);
-		m++;
 	}
+	strmap_clear(&idx, NULL);
+	free(first);
+	free(last);
+	free(next);
 	return m;
 }

@@ -6,6 +6,7 @@
 #include "detect/lstm_fast.h"
 #include "eval/multi.h"
 #include "eval/mvmetrics.h"
+#include "eval/mvscore.h"
 #include "eval/pca.h"
 #include "base/banned.h"
 
@@ -282,4 +283,35 @@ void multi_cv_choose(const double *const *score, const double *const *label,
 	}
 	free(pf);
 	free(ef);
+}
+
+size_t multi_mix_grid(struct multi_mix *out, size_t max)
+{
+	static const double w[] = { 0, 0.25, 0.5, 0.75, 1 };
+	static const double av[][2] = { { 0, 0 }, { 0.5, 0.02 }, { 0.5, 0.1 } };
+	size_t n = 0;
+	for (size_t b = 0; b < sizeof(av) / sizeof(av[0]); b++)
+		for (size_t a = 0; a < sizeof(w) / sizeof(w[0]) && n < max; a++)
+			out[n++] = (struct multi_mix){ w[a], av[b][0], av[b][1] };
+	return n;
+}
+
+void multi_mix_scores(const struct multi_mix_in *in, size_t nm, const struct multi_mix *g,
+		      size_t ng, double **score, double *ref)
+{
+	for (size_t i = 0; i < nm; i++) {
+		const struct multi_mix_in *m = &in[i];
+		size_t n = m->ntrain + m->ntest, nr = m->ntrain - m->ref_from;
+		double *all = xmalloc((n ? n : 1) * sizeof(double));
+		double rl = multi_ref_scale(m->lstm_train + m->ref_from, nr);
+		double rr = multi_ref_scale(m->res_train + m->ref_from, nr);
+		for (size_t c = 0; c < ng; c++) {
+			mv_combine(m->lstm_train, m->lstm_test, m->res_train, m->res_test, m->ntrain,
+				   m->ntest, rl, rr, g[c].w, g[c].v, g[c].alpha, all);
+			ref[c * nm + i] = multi_ref_scale(all + m->ref_from, nr);
+			score[c * nm + i] = xmalloc((m->ntest ? m->ntest : 1) * sizeof(double));
+			memcpy(score[c * nm + i], all + m->ntrain, m->ntest * sizeof(double));
+		}
+		free(all);
+	}
 }

@@ -79,4 +79,34 @@ double multi_ref_scale(const double *train_score, size_t n);
  */
 size_t multi_ref_from(size_t ntrain, const struct multi_opts *o);
 
+/*
+ * The LSTM's surprise mixed with the linear residual (eval/mvscore.h): one
+ * machine's components over its train rows and its test rows; the
+ * reference rows (multi_ref_from) are where each component's scale is read.
+ */
+struct multi_mix_in {
+	const double *lstm_train, *lstm_test, *res_train, *res_test;
+	size_t ntrain, ntest, ref_from;
+};
+
+/* A mixture: weight w on the LSTM, 1 - w on the residual, and share v of a
+ * slow average (weight alpha per row) of the mix (eval/mvscore.h). */
+struct multi_mix {
+	double w, v, alpha;
+};
+#define MULTI_RESID_RIDGE 0.01
+#define MULTI_MIX_MAX 32
+/* The candidates leave one machine out chooses from: w in {0, 1/4, 1/2,
+ * 3/4, 1}, each without the slow average and with v = 1/2 at alpha 0.02
+ * and 0.1 (memories of about 50 and 10 rows). Returns how many. */
+size_t multi_mix_grid(struct multi_mix *out, size_t max);
+
+/*
+ * score[c * nm + i] (allocated, ntest values; the caller frees) and
+ * ref[c * nm + i]: machine i's mixed test scores under configuration c and
+ * their reference scale, ready for multi_cv_choose.
+ */
+void multi_mix_scores(const struct multi_mix_in *in, size_t nm, const struct multi_mix *g,
+		      size_t ng, double **score, double *ref);
+
 #endif

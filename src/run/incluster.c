@@ -333,7 +333,7 @@ static int cool_item(const json_t *it, void *ctx)
 	if (!name || !strcmp(name, c->name) || !str_eq(jstr(spec, "action"), c->action) ||
 	    !str_eq(jstr(spec, "target"), c->target))
 		return 0;
-	if (!str_eq(phase, "Executing") && !str_eq(phase, "Done"))
+	if (!str_eq(phase, "Executing") && !str_eq(phase, "Done") && !str_eq(phase, "Interrupted"))
 		return 0;
 	if (at && time_parse(at, &t) == 0 && t >= c->since_ms) {
 		snprintf(c->who, sizeof(c->who), "%s by %s at %s", name, jstr(st, "executedBy") ? jstr(st, "executedBy") : "?", at);
@@ -371,7 +371,7 @@ static void claim(struct incluster *ic, struct ic_map *mp, const json_t *rec, js
 	phase = jstr(json_object_get(cur, "status"), "phase");
 	by = jstr(json_object_get(cur, "status"), "executedBy");
 	/* a change in flight or done elsewhere is not repeated; a failed one may be tried again */
-	if ((str_eq(phase, "Executing") || str_eq(phase, "Done")) &&
+	if ((str_eq(phase, "Executing") || str_eq(phase, "Done") || str_eq(phase, "Interrupted")) &&
 	    !(str_eq(by, ic->identity) && str_eq(jstr(json_object_get(cur, "status"), "executedRecord"), jstr(rec, "id")))) {
 		snprintf(why, sizeof(why), "already %s by %s (shared record %s/%s)", str_eq(phase, "Executing") ?
 			 "being executed" : "executed", by ? by : "another replica", ic->records_ns, mp->name);
@@ -626,7 +626,34 @@ void incluster_anomaly(struct incluster *ic, const char *kind, const char *ns, c
 
 /* ---- decisions from the resources ---- */
 
-struct pollctx { struct incluster *ic; };
+#define STALE_MAX 32
+
+struct pollctx {
+	struct incluster *ic;
+	size_t nstale;
+	char *stale[STALE_MAX][3];      /* name, resourceVersion, executedBy (malloc'd) */
+};
+
+/*
+ * A record another replica left Executing when it lost the lease (killed,
+ * paused, cut off): say so. Its change may or may not have reached the API,
+ * so Interrupted counts like Executing for the claim and the cooldown.
+ * Called after the list, not inside its callback (kube_list's JSON arena:
+ * nothing made inside may be freed with free()).
+ */
+static void mark_interrupted(struct incluster *ic, const char *name, const char *rv, const char *by)
+{
+	struct kube_error e;
+	char msg[400];
+	json_t *patch;
+
+	snprintf(msg, sizeof(msg), "%s lost the lease while executing; the change may or may not have been applied "
+		 "(not repeated)", by);
+	patch = json_pack("{s:s,s:s,s:s}", "phase", "Interrupted", "outcome", "unknown", "message", msg);
+	if (kube_remediation_set_status(&ic->poll_kc, ic->records_ns, name, patch, rv, NULL, &e) == 0)
+		log_kv(LOG_WARN, C, "marked a record interrupted", "resource", name, "executor", by, NULL);
+	json_decref(patch);
+}
 
 static int poll_item(const json_t *it, void *ctx)
 {
@@ -636,6 +663,22 @@ static int poll_item(const json_t *it, void *ctx)
 	const char *verdict = jstr(dec, "verdict"), *digest = jstr(dec, "digest"), *by = jstr(dec, "by");
 	char id[64] = "";
 	int rc;
+
+	if (name) {
+		const json_t *st = json_object_get(it, "status");
+		const char *exby = jstr(st, "executedBy"), *rv = jstr(json_object_get(it, "metadata"), "resourceVersion");
+		struct pollctx *pc = ctx;
+
+		if (str_eq(jstr(st, "phase"), "Executing") && exby && !str_eq(exby, ic->identity) && rv &&
+		    pc->nstale < STALE_MAX) {
+			pc->stale[pc->nstale][0] = xstrdup(name);
+			pc->stale[pc->nstale][1] = xstrdup(rv);
+			pc->stale[pc->nstale][2] = xstrdup(exby);
+			pc->nstale++;
+		}
+	}
+	if (!ic->decide)
+		return 0;
 
 	if (!dec || !name || !verdict || !digest)
 		return 0;
@@ -663,8 +706,11 @@ static void *poller(void *arg)
 	for (;;) {
 		struct timespec ts;
 		struct kube_error e;
-		struct pollctx pc = { ic };
+		struct pollctx pc;
 		bool stop;
+
+		memset(&pc, 0, sizeof(pc));
+		pc.ic = ic;
 
 		pthread_mutex_lock(&ic->mu);
 		stop = ic->stop;
@@ -673,6 +719,12 @@ static void *poller(void *arg)
 			break;
 		if (incluster_leading(ic) && !ic->records_missing)
 			kube_remediation_list(&ic->poll_kc, ic->records_ns, NULL, poll_item, &pc, &e);
+		for (size_t i = 0; i < pc.nstale; i++) {
+			if (incluster_leading(ic))
+				mark_interrupted(ic, pc.stale[i][0], pc.stale[i][1], pc.stale[i][2]);
+			for (int k = 0; k < 3; k++)
+				free(pc.stale[i][k]);
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += ic->poll_ms / 1000;
 		ts.tv_nsec += (long)(ic->poll_ms % 1000) * 1000000L;

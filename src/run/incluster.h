@@ -94,7 +94,10 @@ void incluster_sync(struct incluster *ic);
 void incluster_anomaly(struct incluster *ic, const char *kind, const char *ns, const char *name,
 		       const char *anomaly_type, double probability, const char *summary);
 
-/* Starts reading decisions from the resources every poll_ms and handing them to decide. */
+/*
+ * Starts reading the resources every poll_ms while leading: records another
+ * replica left Executing become Interrupted; decisions go to decide (NULL: none).
+ */
 int incluster_poll_decisions(struct incluster *ic, incluster_decide_fn decide, void *ctx, int64_t poll_ms);
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/secretfile.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "insight/explain.h"
@@ -597,8 +598,9 @@ static int open_remedy(struct stages *st, char *err, size_t errlen)
 	st->have_remedy = true;
 	if (st->have_ic) {
 		incluster_watch_records(&st->ic, &st->remedy.hist.records);
-		if (st->web_approval && st->box &&
-		    (rc = incluster_poll_decisions(&st->ic, cluster_decides, st->box, 2000)) < 0) {
+		/* the poller marks records a lost leader left Executing, and takes decisions when they wait on a person */
+		if ((rc = incluster_poll_decisions(&st->ic, st->web_approval && st->box ? cluster_decides : NULL,
+						   st->box, 2000)) < 0) {
 			snprintf(err, errlen, "cannot start reading decisions: %s", strerror(-rc));
 			return rc;
 		}
@@ -687,7 +689,7 @@ static int open_ui(struct stages *st, const char *listen, char *err, size_t errl
 	if (path && *path && (rc = webauth_read_token(path, &token, err, errlen)) < 0)
 		return rc;
 	if ((rc = webui_check_listen(listen, token != NULL, err, errlen)) < 0) {
-		free(token);
+		secret_free(token);
 		return rc;
 	}
 	memset(&src, 0, sizeof(src));
@@ -699,10 +701,7 @@ static int open_ui(struct stages *st, const char *listen, char *err, size_t errl
 	/* beyond loopback, /api/... is read with the token too (the page itself is static) */
 	st->ui = webui_new(&src, webauth_new(token, config_bool(c, "agent.ui_auth_reads") ||
 					     !webui_loopback(listen)));
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	secret_free(token);
 	return 0;
 }
 
@@ -740,10 +739,7 @@ static int open_notify(struct stages *st, const char *listen, char *err, size_t 
 	rc = notifier_start(&st->notify, &o, err, errlen);
 	if (rc == 0 && st->ui)
 		webui_set_notifier(st->ui, st->notify);
-	if (secret) {
-		memset(secret, 0, strlen(secret));
-		free(secret);
-	}
+	secret_free(secret);
 	buf_release(&url);
 	return rc;
 }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,14 +228,19 @@ static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, 
 	insight_store_observe(&p->store, &f);
 }
 
-static bool node_down(const struct pod_node_verdict *nv, size_t nn, const char *node)
+static bool node_is_down(const struct pod_node_verdict *nv)
 {
-	for (size_t i = 0; node && i < nn; i++)
-		if (!strcmp(nv[i].node, node))
-			return nv[i].v.type == AT_NODE && nv[i].v.probability >= 0.85 &&
-			       (!strcmp(nv[i].v.reason, "NotReady") ||
-				!strcmp(nv[i].v.reason, "NodeStatusUnknown"));
-	return false;
+	return nv->v.type == AT_NODE && nv->v.probability >= 0.85 &&
+	       (!strcmp(nv->v.reason, "NotReady") || !strcmp(nv->v.reason, "NodeStatusUnknown"));
+}
+
+/* The nodes of the batch that are down, by name (a lookup per row, not a
+ * scan of the nodes). */
+static void down_nodes(const struct pod_node_verdict *nv, size_t nn, struct strmap *out)
+{
+	for (size_t i = 0; i < nn; i++)
+		if (node_is_down(&nv[i]))
+			strmap_put(out, nv[i].node, (void *)&nv[i]);
 }
 
 static bool in_incident(const struct insight *in, const char *pod)
@@ -245,6 +251,56 @@ static bool in_incident(const struct insight *in, const char *pod)
 	return false;
 }
 
+/* The batch's rows by "ns/pod" and by "ns/owner" (a chain of row indices in
+ * row order), built once for all the insights a batch advises. */
+struct rowindex {
+	struct strmap by_pod, by_owner;  /* by_owner: -> struct chain */
+	size_t *next;
+	bool built;
+};
+
+struct chain {
+	size_t first, last;
+};
+
+static void rowindex_build(struct rowindex *x, const struct sample *rows, size_t n)
+{
+	struct buf key = BUF_INIT;
+
+	x->next = xmalloc((n ? n : 1) * sizeof(*x->next));
+	for (size_t i = 0; i < n; i++) {
+		struct chain *c;
+		x->next[i] = SIZE_MAX;
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", rows[i].namespace ? rows[i].namespace : "",
+			 rows[i].pod ? rows[i].pod : "");
+		strmap_put(&x->by_pod, key.data, (void *)1);
+		if (!rows[i].owner_name)
+			continue;
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", rows[i].namespace ? rows[i].namespace : "", rows[i].owner_name);
+		c = strmap_get(&x->by_owner, key.data);
+		if (!c) {
+			c = xmalloc(sizeof(*c));
+			c->first = c->last = i;
+			strmap_put(&x->by_owner, key.data, c);
+		} else {
+			x->next[c->last] = i;
+			c->last = i;
+		}
+	}
+	buf_release(&key);
+	x->built = true;
+}
+
+static void rowindex_release(struct rowindex *x)
+{
+	strmap_clear(&x->by_pod, NULL);
+	strmap_clear(&x->by_owner, free);
+	free(x->next);
+	memset(x, 0, sizeof(*x));
+}
+
 /*
  * The facts advice needs about an insight's workload, from this batch. The
  * resources are those of the incident's own pods when the batch has them:
@@ -252,21 +308,30 @@ static bool in_incident(const struct insight *in, const char *pod)
  * what the deployment's template says now.
  */
 static void facts_for(struct pipeline *p, const struct insight *in, const struct sample *rows,
-		      size_t n, struct workload_facts *wf)
+		      size_t n, struct rowindex *x, struct workload_facts *wf)
 {
 	double *pk = peaks_of(p, in);
+	struct buf key = BUF_INIT;
+	const struct chain *c = NULL;
 	bool own = false;
 
 	memset(wf, 0, sizeof(*wf));
 	wf->cpu_request = wf->cpu_limit = wf->mem_request = wf->mem_limit = NAN;
-	for (size_t i = 0; i < n; i++)
-		if (str_eq(rows[i].namespace, in->namespace_) && in_incident(in, rows[i].pod))
-			own = true;
-	for (size_t i = 0; i < n; i++) {
+	if (!x->built)
+		rowindex_build(x, rows, n);
+	for (size_t i = 0; i < in->npods && !own; i++) {
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", in->namespace_ ? in->namespace_ : "", in->pods[i] ? in->pods[i] : "");
+		own = strmap_get(&x->by_pod, key.data) != NULL;
+	}
+	if (in->owner_name) {
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s", in->namespace_ ? in->namespace_ : "", in->owner_name);
+		c = strmap_get(&x->by_owner, key.data);
+	}
+	buf_release(&key);
+	for (size_t i = c ? c->first : SIZE_MAX; i != SIZE_MAX; i = x->next[i]) {
 		const struct sample *s = &rows[i];
-		if (!in->owner_name || !str_eq(s->namespace, in->namespace_) ||
-		    !str_eq(s->owner_name, in->owner_name))
-			continue;
 		wf->replicas++;
 		if (own && !in_incident(in, s->pod))
 			continue;
@@ -294,15 +359,17 @@ static void call_hooks(struct pipeline *p, enum pipeline_event ev, struct insigh
 static void after_batch(struct pipeline *p, const struct sample *rows, size_t n, int64_t ts)
 {
 	struct strvec gone = STRVEC_INIT;
+	struct rowindex x;
 	size_t it;
 
+	memset(&x, 0, sizeof(x));
 	for (size_t i = 0; i < p->store.n; i++) {
 		struct insight *in = p->store.items[i];
 		uintptr_t said = (uintptr_t)strmap_get(&p->announced, in->id);
 		struct workload_facts wf;
 
 		if (in->updated_ms == ts || !said) {
-			facts_for(p, in, rows, n, &wf);
+			facts_for(p, in, rows, n, &x, &wf);
 			if (!in->resolved_ms)
 				insight_advise(in, &wf);
 		}
@@ -335,12 +402,14 @@ static void after_batch(struct pipeline *p, const struct sample *rows, size_t n,
 		strmap_clear(&live, NULL);
 		strvec_clear(&gone);
 	}
+	rowindex_release(&x);
 }
 
 int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		  char *err, size_t errlen)
 {
 	struct pod_node_verdict *nv = NULL;
+	struct strmap down = STRMAP_INIT;
 	size_t nn = 0;
 	int64_t ts = 0;
 	int rc = 0;
@@ -355,11 +424,12 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		nn = pod_detector_nodes(rows, n, nv, n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
 	for (size_t i = 0; i < nn; i++)
 		observe_node(p, &nv[i], ts);
+	down_nodes(nv, nn, &down);
 	for (size_t i = 0; i < n; i++) {
 		struct pod_verdict v;
 
 		if (pod_detector_observe(&p->det, &rows[i], &v) < 0 || v.skip ||
-		    node_down(nv, nn, rows[i].node)) {
+		    (rows[i].node && strmap_get(&down, rows[i].node))) {
 			p->stats.skipped_rows++;
 			continue;
 		}
@@ -376,6 +446,7 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		p->stats.last_feed_ms = ts;
 	p->ready = true;
 	pipeline_unlock(p);
+	strmap_clear(&down, NULL);
 	free(nv);
 	if (p->insights_path)
 		rc = pipeline_flush(p, err, errlen);

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include "serve/webauth.h"
 #include "base/buf.h"
-#include "base/file.h"
+#include "base/secretfile.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/banned.h"
@@ -64,29 +64,17 @@ void webauth_free(struct webauth *a)
 
 int webauth_read_token(const char *path, char **out, char *err, size_t errlen)
 {
-	struct buf b = BUF_INIT;
-	char *nl;
-	int rc = file_read_all(path, 4096, &b);
+	char *tok = NULL;
+	int rc = secret_read_file(path, &tok, err, errlen);
 
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		buf_release(&b);
+	if (rc < 0)
 		return rc;
-	}
-	if (!b.data)
-		buf_adds(&b, "");
-	if ((nl = strchr(b.data, '\n')))
-		*nl = '\0';
-	str_trim(b.data);
-	if (strlen(b.data) < 16) {
-		snprintf(err, errlen, "%s: the token must be one line of at least 16 characters", path);
-		memset(b.data, 0, b.len);
-		buf_release(&b);
+	if (strlen(tok) < 16) {
+		snprintf(err, errlen, "%s: the token must be at least 16 characters", path);
+		secret_free(tok);
 		return -EINVAL;
 	}
-	*out = xstrdup(b.data);
-	memset(b.data, 0, b.len);
-	buf_release(&b);
+	*out = tok;
 	return 0;
 }
 

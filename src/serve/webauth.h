@@ -29,9 +29,9 @@ struct webauth *webauth_new(const char *token, bool reads_need_auth);
 void webauth_free(struct webauth *a);
 
 /*
- * Reads a token file: the first line, trimmed; an empty file or a line
- * shorter than 16 characters is -EINVAL. The caller frees *out (and
- * should clear it first).
+ * Reads a token file (base/secretfile.h: one line of printable ASCII
+ * without spaces); shorter than 16 characters is -EINVAL too. The caller
+ * frees *out with secret_free().
  */
 int webauth_read_token(const char *path, char **out, char *err, size_t errlen);
 

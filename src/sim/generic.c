@@ -24,6 +24,7 @@ struct gres {
 	char *crd_name;         /* the CRD object's name */
 	struct gcol *cols;
 	int ncols;
+	json_t *schema;         /* the served version's openAPIV3Schema (CRDs), or NULL */
 };
 
 static struct gres gres[GEN_MAX];
@@ -446,6 +447,8 @@ static int crd_register(json_t *obj, const char *name)
 		free(t);
 	}
 	g->active = true;
+	json_decref(g->schema);
+	g->schema = json_deep_copy(json_object_get(json_object_get(v, "schema"), "openAPIV3Schema"));
 	g->has_status = json_object_get(json_object_get(v, "subresources"), "status") != NULL;
 	cols = json_object_get(v, "additionalPrinterColumns");
 	if (json_array_size(cols)) {
@@ -496,6 +499,96 @@ static bool is_crd(enum kind k)
 	return g && !g->crd && !strcmp(g->d.name, "customresourcedefinitions");
 }
 
+/*
+ * The structural checks the API server makes of a custom resource against
+ * its CRD's schema: type, required, enum, nested properties and items
+ * (x-kubernetes-preserve-unknown-fields and int-or-string accepted as
+ * they come). Fills where/what with the first error; 0 or -EINVAL.
+ */
+static int check_schema(json_t *sch, json_t *v, char *where, size_t wl, size_t at, char *what, size_t whatl)
+{
+	const char *type = jstr(sch, "type");
+	json_t *props = json_object_get(sch, "properties"), *req = json_object_get(sch, "required");
+	json_t *en = json_object_get(sch, "enum"), *x;
+	size_t i;
+
+	if (!json_is_object(sch) || !v || json_is_null(v))
+		return 0;
+	if (json_is_true(json_object_get(sch, "x-kubernetes-int-or-string")))
+		return json_is_integer(v) || json_is_string(v) ? 0 : (snprintf(what, whatl, "Invalid value: must be an integer or a string"), -EINVAL);
+	if (type) {
+		bool ok = !strcmp(type, "object") ? json_is_object(v) : !strcmp(type, "array") ? json_is_array(v) :
+			  !strcmp(type, "string") ? json_is_string(v) : !strcmp(type, "integer") ? json_is_integer(v) :
+			  !strcmp(type, "number") ? json_is_number(v) : !strcmp(type, "boolean") ? json_is_boolean(v) : true;
+
+		if (!ok) {
+			snprintf(what, whatl, "Invalid value: \"%s\": must be of type %s",
+				 json_is_string(v) ? json_string_value(v) : "...", type);
+			return -EINVAL;
+		}
+	}
+	if (json_array_size(en)) {
+		bool hit = false;
+
+		json_array_foreach(en, i, x)
+			hit = hit || json_equal(x, v);
+		if (!hit) {
+			snprintf(what, whatl, "Unsupported value: \"%s\"", json_is_string(v) ? json_string_value(v) : "...");
+			return -EINVAL;
+		}
+	}
+	json_array_foreach(req, i, x) {
+		if (json_is_string(x) && json_is_object(v) && !json_object_get(v, json_string_value(x))) {
+			snprintf(where + at, wl - at, "%s%s", at ? "." : "", json_string_value(x));
+			snprintf(what, whatl, "Required value");
+			return -EINVAL;
+		}
+	}
+	if (json_is_object(v) && json_is_object(props)) {
+		const char *k;
+		json_t *val;
+
+		json_object_foreach(v, k, val) {
+			json_t *ps = json_object_get(props, k);
+			size_t n;
+
+			if (!ps || (!at && (!strcmp(k, "metadata") || !strcmp(k, "apiVersion") || !strcmp(k, "kind"))))
+				continue;
+			n = at + (size_t)snprintf(where + at, wl - at, "%s%s", at ? "." : "", k);
+			if (n >= wl)
+				n = wl - 1;
+			if (check_schema(ps, val, where, wl, n, what, whatl))
+				return -EINVAL;
+			where[at] = '\0';
+		}
+	}
+	if (json_is_array(v) && json_is_object(json_object_get(sch, "items"))) {
+		json_array_foreach(v, i, x) {
+			size_t n = at + (size_t)snprintf(where + at, wl - at, "[%zu]", i);
+
+			if (n >= wl)
+				n = wl - 1;
+			if (check_schema(json_object_get(sch, "items"), x, where, wl, n, what, whatl))
+				return -EINVAL;
+			where[at] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* 0 when obj fits its CRD's schema; otherwise the 422 is in a->resp. */
+static int validate(struct apireq *a, json_t *obj, const char *name)
+{
+	const struct gres *g = slot(a->res->kind);
+	char where[256] = "", what[256] = "", msg[600];
+
+	if (!g || !g->crd || !g->schema || !check_schema(g->schema, obj, where, sizeof(where), 0, what, sizeof(what)))
+		return 0;
+	snprintf(msg, sizeof(msg), "%s%s%s", where, *where ? ": " : "", what);
+	api_status(a->resp, 422, "Invalid", "%s.%s \"%s\" is invalid: %s", g->kindname, g->d.group, name, msg);
+	return -EINVAL;
+}
+
 void gen_create(struct apireq *a, json_t *obj, const char *name)
 {
 	struct simstate *s = a->s;
@@ -509,6 +602,10 @@ void gen_create(struct apireq *a, json_t *obj, const char *name)
 		}
 		crd_status(obj);
 	}
+	if (validate(a, obj, name))
+		return;
+	if (!strcmp(gen_kind_name(a->res->kind), "Secret") && !(jstr(obj, "type") && *jstr(obj, "type")))
+		json_object_set_new(obj, "type", json_string("Opaque"));   /* the API server's default */
 	if (!json_is_object(json_object_get(obj, "metadata")))
 		json_object_set_new(obj, "metadata", json_object());
 	g = xcalloc(1, sizeof(*g));
@@ -571,6 +668,10 @@ void gen_update(struct apireq *a, struct meta *m, json_t *obj)
 	}
 	if (is_crd(m->kind))
 		crd_status(next);
+	if (validate(a, next, m->name)) {
+		json_decref(next);
+		return;
+	}
 	if (a->dry_run) {
 		struct gobj tmp = *g;
 

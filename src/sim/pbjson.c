@@ -1,8 +1,11 @@
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "sim/pbjson.h"
+#include "sim/b64.h"
 #include "base/banned.h"
 
 /*
@@ -13,7 +16,7 @@
  * schema here; unknown fields are skipped.
  */
 
-enum pbtype { T_STR, T_INT, T_BOOL, T_MSG, T_MAP, T_INTORSTR, T_TIME };
+enum pbtype { T_STR, T_INT, T_BOOL, T_MSG, T_MAP, T_MAPB, T_INTORSTR, T_TIME };   /* T_MAPB: map<string, bytes>, base64 in JSON */
 
 struct pbfield {
 	int num;
@@ -98,6 +101,25 @@ static const struct pbfield lease_f[] = {
 };
 static const struct pbmsg lease = MSG(lease_f);
 
+/* Objects kubectl create sends as protobuf whose other fields the sim does not keep. */
+static const struct pbfield metaonly_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 },
+};
+static const struct pbmsg metaonly = MSG(metaonly_f);
+static const struct pbfield serviceaccount_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 }, { 4, "automountServiceAccountToken", T_BOOL, NULL, 0 },
+};
+static const struct pbmsg serviceaccount = MSG(serviceaccount_f);
+static const struct pbfield configmap_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 }, { 2, "data", T_MAP, NULL, 0 }, { 4, "immutable", T_BOOL, NULL, 0 },
+};
+static const struct pbmsg configmap = MSG(configmap_f);
+static const struct pbfield secret_f[] = {
+	{ 1, "metadata", T_MSG, &objectmeta, 0 }, { 2, "data", T_MAPB, NULL, 0 }, { 3, "type", T_STR, NULL, 0 },
+	{ 4, "stringData", T_MAP, NULL, 0 }, { 5, "immutable", T_BOOL, NULL, 0 },
+};
+static const struct pbmsg secret = MSG(secret_f);
+
 struct rd {
 	const unsigned char *p, *end;
 };
@@ -146,9 +168,10 @@ static int skip(struct rd *r, unsigned wt)
 
 static int decode(struct rd *r, const struct pbmsg *m, json_t *obj, int depth);
 
-static int map_entry(struct rd *r, json_t *obj)
+static int map_entry(struct rd *r, json_t *obj, bool bytes)
 {
 	char key[256] = "", val[4096] = "";
+	size_t vlen = 0;
 
 	while (r->p < r->end) {
 		uint64_t tag;
@@ -171,8 +194,17 @@ static int map_entry(struct rd *r, json_t *obj)
 			return -E2BIG;
 		memcpy(dst, s.p, (size_t)(s.end - s.p));
 		dst[s.end - s.p] = '\0';
+		if (dst == val)
+			vlen = (size_t)(s.end - s.p);
 	}
-	json_object_set_new(obj, key, json_string(val));
+	if (bytes) {
+		char *b = b64_encode(val, vlen);
+
+		json_object_set_new(obj, key, json_string(b));
+		free(b);
+	} else {
+		json_object_set_new(obj, key, json_string(val));
+	}
 	return 0;
 }
 
@@ -212,7 +244,8 @@ static int field(struct rd *r, const struct pbfield *f, unsigned wt, json_t *obj
 			return -EINVAL;
 		put(obj, f, sub);
 		return 0;
-	case T_MAP: {
+	case T_MAP:
+	case T_MAPB: {
 		json_t *m = json_object_get(obj, f->name);
 
 		if (wt != 2 || lenbytes(r, &s))
@@ -221,7 +254,7 @@ static int field(struct rd *r, const struct pbfield *f, unsigned wt, json_t *obj
 			m = json_object();
 			json_object_set_new(obj, f->name, m);
 		}
-		return map_entry(&s, m);
+		return map_entry(&s, m, f->type == T_MAPB);
 	}
 	case T_TIME: {
 		/* metav1.MicroTime {1: seconds, 2: nanos}: kept as seconds */
@@ -326,6 +359,14 @@ int pb_to_json(const void *data, size_t len, json_t **out, char *err, size_t err
 		schema = &lease;
 	else if (!strcmp(kind, "DeleteOptions"))
 		schema = &deleteoptions;
+	else if (!strcmp(kind, "Namespace"))
+		schema = &metaonly;
+	else if (!strcmp(kind, "ServiceAccount"))
+		schema = &serviceaccount;
+	else if (!strcmp(kind, "ConfigMap"))
+		schema = &configmap;
+	else if (!strcmp(kind, "Secret"))
+		schema = &secret;
 	else {
 		snprintf(err, errlen, "the sim does not decode protobuf %s objects (send JSON)", kind);
 		json_decref(env);

@@ -156,6 +156,8 @@ static void ring_drop(struct wevent *e)
 
 void store_release(struct simstate *s)
 {
+	free(s->by_node.v);
+	memset(&s->by_node, 0, sizeof(s->by_node));
 	for (int k = 0; k < K__COUNT; k++) {
 		for (size_t i = 0; i < s->lists[k].n; i++)
 			obj_free(s->lists[k].v[i]);

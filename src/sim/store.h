@@ -254,6 +254,15 @@ struct simstate {
 	struct meta *evicting;  /* the Event the FIFO is dropping */
 	size_t event_head, nevents_fifo;
 
+	/* the pods grouped by node, for the kubelet endpoints (metrics.c);
+	 * rebuilt when rv or the pod list changes */
+	struct {
+		const void **v;         /* struct pod *, sorted by node, then list order */
+		size_t n;
+		uint64_t rv;
+		const void *list;       /* the pod list's array when built */
+	} by_node;
+
 	struct scenario sc;
 	struct truth truth;
 	struct faultstate *faults;

@@ -137,6 +137,50 @@ real_sa() {
 }
 rbac real "$admin" real_sa
 
+# --- "exactly those rules": each rule of deploy/'s remediate roles is needed.
+# Take one rule out, and some action must then fail with a 403 naming it.
+# (Real authorizer only: the sim's was compared above.)
+ssar() { # ssar VERB GROUP RESOURCE[/SUB] NAMESPACE: the authorizer's answer for the ServiceAccount
+	local res=${3%%/*} sub=
+	[ "$res" != "$3" ] && sub=${3#*/}
+	curl -fsS --cacert "$CP_CA" -H "Authorization: Bearer $CP_ADMIN_TOKEN" -H 'Content-Type: application/json' \
+		-X POST -d "$(jq -nc --arg v "$1" --arg g "$2" --arg r "$res" --arg s "$sub" --arg n "$4" \
+		'{apiVersion:"authorization.k8s.io/v1",kind:"SubjectAccessReview",spec:{user:"system:serviceaccount:kubemend:kubemend",
+		  groups:["system:serviceaccounts","system:serviceaccounts:kubemend","system:authenticated"],
+		  resourceAttributes:{verb:$v,group:$g,resource:$r,subresource:$s,namespace:$n}}}')" \
+		"$CP_SERVER/apis/authorization.k8s.io/v1/subjectaccessreviews" | jq -r .status.allowed
+}
+K="kubectl --kubeconfig $admin --request-timeout=30s"
+: >"$work/real-rbac-needed.out"
+for role in clusterrole/kubemend-remediate role/kubemend-self; do
+	ns_flag=; ns=conform
+	[ "${role%%/*}" = role ] && ns_flag="-n kubemend" && ns=kubemend
+	$K $ns_flag get "$role" -o json >"$work/role.json" 2>/dev/null || continue
+	nrules=$(jq '.rules | length' "$work/role.json")
+	for ((i = 0; i < nrules; i++)); do
+		rule=$(jq -c ".rules[$i]" "$work/role.json")
+		verb=$(jq -r '.verbs[0]' <<<"$rule"); group=$(jq -r '.apiGroups[0]' <<<"$rule")
+		res=$(jq -r '.resources[0]' <<<"$rule")
+		jq "del(.rules[$i]) | del(.metadata.resourceVersion)" "$work/role.json" | $K replace -f - >>"$work/rbac-apply.log" 2>&1 ||
+			fail "cannot take rule $i out of $role"
+		for _ in $(seq 100); do [ "$(ssar "$verb" "$group" "$res" "$ns")" = false ] && break; sleep 0.1; done
+		"$CONFORM" --target real --kubeconfig "$work/real-sa.kubeconfig" --admin-kubeconfig "$admin" \
+			--rbac allowed >"$work/needed-${role#*/}-$i.out" 2>&1 || true
+		# the failures that name the rule's verbs and resources
+		hit=$(jq -r '[.verbs[] as $v | .resources[] as $r | "cannot \($v) resource \"\($r)\""] | .[]' <<<"$rule" |
+			{ grep -F -f - "$work/needed-${role#*/}-$i.out" || true; } | awk -F'\t' '$3 == "fail" {print $2}' | head -3 | tr '\n' ' ')
+		label="rbac.needed.${role#*/}.$(jq -r '(.resources | join("+")) + "." + (.verbs | join("+"))' <<<"$rule")"
+		if [ -n "$hit" ]; then
+			printf 'RESULT\t%s\tpass\twithout it, refused: %s\n' "$label" "$hit" >>"$work/real-rbac-needed.out"
+		else
+			printf 'RESULT\t%s\tfail\tnothing kubemend does needed it (no 403 named it)\n' "$label" >>"$work/real-rbac-needed.out"
+		fi
+		jq 'del(.metadata.resourceVersion)' "$work/role.json" | $K replace -f - >>"$work/rbac-apply.log" 2>&1 ||
+			fail "cannot put rule $i back into $role"
+		for _ in $(seq 100); do [ "$(ssar "$verb" "$group" "$res" "$ns")" = true ] && break; sleep 0.1; done
+	done
+done
+
 # --- the table
 report=$work/report.txt
 awk -F'\t' -v expf="$here/expected-differ.txt" '
@@ -156,6 +200,7 @@ awk -F'\t' -v expf="$here/expected-differ.txt" '
 		for (i = 1; i <= n; i++) {
 			c = order[i]; s = (c in sim) ? sim[c] : "-"; r = (c in real) ? real[c] : "-"
 			if (r != "pass") { v = "FAIL: the real server fails it: " rdet[c]; bad++ }
+			else if (c ~ /^rbac\.needed\./) { s = "n/a"; v = "ok (real authorizer only)" }
 			else if (s == "pass" && (c in xd)) v = "ok; now agrees: drop it from expected-differ.txt"
 			else if (s == "pass") v = "ok"
 			else if (c in xd) v = "expected to differ: " xd[c]
@@ -164,7 +209,8 @@ awk -F'\t' -v expf="$here/expected-differ.txt" '
 		}
 		printf "\n%d checks, %d failing\n", n, bad
 		exit bad ? 1 : 0
-	}' "$work"/sim.out "$work"/sim-rbac-*.out "$work"/real.out "$work"/real-rbac-*.out >"$report" \
+	}' "$work"/sim.out "$work"/sim-rbac-observe.out "$work"/sim-rbac-remediate.out "$work"/real.out \
+	"$work"/real-rbac-observe.out "$work"/real-rbac-remediate.out "$work"/real-rbac-needed.out >"$report" \
 	&& verdict=0 || verdict=1
 cat "$report"
 for f in sim real sim-rbac-observe sim-rbac-remediate real-rbac-observe real-rbac-remediate; do

@@ -20,13 +20,21 @@ cp_free_port() {
 }
 
 cp_down() {
-	local p
+	local i p t
+	# Last started first (the controller-manager, then the apiserver, then
+	# etcd: an apiserver whose etcd is gone can hang in its graceful
+	# shutdown). Each gets 10 s after SIGTERM, then SIGKILL.
 	# (|| true: callers run under set -e, and a killed child's wait is 143)
-	for p in "${CP_PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null || true
-	done
-	for p in "${CP_PIDS[@]:-}"; do
-		[ -n "$p" ] && wait "$p" 2>/dev/null || true
+	for ((i = ${#CP_PIDS[@]} - 1; i >= 0; i--)); do
+		p=${CP_PIDS[i]:-}
+		[ -n "$p" ] || continue
+		kill "$p" 2>/dev/null || true
+		for ((t = 0; t < 100; t++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	CP_PIDS=()
 	return 0

@@ -125,9 +125,9 @@ static void now_rfc3339(char *out, size_t n)
 void kubelet_tick(struct conform *c)
 {
 	struct buf p = BUF_INIT;
+	static unsigned turn;          /* round robin over the two nodes, across ticks */
 	json_t *list, *item;
 	size_t i;
-	int turn = 0;
 
 	if (!c->real)
 		return;
@@ -363,6 +363,7 @@ static int load(const char *file, struct kube_config *cfg, struct kube_client *k
 	memset(&o, 0, sizeof(o));
 	memset(&ho, 0, sizeof(ho));
 	o.kubeconfig = file;
+	o.allow_http_token = "1";      /* the sim is plain HTTP on loopback; its users are tokens */
 	ho.timeout_ms = 30000;
 	ho.max_retries = -1;    /* a check sees each answer as the server gave it */
 	if (kube_config_load(cfg, &o, err, sizeof(err)) < 0 ||

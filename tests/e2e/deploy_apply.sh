@@ -45,6 +45,18 @@ expect "the config map holds the config" \
 	"$($K get cm -n kubemend kubemend-config -o json | jq -r '.data | keys[0]')" agent_config.yaml
 contains "api-resources lists the CRD" "$($K api-resources --api-group=kubemend.io)" "remediations *rem *kubemend.io/v1alpha1 *true *Remediation"
 
+# kubectl create sends these as protobuf
+$K create namespace pbtest >/dev/null || fail "kubectl create namespace"
+$K create serviceaccount sa1 -n pbtest >/dev/null || fail "kubectl create serviceaccount"
+$K create configmap cm1 -n pbtest --from-literal=a=b >/dev/null || fail "kubectl create configmap"
+expect "a ConfigMap created from protobuf" "$($K get cm cm1 -n pbtest -o jsonpath='{.data.a}')" b
+$K create secret generic s1 -n pbtest --from-literal=api-key=sekrit >/dev/null || fail "kubectl create secret"
+expect "a Secret created from protobuf (base64 data)" "$($K get secret s1 -n pbtest -o jsonpath='{.data.api-key}' | base64 -d)" sekrit
+expect "a Secret's default type" "$($K get secret s1 -n pbtest -o jsonpath='{.type}')" Opaque
+$K delete namespace pbtest >/dev/null || fail "kubectl delete namespace"
+out=$($K get sa -n pbtest sa1 2>&1) && fail "the namespace's objects outlived it"
+echo "ok: kubectl create namespace/serviceaccount/configmap/secret; delete namespace takes its objects"
+
 # a custom resource: create, patch, status, printer columns
 cat >"$dir/rem.yaml" <<EOR
 apiVersion: kubemend.io/v1alpha1
@@ -64,6 +76,13 @@ expect "generation follows spec" "$($K get rem -n kubemend r1 -o jsonpath='{.met
 contains "kubectl get remediations -A shows the columns" "$($K get remediations -A)" \
 	"kubemend *r1 *change_limits *shop/cart *approved *Done *success"
 expect "label selector on a custom resource" "$($K get rem -A -l app=x -o name)" "remediation.kubemend.io/r1"
+# the CRD's schema holds: required fields, types, enums
+out=$(printf 'apiVersion: kubemend.io/v1alpha1\nkind: Remediation\nmetadata: {name: r2, namespace: kubemend}\nspec: {action: x, target: y}\n' | $K create -f - 2>&1) \
+	&& fail "a Remediation without spec.digest was accepted"
+contains "schema: required" "$out" 'Remediation.kubemend.io "r2" is invalid: spec.digest: Required value'
+out=$($K patch rem r1 -n kubemend --type=merge -p '{"spec":{"decision":{"verdict":"maybe"}}}' 2>&1) \
+	&& fail "a verdict outside the enum was accepted"
+contains "schema: enum" "$out" 'spec.decision.verdict: Unsupported value: "maybe"'
 # a stale resourceVersion is refused
 jq '.spec.target="x/y"' "$dir/r1.json" >"$dir/r1-stale.json"
 out=$($K replace -f "$dir/r1-stale.json" 2>&1) && fail "stale replace accepted (rv $rv0)"

@@ -6,6 +6,8 @@
 # act, and the resource, its Events and `kubectl describe` tell the story.
 source "$(dirname "$0")/lib/collect.sh"
 need_sim
+# the service-account token of section 3 goes to the plain-HTTP sim on purpose
+export KUBEMEND_ALLOW_HTTP_TOKEN=1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 d=$TMPDIR_E2E
 mkdir -p "$d/conf"
@@ -35,6 +37,7 @@ K apply -f "$root/deploy/namespace.yaml" -f "$root/deploy/crd-remediation.yaml" 
 	--listen off --log-dir "$d/log" --config-dir "$d/conf" --leader-elect --leader-elect-identity solo \
 	--leader-elect-resource-namespace kubemend </dev/null >"$d/m.out" 2>&1 &
 PIDS+=($!)
+MPID=$!
 
 # the configuration as a mounted ConfigMap: an update is noticed and loaded (as on SIGHUP)
 sleep 2
@@ -96,4 +99,5 @@ grep -Eq "RemediationProposed|RemediationPending" <<<"$desc" || fail "describe s
 grep -q "RemediationStarted .*started by solo (approval: " <<<"$desc" || fail "describe shows no start Event: $desc"
 grep -Eq "RemediationSucceeded|RemediationUnverified" <<<"$desc" || fail "describe shows no outcome Event: $desc"
 echo "ok: kubectl describe deploy/web tells the story"
+kill -0 "$MPID" 2>/dev/null || fail "the monitor died: $(tail -3 "$d/m.out")"
 echo PASS

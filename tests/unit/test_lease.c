@@ -37,7 +37,7 @@ static int setup(void **state)
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(sim_start(&w.sim, &o, err, sizeof(err)), 0);
 	w.cfg.server = strdup(sim_url(w.sim));
-	w.cfg.token = strdup(sim_token(w.sim));
+	/* no token: over plain HTTP the sim lets a request without one through (kubemend sends none there) */
 	w.cfg.user = strdup("tester");
 	w.cfg.context = strdup("sim");
 	assert_int_equal(kube_client_init(&w.a, &w.cfg, NULL, err, sizeof(err)), 0);

@@ -2,7 +2,9 @@
  * A rotated service account token (kube/client.c): the client re-reads the
  * token file at once when the API server answers 401, rather than at the
  * next re-read interval, and a token that stays wrong is still an error.
- * Against the simulated API server, which accepts only its own token.
+ * Against the simulated API server over HTTPS (a token is never sent over
+ * plain HTTP), which refuses any token but its own even from a client that
+ * also presents its certificate.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 #include "testutil.h"
 #include "kube/client.h"
+#include "kube/config.h"
 #include "sim/sim.h"
 
 static void write_token(const char *path, const char *tok)
@@ -23,7 +26,8 @@ static void write_token(const char *path, const char *tok)
 
 static void rotated_token_is_read_on_401(void **state)
 {
-	struct sim_options o = { .listen = "127.0.0.1:0", .nodes = 1, .pods = 1, .seed = 2, .speed = 0 };
+	struct sim_options o = { .listen = "127.0.0.1:0", .nodes = 1, .pods = 1, .seed = 2, .speed = 0, .tls = true };
+	struct kube_config_opts ko;
 	struct sim *sim;
 	struct kube_config cfg;
 	struct kube_client kc;
@@ -31,16 +35,21 @@ static void rotated_token_is_read_on_401(void **state)
 	json_t *out = NULL;
 	char err[256], path[512], *dir = test_tmpdir(), cmd[600];
 
+	char kcpath[512];
+
 	(void)state;
+	snprintf(kcpath, sizeof(kcpath), "%s/kubeconfig", dir);
+	o.kubeconfig_out = kcpath;
 	assert_int_equal(sim_start(&sim, &o, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/token", dir);
 	write_token(path, "not-the-token");
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.server = strdup(sim_url(sim));
+	memset(&ko, 0, sizeof(ko));
+	ko.kubeconfig = kcpath;
+	assert_int_equal(kube_config_load(&cfg, &ko, err, sizeof(err)), 0);
+	/* the service account's way: the token from a file the kubelet rotates */
+	free(cfg.token);
+	cfg.token = NULL;
 	cfg.token_file = strdup(path);
-	cfg.user = strdup("sa");
-	cfg.context = strdup("in-cluster");
-	cfg.allow_http_token = true; /* the sim here is plain HTTP; over http:// a token is sent only when allowed */
 	assert_int_equal(kube_client_init(&kc, &cfg, NULL, err, sizeof(err)), 0);
 
 	/* a wrong token stays wrong: 401 after the one re-read */
