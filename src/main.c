@@ -22,11 +22,13 @@ static const struct cmd {
 	{ "reject", cmd_reject, "reject a Remediation record in the cluster" },
 	/* the model */
 	{ "train", cmd_train, "train the LSTM on normal pod behaviour" },
+	{ "calibrate", cmd_calibrate, "fit the detector's probability calibration into a model file" },
 	{ "score", cmd_score, "score a univariate series (NAB format) online" },
-	{ "score-pods", cmd_score_pods, "score pod samples from a CSV with the LSTM, statistics and rules (JSON lines)" },
+	{ "score-pods", cmd_score_pods, "score pod samples from a CSV with the pod detector (JSON lines)" },
 	{ "eval", cmd_eval, "evaluate detection: eval nab, eval multi (SMD/ASD), eval scenarios (sim truth)" },
 	/* the simulated cluster and the rest */
 	{ "sim", cmd_sim, "run a simulated Kubernetes API server" },
+	{ "sim-record", cmd_sim_record, "record a simulated cluster's samples to a CSV on a fast clock" },
 	{ "config", cmd_config, "show the effective configuration and where each value came from" },
 	{ "llm-check", cmd_llm_check, "send a made-up incident to the configured LLM and show the checked answer" },
 	{ "version", cmd_version, "print the version" },

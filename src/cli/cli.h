@@ -26,6 +26,8 @@ int cmd_reject(int argc, char **argv);
 int cmd_remediate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_score_pods(int argc, char **argv);
+int cmd_sim_record(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_version(int argc, char **argv);

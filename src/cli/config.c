@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "detect/podmodel.h"
 #include "conf/config.h"
 #include "base/banned.h"
 
@@ -115,6 +116,22 @@ int cmd_config(int argc, char **argv)
 	if (cli_load_config(&c, dir))
 		return 1;
 	config_show(&c, print_line, stdout);
+	{
+		struct lstm m = { 0 };
+		const char *path;
+		char err[512], line[1024];
+		int loaded = pod_model_load(&c, NULL, &m, &path, err, sizeof(err));
+
+		if (loaded < 0)
+			printf("model in use: none (%s)\n", err);
+		else {
+			pod_model_describe(&m, loaded, path, line, sizeof(line));
+			printf("model in use: %s%s\n", line,
+			       loaded && !config_bool(&c, "model.lstm") ? " (LSTM component off)" : "");
+		}
+		if (loaded > 0)
+			lstm_release(&m);
+	}
 	config_release(&c);
 	return 0;
 }

@@ -15,12 +15,16 @@ static const char usage_text[] =
 "usage: kubemend eval scenarios --truth truth.json --insights pod_insights.json\n"
 "                               [--metrics pod_metrics.csv] [--window 5m]\n"
 "                               [--min-recall R] [--min-precision P]\n"
+"                               [--pairs-out FILE]\n"
 "\n"
 "Matches each injected fault (the sim's --truth-out file) to an insight for\n"
 "its pod, its node or (for template faults) its workload within --window of\n"
 "its start; insights that match no fault are false alarms. --metrics adds\n"
 "the pod-hours observed, for false alarms per 1,000 pod-hours. Exits 1 when\n"
-"recall or precision is below the given minimum.\n";
+"recall or precision is below the given minimum. Then a reliability table:\n"
+"per tenth of probability, the insights in it and the share that were real\n"
+"faults. --pairs-out appends one line per insight (score probability real\n"
+"type id) for fitting a calibration (kubemend calibrate).\n";
 
 static json_t *load_json(const char *path, const char *what)
 {
@@ -43,19 +47,35 @@ static json_t *load_json(const char *path, const char *what)
 	return j;
 }
 
+/* Appends b to path (created 0644). */
+static int append_file(const char *path, const struct buf *b)
+{
+	FILE *f = fopen(path, "a");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
+		rc = -EIO;
+	if (fclose(f) != 0)
+		rc = -EIO;
+	return rc;
+}
+
 int cmd_eval_scenarios(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "truth", required_argument, NULL, 't' },
 		{ "insights", required_argument, NULL, 'i' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "pairs-out", required_argument, NULL, 'P' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "min-recall", required_argument, NULL, 'r' },
 		{ "min-precision", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *truth_path = NULL, *ins_path = NULL, *metrics = NULL;
+	const char *truth_path = NULL, *ins_path = NULL, *metrics = NULL, *pairs = NULL;
 	double min_recall = 0, min_precision = 0, hours = NAN;
 	int64_t window = 5 * 60 * 1000;
 	struct score_result r;
@@ -70,6 +90,7 @@ int cmd_eval_scenarios(int argc, char **argv)
 		case 't': truth_path = optarg; break;
 		case 'i': ins_path = optarg; break;
 		case 'm': metrics = optarg; break;
+		case 'P': pairs = optarg; break;
 		case 'w':
 			if (str_to_duration_ms(optarg, &window) < 0 || window <= 0) {
 				fprintf(stderr, "kubemend eval scenarios: --window wants a duration (5m)\n");
@@ -115,6 +136,25 @@ int cmd_eval_scenarios(int argc, char **argv)
 		printf("pod_hours=%.1f false_alarms_per_1000_pod_hours=%.2f\n", hours,
 		       (double)r.false_alarms * 1000.0 / hours);
 	printf("recall=%.3f precision=%.3f\n", r.recall, r.precision);
+	{
+		size_t cnt[10], real[10];
+
+		score_reliability(&r, cnt, real);
+		printf("reliability (insight probability -> observed share of real faults):\n");
+		for (int b = 0; b < 10; b++)
+			if (cnt[b])
+				printf("  p %.1f-%.1f  insights=%-5zu real=%-5zu precision=%.3f\n", b / 10.0,
+				       (b + 1) / 10.0, cnt[b], real[b], (double)real[b] / (double)cnt[b]);
+	}
+	if (pairs) {
+		struct buf b = BUF_INIT;
+		for (size_t i = 0; i < r.insights; i++)
+			buf_addf(&b, "%.6f %.6f %d %s %s\n", r.ins[i].score, r.ins[i].probability,
+				 r.ins[i].matched, r.ins[i].type[0] ? r.ins[i].type : "-", r.ins[i].id);
+		if (append_file(pairs, &b) < 0)
+			fprintf(stderr, "kubemend eval scenarios: %s: cannot append\n", pairs);
+		buf_release(&b);
+	}
 	rc = r.recall + 1e-9 >= min_recall && r.precision + 1e-9 >= min_precision ? 0 : 1;
 	score_result_release(&r);
 out:

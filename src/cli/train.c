@@ -1,5 +1,6 @@
 /* `kubemend train`: fit the LSTM to normal pod behaviour and save it. */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include "cli/train.h"
 #include "detect/lstm_io.h"
 #include "detect/model_config.h"
-#include "detect/podcsv.h"
+#include "cli/podrows.h"
 #include "base/banned.h"
 
 #define MAX_EPOCHS_LOG 100000
@@ -33,6 +34,8 @@ static void usage(FILE *out)
 		"  --config FILE      model settings (default config/model_config.yaml if present)\n"
 		"  --epochs N --seed S --hidden H --layers L --window W --max-windows N\n"
 		"                     override the config file\n"
+		"  --from MODEL       adapt MODEL (same shape): start from its weights and keep\n"
+		"                     its normalisation, e.g. the default model on a real cluster's CSV\n"
 		"  --quiet            no progress bar\n", SIM_PODS, SIM_STEPS);
 }
 
@@ -108,8 +111,18 @@ static void robust_stats(const double *v, size_t n, size_t stride, double *centr
 	free(c);
 }
 
+/* As train_prepare; keep: normalise with m's centre and scale as they are. */
+static int train_prepare_keep(const struct model_config *cfg, const struct features *rows,
+			      size_t nrows, struct lstm *m, double **xout, bool keep);
+
 int train_prepare(const struct model_config *cfg, const struct features *rows,
 		  size_t nrows, struct lstm *m, double **xout)
+{
+	return train_prepare_keep(cfg, rows, nrows, m, xout, false);
+}
+
+static int train_prepare_keep(const struct model_config *cfg, const struct features *rows,
+			      size_t nrows, struct lstm *m, double **xout, bool keep)
 {
 	int nin = cfg->shape.nin;
 	double *x = xmalloc((nrows ? nrows : 1) * (size_t)nin * sizeof(double));
@@ -118,7 +131,8 @@ int train_prepare(const struct model_config *cfg, const struct features *rows,
 		for (int k = 0; k < nin; k++)
 			x[i * (size_t)nin + (size_t)k] = feat_model_value(cfg->feat[k], rows[i].v[cfg->feat[k]]);
 	for (int k = 0; k < nin; k++) {
-		robust_stats(x + k, nrows, (size_t)nin, &m->centre[k], &m->scale[k]);
+		if (!keep)
+			robust_stats(x + k, nrows, (size_t)nin, &m->centre[k], &m->scale[k]);
 		free(m->feat[k]);
 		m->feat[k] = xstrdup(feat_names[cfg->feat[k]]);
 		for (size_t i = 0; i < nrows; i++) {
@@ -197,14 +211,15 @@ int cmd_train(int argc, char **argv)
 		{ "window", required_argument, NULL, 'W' },
 		{ "max-windows", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "from", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *input = NULL, *outp = NULL, *config = NULL;
+	const char *input = NULL, *outp = NULL, *config = NULL, *from = NULL;
 	int simulate = 0, c, rc = 1, epochs = -1, seed = -1, hid = -1, layers = -1, win = -1;
 	int maxw = -1, nep = 0;
 	struct model_config cfg;
-	struct podcsv pc = { 0 };
+	struct podrows pc = { 0 };
 	struct features *sim = NULL;
 	const struct features *rows;
 	size_t nrows, npods, *starts = NULL;
@@ -214,7 +229,7 @@ int cmd_train(int argc, char **argv)
 	char err[512];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:So:c:e:s:H:L:W:M:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:So:c:e:s:H:L:W:M:qF:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': input = optarg; break;
 		case 'S': simulate = 1; break;
@@ -227,6 +242,7 @@ int cmd_train(int argc, char **argv)
 		case 'W': if (set_int("--window", optarg, 1, LSTM_MAX_WINDOW, &win)) return EXIT_USAGE; break;
 		case 'M': if (set_int("--max-windows", optarg, 1, 2147483647, &maxw)) return EXIT_USAGE; break;
 		case 'q': prog.quiet = 1; break;
+		case 'F': from = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -263,12 +279,15 @@ int cmd_train(int argc, char **argv)
 		printf("data: simulated normal behaviour, %zu pods x %d samples (seed %llu)\n",
 		       npods, SIM_STEPS, (unsigned long long)cfg.train.seed);
 	} else {
-		if (podcsv_read_file(input, &pc, err, sizeof(err)) < 0) {
+		if (podrows_read(input, &pc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "kubemend train: %s\n", err);
 			return 1;
 		}
-		rows = pc.rows;
-		nrows = pc.nrows;
+		nrows = pc.n;
+		sim = xmalloc((nrows ? nrows : 1) * sizeof(*sim));
+		for (size_t i = 0; i < nrows; i++)
+			features_from_sample(&pc.rows[i], &sim[i]);
+		rows = sim;
 		npods = pc.npods;
 		starts = xmalloc((npods + 1) * sizeof(size_t));
 		memcpy(starts, pc.start, (npods + 1) * sizeof(size_t));
@@ -280,7 +299,31 @@ int cmd_train(int argc, char **argv)
 	}
 	printf("model: %d features, %d layer(s) of %d, window %d, %zu parameters\n",
 	       cfg.shape.nin, cfg.shape.nlayers, cfg.shape.nhid, cfg.shape.window, m.np);
-	train_prepare(&cfg, rows, nrows, &m, &x);
+	if (from) {
+		struct lstm base = { 0 };
+		bool same;
+
+		if (lstm_load(from, &base, err, sizeof(err)) < 0) {
+			fprintf(stderr, "kubemend train: %s\n", err);
+			goto out;
+		}
+		same = !memcmp(&base.sh, &m.sh, sizeof(m.sh));
+		for (int k = 0; same && k < m.sh.nin; k++)
+			same = !strcmp(base.feat[k], feat_names[cfg.feat[k]]);
+		if (!same) {
+			fprintf(stderr, "kubemend train: %s: another shape or other features than the model "
+				"to train (%d inputs, %d hidden, %d layers, window %d)\n", from, m.sh.nin,
+				m.sh.nhid, m.sh.nlayers, m.sh.window);
+			lstm_release(&base);
+			goto out;
+		}
+		memcpy(m.p, base.p, m.np * sizeof(double));
+		memcpy(m.centre, base.centre, (size_t)m.sh.nin * sizeof(double));
+		memcpy(m.scale, base.scale, (size_t)m.sh.nin * sizeof(double));
+		printf("adapting %s\n", from);
+		lstm_release(&base);
+	}
+	train_prepare_keep(&cfg, rows, nrows, &m, &x, from != NULL);
 	{
 		struct lstm_data d = { nrows, cfg.shape.nin, x, starts, npods };
 		prog.epochs = cfg.train.epochs;
@@ -315,7 +358,7 @@ out:
 	free(x);
 	free(sim);
 	free(starts);
-	podcsv_release(&pc);
+	podrows_release(&pc);
 	lstm_release(&m);
 	return rc;
 }

@@ -39,6 +39,7 @@ const struct setting conf_settings[] = {
 	{ "agent.csv_retention", CT_DURATION, "7d", NULL, NORANGE, "remove rotated (gzip) CSV files older than this" },
 	{ "agent.csv_retention_size", CT_NUM, "640Mi", NULL, 0, 1e15, "remove the oldest rotated CSV files past this total" },
 	{ "agent.insights_file", CT_STR, "pod_insights.json", NULL, NORANGE, "insights JSON" },
+	{ "agent.insights_retain", CT_DURATION, "1h", "INSIGHTS_RETAIN", NORANGE, "how long resolved insights stay in the file" },
 	{ "agent.history_file", CT_STR, "remediation_history.json", NULL, NORANGE, "remediation history JSON" },
 	{ "agent.alert_threshold", CT_NUM, "0.7", "THRESHOLD,ANOMALY_THRESHOLD", 0, 1, "probability that opens an insight" },
 	{ "agent.confidence_threshold", CT_NUM, "0.7", NULL, 0, 1, "probability below which nothing is proposed" },
@@ -78,6 +79,7 @@ const struct setting conf_settings[] = {
 	{ "agent.policy.allow_bare_pods", CT_BOOL, "false", NULL, NORANGE, "restart pods without a controller" },
 
 	{ "model.path", CT_STR, "models/default.kmm", "MODEL_PATH", NORANGE, "model file" },
+	{ "model.lstm", CT_BOOL, "true", "KUBEMEND_LSTM", NORANGE, "use the LSTM component (false: statistics and rules, still calibrated)" },
 	{ "model.window", CT_INT, "16", NULL, 2, 1024, "time steps per LSTM window" },
 	{ "model.hidden", CT_INT, "32", NULL, 1, 4096, "LSTM hidden units" },
 	{ "model.layers", CT_INT, "1", NULL, 1, 8, "LSTM layers" },

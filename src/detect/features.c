@@ -2,6 +2,8 @@
 #include <string.h>
 #include "detect/features.h"
 #include "detect/lstm.h"
+#include "metrics/sample.h"
+#include "base/str.h"
 #include "base/banned.h"
 
 const char *const feat_names[FEAT_COUNT] = {
@@ -16,6 +18,43 @@ void features_clear(struct features *f)
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < FEAT_COUNT; i++)
 		f->v[i] = NAN;
+}
+
+static double add2(double a, double b)
+{
+	if (!isfinite(a) && !isfinite(b))
+		return NAN;
+	return (isfinite(a) ? a : 0) + (isfinite(b) ? b : 0);
+}
+
+void features_from_sample(const struct sample *s, struct features *f)
+{
+	features_clear(f);
+	f->v[FEAT_CPU_MCORES] = s->cpu_mcores;
+	f->v[FEAT_CPU_PCT] = s->cpu_pct;
+	f->v[FEAT_MEM_BYTES] = s->mem_bytes;
+	f->v[FEAT_MEM_PCT] = s->mem_pct;
+	f->v[FEAT_NET_RX_BPS] = s->net_rx_bps;
+	f->v[FEAT_NET_TX_BPS] = s->net_tx_bps;
+	f->v[FEAT_NET_ERRORS_PS] = add2(s->net_rx_errors_ps, s->net_tx_errors_ps);
+	f->v[FEAT_NET_DROPPED_PS] = add2(s->net_rx_dropped_ps, s->net_tx_dropped_ps);
+	f->v[FEAT_RESTARTS] = s->restarts;
+	f->v[FEAT_CONTAINERS_READY] = s->containers_ready;
+	f->v[FEAT_CONTAINERS_TOTAL] = s->containers_total;
+	f->v[FEAT_CPU_LIMIT_MCORES] = s->cpu_limit_mcores;
+	f->v[FEAT_MEM_LIMIT_BYTES] = s->mem_limit_bytes;
+	f->v[FEAT_WARNING_EVENTS] = s->warning_events;
+	f->v[FEAT_FS_USED_BYTES] = s->fs_used_bytes;
+	f->v[FEAT_NODE_READY] = s->node_ready;
+	for (int i = 0; i < FEAT_COUNT; i++)
+		if (!isfinite(f->v[i]))
+			f->v[i] = NAN;
+	if (s->phase)
+		str_copy(f->phase, s->phase, sizeof(f->phase));
+	if (s->reason)
+		str_copy(f->reason, s->reason, sizeof(f->reason));
+	if (s->node_conditions)
+		str_copy(f->node_conditions, s->node_conditions, sizeof(f->node_conditions));
 }
 
 int feat_index(const char *name)

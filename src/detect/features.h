@@ -44,6 +44,13 @@ struct features {
 
 extern const char *const feat_names[FEAT_COUNT];
 
+struct sample;
+/*
+ * The features of one sample row (metrics/sample.h): every number it has,
+ * NaN for the rest; network errors and drops are receive + transmit.
+ */
+void features_from_sample(const struct sample *s, struct features *f);
+
 /* Every number missing, every string empty. */
 void features_clear(struct features *f);
 /* Index of a feature by its name, or -1. */

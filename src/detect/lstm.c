@@ -96,6 +96,8 @@ void lstm_release(struct lstm *m)
 	free(m->centre);
 	free(m->scale);
 	free(m->err_scale);
+	free(m->cal_x);
+	free(m->cal_y);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -33,7 +33,16 @@ struct lstm {
 	char **feat;            /* nin feature names */
 	double *centre, *scale; /* per feature: x_norm = (x - centre) / scale */
 	double *err_scale;      /* per output: typical |error| on held-back data */
+	/*
+	 * Calibration of the pod detector's evidence score (detect/pod.h):
+	 * ncal knots (cal_x increasing in [0,1], cal_y non-decreasing in
+	 * [0,1]) of a monotone map fitted on labelled runs; 0 knots: none.
+	 */
+	int ncal;
+	double *cal_x, *cal_y;
 };
+
+#define LSTM_MAX_CAL 64
 
 /* 0, or -EINVAL when a dimension is out of its limit. */
 int lstm_shape_check(const struct lstm_shape *sh);

@@ -55,6 +55,11 @@ int lstm_encode(const struct lstm *m, struct buf *out)
 		rc = put_f64(out, m->scale[i]);
 	for (int j = 0; rc == 0 && j < sh->nout; j++)
 		rc = put_f64(out, m->err_scale[j]);
+	rc = rc ? rc : put_u32(out, (uint32_t)m->ncal);
+	for (int j = 0; rc == 0 && j < m->ncal; j++) {
+		rc = put_f64(out, m->cal_x[j]);
+		rc = rc ? rc : put_f64(out, m->cal_y[j]);
+	}
 	for (size_t k = 0; rc == 0 && k < m->np; k++)
 		rc = put_f64(out, m->p[k]);
 	if (rc)
@@ -110,7 +115,7 @@ int lstm_decode(const void *data, size_t len, struct lstm *out, char *err,
 	if (need(&r, 4 * 6 + 8))
 		FAIL("truncated header (%zu bytes)", len);
 	ver = get_u32(&r);
-	if (ver != LSTM_FILE_VERSION)
+	if (ver != 1 && ver != LSTM_FILE_VERSION)
 		FAIL("version %u not supported (this kubemend reads %d) at byte 8", ver,
 		     LSTM_FILE_VERSION);
 	sh.nin = (int)get_u32(&r);
@@ -145,22 +150,39 @@ int lstm_decode(const void *data, size_t len, struct lstm *out, char *err,
 		m.feat[i] = xstrndup((const char *)r.p + r.pos, l);
 		r.pos += l;
 	}
-	if (need(&r, 8 * (2 * (size_t)sh.nin + (size_t)sh.nout + m.np) + 4))
-		FAIL("truncated: %zu bytes, the shape needs %zu", len,
-		     r.pos + 8 * (2 * (size_t)sh.nin + (size_t)sh.nout + m.np) + 4);
-	if (r.len - r.pos != 8 * (2 * (size_t)sh.nin + (size_t)sh.nout + m.np) + 4)
-		FAIL("%zu trailing bytes after the checksum",
-		     r.len - r.pos - (8 * (2 * (size_t)sh.nin + (size_t)sh.nout + m.np) + 4));
+	if (need(&r, 8 * (2 * (size_t)sh.nin + (size_t)sh.nout)))
+		FAIL("truncated: %zu bytes, the shape needs more", len);
 	m.centre = xmalloc((size_t)sh.nin * sizeof(double));
 	m.scale = xmalloc((size_t)sh.nin * sizeof(double));
 	m.err_scale = xmalloc((size_t)sh.nout * sizeof(double));
-	m.p = xmalloc(m.np * sizeof(double));
 	for (int i = 0; i < sh.nin; i++)
 		m.centre[i] = get_f64(&r);
 	for (int i = 0; i < sh.nin; i++)
 		m.scale[i] = get_f64(&r);
 	for (int j = 0; j < sh.nout; j++)
 		m.err_scale[j] = get_f64(&r);
+	if (ver >= 2) {
+		uint32_t nc;
+		if (need(&r, 4))
+			FAIL("truncated: %zu bytes, the shape needs more", len);
+		nc = get_u32(&r);
+		if (nc > LSTM_MAX_CAL)
+			FAIL("%u calibration knots (at most %d) at byte %zu", nc, LSTM_MAX_CAL, r.pos - 4);
+		if (need(&r, 16 * (size_t)nc))
+			FAIL("truncated: %zu bytes, the shape needs more", len);
+		m.ncal = (int)nc;
+		m.cal_x = xmalloc((nc ? nc : 1) * sizeof(double));
+		m.cal_y = xmalloc((nc ? nc : 1) * sizeof(double));
+		for (uint32_t j = 0; j < nc; j++) {
+			m.cal_x[j] = get_f64(&r);
+			m.cal_y[j] = get_f64(&r);
+		}
+	}
+	if (need(&r, 8 * m.np + 4))
+		FAIL("truncated: %zu bytes, the shape needs %zu", len, r.pos + 8 * m.np + 4);
+	if (r.len - r.pos != 8 * m.np + 4)
+		FAIL("%zu trailing bytes after the checksum", r.len - r.pos - (8 * m.np + 4));
+	m.p = xmalloc(m.np * sizeof(double));
 	for (size_t k = 0; k < m.np; k++)
 		m.p[k] = get_f64(&r);
 	if (get_u32(&r) != crc)
@@ -171,6 +193,10 @@ int lstm_decode(const void *data, size_t len, struct lstm *out, char *err,
 	for (int j = 0; j < sh.nout; j++)
 		if (!isfinite(m.err_scale[j]) || !(m.err_scale[j] > 0))
 			FAIL("bad error scale for output %d", j);
+	for (int j = 0; j < m.ncal; j++)
+		if (!(m.cal_x[j] >= 0 && m.cal_x[j] <= 1 && m.cal_y[j] >= 0 && m.cal_y[j] <= 1) ||
+		    (j && !(m.cal_x[j] > m.cal_x[j - 1] && m.cal_y[j] >= m.cal_y[j - 1])))
+			FAIL("calibration knot %d is not monotone in [0,1]", j);
 	for (size_t k = 0; k < m.np; k++)
 		if (!isfinite(m.p[k]))
 			FAIL("parameter %zu is not finite", k);

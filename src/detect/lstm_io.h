@@ -11,7 +11,7 @@
 #include "detect/lstm.h"
 
 #define LSTM_FILE_MAGIC "KMLSTM\r\n"
-#define LSTM_FILE_VERSION 1
+#define LSTM_FILE_VERSION 2  /* 1 (no calibration) is still read */
 #define LSTM_FILE_MAX (256u << 20)
 
 /* Serialises m into out (appending). */

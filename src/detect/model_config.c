@@ -9,9 +9,9 @@
 void model_config_defaults(struct model_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->shape.window = 32;
+	c->shape.window = 16;
 	c->shape.nhid = 32;
-	c->shape.nlayers = 2;
+	c->shape.nlayers = 1;
 	c->shape.nin = c->shape.nout = FEAT_MODEL_COUNT;
 	for (int i = 0; i < FEAT_MODEL_COUNT; i++)
 		c->feat[i] = i;

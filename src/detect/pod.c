@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect/pod.h"
+#include "detect/pod_priv.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -13,12 +14,12 @@
 #include "base/banned.h"
 
 /*
- * Calibration. A verdict's probability is the strength of its best finding:
- * explicit states reported by Kubernetes (CrashLoopBackOff, ImagePullBackOff,
- * FailedScheduling, NotReady) are near-certain; statistics count only once a
- * deviation has lasted longer than the natural bursts of a workload (two
- * minutes), so that one odd sample stays below the default threshold (0.7)
- * and a lasting one rises above it.
+ * Evidence scores. A finding's score orders how telling it is: explicit
+ * states reported by Kubernetes (CrashLoopBackOff, ImagePullBackOff,
+ * FailedScheduling, NotReady) score highest; statistics score high only once
+ * a deviation has lasted longer than the natural bursts of a workload (two
+ * minutes). The scores are not probabilities: the model's calibration
+ * (pod_detector_calibrate) turns the verdict's score into one.
  */
 #define P_CERTAIN       0.95
 #define P_STRONG        0.9
@@ -31,14 +32,20 @@
 #define MIN_BASELINE    4               /* samples before statistics speak */
 #define ADAPT_AFTER     60              /* a deviation this long becomes the new normal */
 #define STALE_MS        (30 * 60000)
+#define THROTTLE_MS     (8 * 60000)     /* pinned at the limit this long scores 0.9 */
 
 static const char *const type_names[AT_COUNT] = {
 	[AT_NONE] = "none", [AT_CRASH_LOOP] = "crash_loop", [AT_OOM] = "oom",
 	[AT_MEMORY_LEAK] = "memory_leak", [AT_CPU_SATURATION] = "cpu_saturation",
 	[AT_NETWORK] = "network", [AT_PARTIAL_FAILURE] = "partial_failure",
 	[AT_NODE] = "node", [AT_SCHEDULING] = "scheduling", [AT_IMAGE_PULL] = "image_pull",
-	[AT_IO] = "io",
+	[AT_IO] = "io", [AT_CPU_THROTTLING] = "cpu_throttling",
 };
+
+const char *pod_component_name(enum pod_component_kind k)
+{
+	return k == PC_LSTM ? "lstm" : k == PC_STATS ? "stats" : "rule";
+}
 
 const char *pod_anomaly_name(enum pod_anomaly t)
 {
@@ -57,6 +64,10 @@ void pod_detector_release(struct pod_detector *d)
 	if (!d)
 		return;
 	strmap_clear(&d->pods, free);
+	strmap_clear(&d->workloads, free);
+	if (d->model)
+		lstm_fast_release(&d->fast);
+	d->model = NULL;
 }
 
 size_t pod_detector_npods(const struct pod_detector *d)
@@ -93,6 +104,13 @@ size_t pod_detector_forget(struct pod_detector *d, int64_t cutoff_ms)
 	for (size_t i = 0; i < gone.n; i++)
 		free(strmap_remove(&d->pods, gone.v[i]));
 	n = gone.n;
+	strvec_clear(&gone);
+	for (struct strmap_entry *e = strmap_first(&d->workloads, &it); e;
+	     e = strmap_next(&d->workloads, e, &it))
+		if (((struct pod_workload *)e->value)->last_ms < cutoff_ms)
+			strvec_push(&gone, e->key);
+	for (size_t i = 0; i < gone.n; i++)
+		free(strmap_remove(&d->workloads, gone.v[i]));
 	strvec_clear(&gone);
 	return n;
 }
@@ -146,7 +164,7 @@ static void ring_stats(const struct pod_ring *r, double *med, double *mad)
 
 /* ---- verdict building ---- */
 
-static void verdict_clear(struct pod_verdict *v)
+void pod_verdict_clear(struct pod_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->type = AT_NONE;
@@ -160,20 +178,65 @@ static void set_signal(struct pod_signal *g, const char *metric, double value, d
 	g->expected_hi = hi;
 }
 
+/* Lists a component (the highest score per detector and metric). */
+void pod_add_component(struct pod_verdict *v, enum pod_component_kind k, const char *metric,
+		       double score)
+{
+	struct pod_component *c;
+
+	if (!(score >= COMP_MIN))
+		return;
+	for (size_t i = 0; i < v->ncomps; i++) {
+		c = &v->comps[i];
+		if (c->detector == k && !strcmp(c->metric, metric)) {
+			if (score > c->score)
+				c->score = score;
+			return;
+		}
+	}
+	if (v->ncomps == POD_VERDICT_MAX_COMPONENTS) {
+		/* full: replace the weakest when this one is stronger */
+		size_t w = 0;
+		for (size_t i = 1; i < v->ncomps; i++)
+			if (v->comps[i].score < v->comps[w].score)
+				w = i;
+		if (v->comps[w].score >= score)
+			return;
+		c = &v->comps[w];
+	} else {
+		c = &v->comps[v->ncomps++];
+	}
+	c->detector = (uint8_t)k;
+	str_copy(c->metric, metric, sizeof(c->metric));
+	c->score = score;
+}
+
+/* Statistics findings are named by their reason; the others are rules. */
+static enum pod_component_kind kind_of(const char *reason)
+{
+	static const char *const stats[] = { "CPUAboveNormal", "CPUAboveRequest", "MemoryGrowing",
+					     "MemoryAboveNormal", NULL };
+	for (const char *const *r = stats; *r; r++)
+		if (!strcmp(reason, *r))
+			return PC_STATS;
+	return PC_RULE;
+}
+
 /*
- * Adds a finding: the strongest one sets the type, probability and reason
- * and puts its signal first; weaker ones that still mean something add
- * their signal after it.
+ * Adds a finding: the strongest one sets the type, score and reason and
+ * puts its signal first; weaker ones that still mean something add their
+ * signal after it. Every finding lists its component.
  */
 static void consider(struct pod_verdict *v, enum pod_anomaly type, double p, const char *reason,
 		     const char *metric, double value, double lo, double hi)
 {
-	if (p > v->probability) {
+	pod_add_component(v, kind_of(reason), metric, p);
+	if (p > v->score) {
 		size_t n = v->nsignals < POD_VERDICT_MAX_SIGNALS ? v->nsignals : POD_VERDICT_MAX_SIGNALS - 1;
 		memmove(&v->signals[1], &v->signals[0], n * sizeof(v->signals[0]));
 		v->nsignals = n + 1;
 		set_signal(&v->signals[0], metric, value, lo, hi);
-		v->probability = p;
+		v->score = p;
 		v->type = type;
 		str_copy(v->reason, reason, sizeof(v->reason));
 	} else if (p >= P_WEAK && v->nsignals < POD_VERDICT_MAX_SIGNALS) {
@@ -319,6 +382,27 @@ static int trend(const struct pod_state *st, double *rel, double *slope)
 	return *slope > 0;
 }
 
+/* The least-squares slope (bytes/s) of the trend points; 0 with fewer than 6. */
+static double ls_slope(const struct pod_state *st)
+{
+	int n = st->trend_n;
+	double mt = 0, mv = 0, sxy = 0, sxx = 0;
+
+	if (n < 6)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		mt += st->trend_t[i];
+		mv += st->trend_v[i];
+	}
+	mt /= n;
+	mv /= n;
+	for (int i = 0; i < n; i++) {
+		sxy += (st->trend_t[i] - mt) * (st->trend_v[i] - mv);
+		sxx += (st->trend_t[i] - mt) * (st->trend_t[i] - mt);
+	}
+	return sxx > 0 ? sxy / sxx : 0;
+}
+
 static void trend_push(struct pod_state *st, int64_t ts, double mem)
 {
 	if (st->trend_n == POD_TREND) {
@@ -393,8 +477,14 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 	int64_t h;
 
 	h = held(&st->cpu_limit_since, at_limit, ts);
+	/* Pinned at the limit: throttled. Busy pods touch their limit at their
+	 * daily peak for a few minutes; a demand above the limit keeps them
+	 * there, so the score grows with the time held. */
 	if (h >= 0)
-		consider(v, AT_CPU_SATURATION, persisted(st, h) ? P_STRONG : P_WEAK - 0.05,
+		consider(v, AT_CPU_THROTTLING,
+			 persisted(st, h) ? clamp(0.5 + 0.4 * (double)(h - PERSIST_MS) / (THROTTLE_MS - PERSIST_MS),
+						  0.5, 0.9)
+					  : P_WEAK - 0.05,
 			 "CPUThrottled", "cpu_mcores", cpu, 0, 0.95 * lim);
 	if (!fin(cpu) || cpu < 0 || cpu > 1e8)          /* absent or garbled */
 		return;
@@ -435,7 +525,7 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 	double mem = s->mem_bytes, lim = s->mem_limit_bytes, rel = 0, slope = 0;
 	bool running = s->phase && !strcmp(s->phase, "Running") && !s->reason;
 	bool young = fin(s->pod_age_s) && s->pod_age_s < 60;
-	bool rising = false, high = false;
+	bool rising = false, high = false, above = false;
 
 	if (!fin(mem) || mem < 0 || mem > 1e15) {       /* absent or garbled */
 		st->last_mem_frac = NAN;
@@ -449,23 +539,22 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 			double left = fin(lim) && lim > mem ? (lim - mem) / slope : INFINITY;
 			double p = 0;
 
-			/* Natural memory wanders (a slow random walk, within about
-			 * 10% either way): a rise counts when it is larger than any
+			/* Natural memory wanders (within about 15% of its level over
+			 * minutes): a steady rise counts when it is larger than any
 			 * wander, or when it would reach the limit soon. */
-			if (rel >= 0.25 || (rel >= 0.15 && left < 900))
+			if (rel >= 0.3 || (rel >= 0.2 && left < 900))
 				p = P_STRONG + 0.02;
-			else if (rel >= 0.1 && left < 600)
-				p = P_LIKELY + 0.05;
-			else if (rel >= 0.05 && fin(lim) && mem >= 0.9 * lim)
+			else if (rel >= 0.25 || (rel >= 0.15 && left < 300))
 				p = P_LIKELY;
 			else if (rel >= 0.12)
-				p = P_WEAK;
+				p = P_WEAK - 0.1;
 			if (p > 0) {
 				rising = p >= P_LIKELY;
 				consider(v, AT_MEMORY_LEAK, p, "MemoryGrowing", "mem_bytes", mem,
 					 st->trend_v[0] * 0.92, st->trend_v[0] * 1.08);
 			}
 		}
+		st->mem_slope = (float)ls_slope(st);
 	}
 	if (rising)
 		st->leak_hint = 1;
@@ -474,17 +563,40 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 
 		ring_stats(&st->mem, &med, &mad);
 		scale = fmax(fmax(1.4826 * mad, 0.04 * med), 2.0 * 1024 * 1024);
-		z = (mem - med) / scale;
-		high = z >= 6 && mem >= 1.25 * med;
-		if (high)
-			consider(v, AT_MEMORY_LEAK, st->mem_high_run >= 1 ? 0.72 : P_WEAK - 0.05,
+		(void)z;
+		/* Natural memory wanders within about 8% of its level; the
+		 * baseline never takes a value above 1.08x its median, so a slow
+		 * leak cannot drag it along, and anything 12% above it counts. */
+		above = mem > 1.08 * med;
+		high = mem >= 1.12 * med && mem - med >= 6.0 * 1024 * 1024;
+		if (high) {
+			/* graded by how far, and by the time left until the limit at
+			 * the current rise */
+			double r = mem / med, left = fin(lim) && lim > mem && st->mem_slope > 0
+						       ? (lim - mem) / st->mem_slope : INFINITY;
+			double p = r >= 1.3 ? 0.9 : r >= 1.2 ? 0.8 : r >= 1.15 ? 0.65 : 0.45;
+			if (st->mem_slope > 0 && left < 1800)
+				p = fmin(0.92, p + 0.1);
+			if (!(st->mem_slope > 0))
+				p -= 0.1;
+			consider(v, AT_MEMORY_LEAK, st->mem_high_run >= 1 ? p : P_WEAK - 0.1,
 				 "MemoryAboveNormal", "mem_bytes", mem, fmax(0, med - 3 * scale),
-				 med + 6 * scale);
+				 med * 1.12);
+		}
 	}
 	/* The baseline learns only from samples that look normal, and from a
 	 * lasting new level once it has lasted long enough to be the normal. */
-	if ((!high && !rising && !young && running) || ++st->mem_high_run > ADAPT_AFTER)
-		ring_push(&st->mem, mem);
+	/* (a level that keeps rising is never the new normal) */
+	if ((!high && !above && !rising && !young && running) ||
+	    (++st->mem_high_run > ADAPT_AFTER && !(st->mem_slope > 10240))) {
+		/* Once it has a few, the ring takes every 4th sample: it then
+		 * spans about an hour at 30 s, so a slow leak cannot drag the
+		 * baseline along with it. */
+		if (st->mem.n < 8 || ++st->mem_thin >= 4) {
+			ring_push(&st->mem, mem);
+			st->mem_thin = 0;
+		}
+	}
 	if (!high && !rising)
 		st->mem_high_run = 0;
 	else if (st->mem_high_run == 0)
@@ -492,7 +604,7 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 	st->last_mem_frac = fin(lim) && lim > 0 ? (float)(mem / lim) : NAN;
 }
 
-static double sum2(double a, double b)
+double pod_sum2(double a, double b)
 {
 	if (!fin(a) && !fin(b))
 		return NAN;
@@ -502,8 +614,8 @@ static double sum2(double a, double b)
 static void network_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 			   struct pod_verdict *v)
 {
-	double err = sum2(s->net_rx_errors_ps, s->net_tx_errors_ps);
-	double drop = sum2(s->net_rx_dropped_ps, s->net_tx_dropped_ps);
+	double err = pod_sum2(s->net_rx_errors_ps, s->net_tx_errors_ps);
+	double drop = pod_sum2(s->net_rx_dropped_ps, s->net_tx_dropped_ps);
 	int64_t h;
 
 	h = held(&st->net_since, fin(err) && err >= 0.5, ts);
@@ -538,32 +650,35 @@ static int new_restarts(const struct sample *s, const struct pod_state *st)
 	return 0;
 }
 
-int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out)
+/*
+ * Rules and statistics for one sample; returns the pod's state when the
+ * sample taught it (so the LSTM may score it), NULL otherwise.
+ */
+struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *s,
+				   struct pod_verdict *out)
 {
-	struct buf key = BUF_INIT;
+	char key[640];
 	struct pod_state *st;
 	int64_t ts = s->ts_ms;
 	int restarts;
 	bool restarted;
 
-	if (!s->namespace || !s->pod || !*s->pod)
-		return -EINVAL;
-	verdict_clear(out);
-	pod_key(&key, s->namespace, s->pod);
-	st = strmap_get(&d->pods, key.data);
+	pod_verdict_clear(out);
+	/* namespace (<= 63) and pod name (<= 253): a stack key, no allocation per sample */
+	snprintf(key, sizeof(key), "%s/%s", s->namespace, s->pod);
+	st = strmap_get(&d->pods, key);
 	if (!st && d->pods.n < d->max_pods) {
 		st = state_new();
-		strmap_put(&d->pods, key.data, st);
+		strmap_put(&d->pods, key, st);
 	}
-	buf_release(&key);
 	if (fin(s->node_ready) && s->node_ready == 0) {
 		/* The node's verdict speaks for its pods, which cannot report. */
 		out->skip = true;
-		return 0;
+		return NULL;
 	}
 	if (!st || (st->nsamples && ts <= st->last_ms)) {
 		rules(s, NULL, out);
-		return 0;
+		return NULL;
 	}
 	if (st->nsamples && ts - st->last_ms > d->stale_ms) {
 		/* A long gap: what held before may not hold now. */
@@ -599,9 +714,7 @@ int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct 
 	network_checks(s, st, ts, out);
 	st->last_ms = ts;
 	st->nsamples++;
-	st->last_prob = (float)out->probability;
-	st->last_type = (uint8_t)out->type;
-	return 0;
+	return st;
 }
 
 /* ---- nodes ---- */
@@ -616,7 +729,8 @@ static const struct {
 	{ "NetworkUnavailable", P_STRONG },
 };
 
-size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_verdict *out, size_t max)
+size_t pod_detector_nodes(const struct pod_detector *d, const struct sample *rows, size_t n,
+			  struct pod_node_verdict *out, size_t max)
 {
 	/* Rows grouped by node in one pass (a map and a chain of row indices),
 	 * so the work grows with the rows, not rows x nodes. */
@@ -652,7 +766,7 @@ size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_v
 		double ready = NAN;
 		bool all_silent = true;
 
-		verdict_clear(v);
+		pod_verdict_clear(v);
 		for (size_t j = first[k]; j != SIZE_MAX; j = next[j]) {
 			const struct sample *r = &rows[j];
 			if (fin(r->node_ready) && !fin(ready))
@@ -668,6 +782,7 @@ size_t pod_detector_nodes(const struct sample *rows, size_t n, struct pod_node_v
 			consider(v, AT_NODE, P_CERTAIN, "NotReady", "node_ready", 0, 1, 1);
 		else if (!fin(ready) && any_known && all_silent)
 			consider(v, AT_NODE, P_STRONG, "NodeStatusUnknown", "node_ready", NAN, 1, 1);
+		v->probability = pod_detector_calibrate(d, v->score);
 	}
 	strmap_clear(&idx, NULL);
 	free(first);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 struct ins {
 	const char *id, *ns, *node, *owner, *type;
+	double probability, score;
 	const json_t *pods;
 	int64_t detected, updated, resolved;
 	bool matched;
@@ -100,6 +102,9 @@ static int load_insights(const json_t *doc, struct ins **out, size_t *n, char *e
 			return -EINVAL;
 		}
 		v[i].id = jstr(o, "id");
+		v[i].probability = json_number_value(json_object_get(o, "probability"));
+		v[i].score = json_is_number(json_object_get(o, "score")) ?
+			     json_number_value(json_object_get(o, "score")) : NAN;
 		v[i].ns = jstr(o, "namespace");
 		v[i].node = jstr(o, "node");
 		v[i].type = jstr(o, "anomaly_type");
@@ -177,8 +182,15 @@ int score_insights(const json_t *truth, const json_t *insights, int64_t window_m
 			total_detect += sf->detect_ms;
 		}
 	}
-	for (i = 0; i < nins; i++)
+	r.ins = xcalloc(nins + 1, sizeof(*r.ins));
+	for (i = 0; i < nins; i++) {
 		matched += ins[i].matched;
+		str_copy(r.ins[i].id, ins[i].id ? ins[i].id : "", sizeof(r.ins[i].id));
+		str_copy(r.ins[i].type, ins[i].type ? ins[i].type : "", sizeof(r.ins[i].type));
+		r.ins[i].probability = ins[i].probability;
+		r.ins[i].score = ins[i].score;
+		r.ins[i].matched = ins[i].matched;
+	}
 	r.insights = nins;
 	r.false_alarms = nins - matched;
 	r.recall = r.nfaults ? (double)r.found / (double)r.nfaults : 1.0;
@@ -194,8 +206,23 @@ void score_result_release(struct score_result *r)
 	if (!r)
 		return;
 	free(r->faults);
+	free(r->ins);
 	r->faults = NULL;
+	r->ins = NULL;
 	r->nfaults = 0;
+}
+
+void score_reliability(const struct score_result *r, size_t count[10], size_t real[10])
+{
+	for (int b = 0; b < 10; b++)
+		count[b] = real[b] = 0;
+	for (size_t i = 0; i < r->insights; i++) {
+		double p = r->ins[i].probability;
+		int b = p >= 1 ? 9 : p <= 0 ? 0 : (int)(p * 10);
+
+		count[b]++;
+		real[b] += r->ins[i].matched;
+	}
 }
 
 struct span {

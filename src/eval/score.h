@@ -22,7 +22,16 @@ struct score_fault {
 	char insight_id[24];
 };
 
+/* One insight: what the detector said and whether a fault was behind it. */
+struct score_insight {
+	char id[24];
+	char type[32];
+	double probability, score;      /* score: the evidence score (NaN when absent) */
+	bool matched;                   /* about a fault, detected between its start and end */
+};
+
 struct score_result {
+	struct score_insight *ins;      /* insights entries, in file order */
 	struct score_fault *faults;
 	size_t nfaults, found;
 	size_t insights, false_alarms;
@@ -39,6 +48,13 @@ struct score_result {
 int score_insights(const json_t *truth, const json_t *insights, int64_t window_ms,
 		   struct score_result *out, char *err, size_t errlen);
 void score_result_release(struct score_result *r);
+
+/*
+ * The reliability of the insights' probabilities: for each tenth of [0,1]
+ * (bucket 9 holds 0.9 to 1.0), how many insights fell in it and how many of
+ * those were real faults.
+ */
+void score_reliability(const struct score_result *r, size_t count[10], size_t real[10]);
 
 /*
  * Pod-hours observed in a metrics CSV: for each pod, its last sample minus

@@ -116,6 +116,21 @@ static void copy_details(struct insight *in, const struct finding *f)
 	in->nsignals = f->nsignals < INSIGHT_MAX_SIGNALS ? f->nsignals : INSIGHT_MAX_SIGNALS;
 	for (i = 0; i < in->nsignals; i++)
 		in->signals[i] = f->signals[i];
+	/* components accumulate, each at the highest score it reached */
+	for (i = 0; i < f->ncomponents; i++) {
+		const struct component *c = &f->components[i];
+		size_t k;
+		for (k = 0; k < in->ncomps; k++)
+			if (!strcmp(in->comps[k].detector, c->detector) &&
+			    !strcmp(in->comps[k].metric, c->metric))
+				break;
+		if (k < in->ncomps) {
+			if (c->score > in->comps[k].score)
+				in->comps[k].score = c->score;
+		} else if (in->ncomps < INSIGHT_MAX_COMPONENTS) {
+			in->comps[in->ncomps++] = *c;
+		}
+	}
 	/* evidence accumulates: the events that led here stay visible */
 	for (i = 0; i < f->nevidence; i++) {
 		const struct evidence *e = &f->evidence[i];
@@ -261,8 +276,10 @@ struct insight *insight_store_observe(struct insight_store *s, const struct find
 		in->pod_active[pi] = true;
 	if (f->sample_ms > in->updated_ms)
 		in->updated_ms = f->sample_ms;
-	if (f->probability > in->probability || in->normal_streak)
+	if (f->probability > in->probability || in->normal_streak) {
 		in->probability = f->probability;
+		in->score = f->score;
+	}
 	in->normal_streak = 0;
 	copy_details(in, f);
 	set_severity(in);
@@ -426,7 +443,7 @@ static json_t *num_or_null(double v)
 json_t *insight_json(const struct insight *in, const struct insight_store *s)
 {
 	json_t *pods = json_array(), *signals = json_array(), *ev = json_array();
-	json_t *recs = json_array();
+	json_t *recs = json_array(), *comps = json_array(), *o;
 	size_t i;
 
 	for (i = 0; i < in->npods; i++)
@@ -437,6 +454,9 @@ json_t *insight_json(const struct insight *in, const struct insight_store *s)
 			"metric", g->metric, "value", num_or_null(g->value),
 			"expected", num_or_null(g->expected_lo), num_or_null(g->expected_hi)));
 	}
+	for (i = 0; i < in->ncomps; i++)
+		json_array_append_new(comps, json_pack("{s:s, s:s, s:f}", "detector", in->comps[i].detector,
+			"metric", in->comps[i].metric, "score", round(in->comps[i].score * 1e4) / 1e4));
 	for (i = 0; i < in->nevidence; i++) {
 		const struct evidence *e = &in->evidence[i];
 		json_array_append_new(ev, json_pack("{s:s, s:s, s:s, s:i}",
@@ -450,8 +470,8 @@ json_t *insight_json(const struct insight *in, const struct insight_store *s)
 			"name", r->target, "params", r->params, "rationale", r->rationale,
 			"risk", r->risk));
 	}
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:s,"
-			 " s:s, s:o, s:o, s:s, s:o, s:{s:o, s:s, s:o}, s:{s:s, s:s}}",
+	o = json_pack("{s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:f, s:s,"
+			 " s:s, s:o, s:o, s:o, s:s, s:o, s:{s:o, s:s, s:o}, s:{s:s, s:s}}",
 		"id", in->id,
 		"namespace", str_or_null(in->namespace_),
 		"pod", in->npods ? json_string(in->pods[0]) : json_null(),
@@ -462,8 +482,10 @@ json_t *insight_json(const struct insight *in, const struct insight_store *s)
 		"updated_at", time_or_null(in->updated_ms),
 		"resolved_at", time_or_null(in->resolved_ms),
 		"probability", in->probability,
+		"score", in->score,
 		"severity", in->severity,
 		"anomaly_type", in->anomaly_type,
+		"components", comps,
 		"signals", signals,
 		"evidence", ev,
 		"summary", in->summary,
@@ -472,6 +494,7 @@ json_t *insight_json(const struct insight *in, const struct insight_store *s)
 		"source", in->explanation_source,
 		"model", str_or_null(in->explanation_model),
 		"model", "name", s->model_name, "version", s->model_version);
+	return o;
 }
 
 json_t *insight_store_json(const struct insight_store *s, int64_t now_ms)

@@ -17,6 +17,14 @@
 #define INSIGHT_MAX_EVIDENCE 8
 #define INSIGHT_MAX_RECS 4
 #define INSIGHT_MAX_PODS 64
+#define INSIGHT_MAX_COMPONENTS 8
+
+/* A detector component that fired: "lstm", "stats" or "rule", its metric, its score. */
+struct component {
+	char detector[8];
+	char metric[32];
+	double score;           /* [0,1] */
+};
 
 struct signal {
 	char metric[40];
@@ -45,12 +53,15 @@ struct finding {
 	const char *namespace_, *pod, *node;
 	const char *owner_kind, *owner_name;
 	const char *anomaly_type;       /* crash_loop, oom, memory_leak, ... */
-	double probability;             /* [0,1] */
+	double probability;             /* [0,1], calibrated */
+	double score;                   /* [0,1], the evidence score before calibration */
 	int64_t sample_ms;              /* the sample's timestamp (cluster clock) */
 	const struct signal *signals;
 	size_t nsignals;
 	const struct evidence *evidence;
 	size_t nevidence;
+	const struct component *components;
+	size_t ncomponents;
 };
 
 struct insight {
@@ -62,11 +73,14 @@ struct insight {
 	size_t npods;
 	int64_t detected_ms, updated_ms, resolved_ms; /* resolved 0 while open */
 	double probability;
+	double score;                   /* the evidence score behind probability */
 	char severity[12];              /* info, warning, critical */
 	struct signal signals[INSIGHT_MAX_SIGNALS];
 	size_t nsignals;
 	struct evidence evidence[INSIGHT_MAX_EVIDENCE];
 	size_t nevidence;
+	struct component comps[INSIGHT_MAX_COMPONENTS]; /* every component that fired, highest score */
+	size_t ncomps;
 	char summary[320];
 	struct recommendation recs[INSIGHT_MAX_RECS];
 	size_t nrecs;
@@ -83,7 +97,7 @@ struct insight_store {
 	int resolve_after;              /* normal samples before an insight resolves (default 3) */
 	int64_t retain_resolved_ms;     /* resolved insights kept this long (default 1 h) */
 	size_t max_insights;            /* hard cap (default 1000): oldest resolved go first */
-	char model_name[32], model_version[16];
+	char model_name[64], model_version[32];
 };
 
 void insight_store_init(struct insight_store *s, double threshold);

@@ -109,6 +109,7 @@ static int check(const json_t *obj, char *err, size_t errlen)
 	if (check_array(obj, "pods", INSIGHT_MAX_PODS, err, errlen) ||
 	    check_array(obj, "signals", INSIGHT_MAX_SIGNALS, err, errlen) ||
 	    check_array(obj, "evidence", INSIGHT_MAX_EVIDENCE, err, errlen) ||
+	    check_array(obj, "components", INSIGHT_MAX_COMPONENTS, err, errlen) ||
 	    check_array(obj, "recommendations", INSIGHT_MAX_RECS, err, errlen))
 		return -EINVAL;
 	json_array_foreach(json_object_get(obj, "pods"), i, it) {
@@ -123,6 +124,22 @@ static int check(const json_t *obj, char *err, size_t errlen)
 		if (!json_is_object(it) ||
 		    opt_str(it, "metric", sizeof(((struct signal *)0)->metric), &s, err, errlen))
 			return bad(err, errlen, field, "not a signal");
+	}
+	v = json_object_get(obj, "score");
+	if (v && !json_is_null(v) && !(json_is_number(v) && json_number_value(v) >= 0 &&
+				       json_number_value(v) <= 1))
+		return bad(err, errlen, "score", "not a number in [0, 1]");
+	json_array_foreach(json_object_get(obj, "components"), i, it) {
+		const json_t *sc = json_object_get(it, "score");
+		const char *det;
+
+		snprintf(field, sizeof(field), "components[%zu]", i);
+		if (!json_is_object(it) ||
+		    opt_str(it, "detector", sizeof(((struct component *)0)->detector), &det, err, errlen) ||
+		    opt_str(it, "metric", sizeof(((struct component *)0)->metric), &s, err, errlen) ||
+		    !det || (strcmp(det, "lstm") && strcmp(det, "stats") && strcmp(det, "rule")) ||
+		    !json_is_number(sc) || !(json_number_value(sc) >= 0 && json_number_value(sc) <= 1))
+			return bad(err, errlen, field, "not {detector: lstm|stats|rule, metric, score in [0, 1]}");
 	}
 	json_array_foreach(json_object_get(obj, "evidence"), i, it) {
 		snprintf(field, sizeof(field), "evidence[%zu]", i);
@@ -202,7 +219,15 @@ int insight_from_json(struct insight_store *s, const json_t *obj, char *err, siz
 	opt_time(obj, "updated_at", &in->updated_ms, err, errlen);
 	opt_time(obj, "resolved_at", &in->resolved_ms, err, errlen);
 	in->probability = json_number_value(json_object_get(obj, "probability"));
+	in->score = json_is_number(json_object_get(obj, "score")) ?
+		    json_number_value(json_object_get(obj, "score")) : in->probability;
 	copy_opt(in->severity, sizeof(in->severity), obj, "severity");
+	json_array_foreach(json_object_get(obj, "components"), i, it) {
+		struct component *c = &in->comps[in->ncomps++];
+		copy_opt(c->detector, sizeof(c->detector), it, "detector");
+		copy_opt(c->metric, sizeof(c->metric), it, "metric");
+		c->score = json_number_value(json_object_get(it, "score"));
+	}
 	json_array_foreach(json_object_get(obj, "signals"), i, it) {
 		struct signal *g = &in->signals[in->nsignals++];
 		v = json_object_get(it, "expected");

@@ -763,7 +763,14 @@ static int open_stages(struct stages *st)
 	if (m->analyse) {
 		pipeline_init(&st->pipe, config_num(c, "agent.alert_threshold"),
 			      config_str(c, "agent.insights_file"), m->max_pods);
+		st->pipe.store.retain_resolved_ms = config_duration_ms(c, "agent.insights_retain");
 		st->have_pipe = true;
+		{
+			char line[512];
+			if (pipeline_load_model(&st->pipe, m->cfg, line, sizeof(line), err, sizeof(err)) < 0)
+				goto fail;
+			log_kv(LOG_INFO, m->name, "model", "model", line, NULL);
+		}
 		pipeline_add_hook(&st->pipe, log_insight, NULL);
 		if (m->hook)
 			pipeline_add_hook(&st->pipe, m->hook, m->hook_ctx);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/pipeline.h"
+#include "detect/podmodel.h"
 #include "net/http.h"
 #include "insight/advice.h"
 #include "serve/alerts.h"
@@ -24,7 +25,7 @@ void pipeline_init(struct pipeline *p, double threshold, const char *insights_pa
 	pthread_mutex_init(&p->mu, NULL);
 	pod_detector_init(&p->det, max_pods);
 	insight_store_init(&p->store, threshold);
-	str_copy(p->store.model_name, "kubemend-pod-rules", sizeof(p->store.model_name));
+	str_copy(p->store.model_name, "none", sizeof(p->store.model_name));
 	p->insights_path = insights_path ? xstrdup(insights_path) : NULL;
 }
 
@@ -33,6 +34,9 @@ void pipeline_release(struct pipeline *p)
 	if (!p)
 		return;
 	pod_detector_release(&p->det);
+	if (p->have_model > 0)
+		lstm_release(&p->model);
+	p->have_model = 0;
 	insight_store_release(&p->store);
 	strmap_clear(&p->announced, NULL);
 	strmap_clear(&p->peaks, free);
@@ -65,6 +69,39 @@ void pipeline_set_threshold(struct pipeline *p, double threshold)
 	pipeline_lock(p);
 	p->store.threshold = threshold;
 	pipeline_unlock(p);
+}
+
+int pipeline_set_model(struct pipeline *p, const struct lstm *m, const char *name, bool use_lstm,
+		       char *err, size_t errlen)
+{
+	int rc;
+
+	pipeline_lock(p);
+	rc = pod_detector_set_model(&p->det, m, use_lstm, err, errlen);
+	if (rc == 0) {
+		const char *base = name ? strrchr(name, '/') : NULL;
+		str_copy(p->store.model_name, base ? base + 1 : name ? name : "none",
+			 sizeof(p->store.model_name));
+		snprintf(p->store.model_version, sizeof(p->store.model_version), "%s%s",
+			 m && m->ncal ? "calibrated" : "uncalibrated", use_lstm ? "" : "-nolstm");
+	}
+	pipeline_unlock(p);
+	return rc;
+}
+
+int pipeline_load_model(struct pipeline *p, const struct config *c, char *desc, size_t desclen,
+			char *err, size_t errlen)
+{
+	const char *path;
+
+	p->have_model = pod_model_load(c, NULL, &p->model, &path, err, errlen);
+	if (p->have_model < 0)
+		return -1;
+	if (p->have_model &&
+	    pipeline_set_model(p, &p->model, path, config_bool(c, "model.lstm"), err, errlen) < 0)
+		return -1;
+	pod_model_describe(&p->model, p->have_model, path, desc, desclen);
+	return 0;
 }
 
 void pipeline_collect_failed(struct pipeline *p)
@@ -181,9 +218,20 @@ static double *peaks_of(struct pipeline *p, const struct insight *in)
 	return pk;
 }
 
+static size_t copy_components(struct component *dst, const struct pod_verdict *v)
+{
+	for (size_t i = 0; i < v->ncomps; i++) {
+		str_copy(dst[i].detector, pod_component_name(v->comps[i].detector), sizeof(dst[i].detector));
+		str_copy(dst[i].metric, v->comps[i].metric, sizeof(dst[i].metric));
+		dst[i].score = v->comps[i].score;
+	}
+	return v->ncomps;
+}
+
 static void observe_pod(struct pipeline *p, const struct sample *s, const struct pod_verdict *v)
 {
 	struct signal sig[POD_VERDICT_MAX_SIGNALS];
+	struct component comps[POD_VERDICT_MAX_COMPONENTS];
 	struct evidence ev[4];
 	struct finding f;
 	struct insight *in;
@@ -196,7 +244,10 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 	f.owner_name = s->owner_name;
 	f.sample_ms = s->ts_ms;
 	f.probability = v->probability;
+	f.score = v->score;
 	f.anomaly_type = v->type == AT_NONE ? NULL : pod_anomaly_name(v->type);
+	f.ncomponents = copy_components(comps, v);
+	f.components = comps;
 	copy_signals(sig, v);
 	f.signals = sig;
 	f.nsignals = v->nsignals;
@@ -217,6 +268,7 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, int64_t ts)
 {
 	struct signal sig[POD_VERDICT_MAX_SIGNALS];
+	struct component comps[POD_VERDICT_MAX_COMPONENTS];
 	struct evidence ev;
 	struct finding f;
 
@@ -228,6 +280,9 @@ static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, 
 	f.node = nv->node;
 	f.sample_ms = ts;
 	f.probability = nv->v.probability;
+	f.score = nv->v.score;
+	f.ncomponents = copy_components(comps, &nv->v);
+	f.components = comps;
 	f.anomaly_type = pod_anomaly_name(AT_NODE);
 	copy_signals(sig, &nv->v);
 	f.signals = sig;
@@ -244,7 +299,7 @@ static void observe_node(struct pipeline *p, const struct pod_node_verdict *nv, 
 
 static bool node_is_down(const struct pod_node_verdict *nv)
 {
-	return nv->v.type == AT_NODE && nv->v.probability >= 0.85 &&
+	return nv->v.type == AT_NODE &&
 	       (!strcmp(nv->v.reason, "NotReady") || !strcmp(nv->v.reason, "NodeStatusUnknown"));
 }
 
@@ -424,6 +479,7 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 		  char *err, size_t errlen)
 {
 	struct pod_node_verdict *nv = NULL;
+	struct pod_verdict *pv = NULL;
 	struct strmap down = STRMAP_INIT;
 	size_t nn = 0;
 	int64_t ts = 0;
@@ -432,23 +488,25 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].ts_ms > ts)
 			ts = rows[i].ts_ms;
-	if (n)
+	if (n) {
 		nv = xmalloc((n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH) * sizeof(*nv));
+		pv = xmalloc(n * sizeof(*pv));
+	}
 	pipeline_lock(p);
 	if (n)
-		nn = pod_detector_nodes(rows, n, nv, n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
+		nn = pod_detector_nodes(&p->det, rows, n, nv,
+					n < MAX_NODES_PER_BATCH ? n : MAX_NODES_PER_BATCH);
 	for (size_t i = 0; i < nn; i++)
 		observe_node(p, &nv[i], ts);
 	down_nodes(nv, nn, &down);
+	if (n)
+		pod_detector_observe_batch(&p->det, rows, n, pv);
 	for (size_t i = 0; i < n; i++) {
-		struct pod_verdict v;
-
-		if (pod_detector_observe(&p->det, &rows[i], &v) < 0 || v.skip ||
-		    (rows[i].node && strmap_get(&down, rows[i].node))) {
+		if (pv[i].skip || (rows[i].node && strmap_get(&down, rows[i].node))) {
 			p->stats.skipped_rows++;
 			continue;
 		}
-		observe_pod(p, &rows[i], &v);
+		observe_pod(p, &rows[i], &pv[i]);
 	}
 	after_batch(p, rows, n, ts);
 	insight_store_expire(&p->store, ts);
@@ -463,6 +521,7 @@ int pipeline_feed(struct pipeline *p, const struct sample *rows, size_t n,
 	pipeline_unlock(p);
 	strmap_clear(&down, NULL);
 	free(nv);
+	free(pv);
 	if (p->insights_path)
 		rc = pipeline_flush(p, err, errlen);
 	return rc;

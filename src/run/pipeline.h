@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "base/buf.h"
 #include "base/strmap.h"
+#include "conf/config.h"
 #include "detect/pod.h"
 #include "insight/insight.h"
 #include "metrics/sample.h"
@@ -63,6 +64,8 @@ struct pipeline {
 	pthread_mutex_t mu;
 	struct pod_detector det;
 	struct insight_store store;
+	struct lstm model;              /* owned once pipeline_load_model() loaded it */
+	int have_model;
 	char *insights_path;            /* NULL: no file */
 	struct pipeline_stats stats;
 	bool ready;                     /* a batch went through */
@@ -82,6 +85,21 @@ void pipeline_release(struct pipeline *p);
 /* Adds a hook (up to PIPELINE_MAX_HOOKS); 0 or -ENOSPC. */
 int pipeline_add_hook(struct pipeline *p, pipeline_hook fn, void *ctx);
 void pipeline_set_threshold(struct pipeline *p, double threshold);
+/*
+ * The detector's model (borrowed; must outlive the pipeline) named name in
+ * the insights; use_lstm false keeps only its calibration. 0, or -EINVAL
+ * with a reason in err for a model the detector cannot use.
+ */
+int pipeline_set_model(struct pipeline *p, const struct lstm *m, const char *name, bool use_lstm,
+		       char *err, size_t errlen);
+/*
+ * Loads the model the config names (model.path / MODEL_PATH, else
+ * models/default.kmm when present; detect/podmodel.h) into the pipeline,
+ * which then owns it, with model.lstm. desc gets one line on the model in
+ * use. 0, or -1 with a one-line reason in err.
+ */
+int pipeline_load_model(struct pipeline *p, const struct config *c, char *desc, size_t desclen,
+			char *err, size_t errlen);
 
 /*
  * One batch: the rows of one collection cycle (same timestamp). Detects,

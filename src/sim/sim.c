@@ -280,7 +280,7 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 	s->apif.rate_429 = opt->fault_429_rate;
 	s->apif.rate_truncate = opt->fault_truncate_rate;
 	s->apif.watch_cut_s = opt->fault_watch_cut_s;
-	s->start_ms = time_real_ms() / 1000 * 1000;
+	s->start_ms = opt->start_ms > 0 ? opt->start_ms : time_real_ms() / 1000 * 1000;
 	s->virt_base_ms = s->start_ms;
 	s->mono_base_ms = time_mono_ms();
 	truth_init(&s->truth, opt->truth_out);
@@ -346,6 +346,16 @@ int sim_start(struct sim **out, const struct sim_options *opt, char *err, size_t
 fail:
 	sim_stop(sim);
 	return rc < 0 ? rc : -EINVAL;
+}
+
+void sim_advance(struct sim *sim, int64_t ms)
+{
+	struct simstate *s = &sim->s;
+
+	pthread_mutex_lock(&s->mu);
+	s->virt_base_ms += ms;
+	sim_step_locked(s, store_clock(s));
+	pthread_mutex_unlock(&s->mu);
 }
 
 void sim_stop(struct sim *sim)

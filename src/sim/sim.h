@@ -19,6 +19,7 @@ struct sim_options {
 	double speed;                   /* virtual seconds per real second; 0 freezes */
 	const char *scenario;           /* scenario file or NULL */
 	const char *truth_out;          /* ground-truth file or NULL */
+	int64_t start_ms;               /* virtual start (Unix ms); 0: now */
 	const char *audit_log;          /* audit.k8s.io/v1 Event JSON lines, appended; NULL: none */
 	/* API fault injection for client tests */
 	int fault_latency_ms;
@@ -37,5 +38,7 @@ int sim_port(const struct sim *sim);
 const char *sim_url(const struct sim *sim);
 /* The bearer token clients must send. */
 const char *sim_token(const struct sim *sim);
+/* Moves the virtual clock on by ms (as POST /sim/v1/advance does). */
+void sim_advance(struct sim *sim, int64_t ms);
 
 #endif

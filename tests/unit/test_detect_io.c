@@ -11,7 +11,6 @@
 #include "eval/mvmetrics.h"
 #include "eval/pca.h"
 #include "eval/pkl.h"
-#include "detect/podcsv.h"
 
 static void test_pkl(void **st)
 {
@@ -42,42 +41,6 @@ static void test_pkl(void **st)
 	buf_release(&b);
 }
 
-static void test_podcsv(void **st)
-{
-	const char *csv =
-		"timestamp,namespace,pod,cpu_mcores,mem_bytes,net_rx_errors_ps,net_tx_errors_ps,phase,reason\n"
-		"2026-01-01T00:02:00Z,a,web,120,100,1,2,Running,\n"
-		"2026-01-01T00:00:00Z,b,db,50,,0,0,Running,\"OOM, killed\"\n"
-		"2026-01-01T00:01:00Z,a,web,110,90,,,Running,\n"
-		"2026-01-01T00:00:00Z,a,web,100,80,0,0,Pending,\n";
-	struct podcsv p;
-	char err[256];
-
-	(void)st;
-	assert_int_equal(podcsv_parse(csv, strlen(csv), &p, err, sizeof(err)), 0);
-	assert_int_equal(p.npods, 2);
-	assert_string_equal(p.pod[0], "a/web");
-	assert_string_equal(p.pod[1], "b/db");
-	assert_int_equal(p.start[1], 3);
-	assert_int_equal(p.start[2], 4);
-	/* web's rows in time order */
-	assert_true(p.rows[0].v[FEAT_CPU_MCORES] == 100);
-	assert_string_equal(p.rows[0].phase, "Pending");
-	assert_true(p.rows[2].v[FEAT_CPU_MCORES] == 120);
-	assert_true(p.rows[2].v[FEAT_NET_ERRORS_PS] == 3);      /* rx + tx */
-	assert_true(isnan(p.rows[1].v[FEAT_NET_ERRORS_PS]));    /* missing stays missing */
-	assert_true(isnan(p.rows[3].v[FEAT_MEM_BYTES]));
-	assert_string_equal(p.rows[3].reason, "OOM, killed");
-	podcsv_release(&p);
-
-	assert_int_equal(podcsv_parse("a,b\n1,2\n", 8, &p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "no 'pod'"));
-	assert_int_equal(podcsv_parse("pod,x\np,1,2\n", 12, &p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "line 2: 3 fields"));
-	assert_int_equal(podcsv_parse("pod\n\"p\n", 7, &p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "line 2: malformed"));
-}
-
 static void test_model_config(void **st)
 {
 	char *dir = test_tmpdir(), path[256], err[256];
@@ -87,7 +50,7 @@ static void test_model_config(void **st)
 	(void)st;
 	model_config_defaults(&c);
 	assert_int_equal(model_config_load("config/model_config.yaml", &c, err, sizeof(err)), 0);
-	assert_int_equal(c.shape.window, 32);
+	assert_int_equal(c.shape.window, 16);
 	assert_int_equal(c.shape.nin, FEAT_MODEL_COUNT);
 	snprintf(path, sizeof(path), "%s/m.yaml", dir);
 	f = fopen(path, "w");
@@ -165,7 +128,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pkl),
-		cmocka_unit_test(test_podcsv),
 		cmocka_unit_test(test_model_config),
 		cmocka_unit_test(test_mvmetrics),
 		cmocka_unit_test(test_pca),

@@ -13,11 +13,12 @@ static void fill(struct insight_store *s)
 {
 	struct signal sig = { "memory_bytes", 250 * MI, NAN, 200 * MI };
 	struct evidence ev = { "event", "OOMKilled", "Container web was OOM-killed", 3 };
+	struct component comps[2] = { { "rule", "mem_bytes", 0.95 }, { "lstm", "mem_pct", 0.5 } };
 	struct finding f = {
 		.namespace_ = "shop", .pod = "web-1", .node = "node-2",
 		.owner_kind = "Deployment", .owner_name = "web", .anomaly_type = "oom",
 		.probability = 0.93, .sample_ms = 1764000000000, .signals = &sig, .nsignals = 1,
-		.evidence = &ev, .nevidence = 1,
+		.evidence = &ev, .nevidence = 1, .score = 0.97, .components = comps, .ncomponents = 2,
 	};
 	struct workload_facts wf = { .replicas = 3, .mem_limit = 256 * MI, .mem_peak = 250 * MI };
 	struct insight *in;
@@ -46,6 +47,9 @@ static void round_trip(void **state)
 	assert_int_equal(b.items[0]->npods, 2);
 	assert_string_equal(b.items[0]->pods[1], "web-2");
 	assert_true(isnan(b.items[0]->signals[0].expected_lo));
+	assert_int_equal(b.items[0]->ncomps, 2);
+	assert_string_equal(b.items[0]->comps[1].detector, "lstm");
+	assert_true(b.items[0]->comps[1].score == 0.5 && b.items[0]->score == 0.97);
 	jb = insight_store_json(&b, 1764000060000);
 	tb = json_dumps(jb, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(ta, tb);
@@ -90,6 +94,12 @@ static void errors_name_the_field(void **state)
 		     "insights[0].id: missing");
 	expect_error("{\"insights\": [{\"id\": \"i-1\", \"anomaly_type\": \"oom\", \"probability\": 1.5}]}",
 		     "insights[0].probability");
+	expect_error("{\"insights\": [{\"id\": \"i-1\", \"anomaly_type\": \"oom\", \"probability\": 1,"
+		     " \"components\": [{\"detector\": \"magic\", \"metric\": \"x\", \"score\": 0.5}]}]}",
+		     "insights[0].components[0]");
+	expect_error("{\"insights\": [{\"id\": \"i-1\", \"anomaly_type\": \"oom\", \"probability\": 1,"
+		     " \"components\": [{\"detector\": \"lstm\", \"metric\": \"x\", \"score\": 2}]}]}",
+		     "insights[0].components[0]");
 	/* a bad second insight refuses the whole document */
 	expect_error("{\"insights\": [{\"id\": \"i-1\", \"anomaly_type\": \"oom\", \"probability\": 1},"
 		     " {\"id\": \"i-2\", \"anomaly_type\": \"oom\", \"probability\": 1,"

@@ -161,8 +161,8 @@ static void test_corrupt_files_rejected(void **st)
 	c[0] = 'X';
 	expect_reject(c, e.len, "magic");
 	memcpy(c, e.data, e.len);
-	c[8] = 2;
-	expect_reject(c, e.len, "version 2");
+	c[8] = 3;
+	expect_reject(c, e.len, "version 3");
 	memcpy(c, e.data, e.len);
 	c[12] = 0;      /* nin = 0 */
 	expect_reject(c, e.len, "shape");
@@ -171,6 +171,29 @@ static void test_corrupt_files_rejected(void **st)
 	expect_reject(c, e.len + 1, "trailing");
 	free(c);
 	buf_release(&e);
+	/* a calibration survives the round trip; a non-monotone one is refused */
+	{
+		struct lstm b;
+		char err[256];
+		double x[3] = { 0.2, 0.5, 0.9 }, y[3] = { 0.05, 0.4, 0.97 };
+
+		a.ncal = 3;
+		a.cal_x = malloc(sizeof(x));
+		a.cal_y = malloc(sizeof(y));
+		memcpy(a.cal_x, x, sizeof(x));
+		memcpy(a.cal_y, y, sizeof(y));
+		buf_init(&e, 0);
+		assert_int_equal(lstm_encode(&a, &e), 0);
+		assert_int_equal(lstm_decode(e.data, e.len, &b, err, sizeof(err)), 0);
+		assert_int_equal(b.ncal, 3);
+		assert_memory_equal(b.cal_y, y, sizeof(y));
+		lstm_release(&b);
+		buf_release(&e);
+		a.cal_y[2] = 0.3;
+		assert_int_equal(lstm_encode(&a, &e), 0);
+		expect_reject(e.data, e.len, "monotone");
+		buf_release(&e);
+	}
 	lstm_release(&a);
 }
 

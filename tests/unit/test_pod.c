@@ -386,8 +386,11 @@ static void nodes_not_ready_unknown_or_under_pressure(void **state)
 {
 	struct sample rows[4];
 	struct pod_node_verdict nv[4];
+	struct pod_detector d;
 	size_t n;
 	(void)state;
+
+	pod_detector_init(&d, 0);
 
 	for (int i = 0; i < 4; i++)
 		row(&rows[i], i == 0 ? "a" : i == 1 ? "b" : i == 2 ? "c" : "d", T0);
@@ -398,7 +401,8 @@ static void nodes_not_ready_unknown_or_under_pressure(void **state)
 	rows[2].cpu_mcores = rows[2].mem_bytes = NAN;
 	sample_set_str(&rows[3].node, "node-3");
 	sample_set_str(&rows[3].node_conditions, "MemoryPressure");
-	n = pod_detector_nodes(rows, 4, nv, 4);
+	n = pod_detector_nodes(&d, rows, 4, nv, 4);
+	pod_detector_release(&d);
 	assert_int_equal(n, 4);
 	assert_true(nv[0].v.probability < 0.7);
 	assert_string_equal(nv[1].v.reason, "NotReady");
