@@ -395,6 +395,22 @@ done:
 	return out;
 }
 
+static enum exec_outcome act(const struct remedy_exec *x, const struct proposal *p,
+			      const struct target_state *cur, json_t *res)
+{
+	switch (p->kind) {
+	case ACT_RESTART_POD: return restart_pod(x, p, cur, res);
+	case ACT_CHANGE_LIMITS: return change_limits(x, p, cur, res);
+	case ACT_SCALE_DEPLOYMENT: return scale(x, p, cur, res);
+	case ACT_CORDON_NODE: return cordon(x, p, cur, true, res);
+	case ACT_UNCORDON_NODE: return cordon(x, p, cur, false, res);
+	case ACT_DRAIN_NODE: return drain(x, p, cur, res);
+	default:
+		set_msg(res, "no such action");
+		return EXEC_FAILED;
+	}
+}
+
 enum exec_outcome remedy_execute(const struct remedy_exec *x, const struct proposal *p,
 				 const struct target_state *proposed, json_t **result)
 {
@@ -417,17 +433,29 @@ enum exec_outcome remedy_execute(const struct remedy_exec *x, const struct propo
 		out = EXEC_SKIPPED;
 		goto out;
 	}
-	switch (p->kind) {
-	case ACT_RESTART_POD: out = restart_pod(x, p, &cur, res); break;
-	case ACT_CHANGE_LIMITS: out = change_limits(x, p, &cur, res); break;
-	case ACT_SCALE_DEPLOYMENT: out = scale(x, p, &cur, res); break;
-	case ACT_CORDON_NODE: out = cordon(x, p, &cur, true, res); break;
-	case ACT_UNCORDON_NODE: out = cordon(x, p, &cur, false, res); break;
-	case ACT_DRAIN_NODE: out = drain(x, p, &cur, res); break;
-	default:
-		set_msg(res, "no such action");
-		out = EXEC_FAILED;
-		break;
+	out = act(x, p, &cur, res);
+	if (out == EXEC_FAILED && json_integer_value(json_object_get(res, "http_status")) == 409 &&
+	    p->kind != ACT_RESTART_POD && p->kind != ACT_DRAIN_NODE) {
+		/* The resourceVersion precondition failed. A controller writing the
+		 * object's status (the deployment controller does on every pod
+		 * change) moves it too, so read the object again: if the proposal
+		 * still holds (same uid, generation and before values), act once
+		 * more on the new version; if not, the change is skipped. */
+		json_decref(res);
+		res = json_pack("{s:b, s:i}", "dry_run", x->dry_run, "conflict_retries", 1);
+		rc = target_observe(x->kc, p, x->container, &cur, &e);
+		if (rc) {
+			json_object_set_new(res, "operation", json_string("read_target"));
+			out = api_failure(res, rc, &e);
+			goto out;
+		}
+		json_object_set_new(res, "resource_version", json_string(cur.rv));
+		if (changed(p, proposed, &cur, res)) {
+			json_object_set_new(res, "skipped", json_true());
+			out = EXEC_SKIPPED;
+			goto out;
+		}
+		out = act(x, p, &cur, res);
 	}
 out:
 	*result = res;

@@ -15,6 +15,7 @@
 #include "remedy/execute.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
+#include "remedy/prompt.h"
 #include "remedy/reconcile.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
@@ -212,7 +213,8 @@ static int count_active(const struct insight *in)
 
 /* Asks; returns the approval to record, or NULL when refused/pending (*status set). */
 static const char *approve(struct remedy_loop *l, const struct insight *in,
-			   const struct plan_item *it, const char **status, const char **answer)
+			   const struct plan_item *it, const json_t *record,
+			   const char **status, const char **answer)
 {
 	struct buf q = BUF_INIT;
 	enum answer a;
@@ -221,13 +223,7 @@ static const char *approve(struct remedy_loop *l, const struct insight *in,
 		return "auto";
 	if (l->o.box)
 		return NULL; /* web: the caller decides from the box (web_decision) */
-	buf_addf(&q, "\nkubemend proposes%s, for insight %s (%s, probability %.2f):\n  ",
-		 l->o.dry_run ? " (dry run: nothing will change)" : "", in->id,
-		 in->anomaly_type, in->probability);
-	proposal_describe(&it->prop, &q);
-	if (it->rec->rationale[0])
-		buf_addf(&q, "\n  why: %s", it->rec->rationale);
-	buf_addf(&q, "\n  risk: %s\nApprove? [y/N] ", it->rec->risk[0] ? it->rec->risk : "unknown");
+	prompt_question(&q, in, &it->prop, it->rec, record, l->o.dry_run, time_real_ms());
 	a = approval_ask(l->o.tty_fd, l->o.tty_out ? l->o.tty_out : stderr, q.data,
 			 l->o.approval_timeout_ms > 0 ? l->o.approval_timeout_ms : 60000, l->stop);
 	buf_release(&q);
@@ -441,38 +437,6 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 	return found;
 }
 
-/* A change that still raises something over the live object: the next step
- * toward a cut goal, or a new target after the last raise did not cure. */
-static bool raises(const struct proposal *p)
-{
-	if (p->kind == ACT_SCALE_DEPLOYMENT)
-		return p->replicas_after > p->replicas_before;
-	return p->mem_limit_after > p->mem_limit_before + 1 ||
-	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
-}
-
-/*
- * The raise a verification measured too tight (the working set without
- * the 15% margin): the next target is the peak it saw plus that margin,
- * rounded up to a MiB, as the VPA's recommender keeps; a Guaranteed
- * container's request moves with its limit.
- */
-static void rebump(struct proposal *p, const json_t *prior)
-{
-	double peak = json_number_value(json_object_get(json_object_get(prior, "verification"),
-							"memory_peak_bytes"));
-	double mi = 1024.0 * 1024.0, after;
-
-	if (!(peak > 0) || !(p->mem_limit_before > 0))
-		return;
-	after = ceil(peak * 1.15 / mi) * mi;
-	if (after <= p->mem_limit_before)
-		return;
-	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
-		p->mem_request_after = after;
-	p->mem_limit_after = after;
-}
-
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
 			 const struct proposal *p, const char *rule, const char *setting,
 			 const char *message, struct buf *why)
@@ -614,10 +578,12 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		}
 		if (observed) {
 			plan_from_live(p, &st);
-			if (prior && p->kind == ACT_CHANGE_LIMITS && !raises(p))
-				rebump(p, prior);
+			if (prior && str_eq(json_string_value(json_object_get(prior, "status")), "succeeded"))
+				plan_cap_to_goal(p, prior); /* a verified step: on to its own goal, no further */
+			else if (prior && p->kind == ACT_CHANGE_LIMITS && !plan_raises(p))
+				plan_rebump(p, prior);
 			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
-				       raises(p)))
+				       plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
 		} else if (prior) {
@@ -721,7 +687,7 @@ allowed:
 		/* what the person deciding is shown: reach, guard, rules passed */
 		json_object_set_new(history_get(&l->hist, id), "blast_radius", blast_radius(l->kc, p, &st));
 		json_object_set_new(history_get(&l->hist, id), "policy_checks", policy_checks_passed(l->pol, p));
-		approval = approve(l, in, it, &status, &answer);
+		approval = approve(l, in, it, history_get(&l->hist, id), &status, &answer);
 		if (!approval && l->o.box && !l->o.auto_approve) {
 			char who[64] = "";
 
@@ -891,6 +857,9 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			continue;
 		} else if (str_eq(st, "failed") && no_cure(prev)) {
 			ladder = true; /* no cure: the next rung */
+		} else if (str_eq(st, "succeeded") && json_object_get(json_object_get(prev, "params"), "goal") &&
+			   rungs(l, in->id) < REMEDY_MAX_RUNGS) {
+			ladder = true; /* a verified step short of its goal, and the insight still open: the next step */
 		} else if (str_eq(st, "skipped")) {
 			/* stale advice (the target changed under it, e.g. another replica
 			 * acted): handled again once the advice sees the live object */

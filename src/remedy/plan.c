@@ -290,3 +290,55 @@ bool plan_stale(const struct proposal *a, const struct target_state *st, char *w
 	}
 	return false;
 }
+
+/* A change that still raises something over the live object: the next step
+ * toward a cut goal, or a new target after the last raise did not cure. */
+bool plan_raises(const struct proposal *p)
+{
+	if (p->kind == ACT_SCALE_DEPLOYMENT)
+		return p->replicas_after > p->replicas_before;
+	return p->mem_limit_after > p->mem_limit_before + 1 ||
+	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
+}
+
+/*
+ * The raise a verification measured too tight (the working set without
+ * the 15% margin): the next target applies the same rule to the peak it
+ * measured, max(peak x 1.2, peak + 100 MiB), rounded up to a MiB (a target
+ * of exactly peak x 1.15 fails again as soon as the working set wanders
+ * up); a Guaranteed container's request moves with its limit.
+ */
+void plan_rebump(struct proposal *p, const json_t *prior)
+{
+	double peak = json_number_value(json_object_get(json_object_get(prior, "verification"),
+							"memory_peak_bytes"));
+	double mi = 1024.0 * 1024.0, after;
+
+	if (!(peak > 0) || !(p->mem_limit_before > 0))
+		return;
+	after = ceil(fmax(peak * 1.2, peak + 100 * mi) / mi) * mi;
+	if (after <= p->mem_limit_before)
+		return;
+	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
+		p->mem_request_after = after;
+	p->mem_limit_after = after;
+}
+
+void plan_cap_to_goal(struct proposal *p, const json_t *prior)
+{
+	const json_t *g = json_object_get(json_object_get(prior, "params"), "goal");
+	double m = json_number_value(json_object_get(g, "memory_limit_after"));
+	double c = json_number_value(json_object_get(g, "cpu_limit_after"));
+	json_int_t r = json_integer_value(json_object_get(g, "replicas_after"));
+
+	if (m > 0 && p->mem_limit_after > m)
+		p->mem_limit_after = m;
+	if (c > 0 && p->cpu_limit_after > c)
+		p->cpu_limit_after = c;
+	if (r > 0 && p->replicas_after > r)
+		p->replicas_after = (int)r;
+	if (p->mem_limit_after > 0 && p->mem_request_after > p->mem_limit_after)
+		p->mem_request_after = p->mem_limit_after;
+	if (p->cpu_limit_after > 0 && p->cpu_request_after > p->cpu_limit_after)
+		p->cpu_request_after = p->cpu_limit_after;
+}

@@ -67,4 +67,12 @@ bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal);
 json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 		    const struct recommendation *rec);
 
+/* Whether p still raises something over the live object (its before values). */
+bool plan_raises(const struct proposal *p);
+/* The ladder after a memory raise that verification measured too tight
+ * (prior's verification.memory_peak_bytes): the same OOM rule from that peak. */
+void plan_rebump(struct proposal *p, const json_t *prior);
+/* After a verified step: no further than that step's own params.goal. */
+void plan_cap_to_goal(struct proposal *p, const json_t *prior);
+
 #endif

@@ -40,11 +40,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- RBAC: deploy/'s roles (or ours until deploy/ has them), bound to a
-# ServiceAccount, decided by the real authorizer and by the sim's
-role_file() { if [ -f "$repo/deploy/$1" ]; then echo "$repo/deploy/$1"; else echo "$here/$1"; fi; }
-observe=$(role_file rbac-observe.yaml)
-remediate=$(role_file rbac-remediate.yaml)
+# --- RBAC: deploy/'s roles, bound to a ServiceAccount, decided by the real
+# authorizer and by the sim's
+observe=$repo/deploy/rbac-observe.yaml
+remediate=$repo/deploy/rbac-remediate.yaml
 
 # rbac TARGET ADMIN_KUBECONFIG SA_KUBECONFIG_MAKER: observe only, then observe + remediate
 rbac() {

@@ -25,8 +25,7 @@ struct act {
 static const struct act acts[] = {
 	{ "scale_deployment", ACT_SCALE_DEPLOYMENT, "cannot patch resource \"deployments/scale\"" },
 	{ "change_limits", ACT_CHANGE_LIMITS, "cannot patch resource \"deployments\"" },
-	{ "restart_pod", ACT_RESTART_POD, "cannot delete resource \"pods\"" },
-	{ "rollout_restart", ACT_RESTART_POD, "cannot patch resource \"deployments\"" },
+	{ "restart_pod", ACT_RESTART_POD, "cannot create resource \"pods/eviction\"" },
 	{ "cordon_node", ACT_CORDON_NODE, "cannot patch resource \"nodes\"" },
 	{ "uncordon_node", ACT_UNCORDON_NODE, "cannot patch resource \"nodes\"" },
 	{ "drain_node", ACT_DRAIN_NODE, "cannot patch resource \"nodes\"" },
@@ -131,8 +130,6 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	}
 	case ACT_RESTART_POD:
 		p.name = json_string_value(json_array_get(names, 0));
-		if (!strcmp(a->check, "rollout_restart"))
-			x.affected_pods = c->replicas;    /* every pod sick: a rollout restart */
 		break;
 	case ACT_CORDON_NODE:
 	case ACT_DRAIN_NODE:

@@ -31,6 +31,10 @@ in_terminal n "$d/t-n" remediate --insights-file "$d/web.json" "${COMMON[@]}" ||
 grep -q 'Approve? \[y/N\]' "$d/t-n" || { cat "$d/t-n"; fail "no prompt"; }
 grep -q 'memory limit 128Mi → 256Mi' "$d/t-n" || { cat "$d/t-n"; fail "prompt lacks before → after"; }
 grep -q 'why: OOM kills at the limit' "$d/t-n" || fail "prompt lacks the rationale"
+# issue 12: the person deciding sees the QoS class before/after, the reach and the checks passed
+grep -q 'QoS: ' "$d/t-n" || { cat "$d/t-n"; fail "prompt lacks the QoS class"; }
+grep -q 'reach: ' "$d/t-n" || { cat "$d/t-n"; fail "prompt lacks the blast radius"; }
+grep -q 'checks: ' "$d/t-n" || { cat "$d/t-n"; fail "prompt lacks the policy checks"; }
 echo "ok: prompt shows target, change and rationale"
 expect "n: refused" "$(hist_json "$H" | jq -r '.[] | select(.insight_id=="i-web") | "\(.status) \(.approval) \(.result.answer)"')" "refused refused no"
 expect "n: same record decided" "$(hist_json "$H" | jq length)" 1

@@ -18,6 +18,10 @@
 
 struct api {
 	int patch_status;               /* what a PATCH of the deployment gets */
+	int conflicts;                  /* PATCHes answered 409 before patch_status */
+	int generation;                 /* the deployment's generation (3 when 0) */
+	int bump_on_conflict;           /* a 409 also moves the generation (someone changed the spec) */
+	int patches;                    /* PATCHes of the deployment seen */
 };
 
 static const char *status_body(int code, const char *reason)
@@ -30,15 +34,26 @@ static const char *status_body(int code, const char *reason)
 
 static void handler(struct stub *s, const struct stub_req *req, struct stub_resp *r)
 {
-	const struct api *a = s->ctx;
+	struct api *a = (struct api *)s->ctx;  /* the stub counts what it saw */
+	char dep[512];
 
 	if (!strcmp(req->method, "GET") && !strcmp(req->path, DEP)) {
-		stub_text(r, 200, "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
-			  "\"namespace\":\"shop\",\"uid\":\"u-web\",\"resourceVersion\":\"10\","
-			  "\"generation\":3},\"spec\":{\"replicas\":2,\"template\":{\"spec\":"
-			  "{\"containers\":[{\"name\":\"web\",\"resources\":{\"limits\":"
-			  "{\"memory\":\"128Mi\",\"cpu\":\"500m\"}}}]}}}}");
+		snprintf(dep, sizeof(dep), "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+			 "\"namespace\":\"shop\",\"uid\":\"u-web\",\"resourceVersion\":\"%d\","
+			 "\"generation\":%d},\"spec\":{\"replicas\":2,\"template\":{\"spec\":"
+			 "{\"containers\":[{\"name\":\"web\",\"resources\":{\"limits\":"
+			 "{\"memory\":\"128Mi\",\"cpu\":\"500m\"}}}]}}}}", 10 + a->patches,
+			 a->generation ? a->generation : 3);
+		stub_text(r, 200, dep);
 	} else if (!strcmp(req->method, "PATCH") && !strcmp(req->path, DEP)) {
+		a->patches++;
+		if (a->conflicts > 0) {
+			a->conflicts--;
+			if (a->bump_on_conflict)
+				a->generation = (a->generation ? a->generation : 3) + 1;
+			stub_text(r, 409, status_body(409, "Conflict"));
+			return;
+		}
 		stub_text(r, a->patch_status, a->patch_status == 200 ? "{}" :
 			  status_body(a->patch_status, a->patch_status == 409 ? "Conflict" : "Forbidden"));
 	} else if (!strcmp(req->method, "GET") && !strcmp(req->path, "/api/v1/namespaces/shop/pods/bare")) {
@@ -155,6 +170,38 @@ static void forbidden_and_conflict_are_failures(void **state)
 	json_decref(res);
 }
 
+/* A 409 from a status write (same generation, same limits) is retried once on
+ * the new resourceVersion; a 409 from a spec change skips the action. */
+static void a_conflict_is_read_again(void **state)
+{
+	struct fixture *f = *state;
+	struct proposal p = limits();
+	struct target_state was;
+	struct kube_error e = { 0 };
+	json_t *res;
+
+	f->a.patch_status = 200;
+	f->a.conflicts = 1;
+	f->a.patches = 0;
+	assert_int_equal(remedy_execute(&f->x, &p, NULL, &res), EXEC_DONE);
+	assert_int_equal(f->a.patches, 2);
+	assert_int_equal(json_integer_value(json_object_get(res, "conflict_retries")), 1);
+	json_decref(res);
+
+	/* the spec moved between the proposal and the write: not acted on */
+	f->a.conflicts = 1;
+	f->a.bump_on_conflict = 1;
+	f->a.patches = 0;
+	f->a.generation = 3;
+	assert_int_equal(target_observe(&f->kc, &p, NULL, &was, &e), 0);
+	assert_int_equal(remedy_execute(&f->x, &p, &was, &res), EXEC_SKIPPED);
+	assert_int_equal(f->a.patches, 1);
+	assert_non_null(strstr(msg(res), "generation"));
+	json_decref(res);
+	f->a.bump_on_conflict = 0;
+	f->a.generation = 0;
+}
+
 static void missing_and_bare_pods(void **state)
 {
 	struct fixture *f = *state;
@@ -195,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(skips_what_changed_since_the_proposal, setup, teardown),
 		cmocka_unit_test_setup_teardown(forbidden_and_conflict_are_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_conflict_is_read_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_and_bare_pods, setup, teardown),
 		cmocka_unit_test_setup_teardown(drain_never_deletes_around_a_budget, setup, teardown),
 	};
