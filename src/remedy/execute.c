@@ -411,29 +411,32 @@ static enum exec_outcome act(const struct remedy_exec *x, const struct proposal 
 	}
 }
 
-enum exec_outcome remedy_execute(const struct remedy_exec *x, const struct proposal *p,
-				 const struct target_state *proposed, json_t **result)
+/* Reads the target, checks the proposal still holds, and acts on what was read. */
+static enum exec_outcome observe_and_act(const struct remedy_exec *x, const struct proposal *p,
+					 const struct target_state *proposed, json_t *res)
 {
 	struct target_state cur;
 	struct kube_error e = { 0 };
-	json_t *res = json_object();
-	enum exec_outcome out;
-	int rc;
+	int rc = target_observe(x->kc, p, x->container, &cur, &e);
 
-	json_object_set_new(res, "dry_run", json_boolean(x->dry_run));
-	rc = target_observe(x->kc, p, x->container, &cur, &e);
 	if (rc) {
 		json_object_set_new(res, "operation", json_string("read_target"));
-		out = api_failure(res, rc, &e);
-		goto out;
+		return api_failure(res, rc, &e);
 	}
 	json_object_set_new(res, "resource_version", json_string(cur.rv));
 	if (changed(p, proposed, &cur, res)) {
 		json_object_set_new(res, "skipped", json_true());
-		out = EXEC_SKIPPED;
-		goto out;
+		return EXEC_SKIPPED;
 	}
-	out = act(x, p, &cur, res);
+	return act(x, p, &cur, res);
+}
+
+enum exec_outcome remedy_execute(const struct remedy_exec *x, const struct proposal *p,
+				 const struct target_state *proposed, json_t **result)
+{
+	json_t *res = json_pack("{s:b}", "dry_run", x->dry_run);
+	enum exec_outcome out = observe_and_act(x, p, proposed, res);
+
 	if (out == EXEC_FAILED && json_integer_value(json_object_get(res, "http_status")) == 409 &&
 	    p->kind != ACT_RESTART_POD && p->kind != ACT_DRAIN_NODE) {
 		/* The resourceVersion precondition failed. A controller writing the
@@ -443,21 +446,8 @@ enum exec_outcome remedy_execute(const struct remedy_exec *x, const struct propo
 		 * more on the new version; if not, the change is skipped. */
 		json_decref(res);
 		res = json_pack("{s:b, s:i}", "dry_run", x->dry_run, "conflict_retries", 1);
-		rc = target_observe(x->kc, p, x->container, &cur, &e);
-		if (rc) {
-			json_object_set_new(res, "operation", json_string("read_target"));
-			out = api_failure(res, rc, &e);
-			goto out;
-		}
-		json_object_set_new(res, "resource_version", json_string(cur.rv));
-		if (changed(p, proposed, &cur, res)) {
-			json_object_set_new(res, "skipped", json_true());
-			out = EXEC_SKIPPED;
-			goto out;
-		}
-		out = act(x, p, &cur, res);
+		out = observe_and_act(x, p, proposed, res);
 	}
-out:
 	*result = res;
 	return out;
 }
