@@ -128,7 +128,7 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@scripts/run-tests.sh fuzz $(FUZZ_REPLAY)
 
 e2e: $(KUBEMEND) $(FAKE_LLM)
-	@KUBEMEND=$(abspath $(KUBEMEND)) FAKE_LLM=$(abspath $(FAKE_LLM)) scripts/run-tests.sh e2e $(sort $(wildcard tests/e2e/*.sh))
+	@KUBEMEND=$(abspath $(KUBEMEND)) FAKE_LLM=$(abspath $(FAKE_LLM)) E2E_SAN=$(SAN) scripts/run-tests.sh e2e $(sort $(wildcard tests/e2e/*.sh))
 
 lint:
 	@scripts/lint.sh

@@ -3,6 +3,7 @@
  * text jansson accepts. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stddef.h>
 #include <jansson.h>
 #include "base/buf.h"
@@ -19,6 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (whole) {
 		json_t *skimmed;
+		/* jansson takes a NUL right after a number as the end of input
+		 * ("3\0" loads, "3 \0" does not); JSON has no raw NUL, so the skim
+		 * refuses such text and its callers parse it whole. */
+		if (rc != 0 && memchr(data, 0, size))
+			goto out;
 		if (rc != 0)
 			abort();
 		skimmed = json_loadb(out.data ? out.data : "", out.len, JSON_DECODE_ANY, NULL);
@@ -26,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		json_decref(skimmed);
 	}
+out:
 	json_decref(whole);
 	buf_release(&out);
 	return 0;

@@ -395,7 +395,7 @@ static void claim(struct incluster *ic, struct ic_map *mp, const json_t *rec, js
 out:
 	pthread_mutex_lock(&ic->mu);
 	ic->claim_ok = !*why;
-	snprintf(ic->claim_why, sizeof(ic->claim_why), "%s", why);
+	snprintf(ic->claim_why, sizeof(ic->claim_why), "%.*s", (int)sizeof(ic->claim_why) - 1, why);
 	mp->foreign = *why != '\0';
 	pthread_mutex_unlock(&ic->mu);
 	if (*why)
