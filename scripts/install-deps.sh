@@ -19,6 +19,7 @@ pkgs=(
   clang libclang-rt-14-dev  # libFuzzer builds and sanitizers
   openssl                # e2e tests inspect generated certificates
   procps                 # ps/pgrep in e2e tests
+  iproute2               # e2e: ss shows which process listens on a port (tests/e2e/lib/wait.sh start_on_free_port)
   jq                     # e2e tests read kubectl's JSON output and collect's rows
   curl                   # e2e tests call the sim's API and control endpoints directly
   prometheus             # e2e: a real Prometheus scrapes the sim (collect --prometheus-url reads it) and the monitor's /metrics (loopback, temp storage)
