@@ -122,10 +122,19 @@ int cmd_sim_record(int argc, char **argv)
 		struct sample *rows = NULL;
 		size_t nrows = 0;
 
+		uint64_t rv_pods, rv_nodes, rv_events;
+
 		sim_advance(sim, iv);
-		/* the collector's watch caches (pods, events) hear of what the
-		 * step changed over HTTP: give them a moment before reading */
-		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+		/* the collector's watch caches (pods, nodes, events) hear of
+		 * what the step changed over HTTP: collect once they have it
+		 * all, so the rows do not depend on the machine's speed */
+		sim_last_rvs(sim, &rv_pods, &rv_nodes, &rv_events);
+		if (collector_wait_rvs(&col, rv_pods, rv_nodes, rv_events, 60000) < 0) {
+			fprintf(stderr, "kubemend sim-record: the watches did not catch up with the "
+				"simulated cluster within 60 s\n");
+			rc = 1;
+			break;
+		}
 		if (collector_cycle(&col, &rows, &nrows, err, sizeof(err)) < 0 ||
 		    csv_writer_append(&w, rows, nrows, err, sizeof(err)) < 0) {
 			fprintf(stderr, "kubemend sim-record: %s\n", err);

@@ -164,8 +164,10 @@ static int apply(struct kube_cache *c, const char *line, size_t len)
 	}
 	/* The resourceVersion moves only past events that were applied, so a
 	 * reconnect after a bad line asks for it again. */
-	if (rc == 0 && json_is_string(rv))
+	if (rc == 0 && json_is_string(rv)) {
 		str_copy(c->rv, json_string_value(rv), sizeof(c->rv));
+		pthread_cond_broadcast(&c->cond); /* kube_cache_wait_rv */
+	}
 	if (rc == 0)
 		c->events++;
 	else
@@ -387,10 +389,9 @@ int kube_cache_start(struct kube_cache *c, const struct kube_cache_type *type,
 	return 0;
 }
 
-int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube_error *e)
+static struct timespec deadline(int64_t timeout_ms)
 {
 	struct timespec ts;
-	int rc = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += (time_t)(timeout_ms / 1000);
@@ -399,6 +400,14 @@ int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	return ts;
+}
+
+int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube_error *e)
+{
+	struct timespec ts = deadline(timeout_ms);
+	int rc = 0;
+
 	pthread_mutex_lock(&c->mu);
 	while (!c->synced && c->last_rc == 0 && rc == 0)
 		rc = pthread_cond_timedwait(&c->cond, &c->mu, &ts);
@@ -416,6 +425,19 @@ int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube
 				 c->type->resource, (long long)timeout_ms);
 		}
 	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+int kube_cache_wait_rv(struct kube_cache *c, uint64_t rv, int64_t timeout_ms)
+{
+	struct timespec ts = deadline(timeout_ms);
+	int rc = 0;
+
+	pthread_mutex_lock(&c->mu);
+	while (rc == 0 && strtoull(c->rv, NULL, 10) < rv)
+		rc = pthread_cond_timedwait(&c->cond, &c->mu, &ts);
+	rc = strtoull(c->rv, NULL, 10) >= rv ? 0 : -ETIMEDOUT;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }

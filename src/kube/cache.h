@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "base/strmap.h"
 #include "kube/client.h"
@@ -63,6 +64,11 @@ int kube_cache_start(struct kube_cache *c, const struct kube_cache_type *type,
  * list again (the server gone, the permission revoked), else 0.
  */
 int kube_cache_wait_synced(struct kube_cache *c, int64_t timeout_ms, struct kube_error *e);
+/* Waits until the cache has applied every change up to resourceVersion rv
+ * (0), or timeout_ms passed (-ETIMEDOUT). For servers whose resourceVersions
+ * are numbers that grow (ours, the sim's); a client of another server must
+ * not compare them. */
+int kube_cache_wait_rv(struct kube_cache *c, uint64_t rv, int64_t timeout_ms);
 /* Calls fn for each object under the lock; fn must not call into the cache. */
 void kube_cache_foreach(struct kube_cache *c, void (*fn)(void *obj, void *ctx), void *ctx);
 /* The number of objects now. */

@@ -127,6 +127,22 @@ static void free_value(void *v)
 	free(v);
 }
 
+int collector_wait_rvs(struct collector *c, uint64_t pods, uint64_t nodes, uint64_t events,
+		       int64_t timeout_ms)
+{
+	int rc = 0;
+
+	if (!c->started)
+		return 0;
+	if (pods)
+		rc = kube_cache_wait_rv(&c->pods, pods, timeout_ms);
+	if (rc == 0 && nodes && c->nodes_ok)
+		rc = kube_cache_wait_rv(&c->nodes, nodes, timeout_ms);
+	if (rc == 0 && events && c->events_ok)
+		rc = kube_cache_wait_rv(&c->events, events, timeout_ms);
+	return rc;
+}
+
 void collector_release(struct collector *c)
 {
 	if (!c)

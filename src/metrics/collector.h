@@ -97,6 +97,11 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 int collector_cycle(struct collector *c, struct sample **rows, size_t *nrows,
 		    char *err, size_t errlen);
 void collector_rows_free(struct sample *rows, size_t n);
+/* Waits until the pod, node and event caches have reached these
+ * resourceVersions (0 skips one): a recorder that drives the sim's clock
+ * collects only once every change it made has been heard. 0, or -ETIMEDOUT. */
+int collector_wait_rvs(struct collector *c, uint64_t pods, uint64_t nodes, uint64_t events,
+		       int64_t timeout_ms);
 void collector_release(struct collector *c);
 
 /* The custom column names of opts, in CSV order (for the writer's header). */

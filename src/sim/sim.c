@@ -358,6 +358,22 @@ void sim_advance(struct sim *sim, int64_t ms)
 	pthread_mutex_unlock(&s->mu);
 }
 
+static uint64_t ring_last_rv(const struct watchring *r)
+{
+	return r->next > r->first ? r->ev[(r->next - 1) % r->cap].rv : 0;
+}
+
+void sim_last_rvs(struct sim *sim, uint64_t *pods, uint64_t *nodes, uint64_t *events)
+{
+	struct simstate *s = &sim->s;
+
+	pthread_mutex_lock(&s->mu);
+	*pods = ring_last_rv(&s->rings[K_POD]);
+	*nodes = ring_last_rv(&s->rings[K_NODE]);
+	*events = ring_last_rv(&s->rings[K_EVENT]);
+	pthread_mutex_unlock(&s->mu);
+}
+
 void sim_stop(struct sim *sim)
 {
 	if (!sim)

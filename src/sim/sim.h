@@ -40,5 +40,9 @@ const char *sim_url(const struct sim *sim);
 const char *sim_token(const struct sim *sim);
 /* Moves the virtual clock on by ms (as POST /sim/v1/advance does). */
 void sim_advance(struct sim *sim, int64_t ms);
+/* The resourceVersion of the newest watch event of pods, nodes and events
+ * (0: none yet): a client whose watch caches have reached these has seen
+ * every change so far (sim-record waits for that before it collects). */
+void sim_last_rvs(struct sim *sim, uint64_t *pods, uint64_t *nodes, uint64_t *events);
 
 #endif

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The shipped default model is what `make model` produces from this code
 # (scripts/make-model.sh): the LSTM trained on the sim's healthy workloads
-# gives the same bytes, and the calibration fitted on labelled sim runs the
-# same map within a tolerance (the runs' event columns come through the
-# collector's watch caches, whose timing can differ by a cycle, so a few
-# insights may differ: the score at which the probability reaches 0.7 must
-# agree within 0.03). And it is the model in use: config show names it.
+# and the calibration fitted on labelled sim runs give the same bytes
+# (sim-record collects only once its watch caches have heard every change the
+# step made, so the runs do not depend on the machine's speed). And it is the
+# model in use: config show names it.
 set -euo pipefail
 t=$TMPDIR_E2E
 if [ -n "${E2E_SAN:-}" ]; then
@@ -24,10 +23,12 @@ grep -q '^calibration from [0-9]* insights' "$t/make-model.txt"
 "$KUBEMEND" calibrate --model models/default.kmm --clear --model-out "$t/shipped-lstm.kmm" > /dev/null
 cmp "$t/model/lstm.kmm" "$t/shipped-lstm.kmm"
 cmp "$t/default.kmm.loss.svg" models/default.kmm.loss.svg
-fresh=$(sed -n 's/^threshold 0.7 at score //p' "$t/make-model.txt")
-shipped=$("$KUBEMEND" calibrate --model models/default.kmm --show | sed -n 's/^threshold 0.7 at score //p')
-awk -v a="$fresh" -v b="$shipped" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.03) }' ||
-  { echo "calibration differs: threshold at score $fresh, shipped $shipped"; exit 1; }
+if ! cmp -s "$t/default.kmm" models/default.kmm; then
+  fresh=$(sed -n 's/^threshold 0.7 at score //p' "$t/make-model.txt")
+  shipped=$("$KUBEMEND" calibrate --model models/default.kmm --show | sed -n 's/^threshold 0.7 at score //p')
+  echo "calibration differs: threshold 0.7 at score $fresh, shipped $shipped (make model)"
+  exit 1
+fi
 "$KUBEMEND" config show --config-dir tests/fixtures/monitor > "$t/show.txt"
 grep -q '^model in use: models/default.kmm: LSTM 8 features, .*; calibrated' "$t/show.txt"
 MODEL_PATH=/nonexistent.kmm "$KUBEMEND" config show --config-dir tests/fixtures/monitor > "$t/show2.txt"

@@ -373,6 +373,10 @@ static void cache_lists_then_watches_and_resumes(void **state)
 	 * the last resourceVersion applied (the bookmark's), not relist. */
 	wait_for(&s, "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=20010", 1);
 	assert_true(stub_count(&s, "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=20010") >= 1);
+	/* A reader can wait for a version it knows the server reached (the
+	 * bookmark's), and is told when the cache never gets there. */
+	assert_int_equal(kube_cache_wait_rv(&cache, 20010, 10000), 0);
+	assert_int_equal(kube_cache_wait_rv(&cache, 20011, 200), -ETIMEDOUT);
 	memset(&seen, 0, sizeof(seen));
 	kube_cache_foreach(&cache, look, &seen);
 	assert_int_equal(seen.n, 3);            /* a, c, d: b was deleted */
