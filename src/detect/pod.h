@@ -6,7 +6,7 @@
  * component, each with a score in [0,1]:
  * - "rule": states that need no learning (CrashLoopBackOff, OOMKilled,
  *   image pulls, unschedulable, readiness lost, restarts rising, node
- *   trouble, CPU pinned at its limit, network errors and drops);
+ *   trouble, CPU throttled (cAdvisor), network errors and drops);
  * - "stats": robust online statistics (median/MAD baselines of CPU and
  *   memory learned from the pod's own normal samples, level shifts, a
  *   memory trend towards the limit with the time left);
