@@ -36,9 +36,15 @@ bool ladder_no_cure(const json_t *rec)
 bool ladder_signal_normal(const json_t *rec)
 {
 	const json_t *v = json_object_get(rec, "verification");
+	const json_t *params = json_object_get(rec, "params");
 
-	return json_is_number(json_object_get(v, "cpu_throttled_pct")) ||
-	       json_is_number(json_object_get(v, "memory_peak_bytes"));
+	/* a CPU limit's signal is throttling, a memory limit's the working set's
+	 * headroom; a scale's is the load per pod, which verification does not
+	 * measure (a pod that never throttled says nothing about it) */
+	return (json_is_number(json_object_get(params, "cpu_limit_after")) &&
+		json_is_number(json_object_get(v, "cpu_throttled_pct"))) ||
+	       (json_is_number(json_object_get(params, "memory_limit_after")) &&
+		json_is_number(json_object_get(v, "memory_peak_bytes")));
 }
 
 void ladder_story(const json_t *records, const char *insight_id, const struct policy *pol,

@@ -27,9 +27,11 @@ bool ladder_no_cure(const json_t *rec);
 
 /*
  * Whether a succeeded record's verification measured the fault's own
- * signal back to normal (throttling at most its threshold, the working set
- * within the new limit's headroom): the goal was an estimate, the signal
- * says the fault is cured, so no further step is taken toward it.
+ * signal back to normal (a CPU limit: throttling at most its threshold; a
+ * memory limit: the working set within its headroom): the goal was an
+ * estimate, the signal says the fault is cured, so no further step is taken
+ * toward it. A scale's signal (the load per pod) is not measured: its steps
+ * go on to the goal.
  */
 bool ladder_signal_normal(const json_t *rec);
 

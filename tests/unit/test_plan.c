@@ -217,8 +217,10 @@ static void oom_again_goes_as_far_as_allowed(void **state)
 /* A verified step whose own signal was measured normal ends the ladder. */
 static void measured_normal_ends_the_ladder(void **state)
 {
-	json_t *ok = json_pack("{s:s, s:{s:f}}", "status", "succeeded", "verification",
-			       "cpu_throttled_pct", 3.0);
+	json_t *ok = json_pack("{s:s, s:{s:f}, s:{s:f}}", "status", "succeeded", "params",
+			       "cpu_limit_after", 1.8, "verification", "cpu_throttled_pct", 3.0);
+	json_t *scale = json_pack("{s:s, s:{s:i}, s:{s:f}}", "status", "succeeded", "params",
+				  "replicas_after", 7, "verification", "cpu_throttled_pct", 0.0);
 	json_t *blind = json_pack("{s:s, s:{s:s}}", "status", "succeeded", "verification",
 				  "detail", "7 of 7 pods ready");
 	json_t *recs = json_pack("[{s:s, s:s, s:{s:s, s:f}, s:{s:s}}, {s:s, s:s}]",
@@ -231,6 +233,8 @@ static void measured_normal_ends_the_ladder(void **state)
 	(void)state;
 	assert_true(ladder_signal_normal(ok));
 	assert_false(ladder_signal_normal(blind));
+	assert_false(ladder_signal_normal(scale)); /* no throttling says nothing of the load per pod */
+	json_decref(scale);
 	assert_int_equal(ladder_rungs(recs, "i1"), 1);
 	policy_init(&pol);
 	ladder_story(recs, "i1", &pol, 3, &b);
