@@ -185,3 +185,65 @@ int json_skim(const char *in, size_t len, const char *const *drop, struct buf *o
 		buf_truncate(out, start);
 	return rc;
 }
+
+/* Walks the object at s->p to its member key and leaves s->p at that
+ * member's value (0), skipping the members before it; -ENOENT if none. */
+static int find_member(struct skim *s, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *a, *b;
+	int rc;
+
+	ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return -EINVAL;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == '}')
+		return -ENOENT;
+	for (;;) {
+		ws(s);
+		if (s->p >= s->end || *s->p != '"')
+			return -EINVAL;
+		if ((rc = string(s, &a, &b)) < 0)
+			return rc;
+		ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -EINVAL;
+		s->p++;
+		ws(s);
+		if ((size_t)(b - a) == klen + 2 && !memcmp(a + 1, key, klen))
+			return 0;
+		if ((rc = value(s, false)) < 0)
+			return rc;
+		ws(s);
+		if (s->p >= s->end)
+			return -EINVAL;
+		if (*s->p == '}')
+			return -ENOENT;
+		if (*s->p != ',')
+			return -EINVAL;
+		s->p++;
+	}
+}
+
+int json_skim_member(const char *in, size_t len, const char *obj, const char *key,
+		     struct buf *out)
+{
+	struct skim s;
+	const char *a, *b;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.p = in;
+	s.end = in + len;
+	if ((rc = find_member(&s, obj)) < 0 || (rc = find_member(&s, key)) < 0)
+		return rc;
+	if (s.p >= s.end || *s.p != '"')
+		return -ENOENT;
+	if ((rc = string(&s, &a, &b)) < 0)
+		return rc;
+	if (memchr(a + 1, '\\', (size_t)(b - a) - 2))
+		return -ENOTSUP;
+	return buf_add(out, a + 1, (size_t)(b - a) - 2);
+}
