@@ -52,6 +52,12 @@ void *collector_owners_run(void *arg);
  * summary and (Prometheus off) cAdvisor counters; node_ready must be set.
  * now_ms is the local clock (the cluster's is taken when ahead). */
 void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t now_ms);
+/* Starts the first cycle's node requests (metrics, every Ready node's
+ * summary and cAdvisor counters) while the pods list; collector_fetch()
+ * uses their answers. Only across all namespaces and with the nodes synced. */
+void collector_fetch_ahead(struct collector *c);
+/* Waits for those requests and forgets what the first cycle did not use. */
+void collector_fetch_ahead_free(struct collector *c);
 void collector_prometheus(struct collector *c, struct sample *rows, size_t n);
 /* Drop rates from the nodes' /metrics/cadvisor answers (calls), when
  * Prometheus is off; idx maps "ns/pod" to rows. */
