@@ -196,11 +196,13 @@ struct parsed {
 	struct podusage *use;
 	size_t nuse;
 	int64_t cluster_ms;             /* the newest metrics timestamp */
+	struct cadv_node cadv;
 };
 
 static void parsed_release(struct parsed *p)
 {
 	kube_summary_release(&p->sum);
+	collector_cadvisor_release(&p->cadv);
 	for (size_t i = 0; i < p->nuse; i++)
 		free(p->use[i].key);
 	free(p->use);
@@ -268,6 +270,8 @@ static void parse_summary(struct kube_call *k, const char *node, struct parsed *
 struct fetch {
 	struct collector *c;
 	struct strmap *idx;             /* "ns/pod" -> row */
+	const struct callinfo *info;    /* the calls' */
+	struct parsed *res;             /* parallel to info: cAdvisor answers until applied */
 	size_t sum_ok, sum_failed;
 	char first_err[KUBE_ERRMSG];
 };
@@ -361,7 +365,7 @@ static void summary_apply(struct fetch *f, const struct parsed *p)
 	buf_release(&key);
 }
 
-/* Parses a finished call (metrics or summary) into p. */
+/* Parses a finished call into p, and lets its body go. */
 static void parse_call(struct kube_call *k, struct parsed *p)
 {
 	const struct callinfo *ci = k->user;
@@ -371,8 +375,9 @@ static void parse_call(struct kube_call *k, struct parsed *p)
 		parse_metrics(k, p);
 	else if (ci->kind == CALL_SUMMARY)
 		parse_summary(k, ci->node, p);
-	if (ci->kind != CALL_CADVISOR)
-		buf_release(&k->body); /* cAdvisor text is read after the batch */
+	else
+		collector_cadvisor_parse(k, &p->cadv);
+	buf_release(&k->body);
 }
 
 static void apply_parsed(struct fetch *f, int kind, const struct parsed *p)
@@ -383,13 +388,20 @@ static void apply_parsed(struct fetch *f, int kind, const struct parsed *p)
 		summary_apply(f, p);
 }
 
+/* A call of the cycle's batch ended: metrics and summaries are applied at
+ * once, cAdvisor answers after the batch (their rates may need the
+ * cluster's clock, which the metrics give). */
 static void call_done(struct kube_call *k, void *vctx)
 {
-	struct parsed p;
+	struct fetch *f = vctx;
+	const struct callinfo *ci = k->user;
+	struct parsed *p = &f->res[ci - f->info];
 
-	parse_call(k, &p);
-	apply_parsed(vctx, ((const struct callinfo *)k->user)->kind, &p);
-	parsed_release(&p);
+	parse_call(k, p);
+	if (ci->kind != CALL_CADVISOR) {
+		apply_parsed(f, ci->kind, p);
+		parsed_release(p);
+	}
 }
 
 /*
@@ -532,8 +544,6 @@ static bool take_ahead(struct fetch_ahead *a, struct kube_call *k, struct parsed
 		return false;           /* a transport or HTTP failure: ask again now */
 	a->used[j] = true;
 	k->rc = 0;
-	k->body = a->calls[j].body;
-	buf_init(&a->calls[j].body, BUF_NO_LIMIT);
 	*p = a->res[j];
 	memset(&a->res[j], 0, sizeof(a->res[j]));
 	return true;
@@ -545,6 +555,8 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 	struct fetch f;
 	struct kube_call *calls, *miss;
 	struct callinfo *info;
+	struct parsed *res;
+	const struct cadv_node **cadv;
 	struct buf *paths;
 	size_t it, nc = 0, nmiss = 0, first_cadv;
 	bool cadvisor = !c->prom_on && !(c->said & NOTE_CADVISOR);
@@ -566,6 +578,10 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 	calls = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*calls));
 	miss = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*miss));
 	info = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*info));
+	res = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*res));
+	cadv = xcalloc(1 + cadv_nodes.n, sizeof(*cadv));
+	f.info = info;
+	f.res = res;
 	paths = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*paths));
 	for (size_t i = 0; i < 1 + sum_nodes.n + cadv_nodes.n; i++)
 		buf_init(&paths[i], BUF_NO_LIMIT);
@@ -595,25 +611,20 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 	}
 	ahead_wait(c->ahead);
 	for (size_t i = 0; i < nc; i++) {
-		struct parsed p;
-
 		calls[i].path = paths[i].data;
 		calls[i].user = &info[i];
 		buf_init(&calls[i].body, BUF_NO_LIMIT);
-		if (c->ahead && take_ahead(c->ahead, &calls[i], &p)) {
-			apply_parsed(&f, info[i].kind, &p);
-			parsed_release(&p);
+		if (c->ahead && take_ahead(c->ahead, &calls[i], &res[i])) {
+			if (info[i].kind != CALL_CADVISOR) {
+				apply_parsed(&f, info[i].kind, &res[i]);
+				parsed_release(&res[i]);
+			}
 		} else {
 			miss[nmiss++] = calls[i];
 		}
 	}
 	collector_fetch_ahead_free(c);
 	kube_get_many(&c->kc, miss, nmiss, COLLECTOR_PARALLEL, call_done, &f);
-	/* the cAdvisor answers go back to their place for the batch's end */
-	for (size_t j = 0; j < nmiss; j++) {
-		struct kube_call *k = &calls[(const struct callinfo *)miss[j].user - info];
-		*k = miss[j];
-	}
 	c->stats.summaries_ok = f.sum_ok;
 	c->stats.summaries_failed = f.sum_failed;
 	if (f.sum_failed)
@@ -624,11 +635,16 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 		collector_recovered(c, NOTE_SUMMARY, "the kubelet summary API");
 	if (c->stats.cluster_ms > now_ms)
 		now_ms = c->stats.cluster_ms;
-	collector_cadvisor_apply(c, &idx, calls + first_cadv, nc - first_cadv, now_ms);
+	for (size_t i = first_cadv; i < nc; i++)
+		cadv[i - first_cadv] = &res[i].cadv;
+	collector_cadvisor_apply(c, &idx, cadv, nc - first_cadv, now_ms);
 	for (size_t i = 0; i < nc; i++) {
+		parsed_release(&res[i]);
 		buf_release(&calls[i].body);
 		buf_release(&paths[i]);
 	}
+	free(cadv);
+	free(res);
 	free(paths);
 	free(info);
 	free(calls);
