@@ -25,31 +25,10 @@ printf 'verify_window: 6s\napproval_timeout: 5s\n' > "$d/conf/agent_config.yaml"
 K() { kubectl --kubeconfig "$KC" --cache-dir "$d/kcache" --request-timeout=20s "$@"; }
 
 scenario() { # scenario FILE OOM_AT
-	cat > "$1" <<YAML
-seed: 11
-nodes: 3
-workloads:
-  - namespace: shop
-    deployment: web
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    # 180Mi: the VPA rule's first step from the 128Mi kill (228Mi) keeps the 15%
-    # margin, so one change cures it (a two-step cure across a failover waits
-    # out the shared cooldown; remedy note, issue 12)
-    usage: {cpu: 100m, memory: 180Mi, rx: 100Ki, tx: 100Ki}
-  - namespace: shop
-    deployment: cart
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
-faults:
-  - type: oom_limit_too_low
-    at: $2
-    target: shop/web
-    params: {limit: 128Mi}
-YAML
+	# web uses 180Mi: the VPA rule's first step from the 128Mi kill (228Mi)
+	# keeps the 15% margin, so one change cures it (a two-step cure across a
+	# failover waits out the shared cooldown; remedy note, issue 12)
+	shop_oom_scenario "$1" 11 180Mi "$2"
 }
 
 LEASE=(--leader-elect --leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s

@@ -10,28 +10,7 @@ need_sim
 d=$TMPDIR_E2E/beside
 mkdir -p "$d/conf"
 printf 'verify_window: 120s\n' > "$d/conf/agent_config.yaml"
-cat > "$d/s.yaml" <<'YAML'
-seed: 5
-nodes: 3
-workloads:
-  - namespace: shop
-    deployment: web
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 200Mi, rx: 100Ki, tx: 100Ki}
-  - namespace: shop
-    deployment: cart
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
-faults:
-  - type: oom_limit_too_low
-    at: 1m
-    target: shop/web
-    params: {limit: 128Mi}
-YAML
+shop_oom_scenario "$d/s.yaml" 5 200Mi 1m
 
 start_sim beside --scenario "$d/s.yaml" --speed 20
 SIMPID=${PIDS[-1]}

@@ -10,28 +10,7 @@ need_sim
 d=$TMPDIR_E2E
 mkdir -p "$d/conf"
 printf 'verify_window: 8s\napproval_timeout: 5s\n' > "$d/conf/agent_config.yaml"
-cat > "$d/s.yaml" <<'YAML'
-seed: 3
-nodes: 3
-workloads:
-  - namespace: shop
-    deployment: web
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 200Mi, rx: 100Ki, tx: 100Ki}
-  - namespace: shop
-    deployment: cart
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
-faults:
-  - type: oom_limit_too_low
-    at: 2m
-    target: shop/web
-    params: {limit: 128Mi}
-YAML
+shop_oom_scenario "$d/s.yaml" 3 200Mi 2m
 
 # 1. no terminal, no --auto-approve: pending, nothing changes
 start_sim pending --scenario "$d/s.yaml" --speed 20

@@ -157,9 +157,18 @@ static void a_normal_answer_lands_in_the_insight(void **state)
 	assert_string_equal(in->explanation_source, "rules");
 	/* queued, not waited for (failures_degrade... shows it without a clock) */
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
-	/* asked again while pending: no second call */
-	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
+	/* asked again while pending (or, on a busy machine, just answered): no
+	 * second call */
+	{
+		int rc = explainer_explain(e.ex, in, NULL, 0, &r);
+		assert_true(rc == -EINPROGRESS || rc == 0);
+		if (rc == 0)
+			explain_result_release(&r);
+	}
 	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
+	pthread_mutex_lock(&e.f.mu);
+	assert_int_equal(e.f.requests, 1);
+	pthread_mutex_unlock(&e.f.mu);
 	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), 0);
 	assert_string_equal(in->explanation_source, "llm");
 	assert_string_equal(in->explanation_model, MODEL);

@@ -46,6 +46,34 @@ sim_advance() {
   curl -fsS -X POST -H "Authorization: Bearer $TOKEN" "$SERVER/sim/v1/advance?seconds=$1" >/dev/null
 }
 
+# shop_oom_scenario FILE SEED WEB_MEMORY FAULT_AT: a 3-node cluster with
+# shop/web (2 pods using WEB_MEMORY of a 256Mi limit) and a healthy
+# shop/cart; at FAULT_AT a bad release sets web's memory limit to 128Mi.
+shop_oom_scenario() {
+  cat > "$1" <<YAML
+seed: $2
+nodes: 3
+workloads:
+  - namespace: shop
+    deployment: web
+    replicas: 2
+    requests: {cpu: 100m, memory: 128Mi}
+    limits: {cpu: 500m, memory: 256Mi}
+    usage: {cpu: 100m, memory: $3, rx: 100Ki, tx: 100Ki}
+  - namespace: shop
+    deployment: cart
+    replicas: 2
+    requests: {cpu: 100m, memory: 128Mi}
+    limits: {cpu: 500m, memory: 256Mi}
+    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
+faults:
+  - type: oom_limit_too_low
+    at: $4
+    target: shop/web
+    params: {limit: 128Mi}
+YAML
+}
+
 # csv_col FILE NAME: the 1-based index of a column in the CSV header.
 csv_col() {
   head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1

@@ -7,28 +7,7 @@ need_sim
 WEB_D=$TMPDIR_E2E
 mkdir -p "$WEB_D/conf"
 printf 'verify_window: 6s\n' > "$WEB_D/conf/agent_config.yaml"
-cat > "$WEB_D/s.yaml" <<'YAML'
-seed: 3
-nodes: 3
-workloads:
-  - namespace: shop
-    deployment: web
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 200Mi, rx: 100Ki, tx: 100Ki}
-  - namespace: shop
-    deployment: cart
-    replicas: 2
-    requests: {cpu: 100m, memory: 128Mi}
-    limits: {cpu: 500m, memory: 256Mi}
-    usage: {cpu: 100m, memory: 120Mi, rx: 100Ki, tx: 100Ki}
-faults:
-  - type: oom_limit_too_low
-    at: 2m
-    target: shop/web
-    params: {limit: 128Mi}
-YAML
+shop_oom_scenario "$WEB_D/s.yaml" 3 200Mi 2m
 
 # web_limit: shop/web's memory limit now.
 web_limit() {
