@@ -16,24 +16,48 @@ k=$1 out=$2 w=$3
 mkdir -p "$w"
 rm -f "$w/healthy.csv"
 "$k" sim-record --nodes 8 --pods 60 --seed 1 --duration 12h --interval 30s --output-file "$w/healthy.csv"
-"$k" train --input "$w/healthy.csv" --seed 1 --quiet --max-windows 20000 --model-out "$w/lstm.kmm" > "$w/train.txt"
-tail -1 "$w/train.txt"
-: > "$w/pairs.txt"
+# the calibration runs: what to record (family and seed), in a fixed order
+runs=()
 for f in busy-a slowleak-a overlap-a sizes-large calmid-a calmid-b; do
   seeds="1001 1002"
   # healthy busy pods: false insights at every score, so more of them
   [ "$f" = busy-a ] && seeds="1001 1002 1003 1004 1005"
-  for seed in $seeds; do
-    r=$w/cal-$f-$seed
-    rm -f "$r.csv" "$r.truth"
-    "$k" sim-record --scenario "tests/fixtures/families/$f.yaml" --seed "$seed" --duration 3h \
-      --interval 30s --output-file "$r.csv" --truth-out "$r.truth" > /dev/null
-    [ -s "$r.truth" ] || echo '[]' > "$r.truth"
-    INSIGHTS_RETAIN=48h MODEL_PATH="$w/lstm.kmm" "$k" detect --input-file "$r.csv" \
-      --insights-file "$r.json" --alert-threshold 0.3 --config-dir tests/fixtures/monitor 2> /dev/null
-    "$k" eval scenarios --truth "$r.truth" --insights "$r.json" --window 30m \
-      --pairs-out "$w/pairs.txt" > /dev/null || true
-  done
+  for seed in $seeds; do runs+=("$f $seed"); done
+done
+record() { # record FAMILY SEED: one labelled run's CSV and truth
+  local r=$w/cal-$1-$2
+  rm -f "$r.csv" "$r.truth"
+  "$k" sim-record --scenario "tests/fixtures/families/$1.yaml" --seed "$2" --duration 3h \
+    --interval 30s --output-file "$r.csv" --truth-out "$r.truth" > /dev/null
+  [ -s "$r.truth" ] || echo '[]' > "$r.truth"
+}
+label() { # label FAMILY SEED: its insights from the uncalibrated model, labelled
+  local r=$w/cal-$1-$2
+  rm -f "$r.pairs"
+  INSIGHTS_RETAIN=48h MODEL_PATH="$w/lstm.kmm" "$k" detect --input-file "$r.csv" \
+    --insights-file "$r.json" --alert-threshold 0.3 --config-dir tests/fixtures/monitor 2> /dev/null
+  "$k" eval scenarios --truth "$r.truth" --insights "$r.json" --window 30m \
+    --pairs-out "$r.pairs" > /dev/null || true
+  touch "$r.pairs"
+}
+# Two cores: the runs are recorded while the LSTM trains, then labelled two at
+# a time; each run is deterministic and the pairs are joined in the fixed
+# order, so the model's bytes do not depend on the schedule.
+( for run in "${runs[@]}"; do record $run; done ) &
+rec_pid=$!
+"$k" train --input "$w/healthy.csv" --seed 1 --quiet --max-windows 20000 --model-out "$w/lstm.kmm" > "$w/train.txt"
+tail -1 "$w/train.txt"
+wait "$rec_pid"
+for ((i = 0; i < ${#runs[@]}; i += 2)); do
+  label ${runs[i]} &
+  pid=$!
+  [ $((i + 1)) -lt ${#runs[@]} ] && label ${runs[i + 1]}
+  wait "$pid"
+done
+: > "$w/pairs.txt"
+for run in "${runs[@]}"; do
+  set -- $run
+  cat "$w/cal-$1-$2.pairs" >> "$w/pairs.txt"
 done
 "$k" calibrate --model "$w/lstm.kmm" --pairs "$w/pairs.txt" --model-out "$out"
 cp "$w/lstm.kmm.loss.svg" "$out.loss.svg"

@@ -12,7 +12,9 @@ for t in "$@"; do
     fuzz) corpus=fuzz/corpus/${name#replay_fuzz_}
           out=$("$t" "$corpus" 2>&1); rc=$? ;;
     e2e)  scratch=$(mktemp -d /tmp/kubemend-e2e.XXXXXX)
-          out=$(cd "$(dirname "$0")/.." && TMPDIR_E2E=$scratch timeout "${E2E_TIMEOUT:-600}" bash "$t" 2>&1); rc=$?
+          # a test may ask for more than the default 600 s: "# e2e-timeout: SECONDS"
+          limit=$(sed -n 's/^# e2e-timeout: \([0-9]*\)$/\1/p' "$t" | head -1)
+          out=$(cd "$(dirname "$0")/.." && TMPDIR_E2E=$scratch timeout "${E2E_TIMEOUT:-${limit:-600}}" bash "$t" 2>&1); rc=$?
           [ $rc -eq 0 ] && rm -rf "$scratch" ;;
   esac
   if [ $rc -eq 0 ]; then

@@ -629,7 +629,10 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 			break;
 		}
 		json_array_foreach(items, i, item) {
+			/* what the callback makes may outlive the page (jsonarena.h) */
+			int depth = json_scope_suspend();
 			rc = on_item(item, ctx);
+			json_scope_resume(depth);
 			if (rc)
 				break;
 		}

@@ -91,7 +91,9 @@ int kube_call_json(struct kube_call *call, json_t **out);
 
 /*
  * Lists path page by page (limit items a page, following continue). Calls
- * on_item for each item (a borrowed value) and, if the continue token
+ * on_item for each item (a borrowed value that dies with its page: keep
+ * copies, never a json_incref() of it or of its parts; values on_item makes
+ * itself may be kept, kube/jsonarena.h) and, if the continue token
  * expires (410) mid-list, calls on_restart and lists again from the start
  * (at most 3 times). Writes the list's resourceVersion into rv (size
  * rvlen). A callback returning non-zero stops the list with that value.

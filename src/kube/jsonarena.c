@@ -187,3 +187,16 @@ void json_scope_end(void)
 	}
 	set_rebuild(0);
 }
+
+int json_scope_suspend(void)
+{
+	int depth = arena.depth;
+
+	arena.depth = 0;        /* arena_free still knows arena memory by its segment */
+	return depth;
+}
+
+void json_scope_resume(int depth)
+{
+	arena.depth = depth;
+}

@@ -19,5 +19,14 @@
 void json_arena_install(void);
 void json_scope_begin(void);
 void json_scope_end(void);
+/*
+ * Code called from inside a scope that makes values meant to outlive it
+ * (kube_list's per-item callbacks) runs between suspend and resume: what
+ * it makes comes from malloc. The scope's own values still die with it, so
+ * such code copies them (json_integer(json_integer_value(v)), a C string),
+ * never json_incref()s them. suspend returns what resume wants back.
+ */
+int json_scope_suspend(void);
+void json_scope_resume(int depth);
 
 #endif

@@ -80,7 +80,10 @@ int approval_digest(const char *action, const char *kind, const char *namespace_
 	p = json_is_object(params) ? json_deep_copy(params) : json_object();
 	if (!p)
 		return -ENOMEM;
+	/* the why, and the ladder's destination (where later steps head, moved
+	 * by each new peak measured), are not the change being decided */
 	json_object_del(p, "rationale");
+	json_object_del(p, "goal");
 	doc = json_pack("{s:s?, s:o, s:{s:s?, s:s?, s:s?}}", "action", action, "params", p,
 			"target", "kind", kind, "name", name, "namespace", namespace_);
 	if (!doc)

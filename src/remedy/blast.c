@@ -12,6 +12,11 @@ struct pdb_search {
 	json_t *found;          /* the first PDB selecting them */
 };
 
+static json_t *copy_int(const json_t *v)
+{
+	return json_is_integer(v) ? json_integer(json_integer_value(v)) : NULL;
+}
+
 /* matchLabels only; a PDB with matchExpressions is not matched (null, not a guess). */
 static int on_pdb(const json_t *item, void *ctx)
 {
@@ -28,11 +33,12 @@ static int on_pdb(const json_t *item, void *ctx)
 	json_object_foreach((json_t *)ml, k, v)
 		if (!json_equal(v, json_object_get(s->labels, k)))
 			return 0;
-	s->found = json_pack("{s:s?, s:O?, s:O?, s:O?}",
+	/* copies: the page's values die with it (kube_list, jsonarena.h) */
+	s->found = json_pack("{s:s?, s:o?, s:o?, s:o?}",
 			     "name", json_string_value(json_object_get(json_object_get(item, "metadata"), "name")),
-			     "disruptions_allowed", json_object_get(st, "disruptionsAllowed"),
-			     "current_healthy", json_object_get(st, "currentHealthy"),
-			     "desired_healthy", json_object_get(st, "desiredHealthy"));
+			     "disruptions_allowed", copy_int(json_object_get(st, "disruptionsAllowed")),
+			     "current_healthy", copy_int(json_object_get(st, "currentHealthy")),
+			     "desired_healthy", copy_int(json_object_get(st, "desiredHealthy")));
 	return 0;
 }
 

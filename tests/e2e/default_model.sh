@@ -5,6 +5,8 @@
 # (sim-record collects only once its watch caches have heard every change the
 # step made, so the runs do not depend on the machine's speed). And it is the
 # model in use: config show names it.
+# Retraining takes about 5 minutes on two idle cores; a busy machine needs more.
+# e2e-timeout: 1500
 set -euo pipefail
 t=$TMPDIR_E2E
 if [ -n "${E2E_SAN:-}" ]; then

@@ -303,6 +303,47 @@ static void lists_page_and_restart_on_410(void **state)
 	stub_stop(&s);
 }
 
+static int keep_name(const json_t *item, void *ctx)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+
+	return json_array_append_new(ctx, json_pack("{s:s}", "name", name ? name : "?"));
+}
+
+/* What an item callback makes outlives the page (the arena is not its
+ * allocator): a later list, which reuses the arena, does not overwrite it. */
+static void list_callbacks_keep_what_they_make(void **state)
+{
+	struct api a = { 0, 0 };
+	struct stub s;
+	struct kube_config c;
+	struct kube_client kc;
+	struct kube_error e;
+	json_t *kept = json_array(), *again;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(stub_start(&s, api_handler, &a), 0);
+	c = stub_config(&s);
+	assert_int_equal(kube_client_init(&kc, &c, NULL, err, sizeof(err)), 0);
+	assert_int_equal(kube_list(&kc, "list pods", "/api/v1/pods", 2, keep_name, NULL, kept,
+				   NULL, 0, &e), 0);
+	/* the next scope reuses the arena: fill it with other values */
+	json_scope_begin();
+	again = json_array();
+	for (int i = 0; i < 2000; i++)
+		json_array_append_new(again, json_pack("{s:s, s:i}", "name", "zzzzzzzzzzzzzzzz", "n", i));
+	json_decref(again);
+	json_scope_end();
+	assert_int_equal(json_array_size(kept), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(kept, 0), "name")), "a");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(kept, 2), "name")), "c");
+	json_decref(kept);
+	kube_client_release(&kc);
+	kube_config_release(&c);
+	stub_stop(&s);
+}
+
 static void malformed_bodies_name_the_request(void **state)
 {
 	struct api a = { 0, 0 };
@@ -501,6 +542,7 @@ int main(void)
 		cmocka_unit_test(nodes_events_owners_parse),
 		cmocka_unit_test(metrics_and_summary_parse),
 		cmocka_unit_test(lists_page_and_restart_on_410),
+		cmocka_unit_test(list_callbacks_keep_what_they_make),
 		cmocka_unit_test(malformed_bodies_name_the_request),
 		cmocka_unit_test(cache_lists_then_watches_and_resumes),
 		cmocka_unit_test(cache_reports_a_forbidden_list),

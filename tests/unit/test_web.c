@@ -30,8 +30,9 @@ static json_t *rec_scale(int before, int after)
 static void test_digest_canonical(void **state)
 {
 	char got[APPROVAL_DIGEST_HEX], want[65];
-	json_t *params = json_pack("{s:i, s:i, s:s}", "replicas_after", 11, "replicas_before", 10,
-				   "rationale", "prose is not part of the binding");
+	json_t *params = json_pack("{s:i, s:i, s:s, s:{s:i}}", "replicas_after", 11, "replicas_before", 10,
+				   "rationale", "prose is not part of the binding",
+				   "goal", "replicas_after", 14);   /* nor where later steps head */
 
 	(void)state;
 	assert_int_equal(approval_digest("scale_deployment", "Deployment", "shop", "web", params, got), 0);
