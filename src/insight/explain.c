@@ -640,7 +640,8 @@ static const char *kind_of(const char *action)
 {
 	if (!strcmp(action, "restart_pod"))
 		return "Pod";
-	if (!strcmp(action, "scale_deployment") || !strcmp(action, "change_limits"))
+	if (!strcmp(action, "scale_deployment") || !strcmp(action, "change_limits") ||
+	    !strcmp(action, "rollout_undo"))
 		return "Deployment";
 	if (str_ends_with(action, "_node"))
 		return "Node";
@@ -651,7 +652,8 @@ static const char *risk_of(const char *action)
 {
 	if (!strcmp(action, "drain_node"))
 		return "high";
-	if (!strcmp(action, "change_limits") || !strcmp(action, "cordon_node"))
+	if (!strcmp(action, "change_limits") || !strcmp(action, "cordon_node") ||
+	    !strcmp(action, "rollout_undo"))
 		return "medium";
 	return "low";
 }

@@ -68,6 +68,26 @@ void gen_init(void)
 		g->d.shortnames = builtins[i].shortnames;
 		g->kindname = builtins[i].kind;
 		g->active = true;
+		if (!strcmp(builtins[i].kind, "HorizontalPodAutoscaler")) {
+			/* kubectl get hpa's columns, as plain paths (the API server formats
+			 * REFERENCE and TARGETS; the numbers are these) */
+			static const char *const cols[][3] = {
+				{ "Reference", "string", ".spec.scaleTargetRef.name" },
+				{ "Targets", "integer", ".status.currentMetrics[0].resource.current.averageUtilization" },
+				{ "MinPods", "integer", ".spec.minReplicas" },
+				{ "MaxPods", "integer", ".spec.maxReplicas" },
+				{ "Replicas", "integer", ".status.currentReplicas" },
+				{ "Age", "date", ".metadata.creationTimestamp" },
+			};
+
+			g->cols = xcalloc(sizeof(cols) / sizeof(cols[0]), sizeof(*g->cols));
+			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+				g->cols[c].name = xstrdup(cols[c][0]);
+				g->cols[c].type = xstrdup(cols[c][1]);
+				g->cols[c].path = xstrdup(cols[c][2]);
+			}
+			g->ncols = (int)(sizeof(cols) / sizeof(cols[0]));
+		}
 	}
 }
 
