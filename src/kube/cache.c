@@ -33,7 +33,15 @@ static const char *const pod_skim[] = {
 	"topologySpreadConstraints", "initContainers", "initContainerStatuses",
 	"ephemeralContainers", "ephemeralContainerStatuses", "imagePullSecrets",
 	"schedulingGates", "resourceClaims", "hostAliases", "allocatedResources",
-	"volumeDevices", "resizePolicy", "user", "qosClass", NULL,
+	"volumeDevices", "resizePolicy", "user", "qosClass",
+	"apiVersion", "generation", "blockOwnerDeletion", "restartPolicy",
+	"terminationGracePeriodSeconds", "activeDeadlineSeconds", "serviceAccountName",
+	"serviceAccount", "automountServiceAccountToken", "schedulerName", "priority",
+	"priorityClassName", "preemptionPolicy", "enableServiceLinks", "runtimeClassName",
+	"overhead", "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostname",
+	"subdomain", "setHostnameAsFQDN", "os", "stdin", "stdinOnce", "tty",
+	"nominatedNodeName", "observedGeneration", "resize", "started", "running", "startedAt",
+	"finishedAt", "signal", NULL,
 };
 
 const struct kube_cache_type kube_cache_pods = {

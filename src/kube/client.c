@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,31 +479,118 @@ int kube_get_many(struct kube_client *kc, struct kube_call *calls, size_t n, int
 	return 0;
 }
 
+/*
+ * One page of a list, fetched in a thread of its own while the page before
+ * it is parsed: the server builds and sends the next page while we parse
+ * this one. The client is used by one thread at a time: the fetching one.
+ */
+struct page {
+	struct kube_client *kc;
+	const char *what;
+	char *path;
+	struct buf body;
+	struct kube_error e;
+	int rc;
+	pthread_t thread;
+	bool running;
+};
+
+static void *page_run(void *arg)
+{
+	struct page *pg = arg;
+	pg->rc = kube_get_text(pg->kc, pg->what, pg->path, &pg->body, &pg->e);
+	return NULL;
+}
+
+static char *page_path(const char *path, int limit, const char *cont)
+{
+	struct buf p = BUF_INIT;
+
+	buf_addf(&p, "%s%slimit=%d", path, strchr(path, '?') ? "&" : "?", limit > 0 ? limit : 500);
+	if (cont) {
+		buf_adds(&p, "&continue=");
+		http_add_query_escaped(&p, cont);
+	}
+	return buf_detach(&p, NULL);
+}
+
+/* Starts fetching a page (in this thread when no thread can be made). */
+static void page_start(struct page *pg, struct kube_client *kc, const char *what, char *path)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->kc = kc;
+	pg->what = what;
+	pg->path = path;
+	buf_init(&pg->body, BUF_NO_LIMIT);
+	pg->running = pthread_create(&pg->thread, NULL, page_run, pg) == 0;
+	if (!pg->running)
+		page_run(pg);
+}
+
+static void page_wait(struct page *pg)
+{
+	if (pg->running)
+		pthread_join(pg->thread, NULL);
+	pg->running = false;
+}
+
+static void page_release(struct page *pg)
+{
+	page_wait(pg);
+	free(pg->path);
+	buf_release(&pg->body);
+	memset(pg, 0, sizeof(*pg));
+}
+
+/* A page's body as a JSON object, skimmed of kc->skim first (kube_get's rules). */
+static int page_json(struct kube_client *kc, struct page *pg, json_t **out, struct kube_error *e)
+{
+	struct buf sk = BUF_INIT;
+	json_error_t jerr;
+	json_t *j = NULL;
+
+	if (kc->skim && pg->body.len && json_skim(pg->body.data, pg->body.len, kc->skim, &sk) == 0)
+		j = json_loadb(sk.data, sk.len, 0, &jerr);
+	buf_release(&sk);
+	if (!j)
+		j = json_loadb(pg->body.data ? pg->body.data : "", pg->body.len, 0, &jerr);
+	if (!j || !json_is_object(j)) {
+		char *url = kube_url(kc, pg->path);
+		if (j)
+			set_error(e, 0, "%s: GET %s: the body is not a JSON object", pg->what, url);
+		else
+			set_error(e, 0, "%s: GET %s: truncated or malformed JSON "
+				  "(%zu bytes; line %d, column %d: %s)", pg->what, url,
+				  pg->body.len, jerr.line, jerr.column, jerr.text);
+		free(url);
+		json_decref(j);
+		return -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
 int kube_list(struct kube_client *kc, const char *what, const char *path, int limit,
 	      int (*on_item)(const json_t *item, void *ctx),
 	      void (*on_restart)(void *ctx), void *ctx,
 	      char *rv, size_t rvlen, struct kube_error *e)
 {
+	struct page pages[2], *cur = &pages[0], *next = &pages[1], *t;
 	char *cont = NULL;
 	int restarts = 0, rc = 0;
-	const char *sep = strchr(path, '?') ? "&" : "?";
+	bool have_next = false;
 
+	page_start(cur, kc, what, page_path(path, limit, NULL));
 	for (;;) {
-		struct buf p = BUF_INIT;
+		struct buf ahead = BUF_INIT;
 		json_t *page = NULL;
 		const json_t *items, *item, *meta;
 		size_t i;
 
-		buf_addf(&p, "%s%slimit=%d", path, sep, limit > 0 ? limit : 500);
-		if (cont) {
-			buf_adds(&p, "&continue=");
-			http_add_query_escaped(&p, cont);
-		}
-		json_scope_begin(); /* the page and everything made from it die below */
-		rc = kube_get(kc, what, p.data, &page, e);
-		buf_release(&p);
-		if (rc < 0)
-			json_scope_end();
+		page_wait(cur);
+		rc = cur->rc;
+		if (rc < 0 && e)
+			*e = cur->e;
 		if (rc == -ESTALE && cont && restarts < 3) {
 			/* The continue token expired: start the list over. */
 			restarts++;
@@ -509,14 +598,33 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 			cont = NULL;
 			if (on_restart)
 				on_restart(ctx);
+			page_release(cur);
+			page_start(cur, kc, what, page_path(path, limit, NULL));
 			continue;
 		}
 		if (rc < 0)
 			break;
+		/* The next page is asked for before this one is parsed when its
+		 * continue token can be read off the top (the API server sends
+		 * metadata before items); the parsed page must agree. */
+		if (json_skim_member(cur->body.data ? cur->body.data : "", cur->body.len,
+				     "metadata", "continue", &ahead) == 0 && ahead.len) {
+			page_start(next, kc, what, page_path(path, limit, ahead.data));
+			have_next = true;
+		}
+		json_scope_begin(); /* the page and everything made from it die below */
+		rc = page_json(kc, cur, &page, e);
+		if (rc < 0) {
+			json_scope_end();
+			buf_release(&ahead);
+			break;
+		}
 		items = json_object_get(page, "items");
 		if (items && !json_is_array(items) && !json_is_null(items)) {
 			set_error(e, 0, "%s: GET %s: items is not an array", what, path);
 			json_decref(page);
+			json_scope_end();
+			buf_release(&ahead);
 			rc = -EBADMSG;
 			break;
 		}
@@ -538,9 +646,26 @@ int kube_list(struct kube_client *kc, const char *what, const char *path, int li
 		}
 		json_decref(page);
 		json_scope_end();
+		page_release(cur);
+		if (have_next && (!cont || strcmp(cont, ahead.data))) {
+			page_release(next); /* not the page the list goes on with */
+			have_next = false;
+		}
+		buf_release(&ahead);
 		if (rc || !cont)
 			break;
+		if (have_next) {
+			t = cur; /* a page being fetched stays where its thread writes */
+			cur = next;
+			next = t;
+			have_next = false;
+		} else {
+			page_start(cur, kc, what, page_path(path, limit, cont));
+		}
 	}
+	page_release(cur);
+	if (have_next)
+		page_release(next);
 	free(cont);
 	return rc;
 }

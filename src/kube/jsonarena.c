@@ -1,5 +1,6 @@
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,20 +8,91 @@
 #include "base/mem.h"
 #include "base/banned.h"
 
-#define BLOCK (1u << 20)
+#define BLOCK_SHIFT 20
+#define BLOCK ((size_t)1 << BLOCK_SHIFT)
 
+/*
+ * Blocks are aligned to BLOCK and a whole number of BLOCKs long, so the
+ * BLOCK-sized segment a pointer falls in says whether it is arena memory:
+ * a set of the blocks' segment numbers answers a free() in O(1). (A scan
+ * of the blocks made freeing a 100 MB tree quadratic: at 100k pods the
+ * metrics list's decref cost seconds.)
+ */
 struct block {
 	struct block *next;
-	size_t size, used;
+	size_t size, used;              /* of data */
 	max_align_t data[];
 };
 
 static _Thread_local struct {
 	struct block *blocks;
 	int depth;
+	uintptr_t *set;                 /* segment numbers, open addressing, 0 free */
+	size_t setcap, setn;
 } arena;
 
 static pthread_key_t reaper;
+
+static size_t slot(uintptr_t seg, size_t cap)
+{
+	return (size_t)((seg * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static void set_put(uintptr_t seg)
+{
+	size_t i;
+
+	for (i = slot(seg, arena.setcap); arena.set[i]; i = (i + 1) & (arena.setcap - 1))
+		if (arena.set[i] == seg)
+			return;
+	arena.set[i] = seg;
+	arena.setn++;
+}
+
+static bool set_has(uintptr_t seg)
+{
+	if (!arena.setcap)
+		return false;
+	for (size_t i = slot(seg, arena.setcap); arena.set[i]; i = (i + 1) & (arena.setcap - 1))
+		if (arena.set[i] == seg)
+			return true;
+	return false;
+}
+
+/* Makes the set hold exactly the segments of the blocks (grown as needed). */
+static int set_rebuild(size_t extra)
+{
+	size_t want = extra, cap = arena.setcap ? arena.setcap : 64;
+	uintptr_t *set;
+
+	for (struct block *b = arena.blocks; b; b = b->next)
+		want += (sizeof(*b) + b->size) >> BLOCK_SHIFT;
+	if (!want) {
+		/* nothing to hold: no set is made (a thread that never needs one) */
+		if (arena.setcap)
+			memset(arena.set, 0, arena.setcap * sizeof(*arena.set));
+		arena.setn = 0;
+		return 0;
+	}
+	while (want * 2 > cap)
+		cap *= 2;
+	if (cap != arena.setcap) {
+		set = calloc(cap, sizeof(*set));
+		if (!set)
+			return -1;
+		free(arena.set);
+		arena.set = set;
+		arena.setcap = cap;
+		pthread_setspecific(reaper, &arena); /* reap() frees it */
+	} else {
+		memset(arena.set, 0, cap * sizeof(*arena.set));
+	}
+	arena.setn = 0;
+	for (struct block *b = arena.blocks; b; b = b->next)
+		for (size_t k = 0; k < (sizeof(*b) + b->size) >> BLOCK_SHIFT; k++)
+			set_put(((uintptr_t)b >> BLOCK_SHIFT) + k);
+	return 0;
+}
 
 /* At thread exit, frees the block the thread kept for reuse. */
 static void reap(void *unused)
@@ -31,6 +103,9 @@ static void reap(void *unused)
 		arena.blocks = b->next;
 		free(b);
 	}
+	free(arena.set);
+	arena.set = NULL;
+	arena.setcap = arena.setn = 0;
 }
 
 static void *arena_alloc(size_t n)
@@ -41,14 +116,22 @@ static void *arena_alloc(size_t n)
 	if (arena.depth == 0)
 		return malloc(n);
 	if (!arena.blocks || arena.blocks->used + need > arena.blocks->size) {
-		size_t size = need > BLOCK ? need : BLOCK;
-		struct block *b = malloc(sizeof(*b) + size);
-		if (!b)
+		size_t total = (sizeof(struct block) + need + BLOCK - 1) & ~(BLOCK - 1);
+		size_t segs = total >> BLOCK_SHIFT;
+		struct block *b;
+		void *mem;
+
+		if ((arena.setn + segs) * 2 > arena.setcap && set_rebuild(segs) < 0)
 			return NULL;
-		b->size = size;
+		if (posix_memalign(&mem, BLOCK, total))
+			return NULL;
+		b = mem;
+		b->size = total - sizeof(*b);
 		b->used = 0;
 		b->next = arena.blocks;
 		arena.blocks = b;
+		for (size_t k = 0; k < segs; k++)
+			set_put(((uintptr_t)b >> BLOCK_SHIFT) + k);
 		pthread_setspecific(reaper, &arena);
 	}
 	p = (char *)arena.blocks->data + arena.blocks->used;
@@ -61,9 +144,8 @@ static void *arena_alloc(size_t n)
  * strings with free()) and is freed now. */
 static void arena_free(void *ptr)
 {
-	for (struct block *b = arena.blocks; b; b = b->next)
-		if ((char *)ptr >= (char *)b->data && (char *)ptr < (char *)b->data + b->size)
-			return;
+	if (ptr && set_has((uintptr_t)ptr >> BLOCK_SHIFT))
+		return;
 	free(ptr);
 }
 
@@ -96,11 +178,12 @@ void json_scope_end(void)
 		free(b);
 	}
 	if (arena.blocks) {
-		if (arena.blocks->size > BLOCK) {
+		if (sizeof(*arena.blocks) + arena.blocks->size > BLOCK) {
 			free(arena.blocks);
 			arena.blocks = NULL;
 		} else {
 			arena.blocks->used = 0;
 		}
 	}
+	set_rebuild(0);
 }

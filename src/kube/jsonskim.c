@@ -7,61 +7,95 @@
 #define MAX_DEPTH 2048 /* as jansson's parser */
 
 #define MAX_DROP 128
+#define MAX_KEYLEN 64   /* drop names longer than this are compared the slow way */
 
+/*
+ * The walk copies the text in spans: from is where the bytes not yet
+ * copied to out begin, and a span is flushed only where the output leaves
+ * the input (whitespace, a dropped member), so compact text costs one copy
+ * per dropped member, not one per token.
+ */
 struct skim {
 	const char *p, *end;
+	const char *from;
 	const char *const *drop;
 	size_t ndrop, droplen[MAX_DROP];
+	/* drop names by length: bylen[len] lists their indexes, ending with -1 */
+	signed char bylen[MAX_KEYLEN + 1][MAX_DROP + 1];
 	struct buf *out;
 	int depth;
 };
 
-static void ws(struct skim *s)
+static void flush(struct skim *s, const char *to)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-		s->p++;
+	if (to > s->from)
+		buf_add(s->out, s->from, (size_t)(to - s->from));
+	s->from = to;
+}
+
+static inline bool is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Skips whitespace; when emitting, the whitespace is left out of out. */
+static inline void ws(struct skim *s, bool emit)
+{
+	if (s->p < s->end && is_ws(*s->p)) {
+		if (emit)
+			flush(s, s->p);
+		while (s->p < s->end && is_ws(*s->p))
+			s->p++;
+		if (emit)
+			s->from = s->p;
+	}
 }
 
 /* A string at s->p (its opening quote); from and to bound it, quotes included. */
 static int string(struct skim *s, const char **from, const char **to)
 {
-	const char *p = s->p + 1;
+	const char *p = s->p + 1, *end = s->end;
 
 	*from = s->p;
-	for (;;) {
-		const char *q = memchr(p, '"', (size_t)(s->end - p));
-		const char *b;
-		if (!q)
-			return -EINVAL;
-		/* a quote preceded by an odd number of backslashes is escaped */
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			;
-		if ((q - b) % 2 == 0) {
-			for (const char *c = p; c < q; c++)
-				if ((unsigned char)*c < 0x20)
-					return -EINVAL;
-			s->p = q + 1;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			s->p = p + 1;
 			*to = s->p;
 			return 0;
 		}
-		p = q + 1;
+		if (c == '\\') {
+			if (p + 1 < end && (unsigned char)p[1] < 0x20)
+				return -EINVAL;
+			p += 2;
+			continue;
+		}
+		if (c < 0x20)
+			return -EINVAL;
+		p++;
 	}
+	return -EINVAL;
+}
+
+static inline bool is_numch(char c)
+{
+	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E';
 }
 
 static int literal(struct skim *s)
 {
 	static const char *const words[] = { "true", "false", "null" };
+	static const size_t lens[] = { 4, 5, 4 };
 	const char *start = s->p;
 
 	if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) {
-		while (s->p < s->end && *s->p && strchr("0123456789+-.eE", *s->p))
+		while (s->p < s->end && is_numch(*s->p))
 			s->p++;
 		return 0;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(words[i]);
-		if ((size_t)(s->end - start) >= n && !memcmp(start, words[i], n)) {
-			s->p += n;
+		if ((size_t)(s->end - start) >= lens[i] && !memcmp(start, words[i], lens[i])) {
+			s->p += lens[i];
 			return 0;
 		}
 	}
@@ -70,8 +104,14 @@ static int literal(struct skim *s)
 
 static bool dropped(const struct skim *s, const char *key, size_t n)
 {
+	if (n <= MAX_KEYLEN) {
+		for (const signed char *i = s->bylen[n]; *i >= 0; i++)
+			if (!memcmp(s->drop[*i], key, n))
+				return true;
+		return false;
+	}
 	for (size_t i = 0; i < s->ndrop; i++)
-		if (s->droplen[i] == n && s->drop[i][0] == key[0] && !memcmp(s->drop[i], key, n))
+		if (s->droplen[i] == n && !memcmp(s->drop[i], key, n))
 			return true;
 	return false;
 }
@@ -82,63 +122,54 @@ static int value(struct skim *s, bool emit)
 	const char *a, *b;
 	int rc;
 
-	ws(s);
+	ws(s, emit);
 	if (s->p >= s->end)
 		return -EINVAL;
-	if (*s->p == '"') {
-		if ((rc = string(s, &a, &b)) < 0)
-			return rc;
-		if (emit)
-			buf_add(s->out, a, (size_t)(b - a));
-		return 0;
-	}
+	if (*s->p == '"')
+		return string(s, &a, &b);
 	if (*s->p == '{' || *s->p == '[') {
 		char open = *s->p, close = open == '{' ? '}' : ']';
-		bool first = true;
+		size_t kept = 0;
 
 		if (++s->depth > MAX_DEPTH)
 			return -EINVAL;
 		s->p++;
-		if (emit)
-			buf_addch(s->out, open);
-		ws(s);
+		ws(s, emit);
 		if (s->p < s->end && *s->p == close) {
 			s->p++;
 			s->depth--;
-			if (emit)
-				buf_addch(s->out, close);
 			return 0;
 		}
 		for (;;) {
 			bool keep = emit;
-			ws(s);
+			ws(s, emit);
 			if (open == '{') {
 				if (s->p >= s->end || *s->p != '"')
 					return -EINVAL;
 				if ((rc = string(s, &a, &b)) < 0)
 					return rc;
-				if (keep && dropped(s, a + 1, (size_t)(b - a) - 2))
+				if (keep && dropped(s, a + 1, (size_t)(b - a) - 2)) {
+					/* out loses the member and the comma before it */
 					keep = false;
-				ws(s);
+					flush(s, a);
+					if (s->out->len && s->out->data[s->out->len - 1] == ',')
+						buf_truncate(s->out, s->out->len - 1);
+				}
+				ws(s, keep);
 				if (s->p >= s->end || *s->p != ':')
 					return -EINVAL;
 				s->p++;
-				if (keep) {
-					if (!first)
-						buf_addch(s->out, ',');
-					buf_add(s->out, a, (size_t)(b - a));
-					buf_addch(s->out, ':');
-				}
-			} else if (keep && !first) {
-				buf_addch(s->out, ',');
 			}
 			if ((rc = value(s, keep)) < 0)
 				return rc;
-			if (keep)
-				first = false;
-			ws(s);
+			ws(s, keep);
 			if (s->p >= s->end)
 				return -EINVAL;
+			if (keep)
+				kept++;
+			else if (emit)
+				/* after a dropped member: a comma only between kept ones */
+				s->from = *s->p == ',' && !kept ? s->p + 1 : s->p;
 			if (*s->p == ',') {
 				s->p++;
 				continue;
@@ -147,17 +178,10 @@ static int value(struct skim *s, bool emit)
 				return -EINVAL;
 			s->p++;
 			s->depth--;
-			if (emit)
-				buf_addch(s->out, close);
 			return 0;
 		}
 	}
-	a = s->p;
-	if ((rc = literal(s)) < 0)
-		return rc;
-	if (emit)
-		buf_add(s->out, a, (size_t)(s->p - a));
-	return 0;
+	return literal(s);
 }
 
 int json_skim(const char *in, size_t len, const char *const *drop, struct buf *out)
@@ -166,22 +190,91 @@ int json_skim(const char *in, size_t len, const char *const *drop, struct buf *o
 	size_t start = out->len;
 	int rc;
 
+	size_t fill[MAX_KEYLEN + 1] = { 0 };
+
 	memset(&s, 0, sizeof(s));
-	s.p = in;
+	s.p = s.from = in;
 	s.end = in + len;
 	s.drop = drop;
 	s.out = out;
+	memset(s.bylen, -1, sizeof(s.bylen));
 	for (; drop && drop[s.ndrop]; s.ndrop++) {
+		size_t n = strlen(drop[s.ndrop]);
 		if (s.ndrop == MAX_DROP)
 			return -E2BIG;
-		s.droplen[s.ndrop] = strlen(drop[s.ndrop]);
+		s.droplen[s.ndrop] = n;
+		if (n <= MAX_KEYLEN)
+			s.bylen[n][fill[n]++] = (signed char)s.ndrop;
 	}
 	rc = value(&s, true);
-
-	ws(&s);
+	ws(&s, true);
 	if (rc == 0 && s.p != s.end)
 		rc = -EINVAL;
+	if (rc == 0)
+		flush(&s, s.p);
 	if (rc < 0)
 		buf_truncate(out, start);
 	return rc;
+}
+
+/* Walks the object at s->p to its member key and leaves s->p at that
+ * member's value (0), skipping the members before it; -ENOENT if none. */
+static int find_member(struct skim *s, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *a, *b;
+	int rc;
+
+	ws(s, false);
+	if (s->p >= s->end || *s->p != '{')
+		return -EINVAL;
+	s->p++;
+	ws(s, false);
+	if (s->p < s->end && *s->p == '}')
+		return -ENOENT;
+	for (;;) {
+		ws(s, false);
+		if (s->p >= s->end || *s->p != '"')
+			return -EINVAL;
+		if ((rc = string(s, &a, &b)) < 0)
+			return rc;
+		ws(s, false);
+		if (s->p >= s->end || *s->p != ':')
+			return -EINVAL;
+		s->p++;
+		ws(s, false);
+		if ((size_t)(b - a) == klen + 2 && !memcmp(a + 1, key, klen))
+			return 0;
+		if ((rc = value(s, false)) < 0)
+			return rc;
+		ws(s, false);
+		if (s->p >= s->end)
+			return -EINVAL;
+		if (*s->p == '}')
+			return -ENOENT;
+		if (*s->p != ',')
+			return -EINVAL;
+		s->p++;
+	}
+}
+
+int json_skim_member(const char *in, size_t len, const char *obj, const char *key,
+		     struct buf *out)
+{
+	struct skim s;
+	const char *a, *b;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.p = in;
+	s.end = in + len;
+	if ((rc = find_member(&s, obj)) < 0 || (rc = find_member(&s, key)) < 0)
+		return rc;
+	if (s.p >= s.end || *s.p != '"')
+		return -ENOENT;
+	if ((rc = string(&s, &a, &b)) < 0)
+		return rc;
+	if (memchr(a + 1, '\\', (size_t)(b - a) - 2))
+		return -ENOTSUP;
+	return buf_add(out, a + 1, (size_t)(b - a) - 2);
 }

@@ -20,4 +20,16 @@
  */
 int json_skim(const char *in, size_t len, const char *const *drop, struct buf *out);
 
+/*
+ * Finds the string member key of the object member obj of the top-level
+ * object in[0..len) (e.g. "metadata", "continue" of a list) without
+ * parsing the rest: the members after it are not read, so a list whose
+ * metadata comes before its items costs a few bytes. Appends the string to
+ * out and returns 0; -ENOENT when there is none (or it is not a string),
+ * -EINVAL when the text up to it is not well-formed, and -ENOTSUP for a
+ * string with escapes (the caller parses the text instead).
+ */
+int json_skim_member(const char *in, size_t len, const char *obj, const char *key,
+		     struct buf *out);
+
 #endif

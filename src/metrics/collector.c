@@ -157,6 +157,7 @@ void collector_release(struct collector *c)
 	}
 	if (c->owners_running)
 		pthread_join(c->owners_thread, NULL);
+	collector_fetch_ahead_free(c);
 	kube_client_release(&c->kc);
 	kube_client_release(&c->okc);
 	if (c->prom_on)
@@ -221,16 +222,19 @@ static int start(struct collector *c, char *err, size_t errlen)
 	c->started = true;
 	/* Owners are listed while the pods sync (the first cycle needs them). */
 	c->owners_running = pthread_create(&c->owners_thread, NULL, collector_owners_run, c) == 0;
+	/* Nodes and events are context: a user who may not list them still gets
+	 * rows. The nodes come in first (a page, against many of pods), and
+	 * the first cycle's node requests are asked while the pods list. */
+	if (kube_cache_wait_synced(&c->nodes, c->sync_timeout_ms, &e) < 0)
+		collector_note(c, NOTE_NODES, "node columns will be empty: %s", e.msg);
+	else
+		c->nodes_ok = true;
+	collector_fetch_ahead(c);
 	rc = kube_cache_wait_synced(&c->pods, c->sync_timeout_ms, &e);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", e.msg);
 		return rc;
 	}
-	/* Nodes and events are context: a user who may not list them still gets rows. */
-	if (kube_cache_wait_synced(&c->nodes, c->sync_timeout_ms, &e) < 0)
-		collector_note(c, NOTE_NODES, "node columns will be empty: %s", e.msg);
-	else
-		c->nodes_ok = true;
 	if (kube_cache_wait_synced(&c->events, c->sync_timeout_ms, &e) < 0)
 		collector_note(c, NOTE_EVENTS, "event columns will be empty: %s", e.msg);
 	else

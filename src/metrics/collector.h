@@ -25,6 +25,8 @@
  * run this many at once: connections over HTTP/1.1, streams over HTTP/2. */
 #define COLLECTOR_PARALLEL 64
 
+struct fetch_ahead;
+
 /* A Prometheus column: its CSV name and its PromQL (an instant vector with
  * namespace and pod labels). */
 struct prom_column {
@@ -84,6 +86,7 @@ struct collector {
 	struct strvec notices;            /* new this cycle; the caller logs and may clear */
 	unsigned said;                    /* NOTE_* bits already said */
 	struct collector_stats stats;
+	struct fetch_ahead *ahead;        /* the first cycle's node requests, asked early */
 };
 
 int collector_init(struct collector *c, const struct collector_opts *o,

@@ -52,10 +52,33 @@ void *collector_owners_run(void *arg);
  * summary and (Prometheus off) cAdvisor counters; node_ready must be set.
  * now_ms is the local clock (the cluster's is taken when ahead). */
 void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t now_ms);
+/* Starts the first cycle's node requests (metrics, every Ready node's
+ * summary and cAdvisor counters) while the pods list; collector_fetch()
+ * uses their answers. Only across all namespaces and with the nodes synced. */
+void collector_fetch_ahead(struct collector *c);
+/* Waits for those requests and forgets what the first cycle did not use. */
+void collector_fetch_ahead_free(struct collector *c);
 void collector_prometheus(struct collector *c, struct sample *rows, size_t n);
-/* Drop rates from the nodes' /metrics/cadvisor answers (calls), when
- * Prometheus is off; idx maps "ns/pod" to rows. */
+/* One node's /metrics/cadvisor answer (Prometheus off): its pods'
+ * counters, parsed (in any thread) apart from applying them to rows. */
+struct cadv_pod {
+	char *key;                      /* "ns/pod" */
+	double rx, tx, thr_p, per, thr_s;
+	int64_t ts_ms;                  /* 0: none in the text */
+};
+struct cadv_node {
+	int rc;                         /* the request's */
+	long status;
+	char msg[KUBE_ERRMSG];
+	struct cadv_pod *v;
+	size_t n, cap;
+};
+void collector_cadvisor_parse(const struct kube_call *k, struct cadv_node *out);
+void collector_cadvisor_release(struct cadv_node *n);
+/* Drop and throttling rates from the nodes' answers, in order (a 404 or
+ * 403 says the endpoint is not there and stops it); idx maps "ns/pod" to
+ * rows; now_ms stands for a sample without a timestamp. */
 void collector_cadvisor_apply(struct collector *c, struct strmap *idx,
-			      struct kube_call *calls, size_t n, int64_t now_ms);
+			      const struct cadv_node *const *nodes, size_t n, int64_t now_ms);
 
 #endif

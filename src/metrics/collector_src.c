@@ -171,59 +171,136 @@ void collector_owners(struct collector *c, struct sample *rows, const struct row
 
 enum { CALL_METRICS, CALL_SUMMARY, CALL_CADVISOR };
 
+/* What a call of the batch is for (its user pointer). */
+struct callinfo {
+	int kind;
+	const char *node;
+};
+
+/* One pod's usage from metrics.k8s.io. */
+struct podusage {
+	char *key;                      /* "ns/pod" */
+	double cpu_mcores, mem_bytes;
+};
+
+/*
+ * A metrics or summary answer parsed, not yet applied to rows: parsing
+ * needs nothing of the collector, so it can run ahead of the rows (see
+ * struct fetch_ahead); applying happens in the cycle's thread.
+ */
+struct parsed {
+	int rc;                         /* the request's or the parser's */
+	struct kube_error e;            /* the request's failure (rc < 0, !bad) */
+	char msg[KUBE_ERRMSG];          /* a summary's failure, as noticed */
+	struct kube_summary sum;
+	struct podusage *use;
+	size_t nuse;
+	int64_t cluster_ms;             /* the newest metrics timestamp */
+	struct cadv_node cadv;
+};
+
+static void parsed_release(struct parsed *p)
+{
+	kube_summary_release(&p->sum);
+	collector_cadvisor_release(&p->cadv);
+	for (size_t i = 0; i < p->nuse; i++)
+		free(p->use[i].key);
+	free(p->use);
+	memset(p, 0, sizeof(*p));
+}
+
+static void parse_metrics(struct kube_call *k, struct parsed *p)
+{
+	const json_t *items, *it;
+	json_t *j = NULL;
+	size_t i;
+
+	p->rc = k->rc;
+	json_scope_begin();
+	if (p->rc == 0)
+		p->rc = kube_call_json(k, &j);
+	if (p->rc < 0) {
+		p->e = k->e;
+		json_scope_end();
+		return;
+	}
+	items = json_object_get(j, "items");
+	if (json_array_size(items))
+		p->use = xcalloc(json_array_size(items), sizeof(*p->use));
+	json_array_foreach(items, i, it) {
+		struct kube_pod_metrics m;
+		struct buf key = BUF_INIT;
+		char err[KUBE_ERRLEN];
+		if (kube_pod_metrics_parse(it, &m, err, sizeof(err)) < 0)
+			continue;
+		buf_addf(&key, "%s/%s", m.namespace, m.name);
+		if (m.ts_ms > p->cluster_ms)
+			p->cluster_ms = m.ts_ms;
+		p->use[p->nuse].key = buf_detach(&key, NULL);
+		p->use[p->nuse].cpu_mcores = m.cpu_cores * 1000.0;
+		p->use[p->nuse].mem_bytes = m.mem_bytes;
+		p->nuse++;
+		kube_pod_metrics_release(&m);
+	}
+	json_decref(j);
+	json_scope_end();
+}
+
+static void parse_summary(struct kube_call *k, const char *node, struct parsed *p)
+{
+	char err[KUBE_ERRLEN];
+	json_t *j = NULL;
+
+	p->rc = k->rc;
+	json_scope_begin();
+	if (p->rc == 0)
+		p->rc = kube_call_json(k, &j);
+	if (p->rc < 0) {
+		p->e = k->e;
+		str_copy(p->msg, k->e.msg, sizeof(p->msg));
+	} else {
+		p->rc = kube_summary_parse(j, &p->sum, err, sizeof(err));
+		if (p->rc < 0)
+			snprintf(p->msg, sizeof(p->msg), "kubelet summary of node %s: %s", node, err);
+	}
+	json_decref(j);
+	json_scope_end();
+}
+
 struct fetch {
 	struct collector *c;
 	struct strmap *idx;             /* "ns/pod" -> row */
+	const struct callinfo *info;    /* the calls' */
+	struct parsed *res;             /* parallel to info: cAdvisor answers until applied */
 	size_t sum_ok, sum_failed;
 	char first_err[KUBE_ERRMSG];
 };
 
-static void metrics_done(struct fetch *f, struct kube_call *k)
+static void metrics_apply(struct fetch *f, const struct parsed *p)
 {
 	struct collector *c = f->c;
-	const json_t *items, *it;
-	json_t *j = NULL;
-	size_t i;
-	int rc = k->rc;
 
 	c->stats.cluster_ms = 0;
-	json_scope_begin();
-	if (rc == 0)
-		rc = kube_call_json(k, &j);
-	c->stats.metrics_ok = rc == 0;
-	if (rc < 0) {
-		if (k->e.status == 404)
+	c->stats.metrics_ok = p->rc == 0;
+	if (p->rc < 0) {
+		if (p->e.status == 404)
 			collector_note(c, NOTE_METRICS, "the metrics API (metrics.k8s.io) is not "
 				       "available; cpu and memory columns stay empty until it is "
 				       "(install metrics-server)");
 		else
 			collector_note(c, NOTE_METRICS, "cpu and memory columns stay empty: %s",
-				       k->e.msg);
-		json_scope_end();
+				       p->e.msg);
 		return;
 	}
 	collector_recovered(c, NOTE_METRICS, "the metrics API");
-	items = json_object_get(j, "items");
-	json_array_foreach(items, i, it) {
-		struct kube_pod_metrics m;
-		struct buf key = BUF_INIT;
-		char err[KUBE_ERRLEN];
-		struct sample *s;
-		if (kube_pod_metrics_parse(it, &m, err, sizeof(err)) < 0)
-			continue;
-		buf_addf(&key, "%s/%s", m.namespace, m.name);
-		s = strmap_get(f->idx, key.data);
-		if (m.ts_ms > c->stats.cluster_ms)
-			c->stats.cluster_ms = m.ts_ms;
+	c->stats.cluster_ms = p->cluster_ms;
+	for (size_t i = 0; i < p->nuse; i++) {
+		struct sample *s = strmap_get(f->idx, p->use[i].key);
 		if (s) {
-			s->cpu_mcores = m.cpu_cores * 1000.0;
-			s->mem_bytes = m.mem_bytes;
+			s->cpu_mcores = p->use[i].cpu_mcores;
+			s->mem_bytes = p->use[i].mem_bytes;
 		}
-		buf_release(&key);
-		kube_pod_metrics_release(&m);
 	}
-	json_decref(j);
-	json_scope_end();
 }
 
 static double rate(double cur, double prev, double dt)
@@ -267,71 +344,221 @@ static void apply_stats(struct collector *c, struct sample *s, const struct kube
 	s->net_tx_errors_ps = k->txe_ps;
 }
 
-static void summary_done(struct fetch *f, struct kube_call *k, const char *node)
+static void summary_apply(struct fetch *f, const struct parsed *p)
 {
-	struct kube_summary sum;
 	struct buf key = BUF_INIT;
-	char err[KUBE_ERRLEN], msg[KUBE_ERRMSG];
-	json_t *j = NULL;
-	int rc = k->rc;
 
-	json_scope_begin();
-	if (rc == 0)
-		rc = kube_call_json(k, &j);
-	if (rc < 0) {
-		str_copy(msg, k->e.msg, sizeof(msg));
-	} else {
-		rc = kube_summary_parse(j, &sum, err, sizeof(err));
-		if (rc < 0)
-			snprintf(msg, sizeof(msg), "kubelet summary of node %s: %s", node, err);
-	}
-	json_decref(j);
-	json_scope_end();
-	if (rc < 0) {
+	if (p->rc < 0) {
 		if (!f->sum_failed++)
-			str_copy(f->first_err, msg, sizeof(f->first_err));
+			str_copy(f->first_err, p->msg, sizeof(f->first_err));
 		return;
 	}
 	f->sum_ok++;
-	for (size_t p = 0; p < sum.npods; p++) {
+	for (size_t i = 0; i < p->sum.npods; i++) {
 		struct sample *s;
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", sum.pods[p].namespace, sum.pods[p].name);
+		buf_addf(&key, "%s/%s", p->sum.pods[i].namespace, p->sum.pods[i].name);
 		s = strmap_get(f->idx, key.data);
 		if (s)
-			apply_stats(f->c, s, &sum.pods[p]);
+			apply_stats(f->c, s, &p->sum.pods[i]);
 	}
-	kube_summary_release(&sum);
 	buf_release(&key);
 }
 
-/* What a call of the batch is for (its user pointer). */
-struct callinfo {
-	int kind;
-	const char *node;
-};
+/* Parses a finished call into p, and lets its body go. */
+static void parse_call(struct kube_call *k, struct parsed *p)
+{
+	const struct callinfo *ci = k->user;
 
+	memset(p, 0, sizeof(*p));
+	if (ci->kind == CALL_METRICS)
+		parse_metrics(k, p);
+	else if (ci->kind == CALL_SUMMARY)
+		parse_summary(k, ci->node, p);
+	else
+		collector_cadvisor_parse(k, &p->cadv);
+	buf_release(&k->body);
+}
+
+static void apply_parsed(struct fetch *f, int kind, const struct parsed *p)
+{
+	if (kind == CALL_METRICS)
+		metrics_apply(f, p);
+	else if (kind == CALL_SUMMARY)
+		summary_apply(f, p);
+}
+
+/* A call of the cycle's batch ended: metrics and summaries are applied at
+ * once, cAdvisor answers after the batch (their rates may need the
+ * cluster's clock, which the metrics give). */
 static void call_done(struct kube_call *k, void *vctx)
 {
 	struct fetch *f = vctx;
 	const struct callinfo *ci = k->user;
+	struct parsed *p = &f->res[ci - f->info];
 
-	if (ci->kind == CALL_METRICS)
-		metrics_done(f, k);
-	else if (ci->kind == CALL_SUMMARY)
-		summary_done(f, k, ci->node);
-	if (ci->kind != CALL_CADVISOR)
-		buf_release(&k->body); /* cAdvisor text is read after the batch */
+	parse_call(k, p);
+	if (ci->kind != CALL_CADVISOR) {
+		apply_parsed(f, ci->kind, p);
+		parsed_release(p);
+	}
+}
+
+/*
+ * The first cycle's node requests, asked while the pods list: the node list
+ * (which comes in long before the pods) names every Ready node, and the
+ * answers are parsed as they arrive, in a thread of their own on the
+ * collector's client (c->kc, which nothing else uses until the first cycle
+ * joins it). That cycle takes what matches its own requests and asks only
+ * for the rest (a node no pod was on, a request that failed).
+ */
+struct fetch_ahead {
+	struct collector *c;
+	pthread_t thread;
+	bool running;
+	size_t n, nnodes;
+	struct kube_call *calls;
+	struct callinfo *info;
+	struct buf *paths;
+	char **nodes;
+	struct parsed *res;             /* parallel to calls */
+	bool *used;
+	struct strmap by_path;          /* path -> index + 1 */
+};
+
+static void ahead_done(struct kube_call *k, void *vctx)
+{
+	struct fetch_ahead *a = vctx;
+	parse_call(k, &a->res[k - a->calls]);
+}
+
+static void *ahead_run(void *arg)
+{
+	struct fetch_ahead *a = arg;
+	kube_get_many(&a->c->kc, a->calls, a->n, COLLECTOR_PARALLEL, ahead_done, a);
+	return NULL;
+}
+
+static void take_ready(void *obj, void *vctx)
+{
+	const struct kube_node *n = obj;
+	struct strvec *v = vctx;
+	if (n->ready == 1 && n->name)
+		strvec_push(v, n->name);
+}
+
+void collector_fetch_ahead(struct collector *c)
+{
+	struct strvec ready = STRVEC_INIT;
+	struct fetch_ahead *a;
+	bool cadvisor = !c->prom_on && !(c->said & NOTE_CADVISOR);
+	size_t n = 0;
+
+	if (c->ahead || c->namespace || !c->nodes_ok)
+		return;                 /* one namespace may be on a few nodes only */
+	kube_cache_foreach(&c->nodes, take_ready, &ready);
+	a = xcalloc(1, sizeof(*a));
+	a->c = c;
+	a->n = 1 + ready.n * (cadvisor ? 2 : 1);
+	a->calls = xcalloc(a->n, sizeof(*a->calls));
+	a->info = xcalloc(a->n, sizeof(*a->info));
+	a->paths = xcalloc(a->n, sizeof(*a->paths));
+	a->nodes = xcalloc(ready.n ? ready.n : 1, sizeof(*a->nodes));
+	a->nnodes = ready.n;
+	a->res = xcalloc(a->n, sizeof(*a->res));
+	a->used = xcalloc(a->n, sizeof(*a->used));
+	a->by_path = (struct strmap)STRMAP_INIT;
+	for (size_t i = 0; i < a->n; i++)
+		buf_init(&a->paths[i], BUF_NO_LIMIT);
+	buf_adds(&a->paths[n], "/apis/metrics.k8s.io/v1beta1/pods");
+	a->info[n].kind = CALL_METRICS;
+	a->calls[n++].what = "list pod metrics";
+	for (size_t i = 0; i < ready.n; i++) {
+		a->nodes[i] = xstrdup(ready.v[i]);
+		buf_addf(&a->paths[n], "/api/v1/nodes/%s/proxy/stats/summary", ready.v[i]);
+		a->info[n].kind = CALL_SUMMARY;
+		a->info[n].node = a->nodes[i];
+		a->calls[n].what = "get kubelet summary";
+		a->calls[n++].skim = kube_summary_skim;
+		if (!cadvisor)
+			continue;
+		buf_addf(&a->paths[n], "/api/v1/nodes/%s/proxy/metrics/cadvisor", ready.v[i]);
+		a->info[n].kind = CALL_CADVISOR;
+		a->info[n].node = a->nodes[i];
+		a->calls[n++].what = "get kubelet cadvisor metrics";
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		a->calls[i].path = a->paths[i].data;
+		a->calls[i].user = &a->info[i];
+		strmap_put(&a->by_path, a->paths[i].data, (void *)(uintptr_t)(i + 1));
+	}
+	strvec_clear(&ready);
+	c->ahead = a;
+	a->running = pthread_create(&a->thread, NULL, ahead_run, a) == 0;
+	if (!a->running)
+		collector_fetch_ahead_free(c); /* the first cycle asks for all of it */
+}
+
+static void ahead_wait(struct fetch_ahead *a)
+{
+	if (a && a->running) {
+		pthread_join(a->thread, NULL);
+		a->running = false;
+	}
+}
+
+void collector_fetch_ahead_free(struct collector *c)
+{
+	struct fetch_ahead *a = c->ahead;
+
+	if (!a)
+		return;
+	ahead_wait(a);
+	for (size_t i = 0; i < a->n; i++) {
+		parsed_release(&a->res[i]);
+		buf_release(&a->calls[i].body);
+		buf_release(&a->paths[i]);
+	}
+	for (size_t i = 0; i < a->nnodes; i++)
+		free(a->nodes[i]);
+	strmap_clear(&a->by_path, NULL);
+	free(a->paths);
+	free(a->info);
+	free(a->calls);
+	free(a->res);
+	free(a->used);
+	free(a->nodes);
+	free(a);
+	c->ahead = NULL;
+}
+
+/* The answer asked ahead for calls[i]'s path, moved into it; false when
+ * there is none or it failed (then the call is asked again). */
+static bool take_ahead(struct fetch_ahead *a, struct kube_call *k, struct parsed *p)
+{
+	size_t j = (size_t)(uintptr_t)strmap_get(&a->by_path, k->path);
+
+	if (!j--)
+		return false;
+	if (a->used[j] || a->calls[j].rc < 0)
+		return false;           /* a transport or HTTP failure: ask again now */
+	a->used[j] = true;
+	k->rc = 0;
+	*p = a->res[j];
+	memset(&a->res[j], 0, sizeof(a->res[j]));
+	return true;
 }
 
 void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t now_ms)
 {
 	struct strmap idx = STRMAP_INIT, sum_nodes = STRMAP_INIT, cadv_nodes = STRMAP_INIT;
 	struct fetch f;
-	struct kube_call *calls;
+	struct kube_call *calls, *miss;
 	struct callinfo *info;
+	struct parsed *res;
+	const struct cadv_node **cadv;
 	struct buf *paths;
-	size_t it, nc = 0, first_cadv;
+	size_t it, nc = 0, nmiss = 0, first_cadv;
 	bool cadvisor = !c->prom_on && !(c->said & NOTE_CADVISOR);
 
 	memset(&f, 0, sizeof(f));
@@ -349,7 +576,12 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 			strmap_put(&cadv_nodes, rows[i].node, &rows[i]);
 	}
 	calls = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*calls));
+	miss = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*miss));
 	info = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*info));
+	res = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*res));
+	cadv = xcalloc(1 + cadv_nodes.n, sizeof(*cadv));
+	f.info = info;
+	f.res = res;
 	paths = xcalloc(1 + sum_nodes.n + cadv_nodes.n, sizeof(*paths));
 	for (size_t i = 0; i < 1 + sum_nodes.n + cadv_nodes.n; i++)
 		buf_init(&paths[i], BUF_NO_LIMIT);
@@ -377,11 +609,22 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 		info[nc].node = e->key;
 		calls[nc].what = "get kubelet cadvisor metrics";
 	}
+	ahead_wait(c->ahead);
 	for (size_t i = 0; i < nc; i++) {
 		calls[i].path = paths[i].data;
 		calls[i].user = &info[i];
+		buf_init(&calls[i].body, BUF_NO_LIMIT);
+		if (c->ahead && take_ahead(c->ahead, &calls[i], &res[i])) {
+			if (info[i].kind != CALL_CADVISOR) {
+				apply_parsed(&f, info[i].kind, &res[i]);
+				parsed_release(&res[i]);
+			}
+		} else {
+			miss[nmiss++] = calls[i];
+		}
 	}
-	kube_get_many(&c->kc, calls, nc, COLLECTOR_PARALLEL, call_done, &f);
+	collector_fetch_ahead_free(c);
+	kube_get_many(&c->kc, miss, nmiss, COLLECTOR_PARALLEL, call_done, &f);
 	c->stats.summaries_ok = f.sum_ok;
 	c->stats.summaries_failed = f.sum_failed;
 	if (f.sum_failed)
@@ -392,14 +635,20 @@ void collector_fetch(struct collector *c, struct sample *rows, size_t n, int64_t
 		collector_recovered(c, NOTE_SUMMARY, "the kubelet summary API");
 	if (c->stats.cluster_ms > now_ms)
 		now_ms = c->stats.cluster_ms;
-	collector_cadvisor_apply(c, &idx, calls + first_cadv, nc - first_cadv, now_ms);
+	for (size_t i = first_cadv; i < nc; i++)
+		cadv[i - first_cadv] = &res[i].cadv;
+	collector_cadvisor_apply(c, &idx, cadv, nc - first_cadv, now_ms);
 	for (size_t i = 0; i < nc; i++) {
+		parsed_release(&res[i]);
 		buf_release(&calls[i].body);
 		buf_release(&paths[i]);
 	}
+	free(cadv);
+	free(res);
 	free(paths);
 	free(info);
 	free(calls);
+	free(miss);
 	strmap_clear(&idx, NULL);
 	strmap_clear(&sum_nodes, NULL);
 	strmap_clear(&cadv_nodes, NULL);

@@ -355,6 +355,7 @@ void api_list(struct apireq *a)
 	struct buf *b = &a->resp->body;
 	size_t i, end, count = 0;
 	const struct meta *last = NULL;
+	struct buf items = BUF_INIT;
 	bool more = false;
 
 	if (query_init(a, &q))
@@ -380,15 +381,9 @@ void api_list(struct apireq *a)
 	else
 		i = q.ns ? store_lower_bound(l, q.ns, "", false) : 0;
 	end = l->n;
-	/* metadata goes last, once we know whether there is a next page (JSON does not care about order) */
-	if (q.table) {
-		buf_adds(b, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"columnDefinitions\":");
-		table_columns(b, q.k);
-		buf_adds(b, ",\"rows\":[");
-	} else {
-		buf_addf(b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"items\":[", kind_name(q.k),
-			 kind_api_version(q.k));
-	}
+	/* The items are rendered first (whether there is a next page is known
+	 * only then) and sent after the metadata, in the API server's order:
+	 * a client may read the continue token before the items. */
 	for (; i < end; i++) {
 		const struct meta *m = l->v[i];
 
@@ -401,14 +396,19 @@ void api_list(struct apireq *a)
 			break;
 		}
 		if (count++)
-			buf_addch(b, ',');
+			buf_addch(&items, ',');
 		if (q.table)
-			table_row(s, b, m, q.inc);
+			table_row(s, &items, m, q.inc);
 		else
-			render_obj(s, b, m);
+			render_obj(s, &items, m);
 		last = m;
 	}
-	buf_addf(b, "],\"metadata\":{\"resourceVersion\":\"%llu\"", (unsigned long long)s->rv);
+	if (q.table)
+		buf_adds(b, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",");
+	else
+		buf_addf(b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",", kind_name(q.k),
+			 kind_api_version(q.k));
+	buf_addf(b, "\"metadata\":{\"resourceVersion\":\"%llu\"", (unsigned long long)s->rv);
 	if (more && last) {
 		char *tok = cont_encode(s->rv, last->ns, last->name);
 
@@ -423,7 +423,17 @@ void api_list(struct apireq *a)
 			buf_addf(b, ",\"remainingItemCount\":%zu", left);
 		}
 	}
-	buf_adds(b, "}}");
+	buf_addch(b, '}');
+	if (q.table) {
+		buf_adds(b, ",\"columnDefinitions\":");
+		table_columns(b, q.k);
+		buf_adds(b, ",\"rows\":[");
+	} else {
+		buf_adds(b, ",\"items\":[");
+	}
+	buf_add(b, items.data ? items.data : "", items.len);
+	buf_adds(b, "]}");
+	buf_release(&items);
 	pthread_mutex_unlock(&s->mu);
 out:
 	free(cns);

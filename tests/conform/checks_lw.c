@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "kube/cache.h"
+#include "kube/jsonskim.h"
 #include "kube/mutate.h"
 #include "base/banned.h"
 
@@ -39,6 +40,25 @@ static void list_paging(struct conform *c)
 	       *jps(page, "metadata.continue") ? "set" : "missing",
 	       jpi(page, "metadata.remainingItemCount"));
 	json_decref(page);
+	{
+		/* kube_list reads the continue token off the top of a page to ask
+		 * for the next one before parsing: the metadata comes first. */
+		struct buf text = BUF_INIT, tok = BUF_INIT;
+		const char *m, *i;
+		bool ahead;
+
+		rc = kube_get_text(c->kc, "list pods", "/api/v1/pods?limit=2", &text, &e);
+		buf_addch(&text, '\0');
+		m = strstr(text.data, "\"metadata\"");
+		i = strstr(text.data, "\"items\"");
+		ahead = json_skim_member(text.data, text.len - 1, "metadata", "continue", &tok) == 0 &&
+			tok.len > 0;
+		result(c, "list.metadata-first", rc == 0 && m && i && m < i && ahead,
+		       "a page's metadata %s its items, continue token %s",
+		       m && i && m < i ? "before" : "after", ahead ? "read ahead" : "not read ahead");
+		buf_release(&text);
+		buf_release(&tok);
+	}
 	rc = kube_list(c->kc, "list pods", "/api/v1/pods", 2, count_item, NULL, &n, rv, sizeof(rv), &e);
 	result(c, "list.continue", rc == 0 && n == total && *rv,
 	       "kube_list in pages of 2: %d items of %d, resourceVersion %s (%s)", n, total,

@@ -12,6 +12,8 @@
 struct cluster {
 	bool metrics_missing, prom_down;
 	int summaries;                  /* summary requests answered so far */
+	bool hold_pods;                 /* the pod list waits for node-1's summary request */
+	bool asked_while_listing;       /* ... which came while it waited */
 };
 
 static void list_of(struct stub_resp *r, const char *kind, const char *a, const char *b)
@@ -50,6 +52,17 @@ static void api(struct stub *s, const struct stub_req *req, struct stub_resp *r)
 	if (stub_arg(req, "watch")) {
 		stub_text(r, 200, "");
 	} else if (!strcmp(p, "/api/v1/pods")) {
+		/* A pod list slower than the nodes': the first cycle's node
+		 * requests are not to wait for it (bounded: without them, the list
+		 * answers after 20 s and the check below fails). */
+		for (int i = 0; c->hold_pods && i < 2000; i++) {
+			if (stub_count(s, "GET /api/v1/nodes/node-1/proxy/stats/summary")) {
+				c->asked_while_listing = true;
+				break;
+			}
+			usleep(10000);
+		}
+		c->hold_pods = false;
 		list_of(r, "PodList", FIX "pod-running.json", FIX "pod-crashloop.json");
 	} else if (!strcmp(p, "/api/v1/nodes")) {
 		list_of(r, "NodeList", FIX "node.json", NULL);
@@ -105,7 +118,7 @@ static const char *notices(const struct collector *c, struct buf *b)
 
 static void rows_from_every_source(void **state)
 {
-	struct cluster cl = { false, false, 0 };
+	struct cluster cl = { false, false, 0, true, false };
 	struct collect_config cc;
 	struct collector_opts o;
 	struct collector col;
@@ -160,6 +173,12 @@ static void rows_from_every_source(void **state)
 	assert_true(rows[1].custom[0] == 7); /* two series of one pod add up */
 	assert_non_null(strstr(notices(&col, &nb), "pods on 1 of 2 nodes"));
 	assert_non_null(strstr(notices(&col, &nb), "node-0 unreachable"));
+	/* node-1 (Ready in the node list) was asked while the pods listed,
+	 * node-0 (not in it) by the cycle (its 502 above): node-1 and the
+	 * metrics list once each, not again by the cycle */
+	assert_true(cl.asked_while_listing);
+	assert_int_equal(cl.summaries, 1);
+	assert_int_equal(stub_count(&s, "GET /apis/metrics.k8s.io/v1beta1/pods"), 1);
 	strvec_clear(&col.notices);
 	collector_rows_free(rows, n);
 

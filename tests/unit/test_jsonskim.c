@@ -53,6 +53,38 @@ static void broken_text_is_refused_and_out_kept(void **state)
 	}
 }
 
+static int member(const char *in, struct buf *out)
+{
+	buf_reset(out);
+	return json_skim_member(in, strlen(in), "metadata", "continue", out);
+}
+
+/* A list's continue token, read off its top without parsing the items. */
+static void a_member_is_found_without_parsing_the_rest(void **state)
+{
+	struct buf out = BUF_INIT;
+	(void)state;
+	assert_int_equal(member("{\"kind\": \"PodList\", \"metadata\": {\"resourceVersion\": \"7\", "
+				"\"continue\": \"eyJ2\"}, \"items\": [{\"oops", &out), 0);
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "eyJ2", 4);
+	/* after the items, after nested look-alikes */
+	assert_int_equal(member("{\"items\": [{\"metadata\": {\"continue\": \"no\"}}], "
+				"\"metadata\": {\"x\": {\"continue\": \"no\"}, \"continue\": \"yes\"}}", &out), 0);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.data, "yes", 3);
+	assert_int_equal(member("{\"metadata\": {\"continue\": \"\"}}", &out), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(member("{\"metadata\": {\"resourceVersion\": \"7\"}, \"items\": []}", &out), -ENOENT);
+	assert_int_equal(member("{\"metadata\": {\"continue\": 5}}", &out), -ENOENT);
+	assert_int_equal(member("{}", &out), -ENOENT);
+	assert_int_equal(member("{\"metadata\": {\"continue\": \"a\\u0041\"}}", &out), -ENOTSUP);
+	assert_int_equal(member("[1]", &out), -EINVAL);
+	assert_int_equal(member("{\"items\": [1, }", &out), -EINVAL);
+	assert_int_equal(member("", &out), -EINVAL);
+	buf_release(&out);
+}
+
 /* The pods' drop list leaves every field kube_pod_parse() reads: each
  * fixture parses to the same pod whole or skimmed. */
 static void pods_parse_the_same_skimmed(void **state)
@@ -152,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(members_go_at_any_depth_and_commas_stay_right),
 		cmocka_unit_test(broken_text_is_refused_and_out_kept),
+		cmocka_unit_test(a_member_is_found_without_parsing_the_rest),
 		cmocka_unit_test(pods_parse_the_same_skimmed),
 		cmocka_unit_test(summaries_parse_the_same_skimmed),
 	};
