@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "metrics/collector_priv.h"
+#include "kube/fastparse.h"
 #include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
@@ -209,6 +210,24 @@ static void parsed_release(struct parsed *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* The usage of every pod of a metrics list (v, n: taken and freed). */
+static void keep_usage(struct parsed *p, struct kube_pod_metrics *v, size_t n)
+{
+	p->use = xcalloc(n ? n : 1, sizeof(*p->use));
+	for (size_t i = 0; i < n; i++) {
+		struct buf key = BUF_INIT;
+		buf_addf(&key, "%s/%s", v[i].namespace, v[i].name);
+		if (v[i].ts_ms > p->cluster_ms)
+			p->cluster_ms = v[i].ts_ms;
+		p->use[p->nuse].key = buf_detach(&key, NULL);
+		p->use[p->nuse].cpu_mcores = v[i].cpu_cores * 1000.0;
+		p->use[p->nuse].mem_bytes = v[i].mem_bytes;
+		p->nuse++;
+		kube_pod_metrics_release(&v[i]);
+	}
+	free(v);
+}
+
 static void parse_metrics(struct kube_call *k, struct parsed *p)
 {
 	const json_t *items, *it;
@@ -216,9 +235,22 @@ static void parse_metrics(struct kube_call *k, struct parsed *p)
 	size_t i;
 
 	p->rc = k->rc;
+	if (p->rc < 0) {
+		p->e = k->e;
+		return;
+	}
+	{
+		/* straight from the text when it is plain (kube/fastparse.h) */
+		struct kube_pod_metrics *v;
+		size_t nv;
+		if (kube_pod_metrics_list_parse_text(k->body.data ? k->body.data : "", k->body.len,
+						     &v, &nv) == 0) {
+			keep_usage(p, v, nv);
+			return;
+		}
+	}
 	json_scope_begin();
-	if (p->rc == 0)
-		p->rc = kube_call_json(k, &j);
+	p->rc = kube_call_json(k, &j);
 	if (p->rc < 0) {
 		p->e = k->e;
 		json_scope_end();
@@ -252,6 +284,9 @@ static void parse_summary(struct kube_call *k, const char *node, struct parsed *
 	json_t *j = NULL;
 
 	p->rc = k->rc;
+	if (p->rc == 0 && kube_summary_parse_text(k->body.data ? k->body.data : "", k->body.len,
+						  &p->sum) == 0)
+		return;                 /* straight from the text (kube/fastparse.h) */
 	json_scope_begin();
 	if (p->rc == 0)
 		p->rc = kube_call_json(k, &j);
