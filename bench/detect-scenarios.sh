@@ -15,8 +15,15 @@
 #     sizes-small, and a generated cluster of 300 pods (--pods 300 --seed 5);
 #     looked at once, after the first held-out run (the memory baseline was
 #     changed after it)
-#   fresh (written after that run, never looked at before this report):
+#   fresh (written after that run, never looked at before that report):
 #     busy-c, slowleak-c, overlap-c
+#   unseen (session 3: written by tests/fixtures/families/gen-d.py before
+#     that session's tuning, which used the sets above; run once, at its end):
+#     slowleak-d, slowleak-e, busy-d, mixed-d, mixed-e
+#
+# SETS (default "tuning held fresh unseen") picks the sets to run; each is
+# scored within WINDOW and, for the time-to-detect of slow faults, within
+# WINDOW2 (60m) too.
 #
 # Usage: bench/detect-scenarios.sh [OUTDIR]
 # Environment: KUBEMEND (bin/kubemend), MODEL (models/default.kmm),
@@ -26,12 +33,15 @@ k=${KUBEMEND:-bin/kubemend}
 model=${MODEL:-models/default.kmm}
 hours=${HOURS:-3}
 window=${WINDOW:-30m}
+window2=${WINDOW2:-60m}
+sets=${SETS:-tuning held fresh unseen}
 out=${1:-build/detect-scenarios}
 mkdir -p "$out"
 
 tuning="busy-a slowleak-a overlap-a sizes-large fx-pods fx-cluster fx-healthy"
 held="busy-b slowleak-b overlap-b sizes-small gen-300"
 fresh="busy-c slowleak-c overlap-c"
+unseen="slowleak-d slowleak-e busy-d mixed-d mixed-e"
 
 record() {      # record NAME
   local n=$1 r=$out/$1
@@ -54,6 +64,9 @@ run() {
   "$k" eval scenarios --truth "$r.truth" --insights "$r.$s.json" --metrics "$r.csv" \
     --window "$window" --pairs-out "$out/$s.pairs" > "$r.$s.txt" || true
   sed "s/^/$n /" "$r.$s.txt" >> "$out/$s.lines"
+  "$k" eval scenarios --truth "$r.truth" --insights "$r.$s.json" --metrics "$r.csv" \
+    --window "$window2" > "$r.$s.w2.txt" || true
+  sed "s/^/$n /" "$r.$s.w2.txt" >> "$out/$s.w2.lines"
 }
 
 summary() {     # summary SUFFIX TITLE
@@ -71,26 +84,49 @@ summary() {     # summary SUFFIX TITLE
         v["faults"], v["found"], v["faults"] ? v["found"] / v["faults"] : 1, v["insights"], v["false_alarms"], h,
         h ? v["false_alarms"] * 1000 / h : 0
     }' "$out/$s.lines"
+  awk '$2 ~ /^faults=/ { split($0, a, /[ =]/); for (i = 2; i < length(a); i += 2) v[a[i]] += a[i + 1] }
+    END { printf "  within '"$window2"': faults=%d found=%d recall=%.3f\n", v["faults"], v["found"], v["faults"] ? v["found"] / v["faults"] : 1 }' \
+    "$out/$s.w2.lines"
   echo "  reliability (insight probability -> share that were real faults):"
   awk '{ b = int($2 * 10); if (b > 9) b = 9; n[b]++; r[b] += $3 }
        END { for (b = 0; b < 10; b++) if (n[b]) printf "    %.1f-%.1f  insights=%-5d real=%-5d precision=%.3f\n", b / 10, (b + 1) / 10, n[b], r[b], r[b] / n[b] }' \
     "$out/$s.pairs"
 }
 
-for n in $tuning $held $fresh; do record "$n"; done
-for s in held held-nolstm held-low fresh fresh-nolstm tuning tuning-nolstm; do
-  rm -f "$out/$s.lines" "$out/$s.pairs"
+want() { case " $sets " in *" $1 "*) return 0 ;; esac; return 1; }
+for set in tuning held fresh unseen; do
+  want $set || continue
+  for n in ${!set}; do record "$n"; done
 done
-for n in $fresh; do run "$n" fresh true; run "$n" fresh-nolstm false; done
-for n in $held; do run "$n" held true; run "$n" held-nolstm false; done
+for s in held held-nolstm held-low fresh fresh-nolstm tuning tuning-nolstm unseen unseen-nolstm unseen-low; do
+  rm -f "$out/$s.lines" "$out/$s.w2.lines" "$out/$s.pairs"
+done
+if want unseen; then
+  for n in $unseen; do run "$n" unseen true; run "$n" unseen-nolstm false; run "$n" unseen-low true 0.1; done
+fi
+if want fresh; then for n in $fresh; do run "$n" fresh true; run "$n" fresh-nolstm false; done; fi
+if want held; then for n in $held; do run "$n" held true; run "$n" held-nolstm false; done; fi
 # the reliability table over the whole range: insights from threshold 0.1
-for n in $held $fresh; do run "$n" held-low true 0.1; done
-for n in $tuning; do run "$n" tuning true; run "$n" tuning-nolstm false; done
+if want held && want fresh; then for n in $held $fresh; do run "$n" held-low true 0.1; done; fi
+if want tuning; then for n in $tuning; do run "$n" tuning true; run "$n" tuning-nolstm false; done; fi
 echo "model: $model (window $window, ${hours} h per run)"
-summary fresh "fresh held-out families, LSTM on"
-summary fresh-nolstm "fresh held-out families, LSTM off (statistics and rules, same calibration)"
-summary held "held out, LSTM on"
-summary held-nolstm "held out, LSTM off (statistics and rules, same calibration)"
-summary held-low "held out and fresh at threshold 0.1 (for the reliability table over the whole range)"
-summary tuning "in-sample (tuning runs), LSTM on"
-summary tuning-nolstm "in-sample (tuning runs), LSTM off"
+if want unseen; then
+  summary unseen "unseen families (session 3), LSTM on"
+  summary unseen-nolstm "unseen families, LSTM off (statistics and rules, same calibration)"
+  summary unseen-low "unseen families at threshold 0.1 (for the reliability table over the whole range)"
+fi
+if want fresh; then
+  summary fresh "fresh held-out families, LSTM on"
+  summary fresh-nolstm "fresh held-out families, LSTM off (statistics and rules, same calibration)"
+fi
+if want held; then
+  summary held "held out, LSTM on"
+  summary held-nolstm "held out, LSTM off (statistics and rules, same calibration)"
+fi
+if want held && want fresh; then
+  summary held-low "held out and fresh at threshold 0.1 (for the reliability table over the whole range)"
+fi
+if want tuning; then
+  summary tuning "in-sample (tuning runs), LSTM on"
+  summary tuning-nolstm "in-sample (tuning runs), LSTM off"
+fi

@@ -7,6 +7,9 @@
 #     other seeds (runs the tuning never used): each run is recorded,
 #     detected with the uncalibrated model at a low threshold, and every
 #     insight labelled real or false against the sim's ground truth.
+#     calmid-a/b (mid-strength faults among busy pods, for calibration
+#     only) fill the scores between 0.3 and 0.9, and busy-a runs with five
+#     seeds bring the rare high-scoring false insights of healthy pods.
 # Usage: scripts/make-model.sh KUBEMEND OUT.kmm WORKDIR
 set -euo pipefail
 k=$1 out=$2 w=$3
@@ -16,8 +19,11 @@ rm -f "$w/healthy.csv"
 "$k" train --input "$w/healthy.csv" --seed 1 --quiet --max-windows 20000 --model-out "$w/lstm.kmm" > "$w/train.txt"
 tail -1 "$w/train.txt"
 : > "$w/pairs.txt"
-for f in busy-a slowleak-a overlap-a sizes-large; do
-  for seed in 1001 1002; do
+for f in busy-a slowleak-a overlap-a sizes-large calmid-a calmid-b; do
+  seeds="1001 1002"
+  # healthy busy pods: false insights at every score, so more of them
+  [ "$f" = busy-a ] && seeds="1001 1002 1003 1004 1005"
+  for seed in $seeds; do
     r=$w/cal-$f-$seed
     rm -f "$r.csv" "$r.truth"
     "$k" sim-record --scenario "tests/fixtures/families/$f.yaml" --seed "$seed" --duration 3h \

@@ -133,7 +133,7 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		nreal += (size_t)r[i];
-	k = calib_fit(s, r, n, x, y, 16);
+	k = calib_fit(s, r, n, x, y, 24);
 	if (k == 0) {
 		fprintf(stderr, "kubemend calibrate: no pairs to fit\n");
 		goto out;

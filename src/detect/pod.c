@@ -32,7 +32,9 @@
 #define MIN_BASELINE    4               /* samples before statistics speak */
 #define ADAPT_AFTER     60              /* a deviation this long becomes the new normal */
 #define STALE_MS        (30 * 60000)
-#define THROTTLE_MS     (8 * 60000)     /* pinned at the limit this long scores 0.9 */
+#define THROTTLE_MS     (8 * 60000)     /* throttled this long scores 0.9 */
+#define THROTTLE_SHARE  25.0            /* % of CFS periods throttled that counts (as the
+					 * kubernetes-mixin CPUThrottlingHigh alert) */
 
 static const char *const type_names[AT_COUNT] = {
 	[AT_NONE] = "none", [AT_CRASH_LOOP] = "crash_loop", [AT_OOM] = "oom",
@@ -471,21 +473,37 @@ static void restarts_and_readiness(const struct sample *s, struct pod_state *st,
 static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 		       struct pod_verdict *v)
 {
-	double cpu = s->cpu_mcores, lim = s->cpu_limit_mcores;
-	bool at_limit = fin(cpu) && fin(lim) && lim > 0 && cpu >= 0.95 * lim;
+	double cpu = s->cpu_mcores, lim = s->cpu_limit_mcores, thr = s->cpu_throttled_pct;
+	bool have_thr = fin(thr) && thr >= 0 && thr <= 100.0001;
 	bool high = false;
 	int64_t h;
 
-	h = held(&st->cpu_limit_since, at_limit, ts);
-	/* Pinned at the limit: throttled. Busy pods touch their limit at their
-	 * daily peak for a few minutes; a demand above the limit keeps them
-	 * there, so the score grows with the time held. */
-	if (h >= 0)
-		consider(v, AT_CPU_THROTTLING,
-			 persisted(st, h) ? clamp(0.5 + 0.4 * (double)(h - PERSIST_MS) / (THROTTLE_MS - PERSIST_MS),
-						  0.5, 0.9)
-					  : P_WEAK - 0.05,
-			 "CPUThrottled", "cpu_mcores", cpu, 0, 0.95 * lim);
+	/*
+	 * Throttled: the share of CFS periods in which the pod ran out of its
+	 * quota (cAdvisor, the cpu_throttled_pct column) at or above
+	 * THROTTLE_SHARE. Busy pods are throttled at their daily peak for a few
+	 * minutes; a demand above the limit keeps them there, so the score
+	 * grows with the time held. Without the column (metrics-server only,
+	 * older files) CPU pinned at >= 95% of its limit stands in for it; once
+	 * a pod has reported the column a missing value leaves the clock alone.
+	 */
+	if (have_thr)
+		st->thr_seen = 1;
+	if (have_thr || !st->thr_seen) {
+		bool on = have_thr ? thr >= THROTTLE_SHARE
+				   : fin(cpu) && fin(lim) && lim > 0 && cpu >= 0.95 * lim;
+		h = held(&st->cpu_limit_since, on, ts);
+		if (h >= 0) {
+			double p = persisted(st, h)
+				? clamp(0.5 + 0.4 * (double)(h - PERSIST_MS) / (THROTTLE_MS - PERSIST_MS), 0.5, 0.9)
+				: P_WEAK - 0.05;
+			if (have_thr)
+				consider(v, AT_CPU_THROTTLING, p, "CPUThrottled", "cpu_throttled_pct", thr, 0,
+					 THROTTLE_SHARE);
+			else
+				consider(v, AT_CPU_THROTTLING, p, "CPUAtLimit", "cpu_mcores", cpu, 0, 0.95 * lim);
+		}
+	}
 	if (!fin(cpu) || cpu < 0 || cpu > 1e8)          /* absent or garbled */
 		return;
 	if (st->cpu.n >= MIN_BASELINE) {

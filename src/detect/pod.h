@@ -6,7 +6,7 @@
  * component, each with a score in [0,1]:
  * - "rule": states that need no learning (CrashLoopBackOff, OOMKilled,
  *   image pulls, unschedulable, readiness lost, restarts rising, node
- *   trouble, CPU pinned at its limit, network errors and drops);
+ *   trouble, CPU throttled (cAdvisor), network errors and drops);
  * - "stats": robust online statistics (median/MAD baselines of CPU and
  *   memory learned from the pod's own normal samples, level shifts, a
  *   memory trend towards the limit with the time left);
@@ -104,6 +104,7 @@ struct pod_state {
 	float mem_slope;                /* bytes/s of the latest steady rise, 0 when none */
 	uint8_t oom_hint;               /* the last restart looked like an OOM kill */
 	uint8_t leak_hint;              /* memory grew steadily before the last restart */
+	uint8_t thr_seen;               /* the pod has reported cpu_throttled_pct */
 	struct pod_ring cpu, mem;       /* values judged normal: the pod's own baseline */
 	uint16_t cpu_high_run, mem_high_run;  /* anomalous samples in a row (adaptation) */
 	uint8_t mem_thin;               /* normal memory samples since the last one the ring took */

@@ -11,10 +11,14 @@
 
 /*
  * score[i] in [0,1], real[i] 0 or 1, n pairs. Writes k <= maxk knots
- * (x strictly increasing, y non-decreasing, both in [0,1]) and returns k;
- * 0 when there is nothing to fit. Each block's share is shrunk towards 1/2
- * by one pseudo-observation of each kind, so a handful of pairs never
- * claims certainty.
+ * (x strictly increasing, y non-decreasing, both in [0,1]) and returns k:
+ * each block of the fit gives the ends of its score range (one knot when
+ * they coincide), so the map is flat within a block and interpolated only
+ * between blocks;
+ * 0 when there is nothing to fit. Each block's share is shrunk towards the
+ * share of all pairs by two pseudo-observations, so a handful of pairs
+ * never claims certainty (blocks that shrinking puts out of order are
+ * pooled).
  */
 int calib_fit(const double *score, const int *real, size_t n, double *x, double *y, int maxk);
 

@@ -966,6 +966,7 @@ int monitor_run(struct monitor_run *m)
 			break;
 		}
 		done++;
+		__atomic_store_n(&m->cycles_done, (long)done, __ATOMIC_RELEASE);
 		if (r > 0 || (m->cycles && (long)done >= m->cycles) ||
 		    (m->duration_ms && time_mono_ms() - start >= m->duration_ms))
 			break;

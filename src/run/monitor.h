@@ -58,6 +58,7 @@ struct monitor_run {
 	const struct incluster_opts *incluster; /* with remediate: leader election, shared records, Events (NULL: none) */
 	struct pipeline *out_pipeline;  /* set while running, for an embedding caller */
 	int bound_port;                 /* the HTTP port once serving */
+	long cycles_done;               /* cycles finished so far (read with __atomic_load_n: demo) */
 };
 
 /* Runs until done, a signal or *stop; returns the process exit code. */

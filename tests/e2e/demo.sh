@@ -4,7 +4,7 @@
 set -euo pipefail
 : "${KUBEMEND:?}"
 : "${TMPDIR_E2E:=$(mktemp -d /tmp/kubemend-e2e.XXXXXX)}"
-out=$(timeout 120 "$KUBEMEND" demo --seconds 40 --dir "$TMPDIR_E2E/demo" </dev/null)
+out=$(timeout 500 "$KUBEMEND" demo --seconds 40 --dir "$TMPDIR_E2E/demo" </dev/null)
 fail() { echo "$out"; echo "FAIL: $*"; exit 1; }
 grep -q "injected memory_leak into shop/web" <<<"$out" || fail "no injection line"
 grep -q "FOUND" <<<"$out" || fail "no finding printed"

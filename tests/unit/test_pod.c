@@ -132,6 +132,64 @@ static void throttling_at_the_limit(void **state)
 	pod_detector_release(&d);
 }
 
+/* With the cAdvisor column, throttling is the share of CFS periods
+ * throttled, not CPU near its limit: a pod at 96% of its limit that is not
+ * throttled says nothing; one throttled in every period for 9 minutes is
+ * cpu_throttling; three minutes of it (a daily peak) are not. */
+static void throttling_from_the_throttled_share(void **state)
+{
+	struct pod_detector d;
+	struct sample s;
+	struct pod_verdict v;
+	int i;
+	(void)state;
+
+	pod_detector_init(&d, 0);
+	for (i = 0; i < 20; i++) {
+		row(&s, "near", T0 + i * MIN);
+		s.cpu_mcores = 480 + wob(i, 8);
+		s.cpu_request_mcores = 400;
+		s.cpu_throttled_pct = 0;
+		v = observe(&d, &s);
+		assert_true(v.probability < 0.7);
+		assert_true(v.type != AT_CPU_THROTTLING);
+	}
+	for (i = 0; i < 20; i++) {
+		row(&s, "peak", T0 + i * MIN);
+		s.cpu_request_mcores = 400;
+		s.cpu_mcores = 400 + wob(i, 8);
+		s.cpu_throttled_pct = 0;
+		observe(&d, &s);
+	}
+	for (int k = 0; k < 3; k++, i++) {
+		row(&s, "peak", T0 + i * MIN);
+		s.cpu_request_mcores = 400;
+		s.cpu_mcores = 500;
+		s.cpu_throttled_pct = 100;
+		v = observe(&d, &s);
+		assert_true(v.probability < 0.7);
+	}
+	for (int k = 0; k < 3; k++, i++) {
+		row(&s, "peak", T0 + i * MIN);
+		s.cpu_request_mcores = 400;
+		s.cpu_mcores = 400;
+		s.cpu_throttled_pct = 0;
+		observe(&d, &s);
+	}
+	for (int k = 0; k < 9; k++, i++) {
+		row(&s, "peak", T0 + i * MIN);
+		s.cpu_request_mcores = 400;
+		s.cpu_mcores = 500;
+		s.cpu_throttled_pct = k == 4 ? NAN : 80; /* a missing value leaves the clock alone */
+		v = observe(&d, &s);
+	}
+	assert_true(v.probability >= 0.7);
+	assert_int_equal(v.type, AT_CPU_THROTTLING);
+	assert_string_equal(v.reason, "CPUThrottled");
+	assert_string_equal(v.signals[0].metric, "cpu_throttled_pct");
+	pod_detector_release(&d);
+}
+
 static void memory_leak_is_found_before_the_kill(void **state)
 {
 	struct pod_detector d;
@@ -423,6 +481,7 @@ int main(void)
 		cmocka_unit_test(healthy_and_flat_series_never_alarm),
 		cmocka_unit_test(short_burst_is_not_an_anomaly_but_a_lasting_one_is),
 		cmocka_unit_test(throttling_at_the_limit),
+		cmocka_unit_test(throttling_from_the_throttled_share),
 		cmocka_unit_test(memory_leak_is_found_before_the_kill),
 		cmocka_unit_test(kubernetes_states_are_findings),
 		cmocka_unit_test(restarts_rising_and_readiness_lost),
