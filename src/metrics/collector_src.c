@@ -21,7 +21,7 @@ static void index_rows(struct strmap *idx, struct sample *rows, size_t n)
 	struct buf key = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", rows[i].namespace, rows[i].pod);
+		collector_key(&key, rows[i].namespace, rows[i].pod);
 		strmap_put(idx, key.data, &rows[i]);
 	}
 	buf_release(&key);
@@ -216,7 +216,7 @@ static void keep_usage(struct parsed *p, struct kube_pod_metrics *v, size_t n)
 	p->use = xcalloc(n ? n : 1, sizeof(*p->use));
 	for (size_t i = 0; i < n; i++) {
 		struct buf key = BUF_INIT;
-		buf_addf(&key, "%s/%s", v[i].namespace, v[i].name);
+		collector_key(&key, v[i].namespace, v[i].name);
 		if (v[i].ts_ms > p->cluster_ms)
 			p->cluster_ms = v[i].ts_ms;
 		p->use[p->nuse].key = buf_detach(&key, NULL);
@@ -265,7 +265,7 @@ static void parse_metrics(struct kube_call *k, struct parsed *p)
 		char err[KUBE_ERRLEN];
 		if (kube_pod_metrics_parse(it, &m, err, sizeof(err)) < 0)
 			continue;
-		buf_addf(&key, "%s/%s", m.namespace, m.name);
+		collector_key(&key, m.namespace, m.name);
 		if (m.ts_ms > p->cluster_ms)
 			p->cluster_ms = m.ts_ms;
 		p->use[p->nuse].key = buf_detach(&key, NULL);
@@ -348,12 +348,8 @@ static double rate(double cur, double prev, double dt)
 
 static void apply_stats(struct collector *c, struct sample *s, const struct kube_pod_stats *ps)
 {
-	struct buf key = BUF_INIT;
-	struct counters *k;
+	struct counters *k = collector_row_counters(c, s);
 
-	buf_addf(&key, "%s/%s", s->namespace, s->pod);
-	k = collector_counters(c, key.data);
-	buf_release(&key);
 	s->fs_used_bytes = ps->fs_used_bytes;
 	if (!ps->net_ts_ms || isnan(ps->rx_bytes))
 		return;
@@ -392,7 +388,7 @@ static void summary_apply(struct fetch *f, const struct parsed *p)
 	for (size_t i = 0; i < p->sum.npods; i++) {
 		struct sample *s;
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", p->sum.pods[i].namespace, p->sum.pods[i].name);
+		collector_key(&key, p->sum.pods[i].namespace, p->sum.pods[i].name);
 		s = strmap_get(f->idx, key.data);
 		if (s)
 			apply_stats(f->c, s, &p->sum.pods[i]);
@@ -713,7 +709,7 @@ void collector_prometheus(struct collector *c, struct sample *rows, size_t n)
 			struct sample *s;
 			double *dst;
 			buf_reset(&key);
-			buf_addf(&key, "%s/%s", res.v[i].namespace, res.v[i].pod);
+			collector_key(&key, res.v[i].namespace, res.v[i].pod);
 			s = strmap_get(&idx, key.data);
 			if (!s)
 				continue;
