@@ -20,6 +20,9 @@
 #   unseen (session 3: written by tests/fixtures/families/gen-d.py before
 #     that session's tuning, which used the sets above; run once, at its end):
 #     slowleak-d, slowleak-e, busy-d, mixed-d, mixed-e
+#   later (session 3, written after the unseen run and before its second
+#     round of tuning, the time to limit): slowleak-f, slowleak-g, busy-f,
+#     mixed-f
 #
 # SETS (default "tuning held fresh unseen") picks the sets to run; each is
 # scored within WINDOW and, for the time-to-detect of slow faults, within
@@ -42,6 +45,7 @@ tuning="busy-a slowleak-a overlap-a sizes-large fx-pods fx-cluster fx-healthy"
 held="busy-b slowleak-b overlap-b sizes-small gen-300"
 fresh="busy-c slowleak-c overlap-c"
 unseen="slowleak-d slowleak-e busy-d mixed-d mixed-e"
+later="slowleak-f slowleak-g busy-f mixed-f"
 
 record() {      # record NAME
   local n=$1 r=$out/$1
@@ -94,15 +98,19 @@ summary() {     # summary SUFFIX TITLE
 }
 
 want() { case " $sets " in *" $1 "*) return 0 ;; esac; return 1; }
-for set in tuning held fresh unseen; do
+for set in tuning held fresh unseen later; do
   want $set || continue
   for n in ${!set}; do record "$n"; done
 done
-for s in held held-nolstm held-low fresh fresh-nolstm tuning tuning-nolstm unseen unseen-nolstm unseen-low; do
+for s in held held-nolstm held-low fresh fresh-nolstm tuning tuning-nolstm unseen unseen-nolstm unseen-low \
+         later later-nolstm later-low; do
   rm -f "$out/$s.lines" "$out/$s.w2.lines" "$out/$s.pairs"
 done
 if want unseen; then
   for n in $unseen; do run "$n" unseen true; run "$n" unseen-nolstm false; run "$n" unseen-low true 0.1; done
+fi
+if want later; then
+  for n in $later; do run "$n" later true; run "$n" later-nolstm false; run "$n" later-low true 0.1; done
 fi
 if want fresh; then for n in $fresh; do run "$n" fresh true; run "$n" fresh-nolstm false; done; fi
 if want held; then for n in $held; do run "$n" held true; run "$n" held-nolstm false; done; fi
@@ -114,6 +122,11 @@ if want unseen; then
   summary unseen "unseen families (session 3), LSTM on"
   summary unseen-nolstm "unseen families, LSTM off (statistics and rules, same calibration)"
   summary unseen-low "unseen families at threshold 0.1 (for the reliability table over the whole range)"
+fi
+if want later; then
+  summary later "later families (session 3, second round), LSTM on"
+  summary later-nolstm "later families, LSTM off (statistics and rules, same calibration)"
+  summary later-low "later families at threshold 0.1 (for the reliability table over the whole range)"
 fi
 if want fresh; then
   summary fresh "fresh held-out families, LSTM on"

@@ -123,11 +123,19 @@ static void add_mem_limits(struct insight *in, const struct workload_facts *wf,
  * that each pod runs at 80% of its request (or of its limit without a
  * request); +50% (at least +1) when neither is known.
  */
+/* A pod's CPU demand, cores: use plus unmet demand of one sample when
+ * measured together, else the two highest values (an overestimate); 0 unknown. */
+static double cpu_demand(const struct workload_facts *wf)
+{
+	if (known(wf->cpu_demand))
+		return wf->cpu_demand;
+	return known(wf->cpu_peak) ? wf->cpu_peak + (known(wf->cpu_throttled) ? wf->cpu_throttled : 0) : 0;
+}
+
 static void add_scale(struct insight *in, const struct workload_facts *wf, const char *why)
 {
 	double per_pod = known(wf->cpu_request) ? wf->cpu_request : wf->cpu_limit;
-	double demand = known(wf->cpu_peak) ? wf->cpu_peak + (known(wf->cpu_throttled) ?
-							       wf->cpu_throttled : 0) : 0;
+	double demand = cpu_demand(wf);
 	char t[256];
 	int want;
 
@@ -160,8 +168,8 @@ static void add_cpu_limits(struct insight *in, const struct workload_facts *wf,
 
 	if (!is_deployment(in) || !known(wf->cpu_limit))
 		return;
-	if (known(wf->cpu_peak) && known(wf->cpu_throttled))
-		after = ceil((wf->cpu_peak + wf->cpu_throttled) * 1.2 * 100) / 100;
+	if (known(wf->cpu_throttled) && cpu_demand(wf) > 0)
+		after = ceil(cpu_demand(wf) * 1.2 * 100) / 100;
 	else
 		after = wf->cpu_limit * 1.5;
 	if (after <= wf->cpu_limit)
@@ -172,6 +180,55 @@ static void add_cpu_limits(struct insight *in, const struct workload_facts *wf,
 		json_object_set_new(params, "cpu_request_before", json_real(wf->cpu_request));
 		json_object_set_new(params, "cpu_request_after", json_real(after));
 	}
+	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
+}
+
+/*
+ * A rollback to the previous ReplicaSet's template. Whether the fault came
+ * with the newest rollout is for remediation to check on the live
+ * Deployment and its ReplicaSets (remedy/loop.c); it proposes nothing when
+ * it did not.
+ */
+static void add_rollback(struct insight *in, const char *why)
+{
+	char t[256];
+
+	if (!is_deployment(in))
+		return;
+	target_workload(in, t, sizeof(t));
+	insight_add_recommendation(in, "rollout_undo", "Deployment", t, NULL, why, "medium");
+}
+
+/*
+ * An unschedulable pod: its requests lowered to what the workload's running
+ * pods used (peak x 1.15, the VPA's safety margin; CPU rounded up to 10
+ * millicores, memory to a MiB), never raised, limits left as they are.
+ * Nothing when no usage was measured or the requests are already below it.
+ */
+static void add_lower_requests(struct insight *in, const struct workload_facts *wf, const char *why)
+{
+	double cpu = known(wf->cpu_peak) ? ceil(wf->cpu_peak * 1.15 * 100) / 100 : 0;
+	double mem = known(wf->mem_peak) ? ceil_mi(wf->mem_peak * 1.15) : 0;
+	json_t *params = json_object();
+	char t[256];
+
+	if (!is_deployment(in)) {
+		json_decref(params);
+		return;
+	}
+	if (known(wf->cpu_request) && cpu > 0 && cpu < wf->cpu_request) {
+		json_object_set_new(params, "cpu_request_before", json_real(wf->cpu_request));
+		json_object_set_new(params, "cpu_request_after", json_real(cpu));
+	}
+	if (known(wf->mem_request) && mem > 0 && mem < wf->mem_request) {
+		json_object_set_new(params, "memory_request_before", json_real(wf->mem_request));
+		json_object_set_new(params, "memory_request_after", json_real(mem));
+	}
+	if (!json_object_size(params)) {
+		json_decref(params);
+		return;
+	}
+	target_workload(in, t, sizeof(t));
 	insight_add_recommendation(in, "change_limits", "Deployment", t, params, why, "medium");
 }
 
@@ -222,8 +279,9 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			 "each start and the kubelet backs off restarting it "
 			 "(CrashLoopBackOff). The cause is in the application or its "
 			 "configuration: its logs say why.");
+		add_rollback(in, "the crash loop came with the newest rollout: its previous template ran");
 		add_none(in, "a restart does not cure a crash loop: the exit code, the reason and the "
-			 "previous container's logs say why; roll back the last rollout if it started then");
+			 "previous container's logs say why");
 	} else if (!strcmp(t, "cpu_saturation") || !strcmp(t, "cpu_throttling")) {
 		bool throttled = known(wf->cpu_throttled) && known(wf->cpu_limit) &&
 				 wf->cpu_throttled >= 0.05 * wf->cpu_limit;
@@ -232,7 +290,7 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 			snprintf(text, sizeof(text), "The pods want %.2f cores but their limit is "
 				 "%.2f: the kernel throttles them (%.2f cores of demand unmet), so "
 				 "they slow down. More replicas would leave each one throttled.",
-				 wf->cpu_peak + wf->cpu_throttled, wf->cpu_limit, wf->cpu_throttled);
+				 cpu_demand(wf), wf->cpu_limit, wf->cpu_throttled);
 			add_cpu_limits(in, wf, "the CPU limit to the demand x 1.2 ends the throttling");
 			add_scale(in, wf, "more replicas share the load");
 		} else {
@@ -257,11 +315,15 @@ void insight_advise(struct insight *in, const struct workload_facts *wf)
 	} else if (!strcmp(t, "scheduling")) {
 		snprintf(text, sizeof(text), "The pod cannot be scheduled: no node has room "
 			 "for its requests, or none matches its constraints.");
+		add_rollback(in, "the pods that fit no node came with the newest rollout: its previous template was scheduled");
+		add_lower_requests(in, wf, "the requests to what the workload's running pods used, with a "
+				   "15% margin (the VPA's): the scheduler can place the pods");
 		add_none(in, "lower the requests, add capacity, or relax the constraints");
 	} else if (!strcmp(t, "image_pull")) {
 		snprintf(text, sizeof(text), "The container image cannot be pulled "
 			 "(ErrImagePull / ImagePullBackOff): the image name or tag is wrong, or "
 			 "the registry refuses access.");
+		add_rollback(in, "the unpullable image came with the newest rollout: its previous template ran");
 		add_none(in, "fix the image reference or the pull secret; a restart will not help");
 	} else if (!strcmp(t, "io")) {
 		snprintf(text, sizeof(text), "Disk use or I/O of the pod is far above normal.");

@@ -16,6 +16,7 @@ struct workload_facts {
 	double mem_peak;                /* highest working set seen in the incident */
 	double cpu_peak;                /* highest CPU use of one pod, cores */
 	double cpu_throttled;           /* highest unmet demand of one pod (throttled time per second), cores */
+	double cpu_demand;              /* highest use + unmet demand of one pod in one sample, cores (NaN: unknown) */
 };
 
 /* Replaces in's recommendations and sets the rule-based explanation. */

@@ -8,6 +8,7 @@
 
 #define MERGE "application/merge-patch+json"
 #define STRATEGIC "application/strategic-merge-patch+json"
+#define JSONPATCH "application/json-patch+json"
 
 /* Object paths: names come from the API or the insights file, so they are
  * escaped rather than trusted. */
@@ -152,6 +153,45 @@ int kube_deployment_restart(struct kube_client *kc, const char *ns, const char *
 	add_rv(patch, resource_version);
 	add_path(&p, "/apis/apps/v1", ns, "deployments", name, NULL, dry_run);
 	rc = send_json(kc, "rollout restart deployment", "PATCH", p.data, STRATEGIC,
+		       patch, out, e);
+	buf_release(&p);
+	return rc;
+}
+
+int kube_deployment_set_template(struct kube_client *kc, const char *ns, const char *name,
+				 const json_t *template, const char *resource_version,
+				 bool dry_run, json_t **out, struct kube_error *e)
+{
+	struct buf p = BUF_INIT;
+	json_t *ops = json_array();
+	int rc;
+
+	if (!json_is_object(template)) {
+		json_decref(ops);
+		return -EINVAL;
+	}
+	/* a patched object whose resourceVersion is not the current one is a 409 */
+	if (resource_version && *resource_version)
+		json_array_append_new(ops, json_pack("{s:s, s:s, s:s}", "op", "replace", "path",
+						     "/metadata/resourceVersion", "value", resource_version));
+	json_array_append_new(ops, json_pack("{s:s, s:s, s:O}", "op", "replace", "path",
+					     "/spec/template", "value", template));
+	add_path(&p, "/apis/apps/v1", ns, "deployments", name, NULL, dry_run);
+	rc = send_json(kc, "roll back deployment", "PATCH", p.data, JSONPATCH, ops, out, e);
+	buf_release(&p);
+	return rc;
+}
+
+int kube_hpa_set_max(struct kube_client *kc, const char *ns, const char *name, int max_replicas,
+		     const char *resource_version, bool dry_run, json_t **out, struct kube_error *e)
+{
+	struct buf p = BUF_INIT;
+	json_t *patch = json_pack("{s:{s:i}}", "spec", "maxReplicas", max_replicas);
+	int rc;
+
+	add_rv(patch, resource_version);
+	add_path(&p, "/apis/autoscaling/v2", ns, "horizontalpodautoscalers", name, NULL, dry_run);
+	rc = send_json(kc, "set the maxReplicas of a horizontalpodautoscaler", "PATCH", p.data, MERGE,
 		       patch, out, e);
 	buf_release(&p);
 	return rc;

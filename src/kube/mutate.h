@@ -57,6 +57,23 @@ int kube_deployment_restart(struct kube_client *kc, const char *ns, const char *
 			    const char *stamp, const char *resource_version,
 			    bool dry_run, json_t **out, struct kube_error *e);
 
+/*
+ * Puts template as the Deployment's whole spec.template (a JSON patch
+ * "replace", as `kubectl rollout undo` does with an older ReplicaSet's
+ * template). resource_version, when set, is a precondition (409 if the
+ * Deployment changed).
+ */
+int kube_deployment_set_template(struct kube_client *kc, const char *ns, const char *name,
+				 const json_t *template, const char *resource_version,
+				 bool dry_run, json_t **out, struct kube_error *e);
+
+/*
+ * Sets a HorizontalPodAutoscaler's (autoscaling/v2) spec.maxReplicas, a
+ * merge PATCH; resource_version, when set, is a precondition.
+ */
+int kube_hpa_set_max(struct kube_client *kc, const char *ns, const char *name, int max_replicas,
+		     const char *resource_version, bool dry_run, json_t **out, struct kube_error *e);
+
 /* Sets spec.replicas through the scale subresource (a merge PATCH). */
 int kube_deployment_scale(struct kube_client *kc, const char *ns, const char *name,
 			  int replicas, const char *resource_version, bool dry_run,

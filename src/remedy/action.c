@@ -5,7 +5,7 @@
 
 static const char *const names[ACT__COUNT] = {
 	"restart_pod", "scale_deployment", "change_limits", "cordon_node",
-	"uncordon_node", "drain_node", "none",
+	"uncordon_node", "drain_node", "rollout_undo", "raise_hpa_max", "none",
 };
 
 const char *action_name(enum action_kind k)

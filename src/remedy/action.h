@@ -14,6 +14,8 @@ enum action_kind {
 	ACT_CORDON_NODE,
 	ACT_UNCORDON_NODE,
 	ACT_DRAIN_NODE,
+	ACT_ROLLOUT_UNDO,       /* the previous ReplicaSet's template back, as `kubectl rollout undo` */
+	ACT_RAISE_HPA_MAX,      /* a HorizontalPodAutoscaler's maxReplicas (it owns the Deployment's replicas) */
 	ACT_NONE,
 	ACT__COUNT
 };
@@ -31,13 +33,16 @@ struct proposal {
 	const char *workload;       /* "Deployment" owner of a pod or the deployment itself; NULL: none */
 	bool follow_up;             /* a later step of a plan whose previous step was verified (no cooldown) */
 	bool bare_pod;              /* restart_pod: the pod has no controller */
-	/* scale_deployment */
+	/* scale_deployment; raise_hpa_max: the HPA's maxReplicas (name: the HPA, workload: its Deployment) */
 	int replicas_before, replicas_after;
 	/* change_limits: base units (cores, bytes); 0 = unset / unchanged */
 	double cpu_limit_before, cpu_limit_after;
 	double mem_limit_before, mem_limit_after;
 	double cpu_request_before, cpu_request_after;
 	double mem_request_before, mem_request_after;
+	/* rollout_undo: the revision now and the one whose template comes back (its ReplicaSet, images) */
+	long long revision_before, revision_after;
+	const char *replicaset_after, *image_before, *image_after;
 };
 
 #endif

@@ -44,7 +44,8 @@ static json_t *find_pdb(struct kube_client *kc, const struct proposal *p,
 	struct pdb_search s = { NULL, NULL };
 	struct buf path = BUF_INIT;
 	json_t *obj = NULL;
-	const char *dep = p->kind == ACT_RESTART_POD ? (st->deployment[0] ? st->deployment : NULL) : p->name;
+	const char *dep = p->kind == ACT_RESTART_POD ? (st->deployment[0] ? st->deployment : NULL) :
+			  p->kind == ACT_RAISE_HPA_MAX && p->workload ? p->workload : p->name;
 
 	if (!p->namespace_)
 		return NULL;
@@ -103,6 +104,22 @@ json_t *blast_radius(struct kube_client *kc, const struct proposal *p,
 			detail = text;
 		}
 		break;
+	case ACT_RAISE_HPA_MAX:
+		pods = json_integer(p->replicas_after - p->replicas_before);
+		snprintf(text, sizeof(text), "the autoscaler may start up to %d more pod%s; the running "
+			 "ones are not touched", p->replicas_after - p->replicas_before,
+			 p->replicas_after - p->replicas_before == 1 ? "" : "s");
+		detail = text;
+		break;
+	case ACT_ROLLOUT_UNDO:
+		if (st->replicas > 0) {
+			pods = json_integer(st->replicas);
+			snprintf(text, sizeof(text), "a rolling update to the previous template replaces "
+				 "the pods of the new revision (%d replica%s)", st->replicas,
+				 st->replicas == 1 ? "" : "s");
+			detail = text;
+		}
+		break;
 	case ACT_CORDON_NODE:
 		pods = json_integer(0);
 		detail = "no pod moves; new pods are not scheduled on the node";
@@ -153,6 +170,7 @@ json_t *policy_checks_passed(const struct policy *pol, const struct proposal *p)
 		add(a, p->bare_pod ? "bare pods may be restarted (allow_bare_pods)" : "the pod has a controller");
 		break;
 	case ACT_SCALE_DEPLOYMENT:
+	case ACT_RAISE_HPA_MAX:
 		add(a, "%d replicas is within %d..%d", p->replicas_after, pol->min_replicas, pol->max_replicas);
 		add(a, "a step of %d is at most %d", abs(p->replicas_after - p->replicas_before),
 		    pol->max_scale_step);
@@ -161,6 +179,9 @@ json_t *policy_checks_passed(const struct policy *pol, const struct proposal *p)
 		add(a, "limits stay at most %.3g cores and %.3g GiB", pol->max_cpu_limit,
 		    pol->max_mem_limit / (1024.0 * 1024 * 1024));
 		add(a, "each value changes by at most x%.3g", pol->max_limit_factor);
+		break;
+	case ACT_ROLLOUT_UNDO:
+		add(a, "the failing pods are the newest revision's and an earlier one exists");
 		break;
 	case ACT_CORDON_NODE:
 	case ACT_DRAIN_NODE:

@@ -68,7 +68,8 @@ static bool changed(const struct proposal *p, const struct target_state *was,
 			p->namespace_ ? p->namespace_ : "node", p->name, was->uid, cur->uid);
 		return true;
 	}
-	if ((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
+	if ((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT ||
+	     p->kind == ACT_ROLLOUT_UNDO) &&
 	    was && was->generation && was->generation != cur->generation) {
 		set_msg(res, "skipped: deployment %s/%s changed since the proposal (generation %lld, now %lld)",
 			p->namespace_, p->name, (long long)was->generation, (long long)cur->generation);
@@ -89,6 +90,18 @@ static bool changed(const struct proposal *p, const struct target_state *was,
 	    cur->replicas != p->replicas_before) {
 		set_msg(res, "skipped: %s/%s has %d replicas now, not %d as proposed",
 			p->namespace_, p->name, cur->replicas, p->replicas_before);
+		return true;
+	}
+	if (p->kind == ACT_RAISE_HPA_MAX && cur->hpa_max != p->replicas_before) {
+		set_msg(res, "skipped: horizontalpodautoscaler %s/%s has maxReplicas %d now, not %d as proposed",
+			p->namespace_, p->name, cur->hpa_max, p->replicas_before);
+		return true;
+	}
+	if (p->kind == ACT_ROLLOUT_UNDO &&
+	    (cur->revision != p->revision_before || cur->prev_revision != p->revision_after)) {
+		set_msg(res, "skipped: deployment %s/%s is at revision %lld (previous %lld), not %lld "
+			"(previous %lld) as proposed", p->namespace_, p->name, cur->revision,
+			cur->prev_revision, p->revision_before, p->revision_after);
 		return true;
 	}
 	if (p->kind == ACT_CORDON_NODE && cur->unschedulable) {
@@ -194,6 +207,15 @@ static enum exec_outcome change_limits(const struct remedy_exec *x, const struct
 	json_object_set_new(res, "applied", json_pack("{s:s, s:{s:s?, s:s?}, s:{s:s?, s:s?}}",
 		"container", cur->container, "limits", "cpu", r.cpu_limit, "memory", r.mem_limit,
 		"requests", "cpu", r.cpu_request, "memory", r.mem_request));
+	if (cur->ncontainers > 1) {
+		/* what the pods' limits sum to afterwards, for verification (the rows count pods) */
+		if (p->mem_limit_after > 0 && isfinite(cur->pod_mem_limit) && isfinite(cur->mem_limit_v))
+			json_object_set_new(res, "pod_memory_limit_after",
+					    json_real(cur->pod_mem_limit - cur->mem_limit_v + p->mem_limit_after));
+		if (p->cpu_limit_after > 0 && isfinite(cur->pod_cpu_limit) && isfinite(cur->cpu_limit_v))
+			json_object_set_new(res, "pod_cpu_limit_after",
+					    json_real(cur->pod_cpu_limit - cur->cpu_limit_v + p->cpu_limit_after));
+	}
 	rc = kube_deployment_set_resources(x->kc, p->namespace_, p->name, cur->container, &r,
 					   cur->rv, x->dry_run, NULL, &e);
 	if (rc)
@@ -217,6 +239,66 @@ static enum exec_outcome scale(const struct remedy_exec *x, const struct proposa
 		return api_failure(res, rc, &e);
 	ok(res, 200);
 	set_msg(res, "scaled deployment %s/%s", p->namespace_, p->name);
+	return EXEC_DONE;
+}
+
+static enum exec_outcome raise_hpa_max(const struct remedy_exec *x, const struct proposal *p,
+				       const struct target_state *cur, json_t *res)
+{
+	struct kube_error e = { 0 };
+	int rc;
+
+	json_object_set_new(res, "operation", json_string("patch_hpa"));
+	json_object_set_new(res, "previous", json_pack("{s:i, s:i}", "max_replicas", cur->hpa_max,
+						       "min_replicas", cur->hpa_min));
+	json_object_set_new(res, "deployment", json_string(p->workload ? p->workload : ""));
+	rc = kube_hpa_set_max(x->kc, p->namespace_, p->name, p->replicas_after, cur->rv, x->dry_run,
+			      NULL, &e);
+	if (rc)
+		return api_failure(res, rc, &e);
+	ok(res, 200);
+	set_msg(res, "set the maxReplicas of horizontalpodautoscaler %s/%s to %d; it scales the "
+		"deployment", p->namespace_, p->name, p->replicas_after);
+	return EXEC_DONE;
+}
+
+/* As `kubectl rollout undo`: the previous ReplicaSet's template becomes the Deployment's. */
+static enum exec_outcome rollout_undo(const struct remedy_exec *x, const struct proposal *p,
+				      const struct target_state *cur, json_t *res)
+{
+	struct kube_error e = { 0 };
+	long long rev = 0;
+	json_t *tpl;
+	int rc;
+
+	json_object_set_new(res, "operation", json_string("rollout_undo"));
+	json_object_set_new(res, "previous", json_pack("{s:I, s:s, s:s}", "revision",
+		(json_int_t)cur->revision, "replicaset", cur->cur_rs, "image", cur->image));
+	if (!cur->prev_rs[0]) {
+		set_msg(res, "deployment %s/%s has no earlier revision to roll back to",
+			p->namespace_, p->name);
+		return EXEC_FAILED;
+	}
+	tpl = target_rs_template(x->kc, p->namespace_, cur->prev_rs, cur->uid, &rev, &e);
+	if (!tpl)
+		return api_failure(res, -ENOENT, &e);
+	if (rev != cur->prev_revision) {
+		json_decref(tpl);
+		json_object_set_new(res, "skipped", json_true());
+		set_msg(res, "skipped: replicaset %s/%s is revision %lld now, not %lld", p->namespace_,
+			cur->prev_rs, rev, cur->prev_revision);
+		return EXEC_SKIPPED;
+	}
+	json_object_set_new(res, "restored", json_pack("{s:I, s:s, s:s}", "revision",
+		(json_int_t)cur->prev_revision, "replicaset", cur->prev_rs, "image", cur->prev_image));
+	rc = kube_deployment_set_template(x->kc, p->namespace_, p->name, tpl, cur->rv, x->dry_run,
+					  NULL, &e);
+	json_decref(tpl);
+	if (rc)
+		return api_failure(res, rc, &e);
+	ok(res, 200);
+	set_msg(res, "rolled deployment %s/%s back to the template of revision %lld (replicaset %s)",
+		p->namespace_, p->name, cur->prev_revision, cur->prev_rs);
 	return EXEC_DONE;
 }
 
@@ -405,6 +487,8 @@ static enum exec_outcome act(const struct remedy_exec *x, const struct proposal 
 	case ACT_CORDON_NODE: return cordon(x, p, cur, true, res);
 	case ACT_UNCORDON_NODE: return cordon(x, p, cur, false, res);
 	case ACT_DRAIN_NODE: return drain(x, p, cur, res);
+	case ACT_ROLLOUT_UNDO: return rollout_undo(x, p, cur, res);
+	case ACT_RAISE_HPA_MAX: return raise_hpa_max(x, p, cur, res);
 	default:
 		set_msg(res, "no such action");
 		return EXEC_FAILED;

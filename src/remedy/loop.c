@@ -13,22 +13,17 @@
 #include "remedy/approve.h"
 #include "remedy/blast.h"
 #include "remedy/execute.h"
+#include "remedy/ladder.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
 #include "remedy/prompt.h"
 #include "remedy/reconcile.h"
+#include "remedy/rollout.h"
 #include "remedy/target.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
 
 #define C "remediate"
-
-/* Statuses after which an action counts for the cooldown and the budget. */
-static bool acted(const char *status)
-{
-	return str_eq(status, "executing") || str_eq(status, "succeeded") ||
-	       str_eq(status, "failed") || str_eq(status, "unverified");
-}
 
 static int proposal_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
 				char *name, size_t namelen)
@@ -75,7 +70,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		char ns[128], name[256];
 		int64_t at;
 
-		if (!acted(json_string_value(json_object_get(rec, "status"))) ||
+		if (!ladder_acted(json_string_value(json_object_get(rec, "status"))) ||
 		    !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
 		    proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
 		    time_parse(json_string_value(json_object_get(rec, "time")) ?
@@ -117,7 +112,8 @@ static json_t *record_for(const struct remedy_loop *l, const char *insight_id)
 
 static const char *kind_of(enum action_kind k)
 {
-	return action_is_node(k) ? "Node" : k == ACT_RESTART_POD ? "Pod" : "Deployment";
+	return action_is_node(k) ? "Node" : k == ACT_RESTART_POD ? "Pod" :
+	       k == ACT_RAISE_HPA_MAX ? "HorizontalPodAutoscaler" : "Deployment";
 }
 
 /* A proposal may only touch what its insight is about: never a healthy
@@ -134,6 +130,8 @@ static bool within_insight(const struct insight *in, const struct proposal *p)
 				return true;
 		return false;
 	}
+	if (p->kind == ACT_RAISE_HPA_MAX) /* the HPA kubemend found owning the insight's Deployment */
+		return str_eq(in->owner_kind, "Deployment") && str_eq(in->owner_name, p->workload);
 	return str_eq(in->owner_kind, "Deployment") && str_eq(in->owner_name, p->name);
 }
 
@@ -431,7 +429,7 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
 		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
 			   p->name) &&
-		    (acted(st) || str_eq(st, "skipped")))
+		    (ladder_acted(st) || str_eq(st, "skipped")))
 			found = rec;
 	}
 	return found;
@@ -472,14 +470,18 @@ static int needs_person(struct remedy_loop *l, const struct insight *in, const c
 	json_t *params = json_pack("{s:s, s:s}", "description", "needs a person", "summary",
 				   in->summary);
 	json_t *ev = json_array();
+	struct buf msg = BUF_INIT;
 	char id[32], ts[RFC3339_MAX];
 	int rc;
 
+	buf_adds(&msg, why);
 	for (size_t i = 0; i < in->nevidence; i++)
 		json_array_append_new(ev, json_pack("{s:s, s:s, s:s, s:i}", "kind", in->evidence[i].kind,
 			"reason", in->evidence[i].reason, "message", in->evidence[i].message,
 			"count", in->evidence[i].count));
 	json_object_set_new(params, "evidence", ev);
+	/* how the workload's pods fail: reason, exit code, an image's error */
+	failure_evidence(l->kc, in, params, &msg);
 	/* a crash loop's own words: the previous run's last lines (redacted) */
 	if (str_eq(in->anomaly_type, "crash_loop") && in->npods && in->namespace_) {
 		struct kube_error e = { 0 };
@@ -491,15 +493,19 @@ static int needs_person(struct remedy_loop *l, const struct insight *in, const c
 	rc = history_propose(&l->hist, time_real_ms(), in->id, "none", &t, params,
 			     l->o.dry_run ? "dry_run" : "applied", id, sizeof(id));
 	json_decref(params);
-	if (rc)
+	if (rc) {
+		buf_release(&msg);
 		return rc;
+	}
 	recorded(l, id);
 	log_kv(LOG_ERROR, C, "needs a person", "record", id, "insight", in->id,
-	       "type", in->anomaly_type, "why", why, NULL);
+	       "type", in->anomaly_type, "why", msg.data, NULL);
 	time_rfc3339_ms(time_real_ms() + (l->pol->cooldown_ms > 0 ? l->pol->cooldown_ms : 60000), ts);
-	return update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
-		"status", "needs_person", "result", "message", why,
+	rc = update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
+		"status", "needs_person", "result", "message", msg.data,
 		"retry_after", retry ? ts : NULL));
+	buf_release(&msg);
+	return rc;
 }
 
 /*
@@ -543,9 +549,9 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		struct policy_refusal pr;
 		const char *status = NULL, *answer = NULL, *approval, *container;
 		const json_t *prior;
-		bool stepped = false, observed;
+		bool stepped = false, observed, oom_again = false;
 		json_t *params;
-		char id[32], stale[512];
+		char id[32], stale[1024];
 
 		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
 			p->workload = in->owner_name;
@@ -553,6 +559,32 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		container = json_string_value(json_object_get(it->rec->params, "container"));
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
+		if (observed && p->kind == ACT_SCALE_DEPLOYMENT && st.hpa[0]) {
+			/* an HPA owns the replicas: never fight it */
+			int want = p->replicas_after;
+
+			if (st.replicas < st.hpa_max) {
+				snprintf(stale, sizeof(stale), "scale_deployment %s: horizontalpodautoscaler %s "
+					 "owns its replicas (%d..%d, now %d) and has room to scale it; kubemend "
+					 "does not fight it", p->name, st.hpa, st.hpa_min, st.hpa_max, st.replicas);
+				if (why.len)
+					buf_adds(&why, "; ");
+				buf_adds(&why, stale);
+				all_transient = false;
+				continue;
+			}
+			/* at its maxReplicas: the proposal is a higher maximum */
+			str_copy(it->name, st.hpa, sizeof(it->name));
+			p->kind = ACT_RAISE_HPA_MAX;
+			t.kind = kind_of(p->kind);
+			rc = target_observe(l->kc, p, container, &st, &e);
+			observed = rc == 0;
+			/* the replicas the demand needs, or what the HPA's own rule asks for, if more */
+			if (st.hpa_wants > want)
+				want = st.hpa_wants;
+			p->replicas_after = want > st.hpa_max ? want : st.hpa_max + 1;
+			prior = ladder ? tried(l, in->id, p) : NULL;
+		}
 		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
 			/* act only on what is still true: the insight saw another state;
 			 * once recorded, wait quietly until the advice sees the live object */
@@ -580,12 +612,22 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			plan_from_live(p, &st);
 			if (prior && str_eq(json_string_value(json_object_get(prior, "status")), "succeeded"))
 				plan_cap_to_goal(p, prior); /* a verified step: on to its own goal, no further */
+			else if (prior && plan_oom_again(p, prior, l->pol->max_limit_factor))
+				oom_again = true; /* killed again at the new limit: as far as the policy allows */
 			else if (prior && p->kind == ACT_CHANGE_LIMITS && !plan_raises(p))
 				plan_rebump(p, prior);
 			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
 				       plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
+			if (p->kind == ACT_ROLLOUT_UNDO && !rollout_is_bad(l->kc, in, &st, stale, sizeof(stale))) {
+				/* nothing to propose: the escalation says why, with the evidence */
+				if (why.len)
+					buf_adds(&why, "; ");
+				buf_adds(&why, stale);
+				all_transient = false;
+				continue;
+			}
 		} else if (prior) {
 			continue;
 		}
@@ -597,6 +639,16 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			json_decref(params);
 			params = plan_params(p, &goal, it->rec);
 			stepped = true;
+		}
+		if (oom_again) {
+			char was[32], to[32], text[300];
+
+			quantity_bytes(p->mem_limit_before, was, sizeof(was));
+			quantity_bytes(p->mem_limit_after, to, sizeof(to));
+			snprintf(text, sizeof(text), "OOM-killed again at %s: the need is above it and unmeasured, "
+				 "so this rung goes as far as max_limit_factor (%.3g) allows: %s",
+				 was, l->pol->max_limit_factor, to);
+			json_object_set_new(params, "ladder", json_string(text));
 		}
 		if (pending) {
 			/* asked before without a terminal: decided now if nothing changed since */
@@ -765,7 +817,7 @@ allowed:
  * says about its Deployment now. */
 static void advise_missing(struct remedy_loop *l, struct insight *in)
 {
-	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	struct workload_facts wf = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 
 	if (str_eq(in->owner_kind, "Deployment") && in->owner_name && in->namespace_) {
 		struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = in->namespace_,
@@ -786,19 +838,6 @@ static void advise_missing(struct remedy_loop *l, struct insight *in)
 	       "insight", in->id, "type", in->anomaly_type, NULL);
 }
 
-/* Records of this insight that acted on the cluster (the rungs climbed). */
-static int rungs(const struct remedy_loop *l, const char *insight_id)
-{
-	const json_t *rec;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(l->hist.records, i, rec)
-		n += str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
-		     acted(json_string_value(json_object_get(rec, "status")));
-	return n;
-}
-
 /* True while a record offered on the web has neither a decision nor expired. */
 static bool web_waiting(struct remedy_loop *l, const json_t *rec)
 {
@@ -810,20 +849,6 @@ static bool web_waiting(struct remedy_loop *l, const json_t *rec)
 		return false;
 	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
 				d, NULL, 0) == DECISION_NONE;
-}
-
-/*
- * A failed record the next rung may help with: verification said the
- * fault's signal goes on, or a disruption guard (a PDB, the ready floor)
- * stopped it. A target that is gone or an API that refuses is not cured by
- * trying something else.
- */
-static bool no_cure(const json_t *rec)
-{
-	const char *rule = json_string_value(json_object_get(json_object_get(rec, "result"), "rule"));
-
-	return json_is_object(json_object_get(rec, "verification")) ||
-	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
 }
 
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
@@ -842,24 +867,25 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
-		if (str_eq(st, "failed") && no_cure(prev) && rungs(l, in->id) >= REMEDY_MAX_RUNGS) {
+		if (str_eq(st, "failed") && ladder_no_cure(prev) && ladder_rungs(l->hist.records, in->id) >= REMEDY_MAX_RUNGS) {
 			/* the ladder is climbed: nothing ends silently */
-			char why[600];
-			const char *detail = json_string_value(json_object_get(json_object_get(prev,
-						"verification"), "detail"));
+			struct buf why = BUF_INIT;
 
-			snprintf(why, sizeof(why), "%d actions were tried and the fault's signal goes on "
-				 "(last: %s)", rungs(l, in->id), detail ? detail : "no cure");
-			if ((rc = needs_person(l, in, why, false))) {
+			ladder_story(l->hist.records, in->id, l->pol, REMEDY_MAX_RUNGS, &why);
+			rc = needs_person(l, in, why.data, false);
+			buf_release(&why);
+			if (rc) {
 				snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
 				break;
 			}
 			continue;
-		} else if (str_eq(st, "failed") && no_cure(prev)) {
+		} else if (str_eq(st, "failed") && ladder_no_cure(prev)) {
 			ladder = true; /* no cure: the next rung */
 		} else if (str_eq(st, "succeeded") && json_object_get(json_object_get(prev, "params"), "goal") &&
-			   rungs(l, in->id) < REMEDY_MAX_RUNGS) {
-			ladder = true; /* a verified step short of its goal, and the insight still open: the next step */
+			   !ladder_signal_normal(prev) && ladder_rungs(l->hist.records, in->id) < REMEDY_MAX_RUNGS) {
+			/* a verified step short of its goal, the insight still open, and the
+			 * fault's own signal not measured normal: the next step */
+			ladder = true;
 		} else if (str_eq(st, "skipped")) {
 			/* stale advice (the target changed under it, e.g. another replica
 			 * acted): handled again once the advice sees the live object */
@@ -870,7 +896,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			/* only refusals that time can lift (cooldown, budget) are tried again */
 			if (!ra || time_parse(ra, &at) || time_real_ms() < at)
 				continue;
-			ladder = rungs(l, in->id) > 0;
+			ladder = ladder_rungs(l->hist.records, in->id) > 0;
 		} else if (prev && !pending) {
 			continue; /* handled: not again while it stays open */
 		}

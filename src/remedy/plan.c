@@ -94,7 +94,8 @@ static void change(struct buf *out, const char *what, double before, double afte
 void proposal_describe(const struct proposal *p, struct buf *out)
 {
 	const char *kind = action_is_node(p->kind) ? "node" :
-			   p->kind == ACT_RESTART_POD ? "pod" : "deployment";
+			   p->kind == ACT_RESTART_POD ? "pod" :
+			   p->kind == ACT_RAISE_HPA_MAX ? "horizontalpodautoscaler" : "deployment";
 	size_t mark;
 
 	buf_addf(out, "%s %s ", action_name(p->kind), kind);
@@ -130,6 +131,18 @@ void proposal_describe(const struct proposal *p, struct buf *out)
 	case ACT_DRAIN_NODE:
 		buf_adds(out, ": cordon, then evict every pod but DaemonSet and mirror pods (PodDisruptionBudgets honoured)");
 		break;
+	case ACT_RAISE_HPA_MAX:
+		buf_addf(out, ": maxReplicas %d → %d (it owns the replicas of deployment %s)",
+			 p->replicas_before, p->replicas_after, p->workload ? p->workload : "?");
+		break;
+	case ACT_ROLLOUT_UNDO:
+		buf_addf(out, ": roll back from revision %lld to the template of revision %lld", p->revision_before,
+			 p->revision_after);
+		if (p->replicaset_after && *p->replicaset_after)
+			buf_addf(out, " (replicaset %s)", p->replicaset_after);
+		if (p->image_before && p->image_after && strcmp(p->image_before, p->image_after))
+			buf_addf(out, ", image %s → %s", p->image_before, p->image_after);
+		break;
 	default:
 		break;
 	}
@@ -145,6 +158,23 @@ static double live(double v)
 	return isfinite(v) && v > 0 ? v : 0;
 }
 
+/*
+ * One container's new value when the advice computed a pod-level after from
+ * a pod-level before: the container gets the pod's change (after - before),
+ * the other containers keep theirs. The advice's before is the pod's sum
+ * when it made one (else, with no claim, the pod's sum now). Never at or
+ * below zero: then the change is for the container alone.
+ */
+static double one_of_many(double advised_before, double after, double pod_now, double c_now)
+{
+	double base = advised_before > 0 ? advised_before : pod_now, v;
+
+	if (!(after > 0) || !isfinite(c_now) || !(c_now > 0) || !isfinite(base) || !(base > 0))
+		return after;
+	v = c_now + (after - base);
+	return v > 0 ? v : after;
+}
+
 void plan_from_live(struct proposal *p, const struct target_state *st)
 {
 	switch (p->kind) {
@@ -154,10 +184,32 @@ void plan_from_live(struct proposal *p, const struct target_state *st)
 		p->replicas_before = st->replicas;
 		break;
 	case ACT_CHANGE_LIMITS:
+		if (st->ncontainers > 1) {
+			/* the advice saw the pod (all containers summed) and changes one: the
+			 * container takes the pod's change, the others keep theirs */
+			p->mem_limit_after = one_of_many(p->mem_limit_before, p->mem_limit_after,
+							 st->pod_mem_limit, st->mem_limit_v);
+			p->mem_request_after = one_of_many(p->mem_request_before, p->mem_request_after,
+							   st->pod_mem_request, st->mem_request_v);
+			p->cpu_limit_after = one_of_many(p->cpu_limit_before, p->cpu_limit_after,
+							 st->pod_cpu_limit, st->cpu_limit_v);
+			p->cpu_request_after = one_of_many(p->cpu_request_before, p->cpu_request_after,
+							   st->pod_cpu_request, st->cpu_request_v);
+		}
 		p->mem_limit_before = live(st->mem_limit_v);
 		p->mem_request_before = live(st->mem_request_v);
 		p->cpu_limit_before = live(st->cpu_limit_v);
 		p->cpu_request_before = live(st->cpu_request_v);
+		break;
+	case ACT_RAISE_HPA_MAX:
+		p->replicas_before = st->hpa_max;
+		break;
+	case ACT_ROLLOUT_UNDO:
+		p->revision_before = st->revision;
+		p->revision_after = st->prev_revision;
+		p->replicaset_after = st->prev_rs;
+		p->image_before = st->image;
+		p->image_after = st->prev_image;
 		break;
 	default:
 		break;
@@ -182,7 +234,7 @@ static bool clamp(double before, double *after, double factor, double unit)
 bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal)
 {
 	*goal = *p;
-	if (p->kind != ACT_SCALE_DEPLOYMENT || max_step <= 0 ||
+	if ((p->kind != ACT_SCALE_DEPLOYMENT && p->kind != ACT_RAISE_HPA_MAX) || max_step <= 0 ||
 	    abs(p->replicas_after - p->replicas_before) <= max_step)
 		return false;
 	p->replicas_after = p->replicas_before +
@@ -224,11 +276,17 @@ json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 
 	switch (p->kind) {
 	case ACT_SCALE_DEPLOYMENT:
+	case ACT_RAISE_HPA_MAX:
 		json_object_set_new(o, "replicas_before", json_integer(p->replicas_before));
 		json_object_set_new(o, "replicas_after", json_integer(p->replicas_after));
 		if (goal)
 			json_object_set_new(o, "goal", json_pack("{s:i}", "replicas_after",
 								 goal->replicas_after));
+		if (p->kind == ACT_RAISE_HPA_MAX) {
+			/* the numbers are the HPA's maxReplicas, the replicas are its business */
+			json_object_set_new(o, "field", json_string("spec.maxReplicas"));
+			json_object_set_new(o, "deployment", json_string(p->workload ? p->workload : ""));
+		}
 		break;
 	case ACT_CHANGE_LIMITS:
 		put(o, "memory_limit_before", p->mem_limit_before);
@@ -246,6 +304,15 @@ json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 			put(g, "cpu_limit_after", goal->cpu_limit_after);
 			put(g, "cpu_request_after", goal->cpu_request_after);
 			json_object_set_new(o, "goal", g);
+		}
+		break;
+	case ACT_ROLLOUT_UNDO:
+		json_object_set_new(o, "revision_before", json_integer(p->revision_before));
+		json_object_set_new(o, "revision_after", json_integer(p->revision_after));
+		json_object_set_new(o, "replicaset_after", json_string(p->replicaset_after ? p->replicaset_after : ""));
+		if (p->image_before && p->image_after) {
+			json_object_set_new(o, "image_before", json_string(p->image_before));
+			json_object_set_new(o, "image_after", json_string(p->image_after));
 		}
 		break;
 	default:
@@ -277,7 +344,16 @@ bool plan_stale(const struct proposal *a, const struct target_state *st, char *w
 			 st->replicas, a->replicas_before);
 		return true;
 	}
-	if (a->kind == ACT_CHANGE_LIMITS &&
+	if (a->kind == ACT_CHANGE_LIMITS && st->ncontainers > 1 &&
+	    (differs(a->mem_limit_before, st->pod_mem_limit) ||
+	     differs(a->cpu_limit_before, st->pod_cpu_limit) ||
+	     differs(a->mem_request_before, st->pod_mem_request) ||
+	     differs(a->cpu_request_before, st->pod_cpu_request))) {
+		snprintf(why, n, "skipped: the resources of the pods of %s/%s (all %d containers) are no "
+			 "longer what the proposal started from", a->namespace_, a->name, st->ncontainers);
+		return true;
+	}
+	if (a->kind == ACT_CHANGE_LIMITS && st->ncontainers <= 1 &&
 	    (differs(a->mem_limit_before, st->mem_limit_v) ||
 	     differs(a->cpu_limit_before, st->cpu_limit_v) ||
 	     differs(a->mem_request_before, st->mem_request_v) ||
@@ -295,10 +371,15 @@ bool plan_stale(const struct proposal *a, const struct target_state *st, char *w
  * toward a cut goal, or a new target after the last raise did not cure. */
 bool plan_raises(const struct proposal *p)
 {
-	if (p->kind == ACT_SCALE_DEPLOYMENT)
+	if (p->kind == ACT_SCALE_DEPLOYMENT || p->kind == ACT_RAISE_HPA_MAX)
 		return p->replicas_after > p->replicas_before;
 	return p->mem_limit_after > p->mem_limit_before + 1 ||
-	       p->cpu_limit_after > p->cpu_limit_before + 1e-4;
+	       p->cpu_limit_after > p->cpu_limit_before + 1e-4 ||
+	       /* or lowers the requests of pods that fit no node, toward what they use */
+	       (p->mem_request_after > 0 && p->mem_request_after < p->mem_request_before - 1 &&
+		!(p->mem_limit_after > 0)) ||
+	       (p->cpu_request_after > 0 && p->cpu_request_after < p->cpu_request_before - 1e-4 &&
+		!(p->cpu_limit_after > 0));
 }
 
 /*
@@ -322,6 +403,27 @@ void plan_rebump(struct proposal *p, const json_t *prior)
 	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
 		p->mem_request_after = after;
 	p->mem_limit_after = after;
+}
+
+bool plan_oom_again(struct proposal *p, const json_t *prior, double factor)
+{
+	const double mi = 1024.0 * 1024.0;
+	double after;
+
+	if (p->kind != ACT_CHANGE_LIMITS || !(p->mem_limit_before > 0) || factor <= 1 ||
+	    !json_is_true(json_object_get(json_object_get(prior, "verification"), "oom_killed")))
+		return false;
+	/* a target above the VPA bump of the limit itself comes from a measured
+	 * peak (the workload's other pods): that one stands */
+	if (p->mem_limit_after > ceil(fmax(p->mem_limit_before + 100 * mi, p->mem_limit_before * 1.2) / mi) * mi + 1)
+		return false;
+	after = floor(p->mem_limit_before * factor / mi) * mi;
+	if (after <= p->mem_limit_after || after <= p->mem_limit_before)
+		return false;
+	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
+		p->mem_request_after = after;
+	p->mem_limit_after = after;
+	return true;
 }
 
 void plan_cap_to_goal(struct proposal *p, const json_t *prior)

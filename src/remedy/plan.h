@@ -67,11 +67,22 @@ bool plan_clamp_scale(struct proposal *p, int max_step, struct proposal *goal);
 json_t *plan_params(const struct proposal *p, const struct proposal *goal,
 		    const struct recommendation *rec);
 
-/* Whether p still raises something over the live object (its before values). */
+/* Whether p still raises something over the live object (its before values),
+ * or lowers a request without touching the limits (an unschedulable pod's). */
 bool plan_raises(const struct proposal *p);
 /* The ladder after a memory raise that verification measured too tight
  * (prior's verification.memory_peak_bytes): the same OOM rule from that peak. */
 void plan_rebump(struct proposal *p, const json_t *prior);
+/*
+ * After a memory raise whose pods were OOM-killed again at the new limit
+ * (prior's verification.oom_killed): the need is above it and no
+ * measurement shows how far, so the next rung is the largest step the
+ * policy allows, before x factor (rounded down to a MiB), unless the
+ * proposal's target is above the VPA bump of the limit itself (then it
+ * comes from a measured peak and stands); a Guaranteed container's request
+ * moves with it. Returns true when it raised the target.
+ */
+bool plan_oom_again(struct proposal *p, const json_t *prior, double factor);
 /* After a verified step: no further than that step's own params.goal. */
 void plan_cap_to_goal(struct proposal *p, const json_t *prior);
 

@@ -195,6 +195,7 @@ int policy_judge(const struct policy *p, const struct proposal *prop,
 				      "allow_bare_pods is false", prop->namespace_, prop->name);
 		break;
 	case ACT_SCALE_DEPLOYMENT:
+	case ACT_RAISE_HPA_MAX:         /* the HPA's maxReplicas: the same bounds */
 		if (prop->replicas_after < p->min_replicas)
 			return refuse(why, "min_replicas", "agent.policy.min_replicas",
 				      "%d replicas is below min_replicas %d", prop->replicas_after,

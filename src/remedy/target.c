@@ -6,6 +6,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/timeutil.h"
 #include "insight/redact.h"
 #include "remedy/target.h"
 #include "base/banned.h"
@@ -42,12 +43,19 @@ int target_read_deployment(const json_t *dep, const char *container, struct targ
 		       (int)json_integer_value(json_object_get(spec, "replicas")) : 1;
 	st->ready_replicas = (int)json_integer_value(json_object_get(json_object_get(dep, "status"),
 								      "readyReplicas"));
+	st->ncontainers = 0;
+	st->pod_cpu_limit = st->pod_mem_limit = st->pod_cpu_request = st->pod_mem_request = 0;
 	json_array_foreach(cs, i, it) {
 		const char *name = json_string_value(json_object_get(it, "name"));
-		if (!container ? i == 0 : str_eq(name, container)) {
+		const json_t *r = json_object_get(it, "resources");
+
+		if (!c && (!container ? i == 0 : str_eq(name, container)))
 			c = it;
-			break;
-		}
+		st->ncontainers++;
+		st->pod_cpu_limit += quantity_of(json_string_value(json_object_get(json_object_get(r, "limits"), "cpu")));
+		st->pod_mem_limit += quantity_of(json_string_value(json_object_get(json_object_get(r, "limits"), "memory")));
+		st->pod_cpu_request += quantity_of(json_string_value(json_object_get(json_object_get(r, "requests"), "cpu")));
+		st->pod_mem_request += quantity_of(json_string_value(json_object_get(json_object_get(r, "requests"), "memory")));
 	}
 	if (!c)
 		return -ENOENT;
@@ -142,6 +150,216 @@ static int observe_pod(struct kube_client *kc, const struct proposal *p,
 	return 0;
 }
 
+static long long revision_of(const json_t *obj)
+{
+	const char *r = json_string_value(json_object_get(json_object_get(json_object_get(obj,
+				"metadata"), "annotations"), "deployment.kubernetes.io/revision"));
+	int64_t v;
+
+	return r && str_to_i64(r, &v) == 0 && v > 0 ? (long long)v : 0;
+}
+
+/* Whether obj's controller is the object of this uid. */
+static bool controlled_by(const json_t *obj, const char *uid)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, r)
+		if (json_is_true(json_object_get(r, "controller")) &&
+		    str_eq(json_string_value(json_object_get(r, "uid")), uid))
+			return true;
+	return false;
+}
+
+static const char *first_image(const json_t *tpl)
+{
+	const json_t *c = json_array_get(json_object_get(json_object_get(tpl, "spec"), "containers"), 0);
+
+	return json_string_value(json_object_get(c, "image"));
+}
+
+struct rs_ctx {
+	struct target_state *st;
+	const char *uid;
+};
+
+static int on_rs(const json_t *item, void *ctx)
+{
+	struct rs_ctx *x = ctx;
+	struct target_state *st = x->st;
+	const json_t *meta = json_object_get(item, "metadata");
+	const json_t *tpl = json_object_get(json_object_get(item, "spec"), "template");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	long long rev = revision_of(item);
+	int64_t created;
+
+	if (!name || !rev || !controlled_by(item, x->uid))
+		return 0;
+	if (rev == st->revision) {
+		str_copy(st->cur_rs, name, sizeof(st->cur_rs));
+		st->cur_rs_ready = (int)json_integer_value(json_object_get(json_object_get(item, "status"),
+									  "readyReplicas"));
+		if (time_parse(json_string_value(json_object_get(meta, "creationTimestamp")) ?
+			       json_string_value(json_object_get(meta, "creationTimestamp")) : "", &created) == 0)
+			st->cur_rs_created_ms = created;
+		return 0;
+	}
+	st->old_replicas += (int)json_integer_value(json_object_get(json_object_get(item, "spec"), "replicas"));
+	if (rev < st->revision && rev > st->prev_revision) {
+		st->prev_revision = rev;
+		str_copy(st->prev_rs, name, sizeof(st->prev_rs));
+		str_copy(st->prev_image, first_image(tpl) ? first_image(tpl) : "", sizeof(st->prev_image));
+	}
+	return 0;
+}
+
+static void rs_restart(void *ctx)
+{
+	struct target_state *st = ((struct rs_ctx *)ctx)->st;
+
+	st->prev_revision = 0;
+	st->prev_rs[0] = st->cur_rs[0] = '\0';
+	st->old_replicas = st->cur_rs_ready = 0;
+}
+
+/* The Deployment and its ReplicaSets: the revision now and the one before it. */
+static int observe_rollout(struct kube_client *kc, const struct proposal *p, const char *container,
+			   struct target_state *st, struct kube_error *e)
+{
+	json_t *dep = NULL;
+	const json_t *ml, *v;
+	const char *k;
+	struct buf path = BUF_INIT, sel = BUF_INIT;
+	struct rs_ctx x = { st, NULL };
+	int rc;
+
+	rc = target_get(kc, "get deployment", "/apis/apps/v1", p->namespace_, "deployments",
+			p->name, &dep, e);
+	if (rc)
+		return rc;
+	target_read_deployment(dep, container, st);
+	st->revision = revision_of(dep);
+	str_copy(st->image, first_image(json_object_get(json_object_get(dep, "spec"), "template")) ?
+		 first_image(json_object_get(json_object_get(dep, "spec"), "template")) : "",
+		 sizeof(st->image));
+	ml = json_object_get(json_object_get(json_object_get(dep, "spec"), "selector"), "matchLabels");
+	json_object_foreach((json_t *)ml, k, v)
+		if (json_is_string(v))
+			buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", k, json_string_value(v));
+	buf_adds(&path, "/apis/apps/v1/namespaces/");
+	target_escape(&path, p->namespace_);
+	buf_adds(&path, "/replicasets");
+	if (sel.len) {
+		buf_adds(&path, "?labelSelector=");
+		target_escape(&path, sel.data);
+	}
+	x.uid = st->uid;
+	rc = kube_list(kc, "list replicasets", path.data, 500, on_rs, rs_restart, &x, NULL, 0, e);
+	json_decref(dep);
+	buf_release(&path);
+	buf_release(&sel);
+	return rc;
+}
+
+json_t *target_rs_template(struct kube_client *kc, const char *ns, const char *rs,
+			   const char *dep_uid, long long *revision, struct kube_error *e)
+{
+	json_t *obj = NULL, *tpl;
+	json_t *labels;
+
+	if (target_get(kc, "get replicaset", "/apis/apps/v1", ns, "replicasets", rs, &obj, e))
+		return NULL;
+	if (!controlled_by(obj, dep_uid) ||
+	    !json_is_object(json_object_get(json_object_get(obj, "spec"), "template"))) {
+		json_decref(obj);
+		e->status = 0;
+		snprintf(e->msg, sizeof(e->msg), "replicaset %s/%s is not a revision of this deployment", ns, rs);
+		return NULL;
+	}
+	*revision = revision_of(obj);
+	tpl = json_deep_copy(json_object_get(json_object_get(obj, "spec"), "template"));
+	json_decref(obj);
+	labels = json_object_get(json_object_get(tpl, "metadata"), "labels");
+	if (json_is_object(labels))
+		json_object_del(labels, "pod-template-hash");
+	return tpl;
+}
+
+/* The CPU utilization metric's averageUtilization in a list of metrics (spec: target, status: current). */
+static double cpu_util(const json_t *metrics, const char *which)
+{
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(metrics, i, m) {
+		const json_t *r = json_object_get(m, "resource");
+		const json_t *v = json_object_get(json_object_get(r, which), "averageUtilization");
+
+		if (str_eq(json_string_value(json_object_get(r, "name")), "cpu") && json_is_integer(v))
+			return (double)json_integer_value(v);
+	}
+	return 0;
+}
+
+/* The replicas the HPA's own rule asks for, its maximum aside: ceil(current x utilization / target). */
+static int hpa_wants(const json_t *h)
+{
+	const json_t *st = json_object_get(h, "status");
+	double target = cpu_util(json_object_get(json_object_get(h, "spec"), "metrics"), "target");
+	double now = cpu_util(json_object_get(st, "currentMetrics"), "current");
+	json_int_t cur = json_integer_value(json_object_get(st, "currentReplicas"));
+
+	if (!(target > 0) || !(now > 0) || cur <= 0 || now / target > 1000)
+		return 0;
+	return (int)ceil((double)cur * now / target);
+}
+
+static void read_hpa(const json_t *h, struct target_state *st)
+{
+	const json_t *spec = json_object_get(h, "spec");
+
+	copy_json_str(st->hpa, sizeof(st->hpa), json_object_get(json_object_get(h, "metadata"), "name"));
+	st->hpa_min = json_is_integer(json_object_get(spec, "minReplicas")) ?
+		      (int)json_integer_value(json_object_get(spec, "minReplicas")) : 1;
+	st->hpa_max = (int)json_integer_value(json_object_get(spec, "maxReplicas"));
+	st->hpa_desired = (int)json_integer_value(json_object_get(json_object_get(h, "status"),
+								  "desiredReplicas"));
+	st->hpa_wants = hpa_wants(h);
+}
+
+struct hpa_ctx {
+	struct target_state *st;
+	const char *deployment;
+};
+
+static int on_hpa(const json_t *item, void *ctx)
+{
+	struct hpa_ctx *x = ctx;
+	const json_t *ref = json_object_get(json_object_get(item, "spec"), "scaleTargetRef");
+
+	if (!x->st->hpa[0] && str_eq(json_string_value(json_object_get(ref, "kind")), "Deployment") &&
+	    str_eq(json_string_value(json_object_get(ref, "name")), x->deployment))
+		read_hpa(item, x->st);
+	return 0;
+}
+
+/* The HPA whose scaleTargetRef is the Deployment, if any (an API without HPAs: none). */
+static void find_hpa(struct kube_client *kc, const char *ns, const char *deployment,
+		     struct target_state *st)
+{
+	struct buf path = BUF_INIT;
+	struct hpa_ctx x = { st, deployment };
+	struct kube_error e = { 0 };
+
+	buf_adds(&path, "/apis/autoscaling/v2/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/horizontalpodautoscalers");
+	if (kube_list(kc, "list horizontalpodautoscalers", path.data, 500, on_hpa, NULL, &x, NULL, 0, &e))
+		st->hpa[0] = '\0';
+	buf_release(&path);
+}
+
 int target_observe(struct kube_client *kc, const struct proposal *p, const char *container,
 		   struct target_state *st, struct kube_error *e)
 {
@@ -161,12 +379,29 @@ int target_observe(struct kube_client *kc, const struct proposal *p, const char 
 			return rc;
 		rc = target_read_deployment(obj, container, st);
 		json_decref(obj);
+		if (rc == 0 && p->kind == ACT_SCALE_DEPLOYMENT)
+			find_hpa(kc, p->namespace_, p->name, st);
 		if (rc == -ENOENT && p->kind == ACT_CHANGE_LIMITS) {
 			e->status = 404;
 			snprintf(e->msg, sizeof(e->msg), "deployment %s/%s has no container %s",
 				 p->namespace_, p->name, container ? container : "at all");
 			return rc;
 		}
+		return 0;
+	case ACT_ROLLOUT_UNDO:
+		return observe_rollout(kc, p, container, st, e);
+	case ACT_RAISE_HPA_MAX:
+		rc = target_get(kc, "get horizontalpodautoscaler", "/apis/autoscaling/v2", p->namespace_,
+				"horizontalpodautoscalers", p->name, &obj, e);
+		if (rc)
+			return rc;
+		copy_json_str(st->uid, sizeof(st->uid), json_object_get(json_object_get(obj, "metadata"), "uid"));
+		copy_json_str(st->rv, sizeof(st->rv),
+			      json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+		read_hpa(obj, st);
+		st->replicas = (int)json_integer_value(json_object_get(json_object_get(obj, "status"),
+								       "currentReplicas"));
+		json_decref(obj);
 		return 0;
 	case ACT_CORDON_NODE:
 	case ACT_UNCORDON_NODE:
@@ -326,4 +561,138 @@ json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char 
 	buf_release(&body);
 	buf_release(&clean);
 	return lines;
+}
+
+struct health_ctx {
+	struct revision_health *h;
+	const char *rs;
+};
+
+static bool owned_by_rs(const json_t *pod, const char *rs)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), i, r)
+		if (json_is_true(json_object_get(r, "controller")) &&
+		    str_eq(json_string_value(json_object_get(r, "name")), rs))
+			return true;
+	return false;
+}
+
+static bool failing_wait(const char *reason)
+{
+	return str_eq(reason, "CrashLoopBackOff") || str_eq(reason, "ErrImagePull") ||
+	       str_eq(reason, "ImagePullBackOff") || str_eq(reason, "InvalidImageName") ||
+	       str_eq(reason, "CreateContainerConfigError") || str_eq(reason, "RunContainerError");
+}
+
+static int on_health_pod(const json_t *item, void *ctx)
+{
+	struct health_ctx *x = ctx;
+	struct revision_health *h = x->h;
+	const json_t *cs, *c;
+	size_t i;
+	bool failing = false;
+
+	if ((x->rs && !owned_by_rs(item, x->rs)) ||
+	    json_object_get(json_object_get(item, "metadata"), "deletionTimestamp"))
+		return 0;
+	h->pods++;
+	json_array_foreach(json_object_get(json_object_get(item, "status"), "conditions"), i, c) {
+		/* a pod no node can take fails too: the scheduler says why */
+		if (str_eq(json_string_value(json_object_get(c, "type")), "PodScheduled") &&
+		    str_eq(json_string_value(json_object_get(c, "reason")), "Unschedulable")) {
+			failing = true;
+			str_copy(h->reason, "Unschedulable", sizeof(h->reason));
+			str_copy(h->message, json_string_value(json_object_get(c, "message")) ?
+				 json_string_value(json_object_get(c, "message")) : "", sizeof(h->message));
+		}
+	}
+	cs = json_object_get(json_object_get(item, "status"), "containerStatuses");
+	json_array_foreach(cs, i, c) {
+		const json_t *waiting = json_object_get(json_object_get(c, "state"), "waiting");
+		const json_t *term = json_object_get(json_object_get(c, "lastState"), "terminated");
+		const char *wr = json_string_value(json_object_get(waiting, "reason"));
+		const char *fin = json_string_value(json_object_get(term, "finishedAt"));
+		int64_t at = 0;
+		bool fail_here = json_integer_value(json_object_get(c, "restartCount")) > 0 || failing_wait(wr);
+
+		if (!fail_here)
+			continue;
+		failing = true;
+		if (fin)
+			time_parse(fin, &at);
+		if (at >= h->last_failure_ms || !h->reason[0]) {
+			if (at > h->last_failure_ms)
+				h->last_failure_ms = at;
+			if (json_is_object(term)) {
+				str_copy(h->reason, json_string_value(json_object_get(term, "reason")) ?
+					 json_string_value(json_object_get(term, "reason")) : "", sizeof(h->reason));
+				h->exit_code = (int)json_integer_value(json_object_get(term, "exitCode"));
+			} else if (wr) {
+				str_copy(h->reason, wr, sizeof(h->reason));
+			}
+			if (wr && json_string_value(json_object_get(waiting, "message")))
+				str_copy(h->message, json_string_value(json_object_get(waiting, "message")),
+					 sizeof(h->message));
+		}
+	}
+	if (!failing) {
+		const char *st = json_string_value(json_object_get(json_object_get(json_object_get(
+					json_array_get(cs, 0), "state"), "running"), "startedAt"));
+		int64_t at;
+
+		if (st && time_parse(st, &at) == 0 && (!h->oldest_ok_ms || at < h->oldest_ok_ms))
+			h->oldest_ok_ms = at;
+	}
+	if (failing) {
+		h->failing++;
+		if (!h->pod[0])
+			str_copy(h->pod, json_string_value(json_object_get(json_object_get(item, "metadata"),
+						"name")) ? json_string_value(json_object_get(json_object_get(item,
+						"metadata"), "name")) : "", sizeof(h->pod));
+	}
+	return 0;
+}
+
+static void health_restart(void *ctx)
+{
+	struct revision_health *h = ((struct health_ctx *)ctx)->h;
+
+	memset(h, 0, sizeof(*h));
+	h->exit_code = -1;
+}
+
+int target_revision_health(struct kube_client *kc, const char *ns, const char *deployment,
+			   const char *rs, struct revision_health *h, struct kube_error *e)
+{
+	json_t *dep = NULL;
+	const json_t *ml, *v;
+	const char *k;
+	struct buf path = BUF_INIT, sel = BUF_INIT;
+	struct health_ctx x = { h, rs };
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->exit_code = -1;
+	rc = target_get(kc, "get deployment", "/apis/apps/v1", ns, "deployments", deployment, &dep, e);
+	if (rc)
+		return rc;
+	ml = json_object_get(json_object_get(json_object_get(dep, "spec"), "selector"), "matchLabels");
+	json_object_foreach((json_t *)ml, k, v)
+		if (json_is_string(v))
+			buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", k, json_string_value(v));
+	json_decref(dep);
+	buf_adds(&path, "/api/v1/namespaces/");
+	target_escape(&path, ns);
+	buf_adds(&path, "/pods");
+	if (sel.len) {
+		buf_adds(&path, "?labelSelector=");
+		target_escape(&path, sel.data);
+	}
+	rc = kube_list(kc, "list pods", path.data, 500, on_health_pod, health_restart, &x, NULL, 0, e);
+	buf_release(&path);
+	buf_release(&sel);
+	return rc;
 }

@@ -30,8 +30,23 @@ struct target_state {
 	char cpu_request[32], cpu_limit[32];      /* as written in the template; "" when unset */
 	char mem_request[32], mem_limit[32];
 	double cpu_limit_v, mem_limit_v, cpu_request_v, mem_request_v;  /* NaN when unset */
+	/* the pod's: summed over the template's containers (NaN unless every one sets it), as
+	 * the metrics rows and so the advice count them; a sidecar makes them differ */
+	int ncontainers;
+	double pod_cpu_limit, pod_mem_limit, pod_cpu_request, pod_mem_request;
 	/* nodes */
 	bool unschedulable;
+	/* rollout_undo: the Deployment's revision history (its ReplicaSets) */
+	long long revision, prev_revision;        /* deployment.kubernetes.io/revision; 0: none */
+	char cur_rs[256], prev_rs[256];           /* the ReplicaSets of those revisions */
+	char image[256], prev_image[256];         /* the first container's image in each */
+	int64_t cur_rs_created_ms;                /* the current ReplicaSet's creationTimestamp */
+	int cur_rs_ready;                         /* its status.readyReplicas */
+	int old_replicas;                         /* spec.replicas of the older ReplicaSets (> 0: the rollout goes on) */
+	/* the HorizontalPodAutoscaler that owns a Deployment's replicas ("" none); raise_hpa_max reads it */
+	char hpa[256];
+	int hpa_min, hpa_max, hpa_desired;
+	int hpa_wants;                            /* what its own rule asks for without the max: ceil(current x utilization / target); 0 unknown */
 };
 
 /*
@@ -42,6 +57,15 @@ struct target_state {
  */
 int target_observe(struct kube_client *kc, const struct proposal *p, const char *container,
 		   struct target_state *st, struct kube_error *e);
+
+/*
+ * The template of one of a Deployment's ReplicaSets (rs, owned by the
+ * Deployment of uid dep_uid), as the Deployment would carry it: without the
+ * pod-template-hash label. *revision gets its revision. A new object, or
+ * NULL with e filled (-ENOENT: not this Deployment's ReplicaSet).
+ */
+json_t *target_rs_template(struct kube_client *kc, const char *ns, const char *rs,
+			   const char *dep_uid, long long *revision, struct kube_error *e);
 
 /* Reads a Deployment's fields into st (uid, rv, generation, replicas, container). */
 int target_read_deployment(const json_t *dep, const char *container, struct target_state *st);
@@ -73,6 +97,25 @@ int target_get(struct kube_client *kc, const char *what, const char *prefix,
  */
 json_t *target_previous_logs(struct kube_client *kc, const char *ns, const char *pod,
 			     int tail, struct kube_error *e);
+
+/*
+ * How the pods of one ReplicaSet (rs; NULL: every pod the Deployment
+ * selects) fare: how many there are, how many fail (restarted, or waiting
+ * in CrashLoopBackOff or on an image), the newest failure's reason, exit
+ * code and time (lastState.terminated.finishedAt; the API server's clock),
+ * and the first failing pod's name. Plain data.
+ */
+struct revision_health {
+	int pods, failing;
+	char reason[64];          /* OOMKilled, Error, ErrImagePull, ...; "" when none */
+	char message[256];        /* the waiting state's message (an image pull's error) */
+	int exit_code;            /* of the last termination; -1 when none */
+	int64_t last_failure_ms;  /* 0 when no termination was recorded */
+	int64_t oldest_ok_ms;     /* when the longest-running pod that never failed started; 0: none */
+	char pod[256];
+};
+int target_revision_health(struct kube_client *kc, const char *ns, const char *deployment,
+			   const char *rs, struct revision_health *h, struct kube_error *e);
 
 /* Escapes s into p as a URL path segment or query value. */
 struct buf;

@@ -40,6 +40,11 @@ struct watch {
 	int node_pods_left, available;
 	bool net_read;                  /* some error counter was read */
 	double mem_peak;                /* highest working set of one watched pod (metrics.k8s.io), bytes */
+	int hpa_max;                    /* raise_hpa_max: the HPA's spec.maxReplicas now */
+	/* change_limits: the container changed, and the pods' new limits summed over
+	 * their containers (a sidecar's included; 0: as the container's) */
+	const char *container;
+	double pod_mem_limit, pod_cpu_limit;
 	char last_error[KUBE_ERRMSG];
 };
 
@@ -68,8 +73,8 @@ static bool near(double a, double b)
 /* Reads the Deployment's status and its pods. want_mem/cpu (0: any) select
  * the pods that carry the new limits; only their restarts count. */
 static int observe_workload(struct kube_client *kc, const char *ns, const char *dep,
-			    double want_mem, double want_cpu, struct watch *w,
-			    struct kube_error *e)
+			    double want_mem, double want_cpu, const char *want_owner,
+			    struct watch *w, struct kube_error *e)
 {
 	struct workload_pods wp;
 	json_t *d = NULL;
@@ -94,9 +99,11 @@ static int observe_workload(struct kube_client *kc, const char *ns, const char *
 		struct target_state ts;
 		memset(&ts, 0, sizeof(ts));
 		ts.mem_limit_v = ts.cpu_limit_v = NAN;
-		target_read_deployment(d, NULL, &ts);
+		target_read_deployment(d, w->container, &ts);
 		w->deployment_has_limit = (!(want_mem > 0) || near(ts.mem_limit_v, want_mem)) &&
 					  (!(want_cpu > 0) || near(ts.cpu_limit_v, want_cpu));
+	} else {
+		w->deployment_has_limit = true; /* no limit changed (requests only): nothing to hold */
 	}
 	json_decref(d);
 	rc = workload_pods_list(kc, ns, dep, &wp, e);
@@ -105,8 +112,11 @@ static int observe_workload(struct kube_client *kc, const char *ns, const char *
 	w->total = w->ready = w->matching = 0;
 	for (size_t i = 0; i < wp.n; i++) {
 		const struct kube_pod *kp = &wp.pods[i];
-		bool match = (!(want_mem > 0) || near(kp->mem_limit, want_mem)) &&
-			     (!(want_cpu > 0) || near(kp->cpu_limit, want_cpu));
+		double pm = w->pod_mem_limit > 0 ? w->pod_mem_limit : want_mem;
+		double pc = w->pod_cpu_limit > 0 ? w->pod_cpu_limit : want_cpu;
+		bool match = (!(want_mem > 0) || near(kp->mem_limit, pm)) &&
+			     (!(want_cpu > 0) || near(kp->cpu_limit, pc)) &&
+			     (!want_owner || str_eq(kp->owner_name, want_owner));
 		struct seen *s;
 
 		if (kp->deleting)
@@ -263,12 +273,28 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 				str_eq(json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid")), uid);
 			json_decref(pod);
 		}
-		return dep ? observe_workload(kc, p->namespace_, dep, 0, 0, w, e) : 0;
+		return dep ? observe_workload(kc, p->namespace_, dep, 0, 0, NULL, w, e) : 0;
 	case ACT_CHANGE_LIMITS:
 		return observe_workload(kc, p->namespace_, p->name, p->mem_limit_after,
-					p->cpu_limit_after, w, e);
+					p->cpu_limit_after, NULL, w, e);
 	case ACT_SCALE_DEPLOYMENT:
-		return observe_workload(kc, p->namespace_, p->name, 0, 0, w, e);
+		return observe_workload(kc, p->namespace_, p->name, 0, 0, NULL, w, e);
+	case ACT_RAISE_HPA_MAX: {
+		json_t *h = NULL;
+
+		rc = target_get(kc, "get horizontalpodautoscaler", "/apis/autoscaling/v2", p->namespace_,
+				"horizontalpodautoscalers", p->name, &h, e);
+		if (rc)
+			return rc;
+		w->hpa_max = (int)json_integer_value(json_object_get(json_object_get(h, "spec"), "maxReplicas"));
+		json_decref(h);
+		return observe_workload(kc, p->namespace_, p->workload ? p->workload : p->name, 0, 0, NULL, w, e);
+	}
+	case ACT_ROLLOUT_UNDO:
+		/* only the pods of the restored revision count: the bad ones go as it rolls out */
+		return observe_workload(kc, p->namespace_, p->name, 0, 0,
+					json_string_value(json_object_get(json_object_get(result, "restored"),
+									  "replicaset")), w, e);
 	case ACT_CORDON_NODE:
 	case ACT_UNCORDON_NODE:
 		return observe_node(kc, p->name, false, w, e);
@@ -399,7 +425,7 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 	if (rc == 0 && p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done)
 		observe_memory(kc, p->namespace_, w);
 	if (rc == 0 && ((p->kind == ACT_CHANGE_LIMITS && p->cpu_limit_after > 0 && w->rollout_done) ||
-			(p->kind == ACT_SCALE_DEPLOYMENT && o->anomaly_type &&
+			((p->kind == ACT_SCALE_DEPLOYMENT || p->kind == ACT_RAISE_HPA_MAX) && o->anomaly_type &&
 			 !strncmp(o->anomaly_type, "cpu_", 4))))
 		observe_throttling(kc, p->namespace_, w);
 	return rc;
@@ -436,6 +462,12 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 	default:
 		break;
 	}
+	if (p->kind == ACT_RAISE_HPA_MAX && w->hpa_max != p->replicas_after) {
+		buf_addf(why, "horizontalpodautoscaler %s/%s has maxReplicas %d, not %d", p->namespace_,
+			 p->name, w->hpa_max, p->replicas_after);
+		*done = true;
+		return VERDICT_FAILED;
+	}
 	if (restarts > 0) {
 		buf_addf(why, "%d restart(s)%s during the window", restarts, oom ? " (OOMKilled)" : "");
 		*done = true; /* restarts do not un-happen */
@@ -459,7 +491,8 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 		buf_addf(why, "%d of %d replicas available", w->available, p->replicas_after);
 		return VERDICT_UNVERIFIED;
 	}
-	if ((p->kind == ACT_CHANGE_LIMITS || str_eq(op, "rollout_restart")) && !w->rollout_done) {
+	if ((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_ROLLOUT_UNDO || str_eq(op, "rollout_restart")) &&
+	    !w->rollout_done) {
 		buf_addf(why, "rollout not finished: %d of %d pods ready, %d with the new template",
 			 w->ready, w->total, w->matching);
 		return VERDICT_UNVERIFIED;
@@ -476,16 +509,25 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 	}
 	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
 	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
-	    w->mem_peak > p->mem_limit_after / 1.15) {
-		buf_addf(why, "memory at %.0f MiB is %.0f%% of the new %.0f MiB limit: less than the "
-			 "15%% headroom it needs", w->mem_peak / 1048576.0,
-			 100.0 * w->mem_peak / p->mem_limit_after, p->mem_limit_after / 1048576.0);
+	    w->mem_peak > (w->pod_mem_limit > 0 ? w->pod_mem_limit : p->mem_limit_after) / 1.15) {
+		double lim = w->pod_mem_limit > 0 ? w->pod_mem_limit : p->mem_limit_after;
+
+		buf_addf(why, "memory at %.0f MiB is %.0f%% of the new %.0f MiB limit%s: less than the "
+			 "15%% headroom it needs", w->mem_peak / 1048576.0, 100.0 * w->mem_peak / lim,
+			 lim / 1048576.0, w->pod_mem_limit > 0 ? " of the pod's containers" : "");
 		if (final)
 			return VERDICT_FAILED;
 		return VERDICT_UNVERIFIED;
 	}
-	buf_addf(why, "%d of %d pods ready and no restarts%s over the window", w->ready, w->total,
-		 w->net_read ? " or network errors" : "");
+	if (p->kind == ACT_RAISE_HPA_MAX)
+		buf_addf(why, "maxReplicas %d; the autoscaler runs the deployment with %d of %d pods ready, "
+			 "no restarts over the window", w->hpa_max, w->ready, w->total);
+	else if (p->kind == ACT_ROLLOUT_UNDO)
+		buf_addf(why, "rolled out: %d of %d pods ready, no restarts of the restored revision's "
+			 "pods over the window", w->ready, w->total);
+	else
+		buf_addf(why, "%d of %d pods ready and no restarts%s over the window", w->ready, w->total,
+			 w->net_read ? " or network errors" : "");
 	return VERDICT_SUCCEEDED;
 }
 
@@ -508,6 +550,9 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 	bool done = false, stopped = false;
 
 	memset(&w, 0, sizeof(w));
+	w.container = json_string_value(json_object_get(json_object_get(result, "applied"), "container"));
+	w.pod_mem_limit = json_number_value(json_object_get(result, "pod_memory_limit_after"));
+	w.pod_cpu_limit = json_number_value(json_object_get(result, "pod_cpu_limit_after"));
 	for (;;) {
 		struct kube_error e = { 0 };
 		bool final = time_mono_ms() >= end;
@@ -544,6 +589,12 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 		"verdict", verdict_name(v), "detail", why.data ? why.data : "");
 	if (w.mem_peak > 0)
 		json_object_set_new(*verification, "memory_peak_bytes", json_real(w.mem_peak));
+	{
+		bool oom = false;
+
+		if (restarts_in_window(&w, &oom) > 0 && oom)
+			json_object_set_new(*verification, "oom_killed", json_true());
+	}
 	if (!isnan(throttled_pct(&w)))
 		json_object_set_new(*verification, "cpu_throttled_pct", json_real(throttled_pct(&w)));
 	buf_release(&why);

@@ -320,7 +320,7 @@ static json_t *labels_of(void)
 	return json_pack("{s:s}", "app.kubernetes.io/managed-by", "kubemend");
 }
 
-struct cool { const char *name, *action, *target; int64_t since_ms; char who[300]; };
+struct cool { const char *name, *action, *target, *insight; int64_t since_ms; char who[300]; };
 
 static int cool_item(const json_t *it, void *ctx)
 {
@@ -334,6 +334,11 @@ static int cool_item(const json_t *it, void *ctx)
 	    !str_eq(jstr(spec, "target"), c->target))
 		return 0;
 	if (!str_eq(phase, "Executing") && !str_eq(phase, "Done") && !str_eq(phase, "Interrupted"))
+		return 0;
+	/* an earlier rung of the same incident's ladder, done and verified, does not
+	 * hold back the next one (one still executing does: one disruption at a time) */
+	if (c->insight && str_eq(jstr(spec, "insightId"), c->insight) && str_eq(phase, "Done") &&
+	    jstr(st, "verification"))
 		return 0;
 	if (at && time_parse(at, &t) == 0 && t >= c->since_ms) {
 		snprintf(c->who, sizeof(c->who), "%s by %s at %s", name, jstr(st, "executedBy") ? jstr(st, "executedBy") : "?", at);
@@ -381,6 +386,7 @@ static void claim(struct incluster *ic, struct ic_map *mp, const json_t *rec, js
 	c.name = mp->name;
 	c.action = jstr(spec, "action");
 	c.target = jstr(spec, "target");
+	c.insight = jstr(spec, "insightId");
 	c.since_ms = time_real_ms() - ic->o.cooldown_ms;
 	if (kube_remediation_list(&ic->kc, ic->records_ns, NULL, cool_item, &c, &e) == 1) {
 		snprintf(why, sizeof(why), "shared cooldown: %s on %s was executed within %lld s (%s)", c.action, c.target,

@@ -40,6 +40,7 @@ void pipeline_release(struct pipeline *p)
 	insight_store_release(&p->store);
 	strmap_clear(&p->announced, NULL);
 	strmap_clear(&p->peaks, free);
+	strmap_clear(&p->wpeaks, free);
 	free(p->insights_path);
 	pthread_mutex_destroy(&p->mu);
 }
@@ -212,10 +213,77 @@ static double *peaks_of(struct pipeline *p, const struct insight *in)
 	double *pk = strmap_get(&p->peaks, in->id);
 
 	if (!pk) {
-		pk = xcalloc(3, sizeof(double));
+		pk = xcalloc(4, sizeof(double));
 		strmap_put(&p->peaks, in->id, pk);
 	}
 	return pk;
+}
+
+/*
+ * The highest working set of any pod of a workload over the last one to
+ * two hours (two one-hour buckets): what the workload uses, also from pods
+ * an incident does not name (those of the revision before a release). The
+ * memory a pod that is OOM-killed needs is hidden by its limit; this is the
+ * measured value advice can go by.
+ */
+struct wpeak {
+	double cur, prev;               /* memory, bytes */
+	double cpu_cur, cpu_prev;       /* CPU use, cores */
+	int64_t cur_from;
+};
+
+#define WPEAK_BUCKET_MS (60LL * 60 * 1000)
+#define WPEAK_MAX 50000
+
+static void wpeak_key(struct buf *key, const char *ns, const char *owner)
+{
+	buf_reset(key);
+	buf_addf(key, "%s/%s", ns ? ns : "", owner ? owner : "");
+}
+
+static void wpeak_note(struct pipeline *p, const struct sample *s)
+{
+	struct buf key = BUF_INIT;
+	struct wpeak *w;
+
+	if (!s->owner_name || (!isfinite(s->mem_bytes) && !isfinite(s->cpu_mcores)))
+		return;
+	wpeak_key(&key, s->namespace, s->owner_name);
+	w = strmap_get(&p->wpeaks, key.data);
+	if (!w) {
+		if (p->wpeaks.n >= WPEAK_MAX)
+			strmap_clear(&p->wpeaks, free); /* a bound, not a policy: it refills within a cycle */
+		w = xcalloc(1, sizeof(*w));
+		w->cur_from = s->ts_ms;
+		strmap_put(&p->wpeaks, key.data, w);
+	}
+	if (s->ts_ms - w->cur_from >= WPEAK_BUCKET_MS) {
+		bool old = s->ts_ms - w->cur_from >= 2 * WPEAK_BUCKET_MS;
+
+		w->prev = old ? 0 : w->cur;
+		w->cpu_prev = old ? 0 : w->cpu_cur;
+		w->cur = w->cpu_cur = 0;
+		w->cur_from = s->ts_ms;
+	}
+	if (isfinite(s->mem_bytes) && s->mem_bytes > w->cur)
+		w->cur = s->mem_bytes;
+	if (isfinite(s->cpu_mcores) && s->cpu_mcores / 1000.0 > w->cpu_cur)
+		w->cpu_cur = s->cpu_mcores / 1000.0;
+	buf_release(&key);
+}
+
+/* The workload's memory (cpu false) or CPU peak of the last hour or two; 0 unknown. */
+static double wpeak_of(struct pipeline *p, const struct insight *in, bool cpu)
+{
+	struct buf key = BUF_INIT;
+	const struct wpeak *w;
+
+	wpeak_key(&key, in->namespace_, in->owner_name);
+	w = in->owner_name ? strmap_get(&p->wpeaks, key.data) : NULL;
+	buf_release(&key);
+	if (!w)
+		return 0;
+	return cpu ? fmax(w->cpu_cur, w->cpu_prev) : fmax(w->cur, w->prev);
 }
 
 static size_t copy_components(struct component *dst, const struct pod_verdict *v)
@@ -253,6 +321,7 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 	f.nsignals = v->nsignals;
 	f.nevidence = gather_evidence(s, v, ev);
 	f.evidence = ev;
+	wpeak_note(p, s);
 	in = insight_store_observe(&p->store, &f);
 	if (in) {
 		double *pk = peaks_of(p, in);
@@ -262,6 +331,11 @@ static void observe_pod(struct pipeline *p, const struct sample *s, const struct
 			pk[1] = s->cpu_mcores / 1000.0;
 		if (isfinite(s->cpu_throttled_mcores) && s->cpu_throttled_mcores / 1000.0 > pk[2])
 			pk[2] = s->cpu_throttled_mcores / 1000.0;
+		/* demand is use plus unmet demand of one sample: maxima of different
+		 * moments (a burst before, the use at a raised limit after) do not add */
+		if (isfinite(s->cpu_mcores) && isfinite(s->cpu_throttled_mcores) &&
+		    (s->cpu_mcores + s->cpu_throttled_mcores) / 1000.0 > pk[3])
+			pk[3] = (s->cpu_mcores + s->cpu_throttled_mcores) / 1000.0;
 	}
 }
 
@@ -414,8 +488,19 @@ static void facts_for(struct pipeline *p, const struct insight *in, const struct
 			wf->mem_limit = s->mem_limit_bytes;
 	}
 	wf->mem_peak = pk[0] > 0 ? pk[0] : NAN;
+	/* after an OOM kill the pods' own peak is cut off by the limit: the
+	 * workload's other pods (the revision before a release) show its use */
+	if (str_eq(in->anomaly_type, "oom") && wpeak_of(p, in, false) > (pk[0] > 0 ? pk[0] : 0))
+		wf->mem_peak = wpeak_of(p, in, false);
+	/* pods that are not scheduled use nothing: what the workload's running
+	 * pods used is what lower requests go by */
+	if (str_eq(in->anomaly_type, "scheduling")) {
+		wf->mem_peak = wpeak_of(p, in, false) > 0 ? wpeak_of(p, in, false) : NAN;
+		wf->cpu_peak = wpeak_of(p, in, true) > 0 ? wpeak_of(p, in, true) : NAN;
+	}
 	wf->cpu_peak = pk[1] > 0 ? pk[1] : NAN;
 	wf->cpu_throttled = pk[2] > 0 ? pk[2] : NAN;
+	wf->cpu_demand = pk[3] > 0 ? pk[3] : NAN;
 }
 
 static void call_hooks(struct pipeline *p, enum pipeline_event ev, struct insight *in)

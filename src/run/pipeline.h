@@ -70,7 +70,8 @@ struct pipeline {
 	struct pipeline_stats stats;
 	bool ready;                     /* a batch went through */
 	struct strmap announced;        /* insight id -> 1 open announced, 2 resolved announced */
-	struct strmap peaks;            /* "ns/owner" -> double[2]: memory and CPU peaks while anomalous */
+	struct strmap peaks;            /* insight id -> double[4]: memory, CPU, throttled, demand peaks while anomalous */
+	struct strmap wpeaks;           /* "ns/owner" -> struct wpeak: the workload's memory peak of the last hour or two */
 	struct {
 		pipeline_hook fn;
 		void *ctx;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim/store.h"
+#include "sim/hpa.h"
 #include "sim/faults.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -652,6 +653,7 @@ void ctl_reconcile(struct simstate *s)
 
 	not_ready_evictions(s);
 	heartbeats(s);
+	hpa_reconcile(s);
 	deployments(s);
 	replicasets(s);
 	daemonsets(s);

@@ -36,10 +36,19 @@ struct faultstate {
 };
 
 /* Faults that live in the pods they hit (the others live in a template or a node). */
-static bool pod_scoped(enum fault_type t)
+static bool pod_scoped(const struct fault *f)
 {
+	enum fault_type t = f->type;
+
 	return t == FAULT_MEMORY_LEAK || t == FAULT_CPU_SPIKE || t == FAULT_CPU_THROTTLING ||
-	       t == FAULT_CRASH_LOOP || t == FAULT_NETWORK_ERRORS || t == FAULT_PACKET_DROPS;
+	       (t == FAULT_CRASH_LOOP && !f->release) || t == FAULT_NETWORK_ERRORS ||
+	       t == FAULT_PACKET_DROPS;
+}
+
+/* A release whose image is the fault: it cannot be pulled, or it crashes. */
+static bool image_fault(const struct fault *f)
+{
+	return f->type == FAULT_IMAGE_PULL_ERROR || (f->type == FAULT_CRASH_LOOP && f->release);
 }
 
 /* Faults a replacement pod inherits (the cause is outside the pod: load, config). */
@@ -95,13 +104,16 @@ static void refresh_fx(struct simstate *s, struct pod *p)
 		const struct active *a = &fs->a[i];
 		const struct fault *f = a->f;
 
-		if (a->state == F_ACTIVE && f->type == FAULT_IMAGE_PULL_ERROR && a->bad_image &&
+		if (a->state == F_ACTIVE && image_fault(f) && a->bad_image &&
 		    !strcmp(p->c.image, a->bad_image)) {
-			fx.image_pull = true;
+			if (f->type == FAULT_IMAGE_PULL_ERROR)
+				fx.image_pull = true;
+			else
+				fx.crash = true;
 			n++;
 			continue;
 		}
-		if (a->state != F_ACTIVE || !pod_scoped(f->type) || !hits(a, p->m.uid))
+		if (a->state != F_ACTIVE || !pod_scoped(f) || !hits(a, p->m.uid))
 			continue;
 		n++;
 		switch (f->type) {
@@ -153,7 +165,7 @@ static void restore_template(struct simstate *s, struct active *a)
 		t->c.res.mem_request = a->res_before.mem_request;
 	} else if (a->f->type == FAULT_UNSCHEDULABLE) {
 		t->c.res = a->res_before;
-	} else if (a->f->type == FAULT_IMAGE_PULL_ERROR && a->image_before) {
+	} else if (image_fault(a->f) && a->image_before) {
 		free(t->c.image);
 		t->c.image = xstrdup(a->image_before);
 	} else {
@@ -181,7 +193,7 @@ static void end_fault(struct simstate *s, struct active *a, const char *why)
 		}
 		store_touch(s, &a->n->m);
 	}
-	if (pod_scoped(a->f->type) || a->f->type == FAULT_IMAGE_PULL_ERROR) {
+	if (pod_scoped(a->f) || image_fault(a->f)) {
 		struct objlist *pods = &s->lists[K_POD];
 
 		for (size_t i = 0; i < pods->n; i++) {
@@ -271,7 +283,9 @@ static void start_template_fault(struct simstate *s, struct active *a)
 		struct buf b = BUF_INIT;
 
 		a->image_before = xstrdup(a->d->tpl.c.image);
-		buf_addf(&b, "%s-nonexistent", a->d->tpl.c.image);
+		/* an unpullable tag, or a new release that crashes at start */
+		buf_addf(&b, "%s-%s", a->d->tpl.c.image,
+			 f->type == FAULT_IMAGE_PULL_ERROR ? "nonexistent" : "next");
 		a->bad_image = buf_detach(&b, NULL);
 		free(a->d->tpl.c.image);
 		a->d->tpl.c.image = xstrdup(a->bad_image);
@@ -301,7 +315,7 @@ static void start_fault(struct simstate *s, struct active *a)
 	a->res_at_start = a->d->tpl.c.res;
 	a->replicas_at_start = a->d->replicas;
 	a->factor = f->factor;
-	if (pod_scoped(f->type)) {
+	if (pod_scoped(f)) {
 		pick_pods(s, a, &names);
 		/* pods hit now start the fault; record first so refresh sees it active */
 		a->truth = truth_start(&s->truth, f->type, f->namespace_, f->deployment,
@@ -384,7 +398,7 @@ void faults_pod_created(struct simstate *s, struct pod *p)
 
 		if (a->state != F_ACTIVE || !a->d || !owned_by(p, a->d))
 			continue;
-		if (a->f->type == FAULT_IMAGE_PULL_ERROR && a->bad_image && !strcmp(p->c.image, a->bad_image))
+		if (image_fault(a->f) && a->bad_image && !strcmp(p->c.image, a->bad_image))
 			touched = true;
 		if (a->inherit > 0 && inherited(a->f->type) &&
 		    ((struct replicaset *)p->owner)->revision == a->d->revision) {
@@ -399,6 +413,29 @@ void faults_pod_created(struct simstate *s, struct pod *p)
 		refresh_fx(s, p);
 }
 
+/*
+ * A rolling update creates new pods before it deletes the old ones: the
+ * fault an old pod passes on goes to a pod of the newest ReplicaSet that
+ * already runs and is not hit yet.
+ */
+static void adopt_new_pods(struct simstate *s, struct active *a, const struct pod *gone)
+{
+	struct objlist *pods = &s->lists[K_POD];
+
+	for (size_t i = 0; i < pods->n && a->inherit > 0 && a->d; i++) {
+		struct pod *q = (struct pod *)pods->v[i];
+
+		if (q == gone || !owned_by(q, a->d) || hits(a, q->m.uid) ||
+		    ((struct replicaset *)q->owner)->revision != a->d->revision)
+			continue;
+		a->uids = xrealloc(a->uids, (a->nuids + 1) * sizeof(*a->uids));
+		a->uids[a->nuids++] = q->m.uid;
+		a->alive++;
+		a->inherit--;
+		refresh_fx(s, q);
+	}
+}
+
 void faults_pod_deleted(struct simstate *s, struct pod *p, const char *why)
 {
 	struct faultstate *fs = s->faults;
@@ -408,13 +445,20 @@ void faults_pod_deleted(struct simstate *s, struct pod *p, const char *why)
 	for (size_t i = 0; i < fs->n; i++) {
 		struct active *a = &fs->a[i];
 
-		if (a->state != F_ACTIVE || !pod_scoped(a->f->type) || !hits(a, p->m.uid))
+		if (a->state != F_ACTIVE || !pod_scoped(a->f) || !hits(a, p->m.uid))
 			continue;
-		/* A replacement inherits load or config faults unless a rollout or scale-in removed the pod. */
-		if (inherited(a->f->type) && strcmp(why, "rollout") && strcmp(why, "scale_deployment") &&
-		    strcmp(why, "owner_deleted")) {
+		/*
+		 * A replacement inherits load or config faults unless a rollout or
+		 * scale-in removed the pod. Throttling is load against the limit: a
+		 * rollout whose limit still does not fit the demand passes it on
+		 * (one that fits ended it in faults_deployment_changed).
+		 */
+		if (inherited(a->f->type) && strcmp(why, "scale_deployment") && strcmp(why, "owner_deleted") &&
+		    (strcmp(why, "rollout") || a->f->type == FAULT_CPU_THROTTLING)) {
 			a->inherit++;
 			a->alive--;
+			if (!strcmp(why, "rollout"))
+				adopt_new_pods(s, a, p);
 			continue;
 		}
 		if (a->alive && --a->alive == 0 && !a->inherit) {
@@ -446,23 +490,33 @@ void faults_deployment_changed(struct simstate *s, struct deployment *d, bool sc
 				end_fault(s, a, "change_limits");
 			break;
 		case FAULT_UNSCHEDULABLE:
-			if (r->cpu_request < a->res_at_start.cpu_request ||
-			    r->mem_request < a->res_at_start.mem_request)
+			/* cured when a pod fits a node again (lower requests) */
+			if ((r->cpu_request < a->res_at_start.cpu_request ||
+			     r->mem_request < a->res_at_start.mem_request) &&
+			    r->cpu_request <= s->sc.node_cpu && r->mem_request <= s->sc.node_mem)
 				end_fault(s, a, "change_limits");
 			break;
 		case FAULT_IMAGE_PULL_ERROR:
-			if (a->bad_image && strcmp(d->tpl.c.image, a->bad_image))
+		case FAULT_CRASH_LOOP:
+			/* a release fault ends with another image: set back, or the template rolled back */
+			if (image_fault(a->f) && a->bad_image && strcmp(d->tpl.c.image, a->bad_image))
 				end_fault(s, a, "set_image");
 			break;
 		case FAULT_CPU_SPIKE:
 		case FAULT_CPU_THROTTLING:
+			/* a CPU limit that now fits the demand (or none) ends throttling */
+			if (!scaled && a->f->type == FAULT_CPU_THROTTLING &&
+			    (!r->cpu_limit || a->factor * d->usage.cpu <= r->cpu_limit)) {
+				end_fault(s, a, "change_limits");
+				break;
+			}
 			if (!scaled || d->replicas <= 0)
 				break;
 			/* The same load over more pods. */
 			a->factor = a->f->factor * a->replicas_at_start / d->replicas;
 			if (a->factor <= 1 || (a->f->type == FAULT_CPU_THROTTLING && r->cpu_limit &&
 			    a->factor * d->usage.cpu <= r->cpu_limit)) {
-				end_fault(s, a, "scale_deployment");
+				end_fault(s, a, s->scaled_by ? s->scaled_by : "scale_deployment");
 			} else {
 				for (size_t j = 0; j < a->nuids; j++) {
 					struct pod *p = pod_by_uid(s, a->uids[j]);

@@ -45,6 +45,8 @@ static const struct {
 	{ "apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
 	  "CustomResourceDefinition", "[\"crd\",\"crds\"]", false },
 	{ "networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", "[\"netpol\"]", true },
+	{ "autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler",
+	  "HorizontalPodAutoscaler", "[\"hpa\"]", true },
 };
 #define NBUILTIN (sizeof(builtins) / sizeof(builtins[0]))
 

@@ -20,6 +20,7 @@
 #define P_RATE   1u
 #define P_FACTOR 2u
 #define P_LIMIT  4u
+#define P_RELEASE 8u
 
 /* The fault registry: names, targets and the params each type takes. */
 static const struct ftinfo {
@@ -31,7 +32,7 @@ static const struct ftinfo {
 	[FAULT_OOM_LIMIT_TOO_LOW]    = { "oom_limit_too_low", false, P_LIMIT },
 	[FAULT_CPU_SPIKE]            = { "cpu_spike", false, P_FACTOR },
 	[FAULT_CPU_THROTTLING]       = { "cpu_throttling", false, P_FACTOR },
-	[FAULT_CRASH_LOOP]           = { "crash_loop", false, 0 },
+	[FAULT_CRASH_LOOP]           = { "crash_loop", false, P_RELEASE },
 	[FAULT_NETWORK_ERRORS]       = { "network_errors", false, P_RATE },
 	[FAULT_PACKET_DROPS]         = { "packet_drops", false, P_RATE },
 	[FAULT_NODE_NOT_READY]       = { "node_not_ready", true, 0 },
@@ -274,7 +275,8 @@ static const char *const resource_keys[] = { "cpu", "memory", NULL };
 static const char *const usage_keys[] = { "cpu", "memory", "rx", "tx", NULL };
 static const char *const workload_keys[] = {
 	"namespace", "deployment", "replicas", "image", "requests", "limits",
-	"usage", NULL };
+	"usage", "hpa", NULL };
+static const char *const hpa_keys[] = { "min_replicas", "max_replicas", "cpu_utilization", NULL };
 static const char *const fault_keys[] = {
 	"type", "at", "duration", "target", "pods", "node", "params", NULL };
 static const char *const top_keys[] = {
@@ -295,6 +297,36 @@ static int get_cpu_mem(struct ctx *c, const struct ynode *m, const char *what,
 	if (ynode_get(m, "memory") &&
 	    (err = get_qty(c, ynode_get(m, "memory"), w, MAX_MEM, true, mem)))
 		return err;
+	return 0;
+}
+
+/* hpa: {min_replicas, max_replicas, cpu_utilization}: an autoscaling/v2 HPA on the CPU request. */
+static int parse_hpa(struct ctx *c, const struct ynode *h, struct workload *w)
+{
+	const struct ynode *v;
+	int err;
+
+	if ((err = want_map(c, h, "hpa")) || (err = check_keys(c, h, "hpa", hpa_keys)))
+		return err;
+	if (w->res.cpu_request == 0)
+		return fail(c, h, "hpa needs a cpu request (utilization is a share of it)");
+	w->hpa.min_replicas = 1;
+	w->hpa.cpu_utilization = 80;
+	if ((v = ynode_get(h, "min_replicas")) &&
+	    (err = get_int(c, v, "min_replicas", 1, SCENARIO_MAX_REPLICAS, &w->hpa.min_replicas)))
+		return err;
+	if (!(v = ynode_get(h, "max_replicas")))
+		return fail(c, h, "hpa has no max_replicas");
+	if ((err = get_int(c, v, "max_replicas", w->hpa.min_replicas, SCENARIO_MAX_REPLICAS,
+			   &w->hpa.max_replicas)))
+		return err;
+	if ((v = ynode_get(h, "cpu_utilization")) &&
+	    (err = get_int(c, v, "cpu_utilization", 1, 1000, &w->hpa.cpu_utilization)))
+		return err;
+	if (w->replicas < w->hpa.min_replicas || w->replicas > w->hpa.max_replicas)
+		return fail(c, h, "replicas %d is outside the hpa's %d to %d", w->replicas,
+			    w->hpa.min_replicas, w->hpa.max_replicas);
+	w->hpa.on = true;
 	return 0;
 }
 
@@ -369,6 +401,8 @@ static int parse_workload(struct ctx *c, const struct ynode *m, struct workload 
 			    w->usage.mem / 1048576, w->res.mem_limit / 1048576);
 	if ((v = ynode_get(u, "rx")) && (err = get_qty(c, v, "usage rx", MAX_NET, true, &w->usage.rx_bps)))
 		return err;
+	if ((v = ynode_get(m, "hpa")) && (err = parse_hpa(c, v, w)))
+		return err;
 	if ((v = ynode_get(u, "tx")) && (err = get_qty(c, v, "usage tx", MAX_NET, true, &w->usage.tx_bps)))
 		return err;
 	return 0;
@@ -378,7 +412,7 @@ static int parse_params(struct ctx *c, const struct ynode *p, struct fault *f,
 			const struct workload *w, const struct scenario *sc)
 {
 	const struct ftinfo *ft = &ftypes[f->type];
-	const char *known[4];
+	const char *known[5];
 	size_t nk = 0;
 	const struct ynode *v;
 	int err;
@@ -389,6 +423,8 @@ static int parse_params(struct ctx *c, const struct ynode *p, struct fault *f,
 		known[nk++] = "factor";
 	if (ft->params & P_LIMIT)
 		known[nk++] = "limit";
+	if (ft->params & P_RELEASE)
+		known[nk++] = "release";
 	known[nk] = NULL;
 
 	/* Defaults first: some depend on the target workload. */
@@ -441,6 +477,15 @@ static int parse_params(struct ctx *c, const struct ynode *p, struct fault *f,
 		    f->factor * w->res.mem_request <= sc->node_mem)
 			return fail(c, v, "factor %g leaves the requests small enough to fit "
 				    "on a node: nothing would be unschedulable", f->factor);
+	}
+	if ((v = ynode_get(p, "release"))) {
+		const char *b;
+
+		if ((err = want_scalar(c, v, "release", &b)))
+			return err;
+		if (strcmp(b, "true") && strcmp(b, "false"))
+			return fail(c, v, "release must be true or false, not '%s'", b);
+		f->release = !strcmp(b, "true");
 	}
 	if ((v = ynode_get(p, "limit"))) {
 		if ((err = get_qty(c, v, "limit", MAX_MEM, false, &f->limit)))

@@ -28,6 +28,11 @@ struct workload {
 	char *image;            /* default "registry.local/<deployment>:1.0" */
 	struct resources res;
 	struct usage usage;
+	struct {
+		bool on;
+		int min_replicas, max_replicas;
+		int cpu_utilization;    /* target average CPU use, % of the request */
+	} hpa;                  /* a HorizontalPodAutoscaler on the Deployment (autoscaling/v2) */
 	int line;               /* where it was defined (0 when generated) */
 };
 
@@ -69,6 +74,7 @@ struct fault {
 	 * that depend on the target are resolved by the reader.
 	 */
 	double rate, factor, limit;
+	bool release;           /* crash_loop: a bad release (a new image tag) crashes, not the pods */
 	int line;               /* where it was defined (0 when generated) */
 };
 

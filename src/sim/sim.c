@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include "sim/sim.h"
 #include "sim/store.h"
+#include "sim/hpa.h"
 #include "sim/simctl.h"
 #include "sim/faults.h"
 #include "sim/b64.h"
@@ -194,8 +195,10 @@ void sim_build_cluster(struct simstate *s)
 	add_namespace(s, "kube-node-lease");
 	for (int i = 0; i < s->sc.nodes; i++)
 		add_node(s, i);
-	for (size_t i = 0; i < s->sc.nworkloads; i++)
+	for (size_t i = 0; i < s->sc.nworkloads; i++) {
 		add_deployment(s, &s->sc.workloads[i]);
+		hpa_build(s, &s->sc.workloads[i]);
+	}
 	add_daemonset(s);
 	for (int k = 0; k < K__COUNT; k++)
 		store_sort(s, k);

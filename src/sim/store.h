@@ -273,6 +273,8 @@ struct simstate {
 	char token[65];
 	char *client_cn_ok;     /* the client certificate CN we issued (TLS) */
 	struct sim_audit audit; /* --audit-log (sim/audit.h) */
+	int64_t hpa_last_ms;    /* the HPA controller's last pass (sim/hpa.h) */
+	const char *scaled_by;  /* who scales a Deployment now ("hpa"), for ended_by; NULL: the API */
 };
 
 /* store.c */

@@ -92,10 +92,10 @@ static void throttling_raises_the_limit_not_the_replicas(void **state)
 static void each_type_has_advice(void **state)
 {
 	static const struct { const char *type, *first; } cases[] = {
-		{ "memory_leak", "restart_pod" }, { "crash_loop", "none" },
+		{ "memory_leak", "restart_pod" }, { "crash_loop", "rollout_undo" },
 		{ "cpu_saturation", "scale_deployment" }, { "network", "restart_pod" },
 		{ "partial_failure", "restart_pod" }, { "node", "cordon_node" },
-		{ "scheduling", "none" }, { "image_pull", "none" }, { "io", "none" },
+		{ "scheduling", "rollout_undo" }, { "image_pull", "rollout_undo" }, { "io", "none" },
 		{ "weird", "none" },
 	};
 	struct workload_facts wf = { .replicas = 4, .cpu_limit = 0.5, .mem_limit = 128 * MI };
@@ -128,12 +128,32 @@ static void each_type_has_advice(void **state)
 	}
 }
 
+/* Pods no node takes: a rollback of the release first, then the requests lowered to the use. */
+static void unschedulable_lowers_requests_to_the_use(void **state)
+{
+	struct insight_store s;
+	struct insight *in = open_insight(&s, "scheduling");
+	struct workload_facts wf = { .replicas = 2, .cpu_request = 6, .mem_request = 3072 * MI,
+				     .cpu_limit = 6, .mem_limit = 3072 * MI, .cpu_peak = 0.2,
+				     .mem_peak = 100 * MI, .cpu_throttled = NAN, .cpu_demand = NAN };
+	(void)state;
+	insight_advise(in, &wf);
+	assert_string_equal(in->recs[0].action, "rollout_undo");
+	assert_string_equal(in->recs[1].action, "change_limits");
+	assert_true(fabs(param(&in->recs[1], "cpu_request_after") - 0.23) < 1e-9);  /* 200m x 1.15 */
+	assert_true(param(&in->recs[1], "memory_request_after") == 115 * MI);
+	assert_true(param(&in->recs[1], "cpu_limit_after") == 0);                   /* limits stay */
+	assert_string_equal(in->recs[2].action, "none");
+	insight_store_release(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oom_raises_the_limit_first),
 		cmocka_unit_test(throttling_raises_the_limit_not_the_replicas),
 		cmocka_unit_test(each_type_has_advice),
+		cmocka_unit_test(unschedulable_lowers_requests_to_the_use),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "testutil.h"
 #include "insight/advice.h"
+#include "remedy/ladder.h"
 #include "remedy/plan.h"
 #include "remedy/policy.h"
 
@@ -157,6 +158,96 @@ static void node_and_scale_descriptions(void **state)
 	buf_release(&d);
 }
 
+/* A sidecar: the advice saw the pod (both containers summed), the change goes to one container. */
+static void sidecar_gets_the_pods_change(void **state)
+{
+	struct target_state st;
+	struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
+			      .mem_limit_before = 320 * MI, .mem_limit_after = 420 * MI };
+	char stale[256];
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.ncontainers = 2;
+	st.mem_limit_v = 256 * MI;              /* the app; its sidecar has 64Mi */
+	st.pod_mem_limit = 320 * MI;
+	st.cpu_limit_v = st.cpu_request_v = st.mem_request_v = NAN;
+	st.pod_cpu_limit = st.pod_cpu_request = st.pod_mem_request = NAN;
+	assert_false(plan_stale(&p, &st, stale, sizeof(stale)));   /* 320Mi is the pod's sum */
+	plan_from_live(&p, &st);
+	assert_true(p.mem_limit_before == 256 * MI);
+	assert_true(p.mem_limit_after == 356 * MI);                 /* the pod gets its 420Mi */
+	/* the pod's sum changed since: stale */
+	p = (struct proposal){ .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
+			       .mem_limit_before = 300 * MI, .mem_limit_after = 420 * MI };
+	assert_true(plan_stale(&p, &st, stale, sizeof(stale)));
+	/* lowering an unschedulable pod's requests is a change the ladder may continue */
+	p = (struct proposal){ .kind = ACT_CHANGE_LIMITS, .cpu_request_before = 6,
+			       .cpu_request_after = 0.3 };
+	assert_true(plan_raises(&p));
+	p.cpu_request_after = 6;
+	assert_false(plan_raises(&p));
+}
+
+/* Killed again at the new limit with no measured need: the largest step the policy allows. */
+static void oom_again_goes_as_far_as_allowed(void **state)
+{
+	json_t *prior = json_pack("{s:{s:b, s:s}}", "verification", "oom_killed", 1, "detail",
+				  "2 restart(s) (OOMKilled) during the window");
+	/* the advice's blind VPA bump of the 300Mi limit: 400Mi */
+	struct proposal p = { .kind = ACT_CHANGE_LIMITS, .namespace_ = "a", .name = "b",
+			      .mem_limit_before = 300 * MI, .mem_limit_after = 400 * MI,
+			      .mem_request_before = 300 * MI, .mem_request_after = 400 * MI };
+	struct proposal q;
+	(void)state;
+	assert_true(plan_oom_again(&p, prior, 2.0));
+	assert_true(p.mem_limit_after == 600 * MI);
+	assert_true(p.mem_request_after == 600 * MI); /* Guaranteed stays Guaranteed */
+	/* a target from a measured peak (912Mi) stands */
+	q = (struct proposal){ .kind = ACT_CHANGE_LIMITS, .mem_limit_before = 600 * MI,
+			       .mem_limit_after = 912 * MI };
+	assert_false(plan_oom_again(&q, prior, 2.0));
+	assert_true(q.mem_limit_after == 912 * MI);
+	/* not killed again: nothing changes */
+	json_object_set_new(json_object_get(prior, "verification"), "oom_killed", json_false());
+	q.mem_limit_after = 700 * MI;
+	assert_false(plan_oom_again(&q, prior, 2.0));
+	json_decref(prior);
+}
+
+/* A verified step whose own signal was measured normal ends the ladder. */
+static void measured_normal_ends_the_ladder(void **state)
+{
+	json_t *ok = json_pack("{s:s, s:{s:f}, s:{s:f}}", "status", "succeeded", "params",
+			       "cpu_limit_after", 1.8, "verification", "cpu_throttled_pct", 3.0);
+	json_t *scale = json_pack("{s:s, s:{s:i}, s:{s:f}}", "status", "succeeded", "params",
+				  "replicas_after", 7, "verification", "cpu_throttled_pct", 0.0);
+	json_t *blind = json_pack("{s:s, s:{s:s}}", "status", "succeeded", "verification",
+				  "detail", "7 of 7 pods ready");
+	json_t *recs = json_pack("[{s:s, s:s, s:{s:s, s:f}, s:{s:s}}, {s:s, s:s}]",
+				 "insight_id", "i1", "status", "failed", "params", "description",
+				 "change_limits deployment a/b: memory limit 150Mi → 300Mi",
+				 "memory_limit_after", 300.0 * MI, "verification", "detail", "2 restart(s) (OOMKilled)",
+				 "insight_id", "i1", "status", "refused");
+	struct policy pol;
+	struct buf b = BUF_INIT;
+	(void)state;
+	assert_true(ladder_signal_normal(ok));
+	assert_false(ladder_signal_normal(blind));
+	assert_false(ladder_signal_normal(scale)); /* no throttling says nothing of the load per pod */
+	json_decref(scale);
+	assert_int_equal(ladder_rungs(recs, "i1"), 1);
+	policy_init(&pol);
+	ladder_story(recs, "i1", &pol, 3, &b);
+	assert_non_null(strstr(b.data, "(1) change_limits deployment a/b: memory limit 150Mi → 300Mi: failed, "
+			       "2 restart(s) (OOMKilled)"));
+	assert_non_null(strstr(b.data, "max_limit_factor (2)"));
+	buf_release(&b);
+	policy_release(&pol);
+	json_decref(ok);
+	json_decref(blind);
+	json_decref(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +255,9 @@ int main(void)
 		cmocka_unit_test(before_values_are_live),
 		cmocka_unit_test(beyond_the_factor_is_stepped),
 		cmocka_unit_test(node_and_scale_descriptions),
+		cmocka_unit_test(oom_again_goes_as_far_as_allowed),
+		cmocka_unit_test(sidecar_gets_the_pods_change),
+		cmocka_unit_test(measured_normal_ends_the_ladder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

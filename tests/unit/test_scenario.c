@@ -147,7 +147,7 @@ static void errors_have_positions(void **state)
 		{ "pod-fault-with-node", "12:5", "crash_loop targets a deployment" },
 		{ "unknown-param", "13:27", "unknown key 'speed' in params of memory_leak (known: rate)" },
 		{ "bad-param", "13:20", "rate: 'fast' is not a quantity" },
-		{ "params-not-taken", "13:14", "crash_loop takes no params" },
+		{ "params-not-taken", "13:14", "image_pull_error takes no params" },
 		{ "oom-limit-not-low", "13:21", "limit 512Mi is not below the workload's memory usage 100Mi" },
 		{ "factor-below-one", "13:22", "factor must be greater than 1" },
 		{ "fault-no-type", "11:5", "fault has no type" },

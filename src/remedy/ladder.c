@@ -1,0 +1,79 @@
+#include <string.h>
+#include "base/str.h"
+#include "remedy/ladder.h"
+#include "base/banned.h"
+
+static const char *field(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+bool ladder_acted(const char *status)
+{
+	return str_eq(status, "executing") || str_eq(status, "succeeded") ||
+	       str_eq(status, "failed") || str_eq(status, "unverified");
+}
+
+int ladder_rungs(const json_t *records, const char *insight_id)
+{
+	const json_t *rec;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(records, i, rec)
+		n += str_eq(field(rec, "insight_id"), insight_id) && ladder_acted(field(rec, "status"));
+	return n;
+}
+
+bool ladder_no_cure(const json_t *rec)
+{
+	const char *rule = field(json_object_get(rec, "result"), "rule");
+
+	return json_is_object(json_object_get(rec, "verification")) ||
+	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
+bool ladder_signal_normal(const json_t *rec)
+{
+	const json_t *v = json_object_get(rec, "verification");
+	const json_t *params = json_object_get(rec, "params");
+
+	/* a CPU limit's signal is throttling, a memory limit's the working set's
+	 * headroom; a scale's is the load per pod, which verification does not
+	 * measure (a pod that never throttled says nothing about it) */
+	return (json_is_number(json_object_get(params, "cpu_limit_after")) &&
+		json_is_number(json_object_get(v, "cpu_throttled_pct"))) ||
+	       (json_is_number(json_object_get(params, "memory_limit_after")) &&
+		json_is_number(json_object_get(v, "memory_peak_bytes")));
+}
+
+void ladder_story(const json_t *records, const char *insight_id, const struct policy *pol,
+		  int max_rungs, struct buf *out)
+{
+	const json_t *rec;
+	size_t i;
+	int n = 0;
+	bool mem = false;
+
+	buf_addf(out, "%d actions were tried and the fault's signal goes on:",
+		 ladder_rungs(records, insight_id));
+	json_array_foreach(records, i, rec) {
+		const json_t *params = json_object_get(rec, "params");
+		const char *d = field(params, "description");
+		const char *v = field(json_object_get(rec, "verification"), "detail");
+
+		if (!str_eq(field(rec, "insight_id"), insight_id) || !ladder_acted(field(rec, "status")))
+			continue;
+		mem |= json_is_number(json_object_get(params, "memory_limit_after"));
+		buf_addf(out, " (%d) %s: %s%s%s;", ++n, d ? d : "?", field(rec, "status"),
+			 v ? ", " : "", v ? v : "");
+	}
+	if (mem)
+		buf_addf(out, " the rule: memory limit = max(peak + 100 MiB, peak x 1.2), rounded up to "
+			 "a MiB (the VPA's after an OOM kill), each step at most max_limit_factor (%.3g) x "
+			 "the limit before it and at most max_memory_limit (%.0f MiB), %d actions per "
+			 "incident: set the limit by hand, or raise max_limit_factor", pol->max_limit_factor,
+			 pol->max_mem_limit / 1048576.0, max_rungs);
+	else
+		buf_addf(out, " at most %d actions per incident", max_rungs);
+}

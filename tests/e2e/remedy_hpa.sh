@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A HorizontalPodAutoscaler owns the replicas (issue 12): kubemend never
+# scales such a Deployment itself. At its maxReplicas under a load spike, it
+# proposes the HPA's maxReplicas instead (raise_hpa_max, a merge PATCH of the
+# HPA), and the sim's HPA controller scales; with room below its maximum it
+# leaves the HPA to it and says so. The audit log shows no write to the
+# Deployments' scale.
+source tests/e2e/lib/remedy.sh
+d=$TMPDIR_E2E/hpa
+mkdir -p "$d"
+cat > "$d/s.yaml" <<'YAML'
+seed: 12
+nodes: 3
+workloads:
+  - {namespace: web, deployment: api, replicas: 2, requests: {cpu: 200m, memory: 128Mi}, usage: {cpu: 120m, memory: 100Mi}, hpa: {min_replicas: 2, max_replicas: 3, cpu_utilization: 70}}
+  - {namespace: web, deployment: search, replicas: 2, requests: {cpu: 200m, memory: 128Mi}, usage: {cpu: 120m, memory: 100Mi}, hpa: {min_replicas: 2, max_replicas: 20, cpu_utilization: 70}}
+faults:
+  - {type: cpu_spike, at: 10s, target: web/api, params: {factor: 4}}
+YAML
+start_sim hpa "$d/s.yaml" 30 --audit-log "$d/audit.jsonl"
+at_max=
+for _ in $(seq 1 300); do
+  at_max=$($K get hpa api -n web -o json 2>/dev/null | jq -r 'select(.status.desiredReplicas == .spec.maxReplicas) |
+    .status.conditions[] | select(.type == "ScalingLimited" and .status == "True") | .reason')
+  [ -n "$at_max" ] && break; sleep 0.2
+done
+expect "the HPA is at its maximum" "$at_max" TooManyReplicas
+[ "$($K get deploy api -n web -o jsonpath='{.spec.replicas}')" = 3 ] || fail "the HPA did not scale api to 3"
+insights_file "$d/i.json" "$(insight i-api cpu_saturation web api "" 0.95 '[]')" \
+  "$(insight i-search cpu_saturation web search "" 0.95 '[]')"
+H=$d/h.json
+"$KUBEMEND" remediate --auto-approve --once --insights-file "$d/i.json" --history-file "$H" \
+  --verify-window 10s --log-dir "$d/logs" </dev/null 2>"$d/err" || { cat "$d/err"; fail "remediate failed"; }
+rec=$(hist_json "$H" | jq -c '.[] | select(.insight_id == "i-api")' | tail -1)
+expect "the action on api" "$(echo "$rec" | jq -r .action)" raise_hpa_max
+expect "its target" "$(echo "$rec" | jq -r '.target.kind + " " + .target.name')" "HorizontalPodAutoscaler api"
+echo "$rec" | jq -e '.params.replicas_before == 3 and .params.replicas_after > 3 and .params.field == "spec.maxReplicas"' \
+  >/dev/null || fail "not a raise of maxReplicas from 3: $rec"
+expect "verified" "$(echo "$rec" | jq -r .status)" succeeded
+max=$(echo "$rec" | jq -r .params.replicas_after)
+expect "the HPA's maxReplicas" "$($K get hpa api -n web -o jsonpath='{.spec.maxReplicas}')" "$max"
+echo "ok: $(echo "$rec" | jq -r .params.description)"
+rec=$(hist_json "$H" | jq -c '.[] | select(.insight_id == "i-search")' | tail -1)
+expect "search is left to its HPA" "$(echo "$rec" | jq -r .status)" needs_person
+echo "$rec" | jq -e '.result.message | test("horizontalpodautoscaler search owns its replicas .* does not fight it")' \
+  >/dev/null || fail "the record does not say the HPA owns search: $rec"
+echo "ok: search: $(echo "$rec" | jq -r .result.message | cut -c1-140)"
+sleep 0.5 # the sim writes its audit log as it goes
+if grep '"userAgent":"kubemend' "$d/audit.jsonl" | grep '"verb":"patch"' | grep -q '"subresource":"scale"'; then
+  fail "kubemend wrote a Deployment's scale"
+fi
+grep '"userAgent":"kubemend' "$d/audit.jsonl" | grep '"verb":"patch"' |
+  grep -q '"resource":"horizontalpodautoscalers","namespace":"web","name":"api"' || fail "no PATCH of the HPA in the audit log"
+echo "ok: the HPA was patched, no Deployment was scaled"
