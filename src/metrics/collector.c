@@ -18,6 +18,13 @@
 #define DEFAULT_TX_DROPPED \
 	"sum by (namespace, pod) (rate(container_network_transmit_packets_dropped_total{%s}[2m]))"
 
+void collector_key(struct buf *b, const char *ns, const char *name)
+{
+	buf_adds(b, ns ? ns : "(null)");
+	buf_addch(b, '/');
+	buf_adds(b, name ? name : "(null)");
+}
+
 void collector_note(struct collector *c, unsigned bit, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -354,7 +361,7 @@ static void take_event(void *obj, void *vctx)
 	if (!e->kind || !e->obj_name)
 		return;
 	if (!strcmp(e->kind, "Pod"))
-		buf_addf(&key, "%s/%s", e->obj_namespace ? e->obj_namespace : "", e->obj_name);
+		collector_key(&key, e->obj_namespace ? e->obj_namespace : "", e->obj_name);
 	else if (!strcmp(e->kind, "Node"))
 		buf_addf(&key, "/%s", e->obj_name);
 	else
@@ -432,9 +439,9 @@ static void apply_events(struct collector *c, struct sample *rows, size_t n, int
 		struct evagg *a;
 
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", s->namespace, s->pod);
+		collector_key(&key, s->namespace, s->pod);
 		a = strmap_get(&evs, key.data);
-		prev = collector_counters(c, key.data);
+		prev = collector_row_counters(c, s);
 		if (a && a->reason) {
 			sample_set_str(&s->last_event_reason, a->reason);
 			sample_set_str(&s->last_event_message, a->message);
@@ -481,6 +488,19 @@ struct counters *collector_counters(struct collector *c, const char *key)
 		strmap_put(&c->prev, key, k);
 	}
 	k->seen = c->cycles;
+	return k;
+}
+
+struct counters *collector_row_counters(struct collector *c, const struct sample *s)
+{
+	struct buf key = BUF_INIT;
+	struct counters *k;
+
+	if (c->row_ctr && s >= c->row_base && s < c->row_base + c->row_n)
+		return c->row_ctr[s - c->row_base];
+	collector_key(&key, s->namespace, s->pod);
+	k = collector_counters(c, key.data);
+	buf_release(&key);
 	return k;
 }
 
@@ -555,13 +575,17 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		}
 		free(tmp);
 	}
-	/* Every pod seen now keeps its counters, whichever source answered. */
+	/* Every pod seen now keeps its counters, whichever source answered;
+	 * the sources find them by row. */
 	{
 		struct buf key = BUF_INIT;
+		c->row_ctr = xcalloc(r.n ? r.n : 1, sizeof(*c->row_ctr));
+		c->row_base = r.v;
+		c->row_n = r.n;
 		for (size_t i = 0; i < r.n; i++) {
 			buf_reset(&key);
-			buf_addf(&key, "%s/%s", r.v[i].namespace, r.v[i].pod);
-			collector_counters(c, key.data);
+			collector_key(&key, r.v[i].namespace, r.v[i].pod);
+			c->row_ctr[i] = collector_counters(c, key.data);
 		}
 		buf_release(&key);
 	}
@@ -582,6 +606,10 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		free(r.x[i].owner_name);
 	}
 	free(r.x);
+	free(c->row_ctr);
+	c->row_ctr = NULL;
+	c->row_base = NULL;
+	c->row_n = 0;
 	forget_gone(c);
 	c->stats.pods = r.n;
 	c->stats.nodes = c->nodes_ok ? kube_cache_size(&c->nodes) : 0;

@@ -26,6 +26,7 @@
 #define COLLECTOR_PARALLEL 64
 
 struct fetch_ahead;
+struct counters;
 
 /* A Prometheus column: its CSV name and its PromQL (an instant vector with
  * namespace and pod labels). */
@@ -87,6 +88,10 @@ struct collector {
 	unsigned said;                    /* NOTE_* bits already said */
 	struct collector_stats stats;
 	struct fetch_ahead *ahead;        /* the first cycle's node requests, asked early */
+	/* during a cycle: each row's counters (c->prev's), by row index */
+	struct counters **row_ctr;
+	const struct sample *row_base;
+	size_t row_n;
 };
 
 int collector_init(struct collector *c, const struct collector_opts *o,

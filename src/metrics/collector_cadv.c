@@ -36,7 +36,7 @@ static void keep_pod(void *vctx, const struct cadvisor_drops *d)
 	if (n->n == n->cap)
 		ARRAY_GROW(n->v, n->cap, n->n + 1);
 	p = &n->v[n->n++];
-	buf_addf(&key, "%s/%s", d->namespace, d->pod);
+	collector_key(&key, d->namespace, d->pod);
 	p->key = buf_detach(&key, NULL);
 	p->rx = d->rx;
 	p->tx = d->tx;
@@ -78,7 +78,7 @@ static void apply_pod(struct collector *c, struct strmap *idx, const struct cadv
 
 	if (!s)
 		return;
-	k = collector_counters(c, d->key);
+	k = collector_row_counters(c, s);
 	ts = d->ts_ms ? d->ts_ms : now_ms;
 	if (k->have_drops && ts > k->drop_ts_ms) {
 		double dt = (double)(ts - k->drop_ts_ms) / 1000.0;

@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "base/buf.h"
 #include "metrics/collector.h"
 
 /* Notices said once until their source recovers. */
@@ -38,10 +39,15 @@ struct rowextra {
 	int64_t created_ms;
 };
 
+/* Appends "ns/name", the key of a pod in the collector's maps (as "%s/%s"
+ * would print it, without printf: several keys a pod a cycle). */
+void collector_key(struct buf *b, const char *ns, const char *name);
 void collector_note(struct collector *c, unsigned bit, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void collector_recovered(struct collector *c, unsigned bit, const char *what);
 struct counters *collector_counters(struct collector *c, const char *key);
+/* The counters of a row of the cycle (found once a cycle, not by key). */
+struct counters *collector_row_counters(struct collector *c, const struct sample *s);
 char *collector_path(const struct collector *c, const char *prefix, const char *resource,
 		     bool namespaced);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "metrics/collector_priv.h"
+#include "kube/fastparse.h"
 #include "kube/jsonarena.h"
 #include "kube/objects.h"
 #include "base/buf.h"
@@ -20,7 +21,7 @@ static void index_rows(struct strmap *idx, struct sample *rows, size_t n)
 	struct buf key = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", rows[i].namespace, rows[i].pod);
+		collector_key(&key, rows[i].namespace, rows[i].pod);
 		strmap_put(idx, key.data, &rows[i]);
 	}
 	buf_release(&key);
@@ -209,6 +210,24 @@ static void parsed_release(struct parsed *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* The usage of every pod of a metrics list (v, n: taken and freed). */
+static void keep_usage(struct parsed *p, struct kube_pod_metrics *v, size_t n)
+{
+	p->use = xcalloc(n ? n : 1, sizeof(*p->use));
+	for (size_t i = 0; i < n; i++) {
+		struct buf key = BUF_INIT;
+		collector_key(&key, v[i].namespace, v[i].name);
+		if (v[i].ts_ms > p->cluster_ms)
+			p->cluster_ms = v[i].ts_ms;
+		p->use[p->nuse].key = buf_detach(&key, NULL);
+		p->use[p->nuse].cpu_mcores = v[i].cpu_cores * 1000.0;
+		p->use[p->nuse].mem_bytes = v[i].mem_bytes;
+		p->nuse++;
+		kube_pod_metrics_release(&v[i]);
+	}
+	free(v);
+}
+
 static void parse_metrics(struct kube_call *k, struct parsed *p)
 {
 	const json_t *items, *it;
@@ -216,9 +235,22 @@ static void parse_metrics(struct kube_call *k, struct parsed *p)
 	size_t i;
 
 	p->rc = k->rc;
+	if (p->rc < 0) {
+		p->e = k->e;
+		return;
+	}
+	{
+		/* straight from the text when it is plain (kube/fastparse.h) */
+		struct kube_pod_metrics *v;
+		size_t nv;
+		if (kube_pod_metrics_list_parse_text(k->body.data ? k->body.data : "", k->body.len,
+						     &v, &nv) == 0) {
+			keep_usage(p, v, nv);
+			return;
+		}
+	}
 	json_scope_begin();
-	if (p->rc == 0)
-		p->rc = kube_call_json(k, &j);
+	p->rc = kube_call_json(k, &j);
 	if (p->rc < 0) {
 		p->e = k->e;
 		json_scope_end();
@@ -233,7 +265,7 @@ static void parse_metrics(struct kube_call *k, struct parsed *p)
 		char err[KUBE_ERRLEN];
 		if (kube_pod_metrics_parse(it, &m, err, sizeof(err)) < 0)
 			continue;
-		buf_addf(&key, "%s/%s", m.namespace, m.name);
+		collector_key(&key, m.namespace, m.name);
 		if (m.ts_ms > p->cluster_ms)
 			p->cluster_ms = m.ts_ms;
 		p->use[p->nuse].key = buf_detach(&key, NULL);
@@ -252,6 +284,9 @@ static void parse_summary(struct kube_call *k, const char *node, struct parsed *
 	json_t *j = NULL;
 
 	p->rc = k->rc;
+	if (p->rc == 0 && kube_summary_parse_text(k->body.data ? k->body.data : "", k->body.len,
+						  &p->sum) == 0)
+		return;                 /* straight from the text (kube/fastparse.h) */
 	json_scope_begin();
 	if (p->rc == 0)
 		p->rc = kube_call_json(k, &j);
@@ -313,12 +348,8 @@ static double rate(double cur, double prev, double dt)
 
 static void apply_stats(struct collector *c, struct sample *s, const struct kube_pod_stats *ps)
 {
-	struct buf key = BUF_INIT;
-	struct counters *k;
+	struct counters *k = collector_row_counters(c, s);
 
-	buf_addf(&key, "%s/%s", s->namespace, s->pod);
-	k = collector_counters(c, key.data);
-	buf_release(&key);
 	s->fs_used_bytes = ps->fs_used_bytes;
 	if (!ps->net_ts_ms || isnan(ps->rx_bytes))
 		return;
@@ -357,7 +388,7 @@ static void summary_apply(struct fetch *f, const struct parsed *p)
 	for (size_t i = 0; i < p->sum.npods; i++) {
 		struct sample *s;
 		buf_reset(&key);
-		buf_addf(&key, "%s/%s", p->sum.pods[i].namespace, p->sum.pods[i].name);
+		collector_key(&key, p->sum.pods[i].namespace, p->sum.pods[i].name);
 		s = strmap_get(f->idx, key.data);
 		if (s)
 			apply_stats(f->c, s, &p->sum.pods[i]);
@@ -678,7 +709,7 @@ void collector_prometheus(struct collector *c, struct sample *rows, size_t n)
 			struct sample *s;
 			double *dst;
 			buf_reset(&key);
-			buf_addf(&key, "%s/%s", res.v[i].namespace, res.v[i].pod);
+			collector_key(&key, res.v[i].namespace, res.v[i].pod);
 			s = strmap_get(&idx, key.data);
 			if (!s)
 				continue;

@@ -35,6 +35,10 @@ static void members_go_at_any_depth_and_commas_stay_right(void **state)
 	skims("{\"xx\": 1, \"labelsy\": 2}", "{\"xx\":1,\"labelsy\":2}");
 	skims(" -1.5e3 ", "-1.5e3");
 	skims("\"\\u00e9\"", "\"\\u00e9\"");
+	skims("[9223372036854775807, -9223372036854775808, 1e-999]",
+	      "[9223372036854775807,-9223372036854775808,1e-999]");
+	skims("[-0, 0.5e+3, 1E-2, \"\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80 \\/\"]",
+	      "[-0,0.5e+3,1E-2,\"\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80 \\/\"]");
 }
 
 static void broken_text_is_refused_and_out_kept(void **state)
@@ -42,6 +46,13 @@ static void broken_text_is_refused_and_out_kept(void **state)
 	static const char *const bad[] = {
 		"{\"a\": 1", "{\"a\" 1}", "{\"a\": tru}", "[1, 2", "{\"x\": [1, 2}", "\"abc",
 		"{\"a\": 1} 2", "{\"a\": \"b\nc\"}", "", "{,}", "[1,]x", "{\"x\": {\"y\": nul}}",
+		/* what jansson refuses, in a member the skim drops too: numbers,
+		 * escapes and UTF-8 are checked as jansson checks them */
+		"{\"x\": 01}", "{\"x\": 1.}", "{\"x\": -}", "{\"x\": 1e}", "{\"x\": .5}", "{\"x\": +1}",
+		"{\"x\": \"\\q\"}", "{\"x\": \"\\u12\"}", "{\"x\": \"\\u0000\"}", "{\"x\": \"\\udc00\"}",
+		"{\"x\": \"\\ud800x\"}", "{\"x\": \"\xc3\"}", "{\"x\": \"\xc0\xaf\"}", "{\"x\": \"\xed\xa0\x80\"}",
+		"{\"x\": \"\xf5\x80\x80\x80\"}", "{\"x\": 9223372036854775808}",
+		"{\"x\": -9223372036854775809}", "{\"x\": 1e999}",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
