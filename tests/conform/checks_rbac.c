@@ -29,7 +29,38 @@ static const struct act acts[] = {
 	{ "cordon_node", ACT_CORDON_NODE, "cannot patch resource \"nodes\"" },
 	{ "uncordon_node", ACT_UNCORDON_NODE, "cannot patch resource \"nodes\"" },
 	{ "drain_node", ACT_DRAIN_NODE, "cannot patch resource \"nodes\"" },
+	/* last: while its HPA exists, kubemend rightly will not scale the Deployment */
+	{ "raise_hpa_max", ACT_RAISE_HPA_MAX, "cannot patch resource \"horizontalpodautoscalers\"" },
 };
+
+#define HPA "conform-hpa"
+
+/* The admin's HPA over the test Deployment, min = max = its replicas (so
+ * neither autoscaler moves it); a 409 is one left by an earlier run. */
+static void hpa_make(struct conform *c)
+{
+	struct buf p = BUF_INIT;
+
+	buf_addf(&p, "/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers", c->ns);
+	sendj(c->admin, "POST", p.data, "application/json",
+	      json_pack("{s:s, s:s, s:{s:s}, s:{s:{s:s, s:s, s:s}, s:i, s:i, s:[{s:s, s:{s:s, s:{s:s, s:i}}}]}}",
+			"apiVersion", "autoscaling/v2", "kind", "HorizontalPodAutoscaler",
+			"metadata", "name", HPA,
+			"spec", "scaleTargetRef", "apiVersion", "apps/v1", "kind", "Deployment", "name", c->dep,
+			"minReplicas", c->replicas, "maxReplicas", c->replicas,
+			"metrics", "type", "Resource", "resource", "name", "cpu", "target", "type", "Utilization",
+			"averageUtilization", 80), NULL, NULL);
+	buf_release(&p);
+}
+
+static void hpa_delete(struct conform *c)
+{
+	struct buf p = BUF_INIT;
+
+	buf_addf(&p, "/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s", c->ns, HPA);
+	sendj(c->admin, "DELETE", p.data, NULL, NULL, NULL, NULL);
+	buf_release(&p);
+}
 
 /* All pods Ready and the Deployment's status caught up with them: the
  * deployment controller has nothing left to write for now. */
@@ -142,6 +173,20 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 		p.namespace_ = NULL;
 		p.name = node;
 		break;
+	case ACT_RAISE_HPA_MAX: {
+		/* one more than now, so each run writes */
+		struct target_state st;
+		struct kube_error e;
+
+		hpa_make(c);
+		p.name = HPA;
+		p.workload = c->dep;
+		if (target_observe(c->admin, &p, NULL, &st, &e) == 0) {
+			p.replicas_before = st.hpa_max;
+			p.replicas_after = st.hpa_max + 1;
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -170,6 +215,8 @@ static void run_one(struct conform *c, const struct act *a, bool dry, bool allow
 	json_decref(names);
 	if (a->kind == ACT_CORDON_NODE || a->kind == ACT_DRAIN_NODE || a->kind == ACT_UNCORDON_NODE)
 		node_state(c, node, false);
+	if (a->kind == ACT_RAISE_HPA_MAX && !dry)
+		hpa_delete(c);
 	wait_for(c, 90000, settled, NULL);
 }
 
