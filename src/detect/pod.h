@@ -9,7 +9,8 @@
  *   trouble, CPU throttled (cAdvisor), network errors and drops);
  * - "stats": robust online statistics (median/MAD baselines of CPU and
  *   memory learned from the pod's own normal samples, level shifts, a
- *   memory trend towards the limit with the time left);
+ *   memory trend towards the limit with the time left, and memory against
+ *   the baseline the pod's workload shares);
  * - "lstm": the LSTM's surprise at the sample (its forecast error over the
  *   model's features) relative to the usual surprise of the pod's workload
  *   (pods of one Deployment share it, so a new pod of a rollout or a scale
