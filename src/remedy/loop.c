@@ -391,6 +391,39 @@ static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
 }
 
 /*
+ * --approval web: after a new proposal (id), a pending record of the same
+ * action on the same target that proposes another change (measured again,
+ * e.g. before a restart) is superseded by it, so the page offers one change
+ * and an approval of the old one cannot wait for an insight that is gone.
+ */
+static void web_supersede(struct remedy_loop *l, const char *action,
+			  const struct history_target *t, const char *id)
+{
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		json_t *tg = json_object_get(rec, "target");
+		const char *old = json_string_value(json_object_get(rec, "id"));
+		char oid[32];
+
+		if (!old || str_eq(old, id) ||
+		    !str_eq(json_string_value(json_object_get(rec, "status")), "pending") ||
+		    !json_object_get(rec, "approval_expires") ||
+		    !str_eq(json_string_value(json_object_get(rec, "action")), action) ||
+		    !str_eq(json_string_value(json_object_get(tg, "kind")), t->kind) ||
+		    !str_eq(json_string_value(json_object_get(tg, "namespace")), t->namespace_) ||
+		    !str_eq(json_string_value(json_object_get(tg, "name")), t->name))
+			continue;
+		str_copy(oid, old, sizeof(oid));
+		log_kv(LOG_INFO, C, "superseded", "record", oid, "by", id, NULL);
+		update(l, oid, json_pack("{s:s, s:{s:s, s:s}}", "status", "superseded", "result",
+			"message", "measured again: another change of the same kind replaces it, nothing was done",
+			"superseded_by", id));
+	}
+}
+
+/*
  * --approval web: a pending record whose time is up is refused, also when
  * its insight is gone (resolved, or an id from before a restart).
  */
@@ -690,6 +723,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				buf_release(&why);
 				return rc;
 			}
+			if (l->o.box)
+				web_supersede(l, action_name(p->kind), &t, id);
 		}
 		if (!observed) {
 			json_decref(params);
