@@ -158,27 +158,84 @@ void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_res
 		buf_adds(b, "]}");
 }
 
+/*
+ * The kubelet pages are most of what a big cluster's collection costs the
+ * sim, and printf most of that: integers are written by hand here. The
+ * bytes are printf's (%lld, %llu, and %.17g for a whole number below 1e15).
+ */
+static void add_u64(struct buf *b, unsigned long long u)
+{
+	char t[24], *p = t + sizeof(t);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	buf_add(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void add_i64(struct buf *b, long long v)
+{
+	if (v < 0) {
+		buf_addch(b, '-');
+		add_u64(b, 0ULL - (unsigned long long)v);
+	} else {
+		add_u64(b, (unsigned long long)v);
+	}
+}
+
+static void add_g17(struct buf *b, double v)
+{
+	if (v >= 0 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+		add_u64(b, (unsigned long long)v);
+	else
+		buf_addf(b, "%.17g", v);
+}
+
+/* s, then v */
+static void kv_i(struct buf *b, const char *s, long long v)
+{
+	buf_adds(b, s);
+	add_i64(b, v);
+}
+
+static void kv_u(struct buf *b, const char *s, unsigned long long v)
+{
+	buf_adds(b, s);
+	add_u64(b, v);
+}
+
 static void net_json(struct buf *b, const char *ts, const struct podsim_metrics *pm)
 {
-	buf_addf(b, "{\"time\":\"%s\",\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,\"txBytes\":%llu,"
-		 "\"txErrors\":%llu,\"interfaces\":[{\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,"
-		 "\"txBytes\":%llu,\"txErrors\":%llu}]}", ts,
-		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
-		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors,
-		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
-		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors);
+	buf_adds(b, "{\"time\":\"");
+	buf_adds(b, ts);
+	for (int i = 0; i < 2; i++) {
+		buf_adds(b, i ? ",\"interfaces\":[{\"name\":\"eth0\"" : "\",\"name\":\"eth0\"");
+		kv_u(b, ",\"rxBytes\":", (unsigned long long)pm->rx_bytes);
+		kv_u(b, ",\"rxErrors\":", (unsigned long long)pm->rx_errors);
+		kv_u(b, ",\"txBytes\":", (unsigned long long)pm->tx_bytes);
+		kv_u(b, ",\"txErrors\":", (unsigned long long)pm->tx_errors);
+	}
+	buf_adds(b, "}]}");
 }
 
 static void cpu_mem_json(struct buf *b, const char *ts, const struct podsim_metrics *pm, double limit)
 {
-	buf_addf(b, "\"cpu\":{\"time\":\"%s\",\"usageNanoCores\":%lld,\"usageCoreNanoSeconds\":%lld},"
-		 "\"memory\":{\"time\":\"%s\",", ts, (long long)llround(pm->cpu_cores * 1e9),
-		 (long long)llround(pm->cpu_seconds * 1e9), ts);
-	if (limit > 0)
-		buf_addf(b, "\"availableBytes\":%lld,", (long long)llround(fmax(limit - pm->mem_bytes, 0)));
-	buf_addf(b, "\"usageBytes\":%lld,\"workingSetBytes\":%lld,\"rssBytes\":%lld,\"pageFaults\":0,"
-		 "\"majorPageFaults\":0}", (long long)llround(pm->mem_bytes * 1.1),
-		 (long long)llround(pm->mem_bytes), (long long)llround(pm->mem_bytes * 0.9));
+	buf_adds(b, "\"cpu\":{\"time\":\"");
+	buf_adds(b, ts);
+	kv_i(b, "\",\"usageNanoCores\":", llround(pm->cpu_cores * 1e9));
+	kv_i(b, ",\"usageCoreNanoSeconds\":", llround(pm->cpu_seconds * 1e9));
+	buf_adds(b, "},\"memory\":{\"time\":\"");
+	buf_adds(b, ts);
+	buf_adds(b, "\",");
+	if (limit > 0) {
+		kv_i(b, "\"availableBytes\":", llround(fmax(limit - pm->mem_bytes, 0)));
+		buf_addch(b, ',');
+	}
+	kv_i(b, "\"usageBytes\":", llround(pm->mem_bytes * 1.1));
+	kv_i(b, ",\"workingSetBytes\":", llround(pm->mem_bytes));
+	kv_i(b, ",\"rssBytes\":", llround(pm->mem_bytes * 0.9));
+	buf_adds(b, ",\"pageFaults\":0,\"majorPageFaults\":0}");
 }
 
 /* The kubelet's /stats/summary for one node. */
@@ -363,18 +420,30 @@ void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *na
 		buf_add_json_str(b, str_at(&k, p->name));
 		buf_adds(b, ",\"namespace\":");
 		buf_add_json_str(b, p->ns);
-		buf_addf(b, ",\"uid\":\"%s\"},\"startTime\":\"%s\",\"containers\":[{\"name\":", uid, pst);
+		buf_adds(b, ",\"uid\":\"");
+		buf_adds(b, uid);
+		buf_adds(b, "\"},\"startTime\":\"");
+		buf_adds(b, pst);
+		buf_adds(b, "\",\"containers\":[{\"name\":");
 		buf_add_json_str(b, str_at(&k, p->container));
-		buf_addf(b, ",\"startTime\":\"%s\",", cst);
+		buf_adds(b, ",\"startTime\":\"");
+		buf_adds(b, cst);
+		buf_adds(b, "\",");
 		cpu_mem_json(b, ts, pm, p->mem_limit);
-		buf_addf(b, ",\"rootfs\":{\"time\":\"%s\",\"usedBytes\":%lld,\"inodesUsed\":12},"
-			 "\"logs\":{\"time\":\"%s\",\"usedBytes\":%lld}}],", ts,
-			 (long long)llround(pm->fs_used_bytes), ts, (long long)llround(pm->fs_used_bytes / 4));
+		buf_adds(b, ",\"rootfs\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes));
+		buf_adds(b, ",\"inodesUsed\":12},\"logs\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes / 4));
+		buf_adds(b, "}}],");
 		cpu_mem_json(b, ts, pm, p->mem_limit);
 		buf_adds(b, ",\"network\":");
 		net_json(b, ts, pm);
-		buf_addf(b, ",\"volume\":[],\"ephemeral-storage\":{\"time\":\"%s\",\"usedBytes\":%lld},"
-			 "\"process_stats\":{\"process_count\":1}}", ts, (long long)llround(pm->fs_used_bytes));
+		buf_adds(b, ",\"volume\":[],\"ephemeral-storage\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes));
+		buf_adds(b, "},\"process_stats\":{\"process_count\":1}}");
 	}
 	tot.cpu_cores += NODE_OVERHEAD_CPU;
 	tot.mem_bytes += NODE_OVERHEAD_MEM;
@@ -431,13 +500,21 @@ void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *n
 				/* per container, and only for one with a CPU quota */
 				if (!(p->cpu_limit > 0))
 					continue;
-				buf_addf(b, "%s{container=\"%s\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
-					 fams[f].name, str_at(&k, p->container), p->ns,
-					 str_at(&k, p->name), v, (long long)k.now_ms);
-				continue;
+				buf_adds(b, fams[f].name);
+				buf_adds(b, "{container=\"");
+				buf_adds(b, str_at(&k, p->container));
+				buf_adds(b, "\",namespace=\"");
+			} else {
+				buf_adds(b, fams[f].name);
+				buf_adds(b, "{container=\"POD\",interface=\"eth0\",namespace=\"");
 			}
-			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
-				 fams[f].name, p->ns, str_at(&k, p->name), v, (long long)k.now_ms);
+			buf_adds(b, p->ns);
+			buf_adds(b, "\",pod=\"");
+			buf_adds(b, str_at(&k, p->name));
+			buf_adds(b, "\"} ");
+			add_g17(b, v);
+			kv_i(b, " ", (long long)k.now_ms);
+			buf_addch(b, '\n');
 		}
 	}
 	kpage_release(&k);
