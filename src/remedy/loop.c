@@ -15,6 +15,7 @@
 #include "remedy/execute.h"
 #include "remedy/ladder.h"
 #include "remedy/loop.h"
+#include "remedy/loop_priv.h"
 #include "remedy/plan.h"
 #include "remedy/prompt.h"
 #include "remedy/reconcile.h"
@@ -23,10 +24,8 @@
 #include "remedy/verify.h"
 #include "base/banned.h"
 
-#define C "remediate"
-
-static int proposal_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
-				char *name, size_t namelen)
+int loop_proposal_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
+			      char *name, size_t namelen)
 {
 	const json_t *t = json_object_get(rec, "target");
 	const char *s;
@@ -72,7 +71,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 
 		if (!ladder_acted(json_string_value(json_object_get(rec, "status"))) ||
 		    !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
-		    proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
+		    loop_proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
 		    time_parse(json_string_value(json_object_get(rec, "time")) ?
 			       json_string_value(json_object_get(rec, "time")) : "", &at))
 			continue;
@@ -162,7 +161,7 @@ static void recorded(struct remedy_loop *l, const char *id)
 		l->o.on_record(l->o.on_record_ctx, rec);
 }
 
-static int update(struct remedy_loop *l, const char *id, json_t *fields)
+int loop_update(struct remedy_loop *l, const char *id, json_t *fields)
 {
 	const char *st = json_string_value(json_object_get(fields, "status"));
 	int rc;
@@ -187,11 +186,11 @@ static int stamp_digest(struct remedy_loop *l, const char *id)
 
 	if (approval_record_digest(history_get(&l->hist, id), d))
 		return -ENOMEM;
-	return update(l, id, json_pack("{s:s}", "digest", d));
+	return loop_update(l, id, json_pack("{s:s}", "digest", d));
 }
 
-static void log_step(const char *msg, const char *id, const struct insight *in,
-		     const struct proposal *p, const char *k, const char *v)
+void loop_log_step(const char *msg, const char *id, const struct insight *in,
+		   const struct proposal *p, const char *k, const char *v)
 {
 	char target[400];
 
@@ -258,18 +257,18 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		char why[256] = "";
 
 		if (!l->o.may_act(l->o.may_act_ctx, history_get(&l->hist, id), why, sizeof(why))) {
-			log_step("not acting now", id, in, p, "reason", why);
-			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
+			loop_log_step("not acting now", id, in, p, "reason", why);
+			return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
 				"status", "pending", "result", "answer", "not_now", "message", why));
 		}
 	}
 	/* written before acting: after a crash the record names the action in flight */
 	time_rfc3339_ms(time_real_ms(), ts);
-	rc = update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
+	rc = loop_update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
 				     "started", ts));
 	if (rc)
 		return rc;
-	log_step("executing", id, in, p, "approval", approval);
+	loop_log_step("executing", id, in, p, "approval", approval);
 	if (!l->o.dry_run)
 		policy_record(l->pol, p, time_real_ms());
 	out = remedy_execute(&x, p, st, &result);
@@ -286,7 +285,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		status = "executing";
 		l->stats.executed++;
 	}
-	rc = update(l, id, json_pack("{s:s, s:O}", "status", status, "result", result));
+	rc = loop_update(l, id, json_pack("{s:s, s:O}", "status", status, "result", result));
 	log_kv(out == EXEC_DONE ? LOG_INFO : LOG_WARN, C, "executed", "record", id,
 	       "action", action_name(p->kind), "status", status,
 	       "message", json_string_value(json_object_get(result, "message")), NULL);
@@ -300,7 +299,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		l->stats.succeeded++;
 	else if (v == VERDICT_FAILED)
 		l->stats.failed++;
-	rc = update(l, id, json_pack("{s:s, s:o}", "status", verdict_name(v), "verification", ver));
+	rc = loop_update(l, id, json_pack("{s:s, s:o}", "status", verdict_name(v), "verification", ver));
 	log_kv(v == VERDICT_SUCCEEDED ? LOG_INFO : LOG_WARN, C, "verified", "record", id,
 	       "action", action_name(p->kind), "status", verdict_name(v), NULL);
 	return rc;
@@ -391,6 +390,39 @@ static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
 }
 
 /*
+ * --approval web: after a new proposal (id), a pending record of the same
+ * action on the same target that proposes another change (measured again,
+ * e.g. before a restart) is superseded by it, so the page offers one change
+ * and an approval of the old one cannot wait for an insight that is gone.
+ */
+static void web_supersede(struct remedy_loop *l, const char *action,
+			  const struct history_target *t, const char *id)
+{
+	json_t *rec;
+	size_t i;
+
+	json_array_foreach(l->hist.records, i, rec) {
+		json_t *tg = json_object_get(rec, "target");
+		const char *old = json_string_value(json_object_get(rec, "id"));
+		char oid[32];
+
+		if (!old || str_eq(old, id) ||
+		    !str_eq(json_string_value(json_object_get(rec, "status")), "pending") ||
+		    !json_object_get(rec, "approval_expires") ||
+		    !str_eq(json_string_value(json_object_get(rec, "action")), action) ||
+		    !str_eq(json_string_value(json_object_get(tg, "kind")), t->kind) ||
+		    !str_eq(json_string_value(json_object_get(tg, "namespace")), t->namespace_) ||
+		    !str_eq(json_string_value(json_object_get(tg, "name")), t->name))
+			continue;
+		str_copy(oid, old, sizeof(oid));
+		log_kv(LOG_INFO, C, "superseded", "record", oid, "by", id, NULL);
+		loop_update(l, oid, json_pack("{s:s, s:{s:s, s:s}}", "status", "superseded", "result",
+			"message", "measured again: another change of the same kind replaces it, nothing was done",
+			"superseded_by", id));
+	}
+}
+
+/*
  * --approval web: a pending record whose time is up is refused, also when
  * its insight is gone (resolved, or an id from before a restart).
  */
@@ -410,7 +442,7 @@ static void web_expire(struct remedy_loop *l)
 		str_copy(id, json_string_value(json_object_get(rec, "id")), sizeof(id));
 		l->stats.refused++;
 		log_kv(LOG_INFO, C, "approval expired", "record", id, NULL);
-		update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
+		loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
 			"result", "answer", "expired", "message", "nobody decided in time: nothing was done"));
 	}
 }
@@ -445,7 +477,7 @@ static int refuse_record(struct remedy_loop *l, const char *id, const struct ins
 	if (why->len)
 		buf_adds(why, "; ");
 	buf_addf(why, "%s %s: %s (%s)", action_name(p->kind), p->name, message, rule);
-	return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+	return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
 		"status", "refused", "result", "rule", rule, "setting", setting, "message", message));
 }
 
@@ -501,7 +533,7 @@ static int needs_person(struct remedy_loop *l, const struct insight *in, const c
 	log_kv(LOG_ERROR, C, "needs a person", "record", id, "insight", in->id,
 	       "type", in->anomaly_type, "why", msg.data, NULL);
 	time_rfc3339_ms(time_real_ms() + (l->pol->cooldown_ms > 0 ? l->pol->cooldown_ms : 60000), ts);
-	rc = update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
+	rc = loop_update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
 		"status", "needs_person", "result", "message", msg.data,
 		"retry_after", retry ? ts : NULL));
 	buf_release(&msg);
@@ -601,8 +633,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (rc == 0) {
 				recorded(l, id);
 				l->stats.skipped++;
-				log_step("skipped: stale", id, in, p, "message", stale);
-				rc = update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
+				loop_log_step("skipped: stale", id, in, p, "message", stale);
+				rc = loop_update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
 					"result", "message", stale, "skipped", 1));
 			}
 			buf_release(&why);
@@ -655,7 +687,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
 									   "description"));
 			if (!str_eq(was, json_string_value(json_object_get(params, "description")))) {
-				update(l, json_string_value(json_object_get(pending, "id")),
+				loop_update(l, json_string_value(json_object_get(pending, "id")),
 				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
 						 "message", "the target changed since it was proposed; proposed afresh",
 						 "now", json_object_get(params, "description")));
@@ -683,19 +715,21 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			}
 			l->stats.proposed++;
 			recorded(l, id);
-			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
+			loop_log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
 				 id, in, p, "probability", NULL);
 			if ((rc = stamp_digest(l, id))) {
 				json_decref(params);
 				buf_release(&why);
 				return rc;
 			}
+			if (l->o.box)
+				web_supersede(l, action_name(p->kind), &t, id);
 		}
 		if (!observed) {
 			json_decref(params);
 			l->stats.failed++;
-			log_step("cannot read the target", id, in, p, "error", e.msg);
-			rc = update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+			loop_log_step("cannot read the target", id, in, p, "error", e.msg);
+			rc = loop_update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 				"result", "http_status", (int)e.status, "message", e.msg));
 			buf_release(&why);
 			return rc;
@@ -706,9 +740,9 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (rc) {
 				json_decref(params);
 				l->stats.failed++;
-				log_step("cannot list nodes", id, in, p, "error", e.msg);
+				loop_log_step("cannot list nodes", id, in, p, "error", e.msg);
 				buf_release(&why);
-				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+				return loop_update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 					"result", "http_status", (int)e.status, "message", e.msg));
 			}
 		}
@@ -749,8 +783,8 @@ allowed:
 			} else if (str_eq(status, "superseded")) {
 				json_decref(params);
 				l->stats.refused++;
-				log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
-				rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
+				loop_log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
+				rc = loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
 					"status", "refused", "result", "answer", answer, "message",
 					"approved, but the proposal changed before it ran: proposed again"));
 				if (rc)
@@ -760,9 +794,9 @@ allowed:
 			} else if (str_eq(status, "refused")) {
 				json_decref(params);
 				l->stats.refused++;
-				log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
+				loop_log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
 					 id, in, p, "answer", answer);
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+				return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
 					"status", "refused", "result", "answer", answer, "decided_by",
 					who[0] ? who : "nobody", "message", str_eq(answer, "rejected") ?
 					"rejected: nothing was done" : "nobody decided in time: nothing was done"));
@@ -770,9 +804,9 @@ allowed:
 				json_decref(params);
 				if (!str_eq(json_string_value(json_object_get(history_get(&l->hist, id), "status")), "pending")) {
 					l->stats.pending++;
-					log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
+					loop_log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
 				}
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
+				return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
 					"status", "pending", "result", "answer", answer, "message",
 					"waiting for a decision on the page or the API: nothing was done yet"));
 			}
@@ -783,9 +817,9 @@ allowed:
 				l->stats.pending++;
 			else
 				l->stats.refused++;
-			log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
+			loop_log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
 				 "refused by the user", id, in, p, "answer", answer);
-			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
+			return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
 				"approval", str_eq(status, "pending") ? "pending" : "refused",
 				"status", status, "result", "answer", answer, "message",
 				str_eq(status, "pending") ?
@@ -926,68 +960,4 @@ int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
 		rc = remedy_loop_handle(l, &s, err, errlen);
 	insight_store_release(&s);
 	return rc;
-}
-
-int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_t errlen)
-{
-	json_t *rec = history_get(&l->hist, id), *prev, *result = NULL, *ver = NULL, *params;
-	struct proposal p;
-	struct history_target t;
-	char ns[128], name[256], nid[32];
-	const char *status;
-	struct remedy_exec x = { .kc = l->kc, .dry_run = l->o.dry_run, .stop = l->stop };
-	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop, NULL };
-	enum exec_outcome out;
-	double v;
-	int rc;
-
-	if (!rec) {
-		snprintf(err, errlen, "%s: no record %s", l->hist.path, id);
-		return -ENOENT;
-	}
-	prev = json_object_get(json_object_get(rec, "result"), "previous");
-	if (proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
-	    p.kind != ACT_CHANGE_LIMITS || !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
-	    !json_is_object(prev)) {
-		snprintf(err, errlen, "record %s is not an applied change_limits with previous "
-			 "values: nothing to roll back", id);
-		return -EINVAL;
-	}
-	/* the restored values are the new "after", so verification checks them */
-	if (str_to_quantity(json_string_value(json_object_get(json_object_get(prev, "limits"), "memory")) ?
-			    json_string_value(json_object_get(json_object_get(prev, "limits"), "memory")) : "", &v) == 0)
-		p.mem_limit_after = v;
-	if (str_to_quantity(json_string_value(json_object_get(json_object_get(prev, "limits"), "cpu")) ?
-			    json_string_value(json_object_get(json_object_get(prev, "limits"), "cpu")) : "", &v) == 0)
-		p.cpu_limit_after = v;
-	t.kind = "Deployment";
-	t.namespace_ = p.namespace_;
-	t.name = p.name;
-	params = json_pack("{s:s, s:O}", "rollback_of", id, "restore", prev);
-	rc = history_propose(&l->hist, time_real_ms(), json_string_value(json_object_get(rec, "insight_id")),
-			     "change_limits", &t, params, l->o.dry_run ? "dry_run" : "applied",
-			     nid, sizeof(nid));
-	json_decref(params);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
-		return rc;
-	}
-	/* typing --rollback ID is the user's approval */
-	update(l, nid, json_pack("{s:s, s:s}", "approval", "user", "status", "executing"));
-	log_step("rollback", nid, NULL, &p, "rollback_of", id);
-	out = remedy_restore_limits(&x, p.namespace_, p.name, prev, &result);
-	status = out == EXEC_DONE ? (l->o.dry_run ? "dry_run" : "executing") : "failed";
-	update(l, nid, json_pack("{s:s, s:O}", "status", status, "result", result));
-	if (out != EXEC_DONE) {
-		snprintf(err, errlen, "%s", json_string_value(json_object_get(result, "message")));
-		json_decref(result);
-		return -EIO;
-	}
-	if (!l->o.dry_run) {
-		enum verdict vd = remedy_verify(l->kc, &p, result, &vo, &ver);
-		update(l, nid, json_pack("{s:s, s:o}", "status", verdict_name(vd), "verification", ver));
-	}
-	json_decref(result);
-	snprintf(err, errlen, "%s", nid);
-	return 0;
 }
