@@ -24,7 +24,7 @@ for _ in $(seq 1 600); do [ -s "$kc" ] && break; sleep 0.1; done
 [ -s "$kc" ] || { cat "$tmp/sim.log"; echo "bench: the sim did not start" >&2; exit 1; }
 
 now_ms() { date +%s%3N; }
-best_kubectl=; best_cold=; best_warm=; peak_kb=0; tracked=0
+best_kubectl=; best_cold=; best_warm=; peak_kb=0; tracked=0; ratios=()
 for r in $(seq 1 "$ROUNDS"); do
   t0=$(now_ms)
   kubectl --kubeconfig "$kc" get pods -A -o json >/dev/null
@@ -46,6 +46,9 @@ for r in $(seq 1 "$ROUNDS"); do
   # process's wall time minus the second cycle and the interval does.
   cold=$(( total - warm - 100 ))
   [ -z "$best_cold" ] || [ "$cold" -lt "$best_cold" ] && best_cold=$cold
+  # this round's kubectl against this round's cold start: the machine's load
+  # moves both, so the paired ratios are what the median and spread are of
+  ratios+=("$(awk -v k="$t" -v c="$cold" 'BEGIN { printf "%.2f", k / (c > 0 ? c : 1) }')")
   [ -z "$best_warm" ] || [ "$warm" -lt "$best_warm" ] && best_warm=$warm
   kb=$(tail -1 "$tmp/rss"); [ "$kb" -gt "$peak_kb" ] && peak_kb=$kb
   tracked=$(awk -F'pods=' '/msg=cycle/ {split($2, a, " "); v = a[1]} END {print v}' "$tmp/collect.log")
@@ -58,5 +61,8 @@ echo "kubemend, cold start:    ${best_cold} ms (process start, lists, first cycl
 echo "kubemend, steady cycle:  ${best_warm} ms (watch-fed, metrics + $NODES kubelet summaries)"
 awk -v k="$best_kubectl" -v c="$best_cold" -v w="$best_warm" 'BEGIN {
   printf "ratio kubectl/kubemend: %.1fx cold, %.1fx steady (goal 10x, bar 3x)\n", k / c, k / w }'
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+  m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+  printf "cold ratio per round:    median %.1fx, %.1f-%.1fx over %d rounds (kubectl and kubemend in turn)\n", m, v[1], v[NR], NR }'
 awk -v kb="$peak_kb" -v n="$tracked" 'BEGIN {
   printf "peak memory:             %.1f MiB, %.0f bytes per tracked pod\n", kb / 1024, kb * 1024 / (n ? n : 1) }'

@@ -97,6 +97,13 @@ for pods in "${sizes[@]}"; do
     printf "%8d %10d %9d %6.1fx %12d %12.0f %11s %9s %13.1f\n", p, c, f, c / (f ? f : 1), s, kb * 1024 / (t ? t : 1),
       k, (k == "-" ? "-" : sprintf("%.1fx", k / (c ? c : 1))), c * 1000 / p }'
   results+=("$pods $cycle")
+  # Where the steady cycles' time goes (medians of the same cycles): collect
+  # (requests, parsing, rows), the CSV, detection; and the floor's share.
+  for k in collect_ms csv_ms detect_ms; do
+    grep 'component=monitor msg=cycle' "$d/k8s_monitoring.log" | tail -n +2 | grep -o " $k=[0-9]*" | cut -d= -f2 \
+      | sort -n | awk '{ v[NR] = $1 } END { print (NR ? (NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)) : 0) }'
+  done | paste -sd' ' | awk -v f="$floor" '{ printf "%8s stages (median ms): collect %d (%.1fx the floor), csv %d, detect %d\n",
+    "", $1, $1 / (f ? f : 1), $2, $3 }'
 done
 # Linear growth: the cost per pod at the largest size against the smallest
 # size of at least 10k (smaller ones are dominated by fixed costs).

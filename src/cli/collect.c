@@ -151,7 +151,7 @@ static void log_notices(struct collector *c)
 static int run(struct collector *col, struct csv_writer *w, long cycles, int64_t interval_ms)
 {
 	unsigned long done = 0;
-	int64_t next = time_mono_ms(), stamp_s = -1;
+	int64_t next = time_mono_ms(), wait;
 	int rc = 0;
 
 	while (!stop_flag) {
@@ -169,7 +169,6 @@ static int run(struct collector *col, struct csv_writer *w, long cycles, int64_t
 			log_kv(LOG_ERROR, "collect", "cycle failed", "error", err, NULL);
 		} else {
 			rc = csv_writer_append(w, rows, n, err, sizeof(err));
-			stamp_s = n ? rows[0].ts_ms / 1000 : -1;
 			collector_rows_free(rows, n);
 			if (!done && !n && col->namespace && *col->namespace)
 				fprintf(stderr, "kubemend collect: namespace \"%s\" holds no pods; collect "
@@ -191,11 +190,10 @@ static int run(struct collector *col, struct csv_writer *w, long cycles, int64_t
 		else
 			next = time_mono_ms();
 		/* A cycle that overran starts the next one at once; not within the
-		 * second it stamped its rows with (the CSV's resolution), or two
-		 * cycles would share a timestamp (an interval under a second asks
-		 * for that). */
-		if (interval_ms >= 1000 && time_real_ms() / 1000 == stamp_s)
-			time_sleep_ms(1000 - time_real_ms() % 1000, &stop_flag);
+		 * second it stamped its rows with, or two cycles would share a CSV
+		 * timestamp. */
+		while (!stop_flag && (wait = collector_stamp_wait_ms(col, interval_ms, time_real_ms())) > 0)
+			time_sleep_ms(wait, &stop_flag);
 	}
 	if (csv_writer_flush(w) < 0)
 		return 1;

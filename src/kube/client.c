@@ -360,6 +360,7 @@ static void on_call_done(struct http_call *hc, void *vctx)
 	struct kube_call *k = hc->user;
 	struct http_response *resp = hc->resp;
 
+	k->version = resp->version;
 	if (hc->rc < 0) {
 		set_error(&k->e, 0, "%s: %s", k->what, hc->err);
 		k->rc = hc->rc;

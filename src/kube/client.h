@@ -73,6 +73,7 @@ struct kube_call {
 	int rc;                         /* as kube_get_text() returns */
 	struct kube_error e;            /* when rc < 0 */
 	struct buf body;                /* the 2xx body; the caller releases it */
+	int version;                    /* the HTTP version it was answered in (http_response.version) */
 };
 
 /*

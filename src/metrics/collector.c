@@ -181,6 +181,15 @@ void collector_release(struct collector *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int64_t collector_stamp_wait_ms(const struct collector *c, int64_t interval_ms, int64_t now_ms)
+{
+	int64_t last_s = c->stats.stamp_ms / 1000, now_s = now_ms / 1000;
+
+	if (interval_ms < 1000 || c->stats.stamp_ms <= 0 || now_s > last_s || last_s - now_s > 1)
+		return 0;
+	return (last_s + 1) * 1000 - now_ms;
+}
+
 void collector_rows_free(struct sample *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -615,6 +624,8 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 	c->stats.nodes = c->nodes_ok ? kube_cache_size(&c->nodes) : 0;
 	c->stats.events = c->events_ok ? kube_cache_size(&c->events) : 0;
 	c->stats.cycle_ms = time_mono_ms() - t0;
+	if (r.n)
+		c->stats.stamp_ms = now_ms;
 	*rows_out = r.v;
 	*nrows = r.n;
 	return 0;

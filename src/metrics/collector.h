@@ -60,6 +60,7 @@ struct collector_stats {
 			       * cluster's clock, which a simulated cluster may run
 			       * faster); 0 when unknown. Rows are stamped with it
 			       * when it is ahead of the local clock. */
+	int64_t stamp_ms;     /* the latest cycle's row timestamp; 0 before any row */
 };
 
 struct collector {
@@ -105,6 +106,16 @@ int collector_init(struct collector *c, const struct collector_opts *o,
 int collector_cycle(struct collector *c, struct sample **rows, size_t *nrows,
 		    char *err, size_t errlen);
 void collector_rows_free(struct sample *rows, size_t n);
+/*
+ * How long a loop should wait, at now_ms on the real clock, before its next
+ * cycle so that cycle's rows carry a later CSV second (the format's
+ * resolution) than the last cycle's: the rest of that second, or 0. A cycle
+ * that overran its interval otherwise starts at once, within the second the
+ * last one stamped. Never waits for an interval under a second (that asks
+ * for shared seconds) or past a stamp more than a second ahead (a cluster
+ * clock running faster than ours moves on by itself).
+ */
+int64_t collector_stamp_wait_ms(const struct collector *c, int64_t interval_ms, int64_t now_ms);
 /* Waits until the pod, node and event caches have reached these
  * resourceVersions (0 skips one): a recorder that drives the sim's clock
  * collects only once every change it made has been heard. 0, or -ETIMEDOUT. */

@@ -521,6 +521,16 @@ static void ended(struct http_client *c, struct slot *s, CURLcode rc, int64_t en
 	s->running = false;
 	atomic_fetch_sub(&n_in_flight, 1);
 	resp->attempts++;
+	{
+		long ver = 0, conns = 0;
+
+		curl_easy_getinfo(s->easy, CURLINFO_HTTP_VERSION, &ver);
+		curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &conns);
+		resp->version = ver == CURL_HTTP_VERSION_1_0 ? 10 : ver == CURL_HTTP_VERSION_1_1 ? 11 :
+				ver == CURL_HTTP_VERSION_2_0 ? 20 : ver == CURL_HTTP_VERSION_3 ? 30 : 0;
+		if (conns > 0)
+			c->connects += (unsigned long)conns;
+	}
 	if (s->x.too_big) {
 		char what[96];
 		snprintf(what, sizeof(what), "response larger than %zu bytes", c->opts.max_body);

@@ -47,6 +47,7 @@ struct http_response {
 	char content_type[HTTP_MAX_HEADER_VALUE];
 	int attempts;                   /* requests made, retries included */
 	int64_t waited_ms;              /* time spent in backoff between them */
+	int version;                    /* HTTP version of the last attempt: 10, 11, 20, 30; 0 unknown */
 };
 
 /* The most transfers one batch runs at once. */
@@ -65,6 +66,7 @@ struct http_client {
 	uint64_t rng;                   /* jitter */
 	char **extra;                   /* "Name: value" lines sent with every request */
 	size_t nextra;
+	unsigned long connects;         /* connections opened for requests (HTTP/2 multiplexing shows as few) */
 };
 
 /* A zeroed opts gives the defaults above. Returns 0 or a negative errno. */

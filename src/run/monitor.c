@@ -960,6 +960,14 @@ int monitor_run(struct monitor_run *m)
 			pipeline_set_period(&st.pipe, m->collect ?
 					    config_duration_ms(m->cfg, "agent.interval") :
 					    config_duration_ms(m->cfg, "agent.watch_interval"));
+		/* Not within the second the last cycle stamped its rows with (after an
+		 * overrun); asked again after a sleep, as the real clock decides. */
+		while (m->collect && st.have_col && !stopping(m) && !reload_flag &&
+		       (r = (int)collector_stamp_wait_ms(&st.col, config_duration_ms(m->cfg, "agent.interval"),
+							  time_real_ms())) > 0)
+			sleep_ms(m, r);
+		if (stopping(m))
+			break;
 		r = cycle(&st, done);
 		if (r < 0) {
 			rc = 1;

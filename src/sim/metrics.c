@@ -158,27 +158,84 @@ void metrics_api(struct simstate *s, const struct httpd_req *r, struct httpd_res
 		buf_adds(b, "]}");
 }
 
+/*
+ * The kubelet pages are most of what a big cluster's collection costs the
+ * sim, and printf most of that: integers are written by hand here. The
+ * bytes are printf's (%lld, %llu, and %.17g for a whole number below 1e15).
+ */
+static void add_u64(struct buf *b, unsigned long long u)
+{
+	char t[24], *p = t + sizeof(t);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	buf_add(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void add_i64(struct buf *b, long long v)
+{
+	if (v < 0) {
+		buf_addch(b, '-');
+		add_u64(b, 0ULL - (unsigned long long)v);
+	} else {
+		add_u64(b, (unsigned long long)v);
+	}
+}
+
+static void add_g17(struct buf *b, double v)
+{
+	if (v >= 0 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+		add_u64(b, (unsigned long long)v);
+	else
+		buf_addf(b, "%.17g", v);
+}
+
+/* s, then v */
+static void kv_i(struct buf *b, const char *s, long long v)
+{
+	buf_adds(b, s);
+	add_i64(b, v);
+}
+
+static void kv_u(struct buf *b, const char *s, unsigned long long v)
+{
+	buf_adds(b, s);
+	add_u64(b, v);
+}
+
 static void net_json(struct buf *b, const char *ts, const struct podsim_metrics *pm)
 {
-	buf_addf(b, "{\"time\":\"%s\",\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,\"txBytes\":%llu,"
-		 "\"txErrors\":%llu,\"interfaces\":[{\"name\":\"eth0\",\"rxBytes\":%llu,\"rxErrors\":%llu,"
-		 "\"txBytes\":%llu,\"txErrors\":%llu}]}", ts,
-		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
-		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors,
-		 (unsigned long long)pm->rx_bytes, (unsigned long long)pm->rx_errors,
-		 (unsigned long long)pm->tx_bytes, (unsigned long long)pm->tx_errors);
+	buf_adds(b, "{\"time\":\"");
+	buf_adds(b, ts);
+	for (int i = 0; i < 2; i++) {
+		buf_adds(b, i ? ",\"interfaces\":[{\"name\":\"eth0\"" : "\",\"name\":\"eth0\"");
+		kv_u(b, ",\"rxBytes\":", (unsigned long long)pm->rx_bytes);
+		kv_u(b, ",\"rxErrors\":", (unsigned long long)pm->rx_errors);
+		kv_u(b, ",\"txBytes\":", (unsigned long long)pm->tx_bytes);
+		kv_u(b, ",\"txErrors\":", (unsigned long long)pm->tx_errors);
+	}
+	buf_adds(b, "}]}");
 }
 
 static void cpu_mem_json(struct buf *b, const char *ts, const struct podsim_metrics *pm, double limit)
 {
-	buf_addf(b, "\"cpu\":{\"time\":\"%s\",\"usageNanoCores\":%lld,\"usageCoreNanoSeconds\":%lld},"
-		 "\"memory\":{\"time\":\"%s\",", ts, (long long)llround(pm->cpu_cores * 1e9),
-		 (long long)llround(pm->cpu_seconds * 1e9), ts);
-	if (limit > 0)
-		buf_addf(b, "\"availableBytes\":%lld,", (long long)llround(fmax(limit - pm->mem_bytes, 0)));
-	buf_addf(b, "\"usageBytes\":%lld,\"workingSetBytes\":%lld,\"rssBytes\":%lld,\"pageFaults\":0,"
-		 "\"majorPageFaults\":0}", (long long)llround(pm->mem_bytes * 1.1),
-		 (long long)llround(pm->mem_bytes), (long long)llround(pm->mem_bytes * 0.9));
+	buf_adds(b, "\"cpu\":{\"time\":\"");
+	buf_adds(b, ts);
+	kv_i(b, "\",\"usageNanoCores\":", llround(pm->cpu_cores * 1e9));
+	kv_i(b, ",\"usageCoreNanoSeconds\":", llround(pm->cpu_seconds * 1e9));
+	buf_adds(b, "},\"memory\":{\"time\":\"");
+	buf_adds(b, ts);
+	buf_adds(b, "\",");
+	if (limit > 0) {
+		kv_i(b, "\"availableBytes\":", llround(fmax(limit - pm->mem_bytes, 0)));
+		buf_addch(b, ',');
+	}
+	kv_i(b, "\"usageBytes\":", llround(pm->mem_bytes * 1.1));
+	kv_i(b, ",\"workingSetBytes\":", llround(pm->mem_bytes));
+	kv_i(b, ",\"rssBytes\":", llround(pm->mem_bytes * 0.9));
+	buf_adds(b, ",\"pageFaults\":0,\"majorPageFaults\":0}");
 }
 
 /* The kubelet's /stats/summary for one node. */
@@ -241,80 +298,164 @@ static size_t node_pods(struct simstate *s, const struct node *n, const struct p
 	return lo - start;
 }
 
-void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *name)
-{
-	struct node *n;
-	const struct pod *const *on;
-	size_t np;
-	struct buf *b = &resp->body;
-	char ts[RFC3339_MAX], st[RFC3339_MAX], uid[37];
-	struct podsim_metrics tot = { 0 };
-	size_t count = 0;
+/*
+ * A kubelet page's data, copied under the store's lock so the page renders
+ * without it: 1,000 nodes' pages at 100,000 pods took seconds of every
+ * collection cycle under the one lock, and every other request waited.
+ */
+struct kpod {
+	size_t name, container;         /* offsets into the arena */
+	const char *ns;                 /* interned */
+	uint64_t uid;
+	int64_t scheduled_ms, started_ms;
+	double mem_limit, cpu_limit;
+	struct podsim_metrics pm;
+};
 
+struct kpage {
+	struct kpod *v;
+	size_t n;
+	struct buf arena;
+	size_t node;                    /* the node's name in the arena */
+	int64_t now_ms, node_created_ms;
+	double node_mem_alloc;
+};
+
+static size_t put_str(struct kpage *k, const char *s)
+{
+	size_t off = k->arena.len;
+
+	buf_add(&k->arena, s, strlen(s) + 1);
+	return off;
+}
+
+static const char *str_at(const struct kpage *k, size_t off)
+{
+	return k->arena.data + off;
+}
+
+static void kpage_release(struct kpage *k)
+{
+	free(k->v);
+	buf_release(&k->arena);
+}
+
+/* The pods with a model on node `name`, in the pod list's order; or an error page and -1. */
+static int kpage_take(struct simstate *s, struct httpd_resp *resp, const char *name, struct kpage *k)
+{
+	const struct pod *const *on;
+	struct node *n;
+	size_t np;
+
+	memset(k, 0, sizeof(*k));
+	buf_init(&k->arena, BUF_NO_LIMIT);
 	pthread_mutex_lock(&s->mu);
 	n = (struct node *)store_get(s, K_NODE, NULL, name);
-	if (!n) {
+	if (!n || n->not_ready) {
 		pthread_mutex_unlock(&s->mu);
-		api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
-		return;
+		if (!n)
+			api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
+		else
+			api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: "
+				   "dial tcp %s:10250: connect: no route to host", name);
+		return -1;
 	}
-	if (n->not_ready) {
-		pthread_mutex_unlock(&s->mu);
-		api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: dial tcp %s:10250: connect: no route to host", name);
-		return;
-	}
-	time_rfc3339(s->now_ms, ts);
-	time_rfc3339(n->m.created_ms, st);
-	buf_adds(b, "{\"pods\":[");
+	k->now_ms = s->now_ms;
+	k->node_created_ms = n->m.created_ms;
+	k->node_mem_alloc = n->mem_alloc;
+	k->node = put_str(k, n->m.name);
 	np = node_pods(s, n, &on);
+	k->v = xmalloc((np ? np : 1) * sizeof(*k->v));
 	for (size_t i = 0; i < np; i++) {
 		const struct pod *p = on[i];
-		struct podsim_metrics pm;
-		char cst[RFC3339_MAX], pst[RFC3339_MAX];
+		struct kpod *q = &k->v[k->n];
 
 		if (p->node != n || !p->sim)
 			continue;
-		pod_metrics(p, &pm);
-		tot.cpu_cores += pm.cpu_cores;
-		tot.cpu_seconds += pm.cpu_seconds;
-		tot.mem_bytes += pm.mem_bytes;
-		tot.rx_bytes += pm.rx_bytes;
-		tot.tx_bytes += pm.tx_bytes;
-		tot.rx_errors += pm.rx_errors;
-		tot.tx_errors += pm.tx_errors;
-		store_uid(p->m.uid, uid);
+		q->name = put_str(k, p->m.name);
+		q->container = put_str(k, p->c.name ? p->c.name : "main");
+		q->ns = p->m.ns;
+		q->uid = p->m.uid;
+		q->scheduled_ms = p->scheduled_ms;
+		q->started_ms = p->st.started_ms ? p->st.started_ms : p->scheduled_ms;
+		q->mem_limit = p->c.res.mem_limit;
+		q->cpu_limit = p->c.res.cpu_limit;
+		pod_metrics(p, &q->pm);
+		k->n++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+void metrics_summary(struct simstate *s, struct httpd_resp *resp, const char *name)
+{
+	struct buf *b = &resp->body;
+	char ts[RFC3339_MAX], st[RFC3339_MAX], uid[37];
+	struct podsim_metrics tot = { 0 };
+	struct kpage k;
+
+	if (kpage_take(s, resp, name, &k) < 0)
+		return;
+	time_rfc3339(k.now_ms, ts);
+	time_rfc3339(k.node_created_ms, st);
+	buf_adds(b, "{\"pods\":[");
+	for (size_t i = 0; i < k.n; i++) {
+		const struct kpod *p = &k.v[i];
+		const struct podsim_metrics *pm = &p->pm;
+		char cst[RFC3339_MAX], pst[RFC3339_MAX];
+
+		tot.cpu_cores += pm->cpu_cores;
+		tot.cpu_seconds += pm->cpu_seconds;
+		tot.mem_bytes += pm->mem_bytes;
+		tot.rx_bytes += pm->rx_bytes;
+		tot.tx_bytes += pm->tx_bytes;
+		tot.rx_errors += pm->rx_errors;
+		tot.tx_errors += pm->tx_errors;
+		store_uid(p->uid, uid);
 		time_rfc3339(p->scheduled_ms, pst);
-		time_rfc3339(p->st.started_ms ? p->st.started_ms : p->scheduled_ms, cst);
-		if (count++)
+		time_rfc3339(p->started_ms, cst);
+		if (i)
 			buf_addch(b, ',');
 		buf_adds(b, "{\"podRef\":{\"name\":");
-		buf_add_json_str(b, p->m.name);
+		buf_add_json_str(b, str_at(&k, p->name));
 		buf_adds(b, ",\"namespace\":");
-		buf_add_json_str(b, p->m.ns);
-		buf_addf(b, ",\"uid\":\"%s\"},\"startTime\":\"%s\",\"containers\":[{\"name\":", uid, pst);
-		buf_add_json_str(b, p->c.name);
-		buf_addf(b, ",\"startTime\":\"%s\",", cst);
-		cpu_mem_json(b, ts, &pm, p->c.res.mem_limit);
-		buf_addf(b, ",\"rootfs\":{\"time\":\"%s\",\"usedBytes\":%lld,\"inodesUsed\":12},"
-			 "\"logs\":{\"time\":\"%s\",\"usedBytes\":%lld}}],", ts,
-			 (long long)llround(pm.fs_used_bytes), ts, (long long)llround(pm.fs_used_bytes / 4));
-		cpu_mem_json(b, ts, &pm, p->c.res.mem_limit);
+		buf_add_json_str(b, p->ns);
+		buf_adds(b, ",\"uid\":\"");
+		buf_adds(b, uid);
+		buf_adds(b, "\"},\"startTime\":\"");
+		buf_adds(b, pst);
+		buf_adds(b, "\",\"containers\":[{\"name\":");
+		buf_add_json_str(b, str_at(&k, p->container));
+		buf_adds(b, ",\"startTime\":\"");
+		buf_adds(b, cst);
+		buf_adds(b, "\",");
+		cpu_mem_json(b, ts, pm, p->mem_limit);
+		buf_adds(b, ",\"rootfs\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes));
+		buf_adds(b, ",\"inodesUsed\":12},\"logs\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes / 4));
+		buf_adds(b, "}}],");
+		cpu_mem_json(b, ts, pm, p->mem_limit);
 		buf_adds(b, ",\"network\":");
-		net_json(b, ts, &pm);
-		buf_addf(b, ",\"volume\":[],\"ephemeral-storage\":{\"time\":\"%s\",\"usedBytes\":%lld},"
-			 "\"process_stats\":{\"process_count\":1}}", ts, (long long)llround(pm.fs_used_bytes));
+		net_json(b, ts, pm);
+		buf_adds(b, ",\"volume\":[],\"ephemeral-storage\":{\"time\":\"");
+		buf_adds(b, ts);
+		kv_i(b, "\",\"usedBytes\":", llround(pm->fs_used_bytes));
+		buf_adds(b, "},\"process_stats\":{\"process_count\":1}}");
 	}
 	tot.cpu_cores += NODE_OVERHEAD_CPU;
 	tot.mem_bytes += NODE_OVERHEAD_MEM;
 	buf_adds(b, "],\"node\":{\"nodeName\":");
-	buf_add_json_str(b, n->m.name);
+	buf_add_json_str(b, str_at(&k, k.node));
 	buf_addf(b, ",\"systemContainers\":[],\"startTime\":\"%s\",", st);
-	cpu_mem_json(b, ts, &tot, n->mem_alloc);
+	cpu_mem_json(b, ts, &tot, k.node_mem_alloc);
 	buf_adds(b, ",\"network\":");
 	net_json(b, ts, &tot);
 	buf_addf(b, ",\"fs\":{\"time\":\"%s\",\"availableBytes\":80000000000,\"capacityBytes\":107374182400,"
 		 "\"usedBytes\":27374182400}}}", ts);
-	pthread_mutex_unlock(&s->mu);
+	kpage_release(&k);
 	/* "pods" first was only for building; kubelet order is node then pods, and JSON does not care. */
 }
 
@@ -331,57 +472,50 @@ void metrics_cadvisor(struct simstate *s, struct httpd_resp *resp, const char *n
 		{ "container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals." },
 		{ "container_cpu_cfs_throttled_seconds_total", "Total time duration the container has been throttled." },
 	};
-	const struct pod *const *on;
 	struct buf *b = &resp->body;
-	struct node *n;
-	size_t np;
+	struct kpage k;
 
-	pthread_mutex_lock(&s->mu);
-	n = (struct node *)store_get(s, K_NODE, NULL, name);
-	if (!n || n->not_ready) {
-		pthread_mutex_unlock(&s->mu);
-		if (!n)
-			api_status(resp, 404, "NotFound", "nodes \"%s\" not found", name);
-		else
-			api_status(resp, 503, "ServiceUnavailable", "error trying to reach service: "
-				   "dial tcp %s:10250: connect: no route to host", name);
+	if (kpage_take(s, resp, name, &k) < 0)
 		return;
-	}
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	np = node_pods(s, n, &on);
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		buf_addf(b, "# HELP %s %s\n# TYPE %s counter\n", fams[f].name, fams[f].help, fams[f].name);
-		for (size_t i = 0; i < np; i++) {
-			const struct pod *p = on[i];
-			struct podsim_metrics pm;
+		for (size_t i = 0; i < k.n; i++) {
+			const struct kpod *p = &k.v[i];
+			const struct podsim_metrics *pm = &p->pm;
 			double v;
 
-			if (p->node != n || !p->sim)
-				continue;
-			pod_metrics(p, &pm);
 			switch (f) {
-			case 0: v = (double)pm.rx_bytes; break;
-			case 1: v = (double)pm.rx_errors; break;
-			case 2: v = (double)pm.rx_dropped; break;
-			case 3: v = (double)pm.tx_bytes; break;
-			case 4: v = (double)pm.tx_errors; break;
-			case 5: v = (double)pm.tx_dropped; break;
-			case 6: v = pm.cfs_periods; break;
-			case 7: v = pm.cfs_throttled_periods; break;
-			default: v = pm.throttled_seconds; break;
+			case 0: v = (double)pm->rx_bytes; break;
+			case 1: v = (double)pm->rx_errors; break;
+			case 2: v = (double)pm->rx_dropped; break;
+			case 3: v = (double)pm->tx_bytes; break;
+			case 4: v = (double)pm->tx_errors; break;
+			case 5: v = (double)pm->tx_dropped; break;
+			case 6: v = pm->cfs_periods; break;
+			case 7: v = pm->cfs_throttled_periods; break;
+			default: v = pm->throttled_seconds; break;
 			}
 			if (f >= 6) {
 				/* per container, and only for one with a CPU quota */
-				if (!(p->c.res.cpu_limit > 0))
+				if (!(p->cpu_limit > 0))
 					continue;
-				buf_addf(b, "%s{container=\"%s\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
-					 fams[f].name, p->c.name ? p->c.name : "main", p->m.ns,
-					 p->m.name, v, (long long)s->now_ms);
-				continue;
+				buf_adds(b, fams[f].name);
+				buf_adds(b, "{container=\"");
+				buf_adds(b, str_at(&k, p->container));
+				buf_adds(b, "\",namespace=\"");
+			} else {
+				buf_adds(b, fams[f].name);
+				buf_adds(b, "{container=\"POD\",interface=\"eth0\",namespace=\"");
 			}
-			buf_addf(b, "%s{container=\"POD\",interface=\"eth0\",namespace=\"%s\",pod=\"%s\"} %.17g %lld\n",
-				 fams[f].name, p->m.ns, p->m.name, v, (long long)s->now_ms);
+			buf_adds(b, p->ns);
+			buf_adds(b, "\",pod=\"");
+			buf_adds(b, str_at(&k, p->name));
+			buf_adds(b, "\"} ");
+			add_g17(b, v);
+			kv_i(b, " ", (long long)k.now_ms);
+			buf_addch(b, '\n');
 		}
 	}
-	pthread_mutex_unlock(&s->mu);
+	kpage_release(&k);
 }

@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 			checks_kube(&c);
 		if (!only || !strcmp(only, "forbidden"))
 			checks_forbidden(&c);
+		if (!only || !strcmp(only, "protocol"))
+			checks_protocol(&c);
 	}
 	json_decref(c.match_labels);
 	if (c.nobody) {

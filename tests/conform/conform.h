@@ -58,6 +58,8 @@ void checks_evict(struct conform *c);
 void checks_kinds(struct conform *c);
 void checks_forbidden(struct conform *c);
 void checks_kube(struct conform *c);
+/* The HTTP version negotiated and the connections a concurrent batch used. */
+void checks_protocol(struct conform *c);
 /* The remediation actions through remedy_execute(), as kubemend runs them:
  * expect "done" (remediate role) or 403s naming the permission (observe). */
 void checks_rbac(struct conform *c, bool allowed);

@@ -281,12 +281,30 @@ static void prometheus_answers_parse(void **state)
 	assert_int_equal(prom_parse(ok, 40, &r, err, sizeof(err)), -EBADMSG);
 }
 
+/* The wait before a cycle whose stamp would share the last one's second. */
+static void next_cycle_waits_for_a_new_second(void **state)
+{
+	struct collector c;
+	(void)state;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(collector_stamp_wait_ms(&c, 1000, 5000250), 0);       /* no rows yet */
+	c.stats.stamp_ms = 5000100;
+	assert_int_equal(collector_stamp_wait_ms(&c, 1000, 5000250), 750);     /* same second */
+	assert_int_equal(collector_stamp_wait_ms(&c, 30000, 5000999), 1);
+	assert_int_equal(collector_stamp_wait_ms(&c, 1000, 5001000), 0);       /* a new second */
+	assert_int_equal(collector_stamp_wait_ms(&c, 500, 5000250), 0);        /* under a second: shared */
+	assert_int_equal(collector_stamp_wait_ms(&c, 1000, 4999900), 1100);    /* a stamp just ahead */
+	assert_int_equal(collector_stamp_wait_ms(&c, 1000, 4000000), 0);       /* a cluster clock far ahead */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rows_from_every_source),
 		cmocka_unit_test(config_file_and_metric_flags),
 		cmocka_unit_test(prometheus_answers_parse),
+		cmocka_unit_test(next_cycle_waits_for_a_new_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

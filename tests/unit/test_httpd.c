@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include "testutil.h"
+#include "net/http.h"
 #include "net/httpd.h"
+#include "net/tlsgen.h"
 #include "base/buf.h"
 
 struct streamctx { int sent; };
@@ -284,6 +286,53 @@ static void idle_timeout(void **state)
 	httpd_stop(h);
 }
 
+/*
+ * Our client asks for h2 over TLS (ALPN); libmicrohttpd, the sim's server,
+ * offers only HTTP/1.1, so a concurrent batch there stays on HTTP/1.1 and
+ * every answer says so (tests/conform's http.protocol sees h2 on one
+ * connection against the real kube-apiserver).
+ */
+static void tls_without_h2_stays_http11(void **state)
+{
+	static const char *const hosts[] = { "127.0.0.1", "localhost" };
+	struct tlsgen t;
+	struct httpd *h = NULL;
+	struct httpd_config cfg = { .listen = "127.0.0.1:0", .handler = handler, .max_body = 64 };
+	struct http_client c;
+	struct http_tls tls = { 0 };
+	struct http_call calls[6];
+	struct http_response resp[6];
+	char err[200], url[64];
+	(void)state;
+
+	assert_int_equal(tlsgen_make(&t, hosts, 2, "tester", NULL, 1), 0);
+	cfg.cert_pem = t.server_cert;
+	cfg.key_pem = t.server_key;
+	assert_int_equal(httpd_start(&h, &cfg, err, sizeof(err)), 0);
+	tls.ca_pem = t.ca_cert;
+	tls.ca_pem_len = strlen(t.ca_cert);
+	assert_int_equal(http_client_init(&c, NULL, &tls), 0);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/echo", httpd_port(h));
+	memset(calls, 0, sizeof(calls));
+	for (int i = 0; i < 6; i++) {
+		http_response_init(&resp[i]);
+		calls[i].method = "GET";
+		calls[i].url = url;
+		calls[i].resp = &resp[i];
+	}
+	assert_int_equal(http_request_many(&c, calls, 6, 6, NULL, NULL), 0);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(calls[i].rc, 0);
+		assert_int_equal(resp[i].status, 200);
+		assert_int_equal(resp[i].version, 11);
+		http_response_release(&resp[i]);
+	}
+	assert_true(c.connects >= 1);
+	http_client_release(&c);
+	httpd_stop(h);
+	tlsgen_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +341,7 @@ int main(void)
 		cmocka_unit_test(listen_addresses),
 		cmocka_unit_test(healthz_under_idle_flood),
 		cmocka_unit_test(idle_timeout),
+		cmocka_unit_test(tls_without_h2_stays_http11),
 	};
 	int rc;
 
