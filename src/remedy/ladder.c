@@ -1,5 +1,6 @@
 #include <string.h>
 #include "base/str.h"
+#include "remedy/inflight.h"
 #include "remedy/ladder.h"
 #include "base/banned.h"
 
@@ -21,7 +22,7 @@ int ladder_rungs(const json_t *records, const char *insight_id)
 	int n = 0;
 
 	json_array_foreach(records, i, rec)
-		n += str_eq(field(rec, "insight_id"), insight_id) && ladder_acted(field(rec, "status"));
+		n += inflight_serves(rec, insight_id) && ladder_acted(field(rec, "status"));
 	return n;
 }
 
@@ -62,7 +63,7 @@ void ladder_story(const json_t *records, const char *insight_id, const struct po
 		const char *d = field(params, "description");
 		const char *v = field(json_object_get(rec, "verification"), "detail");
 
-		if (!str_eq(field(rec, "insight_id"), insight_id) || !ladder_acted(field(rec, "status")))
+		if (!inflight_serves(rec, insight_id) || !ladder_acted(field(rec, "status")))
 			continue;
 		mem |= json_is_number(json_object_get(params, "memory_limit_after"));
 		buf_addf(out, " (%d) %s: %s%s%s;", ++n, d ? d : "?", field(rec, "status"),

@@ -13,6 +13,7 @@
 #include "remedy/approve.h"
 #include "remedy/blast.h"
 #include "remedy/execute.h"
+#include "remedy/inflight.h"
 #include "remedy/ladder.h"
 #include "remedy/loop.h"
 #include "remedy/plan.h"
@@ -24,26 +25,6 @@
 #include "base/banned.h"
 
 #define C "remediate"
-
-static int proposal_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
-				char *name, size_t namelen)
-{
-	const json_t *t = json_object_get(rec, "target");
-	const char *s;
-
-	memset(p, 0, sizeof(*p));
-	if (action_parse(json_string_value(json_object_get(rec, "action")), &p->kind))
-		return -EINVAL;
-	s = json_string_value(json_object_get(t, "namespace"));
-	if (s) {
-		str_copy(ns, s, nslen);
-		p->namespace_ = ns;
-	}
-	str_copy(name, json_string_value(json_object_get(t, "name")) ?
-		 json_string_value(json_object_get(t, "name")) : "", namelen);
-	p->name = name;
-	return 0;
-}
 
 int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		     struct kube_client *kc, struct policy *pol,
@@ -72,7 +53,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 
 		if (!ladder_acted(json_string_value(json_object_get(rec, "status"))) ||
 		    !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
-		    proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
+		    plan_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
 		    time_parse(json_string_value(json_object_get(rec, "time")) ?
 			       json_string_value(json_object_get(rec, "time")) : "", &at))
 			continue;
@@ -93,8 +74,10 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 
 void remedy_loop_close(struct remedy_loop *l)
 {
-	if (l)
-		history_close(&l->hist);
+	if (!l)
+		return;
+	history_close(&l->hist);
+	strmap_clear(&l->held, NULL);
 }
 
 /* The newest record for this insight, or NULL. */
@@ -104,7 +87,7 @@ static json_t *record_for(const struct remedy_loop *l, const char *insight_id)
 	size_t i;
 
 	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		if (inflight_serves(rec, insight_id) &&
 		    (l->o.dry_run || !str_eq(json_string_value(json_object_get(rec, "mode")), "dry_run")))
 			found = rec;
 	return found;
@@ -178,6 +161,11 @@ static int update(struct remedy_loop *l, const char *id, json_t *fields)
 	else
 		recorded(l, id);
 	return rc;
+}
+
+int remedy_loop_update(struct remedy_loop *l, const char *id, json_t *fields)
+{
+	return update(l, id, fields);
 }
 
 /* Every record carries the digest of what it proposes (approve.h). */
@@ -365,32 +353,6 @@ static const char *web_decision(struct remedy_loop *l, const json_t *params_now,
 }
 
 /*
- * --approval web: a pending record that proposes exactly this change (the
- * same digest over the params the loop records), whatever insight it came
- * from (an earlier id of this incident, before a restart); its id goes to id.
- */
-static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
-			     const struct history_target *t, const json_t *params,
-			     char *id, size_t idlen)
-{
-	char want[APPROVAL_DIGEST_HEX], have[APPROVAL_DIGEST_HEX];
-	bool found = false;
-	json_t *rec;
-	size_t i;
-
-	if (approval_digest(action_name(p->kind), t->kind, t->namespace_, t->name, params, want))
-		return false;
-	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
-		    json_object_get(rec, "approval_expires") &&
-		    approval_record_digest(rec, have) == 0 && str_eq(have, want)) {
-			str_copy(id, json_string_value(json_object_get(rec, "id")), idlen);
-			found = true;
-		}
-	return found;
-}
-
-/*
  * --approval web: a pending record whose time is up is refused, also when
  * its insight is gone (resolved, or an id from before a restart).
  */
@@ -425,7 +387,7 @@ static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
 	json_array_foreach(l->hist.records, i, rec) {
 		const char *st = json_string_value(json_object_get(rec, "status"));
 
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		if (inflight_serves(rec, insight_id) &&
 		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
 		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
 			   p->name) &&
@@ -454,6 +416,51 @@ static bool transient(const char *rule)
 {
 	return str_eq(rule, "cooldown") || str_eq(rule, "hourly_budget") ||
 	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
+/* The workload a proposal acts on, as inflight.h names it ("" when unknown). */
+static void proposal_workload(const struct proposal *p, char *out, size_t n)
+{
+	const char *w = p->workload ? p->workload :
+			p->kind == ACT_RESTART_POD || p->kind == ACT_RAISE_HPA_MAX ? NULL : p->name;
+
+	out[0] = '\0';
+	if (action_is_node(p->kind))
+		snprintf(out, n, "node/%s", p->name);
+	else if (p->namespace_ && w)
+		snprintf(out, n, "%s/%s", p->namespace_, w);
+}
+
+/*
+ * Another record is in flight on this proposal's workload. The same change
+ * (the same digest): this insight attaches to it, one action for both.
+ * Another change: nothing new is proposed until that one is over (logged
+ * once; `history --why` tells it).
+ */
+static int share(struct remedy_loop *l, const struct insight *in, const struct proposal *p,
+		 const char *digest, json_t *busy)
+{
+	char have[APPROVAL_DIGEST_HEX], id[32], key[80];
+	const char *st = json_string_value(json_object_get(busy, "status"));
+	int added;
+
+	str_copy(id, json_string_value(json_object_get(busy, "id")), sizeof(id));
+	if (digest[0] && approval_record_digest(busy, have) == 0 && str_eq(digest, have)) {
+		added = inflight_attach(busy, in->id);
+		if (added <= 0)
+			return added;
+		log_step("attached to the same change in flight", id, in, p, "status", st);
+		return update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
+	}
+	snprintf(key, sizeof(key), "%s %s", in->id, id);
+	if (!strmap_get(&l->held, key)) {
+		if (l->held.n > 10000)
+			strmap_clear(&l->held, NULL);
+		strmap_put(&l->held, key, l);
+		log_step("nothing new proposed: another action is in flight on this workload", id, in, p,
+			 "status", st);
+	}
+	return 0;
 }
 
 /*
@@ -550,8 +557,9 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		const char *status = NULL, *answer = NULL, *approval, *container;
 		const json_t *prior;
 		bool stepped = false, observed, oom_again = false;
-		json_t *params;
-		char id[32], stale[1024];
+		json_t *params, *busy, *shared = NULL;
+		char id[32], stale[1024], workload[400], digest[APPROVAL_DIGEST_HEX];
+		int64_t now;
 
 		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
 			p->workload = in->owner_name;
@@ -650,6 +658,10 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				 was, l->pol->max_limit_factor, to);
 			json_object_set_new(params, "ladder", json_string(text));
 		}
+		proposal_workload(p, workload, sizeof(workload));
+		now = time_real_ms();
+		if (approval_digest(action_name(p->kind), t.kind, t.namespace_, t.name, params, digest))
+			digest[0] = '\0';
 		if (pending) {
 			/* asked before without a terminal: decided now if nothing changed since */
 			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
@@ -659,6 +671,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
 						 "message", "the target changed since it was proposed; proposed afresh",
 						 "now", json_object_get(params, "description")));
+				/* the insights it served are served by the new proposal */
+				shared = json_incref(json_object_get(pending, "insight_ids"));
 				pending = NULL;
 			}
 		}
@@ -667,10 +681,16 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			/* this run decides it: its mode is this run's (written with the decision) */
 			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
-		} else if (l->o.box && web_same_pending(l, p, &t, params, id, sizeof(id))) {
-			/* the same change already waits on the web (proposed before a
-			 * restart, for an earlier id of this incident): decide that one */
-			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
+		} else if (workload[0] &&
+			   ((busy = inflight_on(l->hist.records, workload, digest, l->open, l->o.dry_run, now)) ||
+			    (busy = inflight_on(l->hist.records, workload, NULL, l->open, l->o.dry_run, now)))) {
+			/* one action in flight per workload: the same change is shared,
+			 * another waits until it is over */
+			rc = share(l, in, p, digest, busy);
+			json_decref(shared);
+			json_decref(params);
+			buf_release(&why);
+			return rc;
 		} else {
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
@@ -682,6 +702,13 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				return rc;
 			}
 			l->stats.proposed++;
+			if (workload[0] && !action_is_node(p->kind))
+				json_object_set_new(json_object_get(history_get(&l->hist, id), "target"), "workload",
+						    json_string(strchr(workload, '/') + 1));
+			if (shared)
+				json_object_set(history_get(&l->hist, id), "insight_ids", shared);
+			json_decref(shared);
+			shared = NULL;
 			recorded(l, id);
 			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
 				 id, in, p, "probability", NULL);
@@ -858,6 +885,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 	if (l->o.box)
 		web_expire(l);
+	l->open = s;
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);
@@ -912,6 +940,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			break;
 		}
 	}
+	l->open = NULL;
 	return rc;
 }
 
@@ -926,68 +955,4 @@ int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen)
 		rc = remedy_loop_handle(l, &s, err, errlen);
 	insight_store_release(&s);
 	return rc;
-}
-
-int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_t errlen)
-{
-	json_t *rec = history_get(&l->hist, id), *prev, *result = NULL, *ver = NULL, *params;
-	struct proposal p;
-	struct history_target t;
-	char ns[128], name[256], nid[32];
-	const char *status;
-	struct remedy_exec x = { .kc = l->kc, .dry_run = l->o.dry_run, .stop = l->stop };
-	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop, NULL };
-	enum exec_outcome out;
-	double v;
-	int rc;
-
-	if (!rec) {
-		snprintf(err, errlen, "%s: no record %s", l->hist.path, id);
-		return -ENOENT;
-	}
-	prev = json_object_get(json_object_get(rec, "result"), "previous");
-	if (proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
-	    p.kind != ACT_CHANGE_LIMITS || !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
-	    !json_is_object(prev)) {
-		snprintf(err, errlen, "record %s is not an applied change_limits with previous "
-			 "values: nothing to roll back", id);
-		return -EINVAL;
-	}
-	/* the restored values are the new "after", so verification checks them */
-	if (str_to_quantity(json_string_value(json_object_get(json_object_get(prev, "limits"), "memory")) ?
-			    json_string_value(json_object_get(json_object_get(prev, "limits"), "memory")) : "", &v) == 0)
-		p.mem_limit_after = v;
-	if (str_to_quantity(json_string_value(json_object_get(json_object_get(prev, "limits"), "cpu")) ?
-			    json_string_value(json_object_get(json_object_get(prev, "limits"), "cpu")) : "", &v) == 0)
-		p.cpu_limit_after = v;
-	t.kind = "Deployment";
-	t.namespace_ = p.namespace_;
-	t.name = p.name;
-	params = json_pack("{s:s, s:O}", "rollback_of", id, "restore", prev);
-	rc = history_propose(&l->hist, time_real_ms(), json_string_value(json_object_get(rec, "insight_id")),
-			     "change_limits", &t, params, l->o.dry_run ? "dry_run" : "applied",
-			     nid, sizeof(nid));
-	json_decref(params);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", l->hist.path, strerror(-rc));
-		return rc;
-	}
-	/* typing --rollback ID is the user's approval */
-	update(l, nid, json_pack("{s:s, s:s}", "approval", "user", "status", "executing"));
-	log_step("rollback", nid, NULL, &p, "rollback_of", id);
-	out = remedy_restore_limits(&x, p.namespace_, p.name, prev, &result);
-	status = out == EXEC_DONE ? (l->o.dry_run ? "dry_run" : "executing") : "failed";
-	update(l, nid, json_pack("{s:s, s:O}", "status", status, "result", result));
-	if (out != EXEC_DONE) {
-		snprintf(err, errlen, "%s", json_string_value(json_object_get(result, "message")));
-		json_decref(result);
-		return -EIO;
-	}
-	if (!l->o.dry_run) {
-		enum verdict vd = remedy_verify(l->kc, &p, result, &vo, &ver);
-		update(l, nid, json_pack("{s:s, s:o}", "status", verdict_name(vd), "verification", ver));
-	}
-	json_decref(result);
-	snprintf(err, errlen, "%s", nid);
-	return 0;
 }

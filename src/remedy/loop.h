@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kube/client.h"
+#include "base/strmap.h"
 #include "remedy/approve.h"
 #include "remedy/history.h"
 #include "remedy/policy.h"
@@ -67,6 +68,8 @@ struct remedy_loop {
 	struct history hist;
 	const volatile int *stop;
 	struct remedy_stats stats;
+	const struct insight_store *open; /* the insights of the pass running (borrowed) */
+	struct strmap held;               /* "insight record" pairs already logged as held */
 };
 
 /* Opens the history (an unreadable one is an error, never overwritten). */
@@ -90,6 +93,10 @@ int remedy_loop_pass(struct remedy_loop *l, char *err, size_t errlen);
 struct insight_store;
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen);
+
+/* Sets fields of record id (history_update(); fields is taken) and
+ * publishes the record (the page, on_record). */
+int remedy_loop_update(struct remedy_loop *l, const char *id, json_t *fields);
 
 /*
  * `--rollback ID`: puts back the resources a change_limits record replaced,
