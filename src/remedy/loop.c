@@ -433,24 +433,30 @@ static void proposal_workload(const struct proposal *p, char *out, size_t n)
 
 /*
  * Another record is in flight on this proposal's workload. The same change
- * (the same digest): this insight attaches to it, one action for both.
- * Another change: nothing new is proposed until that one is over (logged
- * once; `history --why` tells it).
+ * (the same digest): this insight attaches to it, one action for both;
+ * returns 1 when that record waits for a decision this pass may take (its
+ * id in id), else 0. Another change: nothing new is proposed until that one
+ * is over (logged once; `history --why` tells it); returns 0.
  */
 static int share(struct remedy_loop *l, const struct insight *in, const struct proposal *p,
-		 const char *digest, json_t *busy)
+		 const char *digest, json_t *busy, char *id, size_t idlen)
 {
-	char have[APPROVAL_DIGEST_HEX], id[32], key[80];
+	char have[APPROVAL_DIGEST_HEX], key[80];
 	const char *st = json_string_value(json_object_get(busy, "status"));
 	int added;
 
-	str_copy(id, json_string_value(json_object_get(busy, "id")), sizeof(id));
+	str_copy(id, json_string_value(json_object_get(busy, "id")), idlen);
 	if (digest[0] && approval_record_digest(busy, have) == 0 && str_eq(digest, have)) {
 		added = inflight_attach(busy, in->id);
-		if (added <= 0)
+		if (added < 0)
 			return added;
-		log_step("attached to the same change in flight", id, in, p, "status", st);
-		return update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
+		if (added) {
+			log_step("attached to the same change in flight", id, in, p, "status", st);
+			added = update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
+			if (added)
+				return added;
+		}
+		return str_eq(st, "pending");
 	}
 	snprintf(key, sizeof(key), "%s %s", in->id, id);
 	if (!strmap_get(&l->held, key)) {
@@ -556,25 +562,50 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		struct policy_refusal pr;
 		const char *status = NULL, *answer = NULL, *approval, *container;
 		const json_t *prior;
-		bool stepped = false, observed, oom_again = false;
+		bool stepped = false, observed, oom_again = false, via_hpa = false;
 		json_t *params, *busy, *shared = NULL;
-		char id[32], stale[1024], workload[400], digest[APPROVAL_DIGEST_HEX];
+		char id[32], stale[1024], workload[400], digest[APPROVAL_DIGEST_HEX], named[256];
 		int64_t now;
 
 		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
 			p->workload = in->owner_name;
+		if (p->kind == ACT_RAISE_HPA_MAX && p->workload) {
+			/* a recommendation (an LLM's) naming raise_hpa_max: the HPA is the one
+			 * the cluster says owns the insight's Deployment, its numbers come
+			 * from that HPA, never from the recommendation */
+			str_copy(named, p->name, sizeof(named));
+			str_copy(it->name, p->workload, sizeof(it->name));
+			p->kind = ACT_SCALE_DEPLOYMENT;
+			p->replicas_before = p->replicas_after = 0;
+			via_hpa = true;
+		}
 		prior = ladder ? tried(l, in->id, p) : NULL;
 		container = json_string_value(json_object_get(it->rec->params, "container"));
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
+		if (via_hpa && observed && (!st.hpa[0] || !(str_eq(named, p->name) || str_eq(named, st.hpa)))) {
+			if (!st.hpa[0])
+				snprintf(stale, sizeof(stale), "raise_hpa_max %s: no horizontalpodautoscaler owns "
+					 "deployment %s/%s, so there is no maximum to raise", named,
+					 p->namespace_ ? p->namespace_ : "", p->name);
+			else
+				snprintf(stale, sizeof(stale), "raise_hpa_max %s: the horizontalpodautoscaler "
+					 "that owns deployment %s is %s", named, p->name, st.hpa);
+			if (why.len)
+				buf_adds(&why, "; ");
+			buf_adds(&why, stale);
+			all_transient = false;
+			continue;
+		}
 		if (observed && p->kind == ACT_SCALE_DEPLOYMENT && st.hpa[0]) {
 			/* an HPA owns the replicas: never fight it */
 			int want = p->replicas_after;
 
 			if (st.replicas < st.hpa_max) {
-				snprintf(stale, sizeof(stale), "scale_deployment %s: horizontalpodautoscaler %s "
+				snprintf(stale, sizeof(stale), "%s %s: horizontalpodautoscaler %s "
 					 "owns its replicas (%d..%d, now %d) and has room to scale it; kubemend "
-					 "does not fight it", p->name, st.hpa, st.hpa_min, st.hpa_max, st.replicas);
+					 "does not fight it", via_hpa ? "raise_hpa_max" : "scale_deployment",
+					 p->name, st.hpa, st.hpa_min, st.hpa_max, st.replicas);
 				if (why.len)
 					buf_adds(&why, "; ");
 				buf_adds(&why, stale);
@@ -686,11 +717,18 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			    (busy = inflight_on(l->hist.records, workload, NULL, l->open, l->o.dry_run, now)))) {
 			/* one action in flight per workload: the same change is shared,
 			 * another waits until it is over */
-			rc = share(l, in, p, digest, busy);
+			rc = share(l, in, p, digest, busy, id, sizeof(id));
 			json_decref(shared);
-			json_decref(params);
-			buf_release(&why);
-			return rc;
+			shared = NULL;
+			if (rc != 1) {
+				json_decref(params);
+				buf_release(&why);
+				return rc;
+			}
+			/* it waits for a decision (proposed before a restart, or for
+			 * another insight, or as another action): decided here */
+			json_object_set_new(busy, "mode", json_string(mode));
+			rc = 0;
 		} else {
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
