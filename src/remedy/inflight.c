@@ -4,6 +4,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "insight/insight.h"
+#include "remedy/action.h"
 #include "remedy/approve.h"
 #include "remedy/inflight.h"
 #include "base/banned.h"
@@ -46,6 +47,18 @@ bool inflight_record_workload(const json_t *rec, char *out, size_t n)
 		return false;
 	snprintf(out, n, "%s/%s", ns, w);
 	return true;
+}
+
+void inflight_proposal_workload(const struct proposal *p, char *out, size_t n)
+{
+	const char *w = p->workload ? p->workload :
+			p->kind == ACT_RESTART_POD || p->kind == ACT_RAISE_HPA_MAX ? NULL : p->name;
+
+	out[0] = '\0';
+	if (action_is_node(p->kind))
+		snprintf(out, n, "node/%s", p->name);
+	else if (p->namespace_ && w)
+		snprintf(out, n, "%s/%s", p->namespace_, w);
 }
 
 bool inflight_insight_workload(const struct insight *in, char *out, size_t n)

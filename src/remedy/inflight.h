@@ -28,6 +28,10 @@ bool inflight_serves(const json_t *rec, const char *insight_id);
  */
 bool inflight_record_workload(const json_t *rec, char *out, size_t n);
 
+/* The same for a proposal, into out ("" when unknown: a bare pod). */
+struct proposal;
+void inflight_proposal_workload(const struct proposal *p, char *out, size_t n);
+
 /* The same for an insight: its Deployment, or its node. false for a bare pod. */
 bool inflight_insight_workload(const struct insight *in, char *out, size_t n);
 

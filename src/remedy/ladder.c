@@ -15,6 +15,23 @@ bool ladder_acted(const char *status)
 	       str_eq(status, "failed") || str_eq(status, "unverified");
 }
 
+const json_t *ladder_tried(const json_t *records, const char *insight_id, const char *action,
+			   const char *target, const char *status)
+{
+	const json_t *rec, *found = NULL;
+	size_t i;
+
+	json_array_foreach(records, i, rec) {
+		const char *st = field(rec, "status");
+
+		if (inflight_serves(rec, insight_id) && str_eq(field(rec, "action"), action) &&
+		    str_eq(field(json_object_get(rec, "target"), "name"), target) &&
+		    (status ? str_eq(st, status) : ladder_acted(st) || str_eq(st, "skipped")))
+			found = rec;
+	}
+	return found;
+}
+
 int ladder_rungs(const json_t *records, const char *insight_id)
 {
 	const json_t *rec;

@@ -14,6 +14,14 @@
 /* Statuses after which an action counts for the cooldown, the budget and the ladder. */
 bool ladder_acted(const char *status);
 
+/*
+ * The newest record of this insight with this action on this target that
+ * acted (or was skipped as stale), or NULL; with status, only one in that
+ * status ("succeeded": a verified cordon before its drain).
+ */
+const json_t *ladder_tried(const json_t *records, const char *insight_id, const char *action,
+			   const char *target, const char *status);
+
 /* Records of this insight that acted on the cluster (the rungs climbed). */
 int ladder_rungs(const json_t *records, const char *insight_id);
 

@@ -377,26 +377,6 @@ static void web_expire(struct remedy_loop *l)
 	}
 }
 
-/* Whether this insight already had this action on this target carried out (or tried). */
-static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
-			   const struct proposal *p)
-{
-	const json_t *rec, *found = NULL;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		const char *st = json_string_value(json_object_get(rec, "status"));
-
-		if (inflight_serves(rec, insight_id) &&
-		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
-		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
-			   p->name) &&
-		    (ladder_acted(st) || str_eq(st, "skipped")))
-			found = rec;
-	}
-	return found;
-}
-
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
 			 const struct proposal *p, const char *rule, const char *setting,
 			 const char *message, struct buf *why)
@@ -416,19 +396,6 @@ static bool transient(const char *rule)
 {
 	return str_eq(rule, "cooldown") || str_eq(rule, "hourly_budget") ||
 	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
-}
-
-/* The workload a proposal acts on, as inflight.h names it ("" when unknown). */
-static void proposal_workload(const struct proposal *p, char *out, size_t n)
-{
-	const char *w = p->workload ? p->workload :
-			p->kind == ACT_RESTART_POD || p->kind == ACT_RAISE_HPA_MAX ? NULL : p->name;
-
-	out[0] = '\0';
-	if (action_is_node(p->kind))
-		snprintf(out, n, "node/%s", p->name);
-	else if (p->namespace_ && w)
-		snprintf(out, n, "%s/%s", p->namespace_, w);
 }
 
 /*
@@ -579,7 +546,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			p->replicas_before = p->replicas_after = 0;
 			via_hpa = true;
 		}
-		prior = ladder ? tried(l, in->id, p) : NULL;
+		prior = ladder ? ladder_tried(l->hist.records, in->id, action_name(p->kind), p->name, NULL) : NULL;
 		container = json_string_value(json_object_get(it->rec->params, "container"));
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
@@ -622,7 +589,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (st.hpa_wants > want)
 				want = st.hpa_wants;
 			p->replicas_after = want > st.hpa_max ? want : st.hpa_max + 1;
-			prior = ladder ? tried(l, in->id, p) : NULL;
+			prior = ladder ? ladder_tried(l->hist.records, in->id, action_name(p->kind), p->name, NULL) : NULL;
 		}
 		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
 			/* act only on what is still true: the insight saw another state;
@@ -659,6 +626,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				       plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
+			if (ladder && p->kind == ACT_DRAIN_NODE && ladder_tried(l->hist.records, in->id, "cordon_node", p->name, "succeeded"))
+				p->follow_up = true; /* cordon, then drain: one plan */
 			if (p->kind == ACT_ROLLOUT_UNDO && !rollout_is_bad(l->kc, in, &st, stale, sizeof(stale))) {
 				/* nothing to propose: the escalation says why, with the evidence */
 				if (why.len)
@@ -689,7 +658,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				 was, l->pol->max_limit_factor, to);
 			json_object_set_new(params, "ladder", json_string(text));
 		}
-		proposal_workload(p, workload, sizeof(workload));
+		inflight_proposal_workload(p, workload, sizeof(workload));
 		now = time_real_ms();
 		if (approval_digest(action_name(p->kind), t.kind, t.namespace_, t.name, params, digest))
 			digest[0] = '\0';
@@ -951,6 +920,12 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			   !ladder_signal_normal(prev) && ladder_rungs(l->hist.records, in->id) < REMEDY_MAX_RUNGS) {
 			/* a verified step short of its goal, the insight still open, and the
 			 * fault's own signal not measured normal: the next step */
+			ladder = true;
+		} else if (str_eq(st, "succeeded") && str_eq(json_string_value(json_object_get(prev, "action")),
+							  "cordon_node") &&
+			   ladder_rungs(l->hist.records, in->id) < REMEDY_MAX_RUNGS) {
+			/* cordon, then drain: a cordoned node still holds the pods it hurts
+			 * while the insight stays open */
 			ladder = true;
 		} else if (str_eq(st, "skipped")) {
 			/* stale advice (the target changed under it, e.g. another replica

@@ -178,6 +178,8 @@ static double one_of_many(double advised_before, double after, double pod_now, d
 
 void plan_from_live(struct proposal *p, const struct target_state *st)
 {
+	if (action_is_node(p->kind))
+		p->node_cordoned = st->unschedulable;
 	switch (p->kind) {
 	case ACT_SCALE_DEPLOYMENT:
 		/* the after is the replicas the demand needs: absolute (a recommendation
