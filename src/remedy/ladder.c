@@ -57,12 +57,14 @@ bool ladder_signal_normal(const json_t *rec)
 	const json_t *params = json_object_get(rec, "params");
 
 	/* a CPU limit's signal is throttling, a memory limit's the working set's
-	 * headroom; a scale's is the load per pod, which verification does not
-	 * measure (a pod that never throttled says nothing about it) */
+	 * headroom; a scale's for a CPU insight the load per pod (an HPA's
+	 * maximum is not measured: its steps go on to the goal) */
 	return (json_is_number(json_object_get(params, "cpu_limit_after")) &&
 		json_is_number(json_object_get(v, "cpu_throttled_pct"))) ||
 	       (json_is_number(json_object_get(params, "memory_limit_after")) &&
-		json_is_number(json_object_get(v, "memory_peak_bytes")));
+		json_is_number(json_object_get(v, "memory_peak_bytes"))) ||
+	       (str_eq(field(rec, "action"), "scale_deployment") &&
+		json_is_number(json_object_get(v, "cpu_per_pod_cores")));
 }
 
 void ladder_story(const json_t *records, const char *insight_id, const struct policy *pol,

@@ -38,8 +38,9 @@ bool ladder_no_cure(const json_t *rec);
  * signal back to normal (a CPU limit: throttling at most its threshold; a
  * memory limit: the working set within its headroom): the goal was an
  * estimate, the signal says the fault is cured, so no further step is taken
- * toward it. A scale's signal (the load per pod) is not measured: its steps
- * go on to the goal.
+ * toward it; a scale for a CPU insight: the load per pod within what the
+ * replicas were sized for. An HPA's maximum is not measured: its steps go on
+ * to the goal.
  */
 bool ladder_signal_normal(const json_t *rec);
 

@@ -234,7 +234,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.record = history_get(&l->hist, id),
 	};
 	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
-				  in ? in->anomaly_type : NULL };
+				  in ? in->anomaly_type : NULL, 0 };
 	json_t *result = NULL, *ver = NULL;
 	enum exec_outcome out;
 	enum verdict v;
@@ -242,6 +242,10 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	char ts[RFC3339_MAX];
 	int rc;
 
+	for (size_t k = 0; in && k < in->nsignals; k++)
+		if (str_eq(in->signals[k].metric, "cpu_mcores") && isfinite(in->signals[k].expected_hi) &&
+		    in->signals[k].expected_hi > 0)
+			vo.cpu_normal_cores = in->signals[k].expected_hi / 1000; /* "back to normal" */
 	if (l->o.may_act && !l->o.dry_run) {
 		char why[256] = "";
 
@@ -622,6 +626,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				oom_again = true; /* killed again at the new limit: as far as the policy allows */
 			else if (prior && p->kind == ACT_CHANGE_LIMITS && !plan_raises(p))
 				plan_rebump(p, prior);
+			else if (prior && p->kind == ACT_SCALE_DEPLOYMENT)
+				plan_rescale(p, prior); /* the load per pod measured after the last scale */
 			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
 				       plan_raises(p)))
 				continue; /* tried: the next rung */

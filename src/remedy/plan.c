@@ -408,6 +408,20 @@ void plan_rebump(struct proposal *p, const json_t *prior)
 	p->mem_limit_after = after;
 }
 
+void plan_rescale(struct proposal *p, const json_t *prior)
+{
+	const json_t *v = json_object_get(prior, "verification");
+	double per_pod = json_number_value(json_object_get(v, "cpu_per_pod_cores"));
+	double normal = json_number_value(json_object_get(v, "cpu_normal_cores"));
+	int want;
+
+	if (p->kind != ACT_SCALE_DEPLOYMENT || !(per_pod > 0) || !(normal > 0) || p->replicas_before <= 0)
+		return;
+	want = (int)ceil(p->replicas_before * per_pod / normal - 1e-9);
+	if (want > p->replicas_after)
+		p->replicas_after = want;
+}
+
 bool plan_oom_again(struct proposal *p, const json_t *prior, double factor)
 {
 	const double mi = 1024.0 * 1024.0;
