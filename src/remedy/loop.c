@@ -628,8 +628,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				plan_rebump(p, prior);
 			else if (prior && p->kind == ACT_SCALE_DEPLOYMENT)
 				plan_rescale(p, prior); /* the load per pod measured after the last scale */
-			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
-				       plan_raises(p)))
+			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT ||
+					p->kind == ACT_RAISE_HPA_MAX) && plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
 			if (ladder && p->kind == ACT_DRAIN_NODE && ladder_tried(l->hist.records, in->id, "cordon_node", p->name, "succeeded"))

@@ -43,6 +43,7 @@ struct watch {
 	double cpu_per_pod;             /* a scale for a CPU insight: mean use of the pods now, cores (0: unread) */
 	double cpu_normal;              /* what one pod uses at most when normal, cores; 0: not judged */
 	int hpa_max;                    /* raise_hpa_max: the HPA's spec.maxReplicas now */
+	int hpa_wants;                  /* and what its own rule asks for, the maximum aside (0: unknown) */
 	/* change_limits: the container changed, and the pods' new limits summed over
 	 * their containers (a sidecar's included; 0: as the container's) */
 	const char *container;
@@ -289,6 +290,7 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 		if (rc)
 			return rc;
 		w->hpa_max = (int)json_integer_value(json_object_get(json_object_get(h, "spec"), "maxReplicas"));
+		w->hpa_wants = target_hpa_wants(h);
 		json_decref(h);
 		return observe_workload(kc, p->namespace_, p->workload ? p->workload : p->name, 0, 0, NULL, w, e);
 	}
@@ -532,6 +534,13 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 			 w->cpu_per_pod * 1000, w->cpu_normal * 1000);
 		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
 	}
+	/* an HPA's raised maximum: the fault's signal is the HPA's own rule,
+	 * which must no longer ask for more than it may have */
+	if (p->kind == ACT_RAISE_HPA_MAX && w->hpa_wants > w->hpa_max * 1.1 + 1 && w->ready >= w->hpa_max) {
+		buf_addf(why, "horizontalpodautoscaler %s/%s runs %d pods at its new maximum and its own "
+			 "rule asks for %d: the load needs more", p->namespace_, p->name, w->ready, w->hpa_wants);
+		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
+	}
 	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
 	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
 	    w->mem_peak > (w->pod_mem_limit > 0 ? w->pod_mem_limit : p->mem_limit_after) / 1.15) {
@@ -623,6 +632,8 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 	}
 	if (!isnan(throttled_pct(&w)))
 		json_object_set_new(*verification, "cpu_throttled_pct", json_real(throttled_pct(&w)));
+	if (p->kind == ACT_RAISE_HPA_MAX && w.hpa_wants > 0)
+		json_object_set_new(*verification, "hpa_wants", json_integer(w.hpa_wants));
 	if (w.cpu_per_pod > 0 && w.cpu_normal > 0) {
 		json_object_set_new(*verification, "cpu_per_pod_cores", json_real(w.cpu_per_pod));
 		json_object_set_new(*verification, "cpu_normal_cores", json_real(w.cpu_normal));

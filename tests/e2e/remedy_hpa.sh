@@ -54,6 +54,19 @@ expect "the action on api" "$(echo "$rec" | jq -r .action)" raise_hpa_max
 expect "its target" "$(echo "$rec" | jq -r '.target.kind + " " + .target.name')" "HorizontalPodAutoscaler api"
 echo "$rec" | jq -e '.params.replicas_before == 3 and .params.replicas_after > 3 and .params.field == "spec.maxReplicas"' \
   >/dev/null || fail "not a raise of maxReplicas from 3: $rec"
+# verified by the HPA's own rule: at the new maximum it must not ask for more
+# (beyond its tolerance); when it does, the next pass raises it again
+if [ "$(echo "$rec" | jq -r .status)" = failed ]; then
+  echo "$rec" | jq -e '.verification.detail | test("its own rule asks for [0-9]+: the load needs more")' >/dev/null \
+    || fail "a raise failed for another reason: $rec"
+  first=$(echo "$rec" | jq -r .params.replicas_after)
+  "$KUBEMEND" remediate --auto-approve --once --insights-file "$d/i.json" --history-file "$H" \
+    --verify-window 10s --log-dir "$d/logs" </dev/null 2>>"$d/err" || { cat "$d/err"; fail "remediate (2) failed"; }
+  rec=$(hist_json "$H" | jq -c '.[] | select(.insight_id == "i-api" and .action == "raise_hpa_max")' | tail -1)
+  echo "$rec" | jq -e --argjson f "$first" '.params.replicas_before == $f and .params.replicas_after > $f' >/dev/null \
+    || fail "no further raise after the HPA asked for more: $rec"
+  echo "ok: the HPA asked for more at $first: raised again ($(echo "$rec" | jq -r .params.description))"
+fi
 expect "verified" "$(echo "$rec" | jq -r .status)" succeeded
 max=$(echo "$rec" | jq -r .params.replicas_after)
 expect "the HPA's maxReplicas" "$($K get hpa api -n web -o jsonpath='{.spec.maxReplicas}')" "$max"

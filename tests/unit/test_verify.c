@@ -15,6 +15,7 @@ struct api {
 	bool node_cordoned;
 	int lists;
 	int cpu_m;              /* the pod's CPU use (metrics.k8s.io), millicores */
+	int hpa_util;           /* the HPA's current CPU utilization, % (its target: 70) */
 };
 
 static void handler(struct stub *s, const struct stub_req *req, struct stub_resp *r)
@@ -37,6 +38,14 @@ static void handler(struct stub *s, const struct stub_req *req, struct stub_resp
 			 "\"requests\":{\"cpu\":\"200m\"}}}]},"
 			 "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"web\","
 			 "\"ready\":true,\"restartCount\":%d}]}}]}", restarts);
+		stub_text(r, 200, body);
+	} else if (!strcmp(req->path, "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/web")) {
+		snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+			 "\"spec\":{\"maxReplicas\":1,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":"
+			 "\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":70}}}]},"
+			 "\"status\":{\"currentReplicas\":1,\"desiredReplicas\":1,\"currentMetrics\":[{\"type\":"
+			 "\"Resource\",\"resource\":{\"name\":\"cpu\",\"current\":{\"averageUtilization\":%d}}}]}}",
+			 a->hpa_util);
 		stub_text(r, 200, body);
 	} else if (!strcmp(req->path, "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods")) {
 		snprintf(body, sizeof(body), "{\"items\":[{\"metadata\":{\"name\":\"web-1\",\"namespace\":"
@@ -152,6 +161,27 @@ static void a_scale_is_judged_by_the_load_per_pod(void **state)
 	json_decref(res);
 }
 
+/* An HPA's raised maximum is judged by the HPA's own rule: at its new
+ * maximum and still asking for more (beyond its 10% tolerance), the load
+ * needs more. */
+static void a_raised_hpa_maximum_is_judged_by_the_hpa(void **state)
+{
+	struct fixture *f = *state;
+	struct proposal p = { .kind = ACT_RAISE_HPA_MAX, .namespace_ = "shop", .name = "web",
+			      .workload = "web", .replicas_before = 0, .replicas_after = 1 };
+	json_t *res = json_pack("{s:s}", "operation", "patch_hpa"), *v;
+
+	f->a.hpa_util = 150; /* ceil(1 x 150 / 70) = 3 */
+	assert_int_equal(remedy_verify(&f->kc, &p, res, &quick, &v), VERDICT_FAILED);
+	assert_non_null(strstr(detail(v), "its own rule asks for 3: the load needs more"));
+	assert_int_equal(json_integer_value(json_object_get(v, "hpa_wants")), 3);
+	json_decref(v);
+	f->a.hpa_util = 75; /* within its tolerance */
+	assert_int_equal(remedy_verify(&f->kc, &p, res, &quick, &v), VERDICT_SUCCEEDED);
+	json_decref(v);
+	json_decref(res);
+}
+
 static void deleted_pod_still_there(void **state)
 {
 	struct fixture *f = *state;
@@ -190,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(limits_hold_or_restarts_continue, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_scale_is_judged_by_the_load_per_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_raised_hpa_maximum_is_judged_by_the_hpa, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_pod_still_there, setup, teardown),
 		cmocka_unit_test_setup_teardown(cordon_is_checked_at_once, setup, teardown),
 	};
