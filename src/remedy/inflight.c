@@ -125,7 +125,10 @@ json_t *inflight_on(const json_t *records, const char *workload, const char *dig
 		    str_eq(field(rec, "action"), "none") || !inflight_is(rec, open, dry_run, now_ms))
 			continue;
 		if (digest ? approval_record_digest(rec, d) == 0 && str_eq(d, digest) :
-			     !str_eq(field(rec, "status"), "dry_run"))
+			     !str_eq(field(rec, "status"), "dry_run") &&
+			     /* a web proposal whose insights are all gone (a restart)
+			      * holds nothing back: a new one supersedes it */
+			     (!str_eq(field(rec, "status"), "pending") || serves_open(rec, open)))
 			found = rec;
 	}
 	return found;

@@ -48,7 +48,8 @@ bool inflight_is(const json_t *rec, const struct insight_store *open, bool dry_r
 /*
  * With digest NULL: the newest record in flight on workload that holds a
  * new proposal back, or NULL; a dry run's own dry_run records hold nothing
- * back (the real run would act on one, then on the next). With a digest:
+ * back (the real run would act on one, then on the next), nor does a web
+ * proposal whose insights are all gone (a new proposal supersedes it). With a digest:
  * the newest record in flight on workload proposing that very change
  * (approve.h's digest), dry_run records of a dry run included.
  */

@@ -16,6 +16,7 @@
 #include "remedy/inflight.h"
 #include "remedy/ladder.h"
 #include "remedy/loop.h"
+#include "remedy/loop_priv.h"
 #include "remedy/plan.h"
 #include "remedy/prompt.h"
 #include "remedy/reconcile.h"
@@ -24,7 +25,25 @@
 #include "remedy/verify.h"
 #include "base/banned.h"
 
-#define C "remediate"
+int loop_proposal_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
+			      char *name, size_t namelen)
+{
+	const json_t *t = json_object_get(rec, "target");
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	if (action_parse(json_string_value(json_object_get(rec, "action")), &p->kind))
+		return -EINVAL;
+	s = json_string_value(json_object_get(t, "namespace"));
+	if (s) {
+		str_copy(ns, s, nslen);
+		p->namespace_ = ns;
+	}
+	str_copy(name, json_string_value(json_object_get(t, "name")) ?
+		 json_string_value(json_object_get(t, "name")) : "", namelen);
+	p->name = name;
+	return 0;
+}
 
 int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 		     struct kube_client *kc, struct policy *pol,
@@ -53,7 +72,7 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 
 		if (!ladder_acted(json_string_value(json_object_get(rec, "status"))) ||
 		    !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
-		    plan_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
+		    loop_proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
 		    time_parse(json_string_value(json_object_get(rec, "time")) ?
 			       json_string_value(json_object_get(rec, "time")) : "", &at))
 			continue;
@@ -145,7 +164,7 @@ static void recorded(struct remedy_loop *l, const char *id)
 		l->o.on_record(l->o.on_record_ctx, rec);
 }
 
-static int update(struct remedy_loop *l, const char *id, json_t *fields)
+int loop_update(struct remedy_loop *l, const char *id, json_t *fields)
 {
 	const char *st = json_string_value(json_object_get(fields, "status"));
 	int rc;
@@ -163,11 +182,6 @@ static int update(struct remedy_loop *l, const char *id, json_t *fields)
 	return rc;
 }
 
-int remedy_loop_update(struct remedy_loop *l, const char *id, json_t *fields)
-{
-	return update(l, id, fields);
-}
-
 /* Every record carries the digest of what it proposes (approve.h). */
 static int stamp_digest(struct remedy_loop *l, const char *id)
 {
@@ -175,11 +189,11 @@ static int stamp_digest(struct remedy_loop *l, const char *id)
 
 	if (approval_record_digest(history_get(&l->hist, id), d))
 		return -ENOMEM;
-	return update(l, id, json_pack("{s:s}", "digest", d));
+	return loop_update(l, id, json_pack("{s:s}", "digest", d));
 }
 
-static void log_step(const char *msg, const char *id, const struct insight *in,
-		     const struct proposal *p, const char *k, const char *v)
+void loop_log_step(const char *msg, const char *id, const struct insight *in,
+		   const struct proposal *p, const char *k, const char *v)
 {
 	char target[400];
 
@@ -250,18 +264,18 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		char why[256] = "";
 
 		if (!l->o.may_act(l->o.may_act_ctx, history_get(&l->hist, id), why, sizeof(why))) {
-			log_step("not acting now", id, in, p, "reason", why);
-			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
+			loop_log_step("not acting now", id, in, p, "reason", why);
+			return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", approval,
 				"status", "pending", "result", "answer", "not_now", "message", why));
 		}
 	}
 	/* written before acting: after a crash the record names the action in flight */
 	time_rfc3339_ms(time_real_ms(), ts);
-	rc = update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
+	rc = loop_update(l, id, json_pack("{s:s, s:s, s:s}", "approval", approval, "status", "executing",
 				     "started", ts));
 	if (rc)
 		return rc;
-	log_step("executing", id, in, p, "approval", approval);
+	loop_log_step("executing", id, in, p, "approval", approval);
 	if (!l->o.dry_run)
 		policy_record(l->pol, p, time_real_ms());
 	out = remedy_execute(&x, p, st, &result);
@@ -278,7 +292,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		status = "executing";
 		l->stats.executed++;
 	}
-	rc = update(l, id, json_pack("{s:s, s:O}", "status", status, "result", result));
+	rc = loop_update(l, id, json_pack("{s:s, s:O}", "status", status, "result", result));
 	log_kv(out == EXEC_DONE ? LOG_INFO : LOG_WARN, C, "executed", "record", id,
 	       "action", action_name(p->kind), "status", status,
 	       "message", json_string_value(json_object_get(result, "message")), NULL);
@@ -292,93 +306,10 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		l->stats.succeeded++;
 	else if (v == VERDICT_FAILED)
 		l->stats.failed++;
-	rc = update(l, id, json_pack("{s:s, s:o}", "status", verdict_name(v), "verification", ver));
+	rc = loop_update(l, id, json_pack("{s:s, s:o}", "status", verdict_name(v), "verification", ver));
 	log_kv(v == VERDICT_SUCCEEDED ? LOG_INFO : LOG_WARN, C, "verified", "record", id,
 	       "action", action_name(p->kind), "status", verdict_name(v), NULL);
 	return rc;
-}
-
-/*
- * --approval web. For a record that waits (pending, or just proposed):
- * returns "web" when a person approved this very proposal (the digest they
- * were shown equals the digest of what would be done now, and the offer has
- * not expired); otherwise NULL with *status "pending" (still waiting,
- * offered in the box), "refused" (rejected or expired) or "superseded"
- * (approved, but the proposal changed since: it is proposed again).
- */
-static const char *web_decision(struct remedy_loop *l, const json_t *params_now, const char *id,
-				const char **status, const char **answer, char *who, size_t wholen)
-{
-	json_t *rec = history_get(&l->hist, id), *now;
-	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-	char given[APPROVAL_DIGEST_HEX], digest[APPROVAL_DIGEST_HEX], ts[RFC3339_MAX];
-	int64_t until = 0, t = time_real_ms();
-	enum decision d = approval_box_get(l->o.box, id, given, who, wholen);
-	int rc;
-
-	if (!exp || time_parse(exp, &until)) {
-		/* first time: offer it */
-		until = t + (l->o.approval_ttl_ms > 0 ? l->o.approval_ttl_ms : 3600 * 1000);
-		time_rfc3339(until, ts);
-		json_object_set_new(rec, "approval_expires", json_string(ts));
-		if (approval_record_digest(rec, digest) == 0)
-			approval_box_offer(l->o.box, id, digest, until);
-		*status = "pending";
-		*answer = "waiting_for_web";
-		return NULL;
-	}
-	if (d == DECISION_NONE) {
-		if (t >= until) {
-			approval_box_withdraw(l->o.box, id);
-			*status = "refused";
-			*answer = "expired";
-			return NULL;
-		}
-		*status = "pending";
-		*answer = "waiting_for_web";
-		return NULL;
-	}
-	approval_box_withdraw(l->o.box, id);
-	if (d == DECISION_REJECTED) {
-		*status = "refused";
-		*answer = "rejected";
-		return NULL;
-	}
-	/* what would be done now, bound to what was approved */
-	now = json_deep_copy(rec);
-	json_object_set_new(now, "params", json_deep_copy(params_now));
-	rc = approval_check(now, given, t);
-	json_decref(now);
-	if (rc == 0)
-		return "web";
-	*status = rc == -ETIMEDOUT ? "refused" : "superseded";
-	*answer = rc == -ETIMEDOUT ? "expired" : "stale";
-	return NULL;
-}
-
-/*
- * --approval web: a pending record whose time is up is refused, also when
- * its insight is gone (resolved, or an id from before a restart).
- */
-static void web_expire(struct remedy_loop *l)
-{
-	int64_t now = time_real_ms(), until;
-	json_t *rec;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-		char id[32];
-
-		if (!str_eq(json_string_value(json_object_get(rec, "status")), "pending") || !exp ||
-		    time_parse(exp, &until) || now < until)
-			continue;
-		str_copy(id, json_string_value(json_object_get(rec, "id")), sizeof(id));
-		l->stats.refused++;
-		log_kv(LOG_INFO, C, "approval expired", "record", id, NULL);
-		update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
-			"result", "answer", "expired", "message", "nobody decided in time: nothing was done"));
-	}
 }
 
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
@@ -391,7 +322,7 @@ static int refuse_record(struct remedy_loop *l, const char *id, const struct ins
 	if (why->len)
 		buf_adds(why, "; ");
 	buf_addf(why, "%s %s: %s (%s)", action_name(p->kind), p->name, message, rule);
-	return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+	return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
 		"status", "refused", "result", "rule", rule, "setting", setting, "message", message));
 }
 
@@ -422,8 +353,8 @@ static int share(struct remedy_loop *l, const struct insight *in, const struct p
 		if (added < 0)
 			return added;
 		if (added) {
-			log_step("attached to the same change in flight", id, in, p, "status", st);
-			added = update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
+			loop_log_step("attached to the same change in flight", id, in, p, "status", st);
+			added = loop_update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
 			if (added)
 				return added;
 		}
@@ -434,7 +365,7 @@ static int share(struct remedy_loop *l, const struct insight *in, const struct p
 		if (l->held.n > 10000)
 			strmap_clear(&l->held, NULL);
 		strmap_put(&l->held, key, l);
-		log_step("nothing new proposed: another action is in flight on this workload", id, in, p,
+		loop_log_step("nothing new proposed: another action is in flight on this workload", id, in, p,
 			 "status", st);
 	}
 	return 0;
@@ -485,7 +416,7 @@ static int needs_person(struct remedy_loop *l, const struct insight *in, const c
 	log_kv(LOG_ERROR, C, "needs a person", "record", id, "insight", in->id,
 	       "type", in->anomaly_type, "why", msg.data, NULL);
 	time_rfc3339_ms(time_real_ms() + (l->pol->cooldown_ms > 0 ? l->pol->cooldown_ms : 60000), ts);
-	rc = update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
+	rc = loop_update(l, id, json_pack("{s:s, s:s, s:{s:s}, s:s?}", "approval", "none",
 		"status", "needs_person", "result", "message", msg.data,
 		"retry_after", retry ? ts : NULL));
 	buf_release(&msg);
@@ -611,8 +542,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (rc == 0) {
 				recorded(l, id);
 				l->stats.skipped++;
-				log_step("skipped: stale", id, in, p, "message", stale);
-				rc = update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
+				loop_log_step("skipped: stale", id, in, p, "message", stale);
+				rc = loop_update(l, id, json_pack("{s:s, s:{s:s, s:b}}", "status", "skipped",
 					"result", "message", stale, "skipped", 1));
 			}
 			buf_release(&why);
@@ -673,7 +604,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
 									   "description"));
 			if (!str_eq(was, json_string_value(json_object_get(params, "description")))) {
-				update(l, json_string_value(json_object_get(pending, "id")),
+				loop_update(l, json_string_value(json_object_get(pending, "id")),
 				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
 						 "message", "the target changed since it was proposed; proposed afresh",
 						 "now", json_object_get(params, "description")));
@@ -723,19 +654,21 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			json_decref(shared);
 			shared = NULL;
 			recorded(l, id);
-			log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
+			loop_log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
 				 id, in, p, "probability", NULL);
 			if ((rc = stamp_digest(l, id))) {
 				json_decref(params);
 				buf_release(&why);
 				return rc;
 			}
+			if (l->o.box)
+				loop_web_supersede(l, action_name(p->kind), &t, id);
 		}
 		if (!observed) {
 			json_decref(params);
 			l->stats.failed++;
-			log_step("cannot read the target", id, in, p, "error", e.msg);
-			rc = update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+			loop_log_step("cannot read the target", id, in, p, "error", e.msg);
+			rc = loop_update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 				"result", "http_status", (int)e.status, "message", e.msg));
 			buf_release(&why);
 			return rc;
@@ -746,9 +679,9 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (rc) {
 				json_decref(params);
 				l->stats.failed++;
-				log_step("cannot list nodes", id, in, p, "error", e.msg);
+				loop_log_step("cannot list nodes", id, in, p, "error", e.msg);
 				buf_release(&why);
-				return update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
+				return loop_update(l, id, json_pack("{s:s, s:{s:i, s:s}}", "status", "failed",
 					"result", "http_status", (int)e.status, "message", e.msg));
 			}
 		}
@@ -783,14 +716,14 @@ allowed:
 		if (!approval && l->o.box && !l->o.auto_approve) {
 			char who[64] = "";
 
-			approval = web_decision(l, params, id, &status, &answer, who, sizeof(who));
+			approval = loop_web_decision(l, params, id, &status, &answer, who, sizeof(who));
 			if (approval) {
 				json_object_set_new(history_get(&l->hist, id), "decided_by", json_string(who));
 			} else if (str_eq(status, "superseded")) {
 				json_decref(params);
 				l->stats.refused++;
-				log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
-				rc = update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
+				loop_log_step("approved proposal changed: proposing again", id, in, p, "answer", answer);
+				rc = loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused",
 					"status", "refused", "result", "answer", answer, "message",
 					"approved, but the proposal changed before it ran: proposed again"));
 				if (rc)
@@ -800,9 +733,9 @@ allowed:
 			} else if (str_eq(status, "refused")) {
 				json_decref(params);
 				l->stats.refused++;
-				log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
+				loop_log_step(str_eq(answer, "rejected") ? "rejected on the web" : "approval expired",
 					 id, in, p, "answer", answer);
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
+				return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "approval", "refused",
 					"status", "refused", "result", "answer", answer, "decided_by",
 					who[0] ? who : "nobody", "message", str_eq(answer, "rejected") ?
 					"rejected: nothing was done" : "nobody decided in time: nothing was done"));
@@ -810,9 +743,9 @@ allowed:
 				json_decref(params);
 				if (!str_eq(json_string_value(json_object_get(history_get(&l->hist, id), "status")), "pending")) {
 					l->stats.pending++;
-					log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
+					loop_log_step("pending: waiting for a decision on the web", id, in, p, "answer", answer);
 				}
-				return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
+				return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "pending",
 					"status", "pending", "result", "answer", answer, "message",
 					"waiting for a decision on the page or the API: nothing was done yet"));
 			}
@@ -823,9 +756,9 @@ allowed:
 				l->stats.pending++;
 			else
 				l->stats.refused++;
-			log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
+			loop_log_step(str_eq(status, "pending") ? "pending: no terminal to ask" :
 				 "refused by the user", id, in, p, "answer", answer);
-			return update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
+			return loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}",
 				"approval", str_eq(status, "pending") ? "pending" : "refused",
 				"status", status, "result", "answer", answer, "message",
 				str_eq(status, "pending") ?
@@ -878,26 +811,13 @@ static void advise_missing(struct remedy_loop *l, struct insight *in)
 	       "insight", in->id, "type", in->anomaly_type, NULL);
 }
 
-/* True while a record offered on the web has neither a decision nor expired. */
-static bool web_waiting(struct remedy_loop *l, const json_t *rec)
-{
-	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-	char d[APPROVAL_DIGEST_HEX];
-	int64_t until;
-
-	if (!exp || time_parse(exp, &until) || time_real_ms() >= until)
-		return false;
-	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
-				d, NULL, 0) == DECISION_NONE;
-}
-
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
 	int rc = 0;
 
 	if (l->o.box)
-		web_expire(l);
+		loop_web_expire(l);
 	l->open = s;
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
@@ -949,7 +869,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		}
 		if (pending && !l->o.auto_approve && !l->o.box && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
-		if (pending && !l->o.auto_approve && l->o.box && web_waiting(l, prev))
+		if (pending && !l->o.auto_approve && l->o.box && loop_web_waiting(l, prev))
 			continue; /* offered on the web, not decided yet */
 		if (in->nrecs == 0)
 			advise_missing(l, s->items[i]);

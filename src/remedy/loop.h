@@ -94,10 +94,6 @@ struct insight_store;
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen);
 
-/* Sets fields of record id (history_update(); fields is taken) and
- * publishes the record (the page, on_record). */
-int remedy_loop_update(struct remedy_loop *l, const char *id, json_t *fields);
-
 /*
  * `--rollback ID`: puts back the resources a change_limits record replaced,
  * recorded as a new record that names the old one. Returns 0 when it was

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -460,24 +459,4 @@ void plan_cap_to_goal(struct proposal *p, const json_t *prior)
 		p->mem_request_after = p->mem_limit_after;
 	if (p->cpu_limit_after > 0 && p->cpu_request_after > p->cpu_limit_after)
 		p->cpu_request_after = p->cpu_limit_after;
-}
-
-int plan_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
-		     char *name, size_t namelen)
-{
-	const json_t *t = json_object_get(rec, "target");
-	const char *s;
-
-	memset(p, 0, sizeof(*p));
-	if (action_parse(json_string_value(json_object_get(rec, "action")), &p->kind))
-		return -EINVAL;
-	s = json_string_value(json_object_get(t, "namespace"));
-	if (s) {
-		str_copy(ns, s, nslen);
-		p->namespace_ = ns;
-	}
-	str_copy(name, json_string_value(json_object_get(t, "name")) ?
-		 json_string_value(json_object_get(t, "name")) : "", namelen);
-	p->name = name;
-	return 0;
 }

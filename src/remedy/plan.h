@@ -90,9 +90,5 @@ bool plan_oom_again(struct proposal *p, const json_t *prior, double factor);
 void plan_rescale(struct proposal *p, const json_t *prior);
 /* After a verified step: no further than that step's own params.goal. */
 void plan_cap_to_goal(struct proposal *p, const json_t *prior);
-/* The action and target of a history record as a proposal (no values);
- * its strings are copied into ns and name. -EINVAL for an unknown action. */
-int plan_from_record(const json_t *rec, struct proposal *p, char *ns, size_t nslen,
-		     char *name, size_t namelen);
 
 #endif

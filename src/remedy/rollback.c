@@ -1,16 +1,18 @@
+/*
+ * `kubemend remediate --rollback ID`: puts back the values an applied
+ * change_limits replaced, as a new record, and verifies them.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "base/log.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "remedy/execute.h"
-#include "remedy/loop.h"
-#include "remedy/plan.h"
+#include "remedy/history.h"
+#include "remedy/loop_priv.h"
 #include "remedy/verify.h"
 #include "base/banned.h"
 
-/* `--rollback ID` (loop.h), beside the loop: it shares only the history and its publishing. */
 int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_t errlen)
 {
 	json_t *rec = history_get(&l->hist, id), *prev, *result = NULL, *ver = NULL, *params;
@@ -29,7 +31,7 @@ int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_
 		return -ENOENT;
 	}
 	prev = json_object_get(json_object_get(rec, "result"), "previous");
-	if (plan_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
+	if (loop_proposal_from_record(rec, &p, ns, sizeof(ns), name, sizeof(name)) ||
 	    p.kind != ACT_CHANGE_LIMITS || !str_eq(json_string_value(json_object_get(rec, "mode")), "applied") ||
 	    !json_is_object(prev)) {
 		snprintf(err, errlen, "record %s is not an applied change_limits with previous "
@@ -56,12 +58,11 @@ int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_
 		return rc;
 	}
 	/* typing --rollback ID is the user's approval */
-	remedy_loop_update(l, nid, json_pack("{s:s, s:s}", "approval", "user", "status", "executing"));
-	log_kv(LOG_INFO, "remediate", "rollback", "record", nid, "action", "change_limits",
-	       "target", name, "rollback_of", id, NULL);
+	loop_update(l, nid, json_pack("{s:s, s:s}", "approval", "user", "status", "executing"));
+	loop_log_step("rollback", nid, NULL, &p, "rollback_of", id);
 	out = remedy_restore_limits(&x, p.namespace_, p.name, prev, &result);
 	status = out == EXEC_DONE ? (l->o.dry_run ? "dry_run" : "executing") : "failed";
-	remedy_loop_update(l, nid, json_pack("{s:s, s:O}", "status", status, "result", result));
+	loop_update(l, nid, json_pack("{s:s, s:O}", "status", status, "result", result));
 	if (out != EXEC_DONE) {
 		snprintf(err, errlen, "%s", json_string_value(json_object_get(result, "message")));
 		json_decref(result);
@@ -69,7 +70,7 @@ int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_
 	}
 	if (!l->o.dry_run) {
 		enum verdict vd = remedy_verify(l->kc, &p, result, &vo, &ver);
-		remedy_loop_update(l, nid, json_pack("{s:s, s:o}", "status", verdict_name(vd), "verification", ver));
+		loop_update(l, nid, json_pack("{s:s, s:o}", "status", verdict_name(vd), "verification", ver));
 	}
 	json_decref(result);
 	snprintf(err, errlen, "%s", nid);

@@ -53,9 +53,24 @@ run() {
     --interval 0.5s --duration "$secs" --output-file "$out/pod_metrics.csv" \
     --insights-file "$out/pod_insights.json" --listen 127.0.0.1:0 --log-dir "$out" \
     --config-dir "$dir/conf" --quiet --enable-llm \
-    --llm-base-url "http://127.0.0.1:$(cat "$out/port")/v1" --llm-model e2e-model \
-    || fail "monitor ($mode) exited $?"
+    --llm-base-url "http://127.0.0.1:$(cat "$out/port")/v1" --llm-model e2e-model &
+  local mon=$!
+  PIDS+=("$mon")
+  # "ok" stops the monitor once it has seen what the checks need (on a busy
+  # machine that takes longer than any fixed --duration would promise);
+  # "slow" lets --duration end it, since stopping on time is what it checks
+  if [ "$mode" = ok ]; then
+    wait_until 150 ok_seen || { kill -TERM "$mon"; wait "$mon" || true; fail "within 150 s no LLM explanation and no request with the hostile Event"; }
+    kill -TERM "$mon" 2>/dev/null || true
+  fi
+  wait "$mon" || fail "monitor ($mode) exited $?"
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+# the fast LLM explained an insight and a prompt carried the cart pods' Event
+ok_seen() {
+  grep -q zebracorn "$out/requests" &&
+    jq -e '[.insights[] | select(.explanation.source == "llm")] | length > 0' "$out/pod_insights.json"
 }
 
 # nothing the fake received names the cluster or holds an address or the key
@@ -78,7 +93,8 @@ leaks_nothing() {
   if grep -rlF -- "$key" "$out" | grep -v "/auth$"; then fail "the key is in a file"; fi
 }
 
-run ok 25 ok
+run ok 180 ok
+ms_ok=$ms
 jq -e '[.insights[] | select(.explanation.source == "llm" and .explanation.model == "e2e-model")] | length > 0' \
   "$out/pod_insights.json" >/dev/null || { cat "$out/pod_insights.json" >&2; fail "no insight has the LLM's explanation"; }
 grep -q 'msg="explanations on"' "$out/k8s_monitoring.log" || fail "no 'explanations on' line"
@@ -102,7 +118,7 @@ grep -q 'rule-based explanation stands.*timed out' "$out/k8s_monitoring.log" || 
 [ "$(grep -c 'rule-based explanation stands' "$out/k8s_monitoring.log")" -eq 1 ] || fail "the reason was logged more than once"
 cycles_slow=$(grep -c 'component=collect msg=cycle' "$out/dataset_generator_agent.log" "$out/k8s_monitoring.log" 2>/dev/null | awk -F: '{s += $NF} END {print s}')
 # cycles per second with the slow LLM are not fewer than half of those with a fast one
-awk -v a="$cycles_ok" -v b="$cycles_slow" 'BEGIN { exit !(a > 0 && (b / 15) >= 0.5 * (a / 25)) }' \
-  || fail "cycles: $cycles_slow in 15 s with a slow LLM against $cycles_ok in 25 s"
+awk -v a="$cycles_ok" -v b="$cycles_slow" -v ta="$ms_ok" -v tb="$ms" 'BEGIN { exit !(a > 0 && (b / tb) >= 0.5 * (a / ta)) }' \
+  || fail "cycles: $cycles_slow in $ms ms with a slow LLM against $cycles_ok in $ms_ok ms"
 leaks_nothing
 echo "ok: monitor --enable-llm"

@@ -114,7 +114,17 @@ ID=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].id
 DG=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].digest')
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 start_monitor restart2 --listen 127.0.0.1:0 --history-file "$d/restart1/h.json"
-wait_json 30 /api/remediations "any(.remediations[]; .id == \"$ID\" and .status == \"pending\" and .digest == \"$DG\")" >/dev/null
+# the same record waits again; only when the new process measured another
+# change (a busy machine lets the sim run on between the two) does a new
+# record replace it, naming it, and that is the one to decide
+doc2=$(wait_json 30 /api/remediations "any(.remediations[]; .id == \"$ID\" and ((.status == \"pending\" and .digest == \"$DG\") or .status == \"superseded\"))")
+if echo "$doc2" | jq -e --arg id "$ID" 'any(.remediations[]; .id == $id and .status == "superseded")' >/dev/null; then
+  NEW=$(echo "$doc2" | jq -r --arg id "$ID" '.remediations[] | select(.id == $id) | .result.superseded_by')
+  doc=$(wait_json 30 /api/remediations "any(.remediations[]; .id == \"$NEW\" and .status == \"pending\")")
+  ID=$NEW
+  DG=$(echo "$doc" | jq -r --arg id "$ID" '.remediations[] | select(.id == $id) | .digest')
+  echo "note: the restart measured another change: $ID supersedes the record proposed before it"
+fi
 CS=$(curl -fsS -c "$d/jar2" -X POST --data '{}' "$URL/api/session" | jq -r .csrf)
 code=$(curl -sS -o "$d/resp" -w '%{http_code}' -b "$d/jar2" -H "X-CSRF-Token: $CS" -X POST \
   --data "{\"digest\":\"$DG\"}" "$URL/api/remediations/$ID/approve")
@@ -122,3 +132,27 @@ code=$(curl -sS -o "$d/resp" -w '%{http_code}' -b "$d/jar2" -H "X-CSRF-Token: $C
 WANT=$(echo "$doc" | jq -r --arg id "$ID" '.remediations[] | select(.id == $id) | (.params.memory_limit_after / 1048576 | floor | tostring) + "Mi"')
 wait_limit 90 "$WANT"
 echo "ok: $ID, proposed before a restart, was approved after it and carried out ($WANT)"
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# 8. a change measured again replaces the one that waits: the record from
+#    before the restart is made to propose 1Mi more than this run will
+#    measure, so the new process proposes another change; the old record is
+#    superseded, names the new one, and can no longer be approved
+start_sim again --scenario "$d/s.yaml" --speed 20
+start_monitor again1 --listen 127.0.0.1:0
+doc=$(wait_json 90 /api/remediations 'any(.remediations[]; .status == "pending")')
+OLD=$(echo "$doc" | jq -r '[.remediations[] | select(.status == "pending")][0].id')
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+hist_json "$d/again1/h.json" | jq -c --arg id "$OLD" \
+  '.[] | if .id == $id then (.params.memory_limit_after += 1048576 | del(.digest)) else . end' >"$d/again-h.json"
+start_monitor again2 --listen 127.0.0.1:0 --history-file "$d/again-h.json"
+doc=$(wait_json 60 /api/remediations "any(.remediations[]; .id == \"$OLD\" and .status == \"superseded\")")
+NEW=$(echo "$doc" | jq -r --arg id "$OLD" '.remediations[] | select(.id == $id) | .result.superseded_by')
+echo "$doc" | jq -e --arg id "$NEW" 'any(.remediations[]; .id == $id and .status == "pending")' >/dev/null \
+  || fail "$OLD superseded by '$NEW', which is not pending: $doc"
+ODG=$(echo "$doc" | jq -r --arg id "$OLD" '.remediations[] | select(.id == $id) | .digest')
+CS=$(curl -fsS -c "$d/jar3" -X POST --data '{}' "$URL/api/session" | jq -r .csrf)
+code=$(curl -sS -o "$d/resp" -w '%{http_code}' -b "$d/jar3" -H "X-CSRF-Token: $CS" -X POST \
+  --data "{\"digest\":\"$ODG\"}" "$URL/api/remediations/$OLD/approve")
+[ "$code" != 200 ] || fail "the superseded $OLD could still be approved"
+echo "ok: measured again after a restart, $NEW supersedes $OLD, which can no longer be approved (HTTP $code)"
