@@ -828,6 +828,11 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
+		if (l->o.still_open && !l->o.still_open(l->o.still_open_ctx, in->id)) {
+			log_kv(LOG_INFO, C, "not handled: the insight closed since this pass began",
+			       "insight", in->id, NULL);
+			continue; /* act only on what is still true */
+		}
 		if (str_eq(st, "failed") && ladder_no_cure(prev) && ladder_rungs(l->hist.records, in->id) >= REMEDY_MAX_RUNGS) {
 			/* the ladder is climbed: nothing ends silently */
 			struct buf why = BUF_INIT;

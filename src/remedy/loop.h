@@ -55,6 +55,14 @@ struct remedy_opts {
 	 */
 	void (*on_record)(void *ctx, const json_t *rec);
 	void *on_record_ctx;
+	/*
+	 * Whether an insight is still open now, from a newer view than the
+	 * pass's (the monitor's latest): asked before each insight is handled,
+	 * so a pass that spent minutes verifying other actions does not act on
+	 * an insight that closed meanwhile. NULL: the pass's view decides.
+	 */
+	bool (*still_open)(void *ctx, const char *insight_id);
+	void *still_open_ctx;
 };
 
 struct remedy_stats {
