@@ -23,6 +23,10 @@
 #   later (session 3, written after the unseen run and before its second
 #     round of tuning, the time to limit): slowleak-f, slowleak-g, busy-f,
 #     mixed-f
+#   held4 (session 4: written by gen-d.py before that session's tuning of
+#     slow leaks, run once at its end): slowleak-h, slowleak-i, busy-h, mixed-h
+#   tune4 (session 4's tuning, with leave one family out): slowleak-t1..t3,
+#     busy-t1, busy-t2, mixed-t1
 #
 # SETS (default "tuning held fresh unseen") picks the sets to run; each is
 # scored within WINDOW and, for the time-to-detect of slow faults, within
@@ -46,6 +50,8 @@ held="busy-b slowleak-b overlap-b sizes-small gen-300"
 fresh="busy-c slowleak-c overlap-c"
 unseen="slowleak-d slowleak-e busy-d mixed-d mixed-e"
 later="slowleak-f slowleak-g busy-f mixed-f"
+held4="slowleak-h slowleak-i busy-h mixed-h"
+tune4="slowleak-t1 slowleak-t2 slowleak-t3 busy-t1 busy-t2 mixed-t1"
 
 record() {      # record NAME
   local n=$1 r=$out/$1
@@ -98,12 +104,12 @@ summary() {     # summary SUFFIX TITLE
 }
 
 want() { case " $sets " in *" $1 "*) return 0 ;; esac; return 1; }
-for set in tuning held fresh unseen later; do
+for set in tuning held fresh unseen later held4 tune4; do
   want $set || continue
   for n in ${!set}; do record "$n"; done
 done
 for s in held held-nolstm held-low fresh fresh-nolstm tuning tuning-nolstm unseen unseen-nolstm unseen-low \
-         later later-nolstm later-low; do
+         later later-nolstm later-low held4 held4-nolstm held4-low tune4 tune4-nolstm; do
   rm -f "$out/$s.lines" "$out/$s.w2.lines" "$out/$s.pairs"
 done
 if want unseen; then
@@ -112,6 +118,10 @@ fi
 if want later; then
   for n in $later; do run "$n" later true; run "$n" later-nolstm false; run "$n" later-low true 0.1; done
 fi
+if want held4; then
+  for n in $held4; do run "$n" held4 true; run "$n" held4-nolstm false; run "$n" held4-low true 0.1; done
+fi
+if want tune4; then for n in $tune4; do run "$n" tune4 true; run "$n" tune4-nolstm false; done; fi
 if want fresh; then for n in $fresh; do run "$n" fresh true; run "$n" fresh-nolstm false; done; fi
 if want held; then for n in $held; do run "$n" held true; run "$n" held-nolstm false; done; fi
 # the reliability table over the whole range: insights from threshold 0.1
@@ -127,6 +137,15 @@ if want later; then
   summary later "later families (session 3, second round), LSTM on"
   summary later-nolstm "later families, LSTM off (statistics and rules, same calibration)"
   summary later-low "later families at threshold 0.1 (for the reliability table over the whole range)"
+fi
+if want held4; then
+  summary held4 "held4 families (session 4, held out), LSTM on"
+  summary held4-nolstm "held4 families, LSTM off (statistics and rules, same calibration)"
+  summary held4-low "held4 families at threshold 0.1 (for the reliability table over the whole range)"
+fi
+if want tune4; then
+  summary tune4 "tune4 families (session 4's tuning), LSTM on"
+  summary tune4-nolstm "tune4 families, LSTM off"
 fi
 if want fresh; then
   summary fresh "fresh held-out families, LSTM on"

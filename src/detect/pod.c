@@ -33,6 +33,9 @@
 #define ADAPT_AFTER     60              /* a deviation this long becomes the new normal */
 #define STALE_MS        (30 * 60000)
 #define THROTTLE_MS     (8 * 60000)     /* throttled this long scores 0.9 */
+#define WL_RATIO        1.16            /* memory this far above its workload's baseline ... */
+#define WL_OWN          1.04            /* ... and above the pod's own ... */
+#define WL_PERSIST_MS   90000           /* ... for this long (4 samples at 30 s) is a leak */
 #define THROTTLE_SHARE  25.0            /* % of CFS periods throttled that counts (as the
 					 * kubernetes-mixin CPUThrottlingHigh alert) */
 
@@ -124,7 +127,7 @@ static bool fin(double v)
 	return isfinite(v);
 }
 
-static void ring_push(struct pod_ring *r, double v)
+void pod_ring_push(struct pod_ring *r, double v)
 {
 	r->v[r->head] = (float)v;
 	r->head = (uint8_t)((r->head + 1) % POD_RING);
@@ -152,7 +155,7 @@ static double median_of(float *a, int n)
 }
 
 /* The median and the median absolute deviation of the ring. */
-static void ring_stats(const struct pod_ring *r, double *med, double *mad)
+void pod_ring_stats(const struct pod_ring *r, double *med, double *mad)
 {
 	float tmp[POD_RING];
 	int n = r->n;
@@ -217,7 +220,7 @@ void pod_add_component(struct pod_verdict *v, enum pod_component_kind k, const c
 static enum pod_component_kind kind_of(const char *reason)
 {
 	static const char *const stats[] = { "CPUAboveNormal", "CPUAboveRequest", "MemoryGrowing",
-					     "MemoryAboveNormal", NULL };
+					     "MemoryAboveNormal", "MemoryAboveWorkload", NULL };
 	for (const char *const *r = stats; *r; r++)
 		if (!strcmp(reason, *r))
 			return PC_STATS;
@@ -509,7 +512,7 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 	if (st->cpu.n >= MIN_BASELINE) {
 		double med, mad, scale, z;
 
-		ring_stats(&st->cpu, &med, &mad);
+		pod_ring_stats(&st->cpu, &med, &mad);
 		scale = fmax(fmax(1.4826 * mad, 0.08 * med), 5.0);
 		z = (cpu - med) / scale;
 		high = z >= 6 && cpu >= 1.6 * med && cpu - med >= 25;
@@ -532,13 +535,40 @@ static void cpu_checks(const struct sample *s, struct pod_state *st, int64_t ts,
 				 "CPUAboveRequest", "cpu_mcores", cpu, 0, 3 * req);
 	}
 	if (!high || ++st->cpu_high_run > ADAPT_AFTER)
-		ring_push(&st->cpu, cpu);
+		pod_ring_push(&st->cpu, cpu);
 	if (!high)
 		st->cpu_high_run = 0;
 }
 
+/*
+ * Memory far above the baseline the pod's workload shares (pod_workload.c)
+ * and above the pod's own: one pod of a Deployment grows while its
+ * siblings do not. Its own baseline keeps a pod that always runs above its
+ * siblings (a shard, a leader) from counting. Thresholds chosen by leave
+ * one scenario family out (docs/detect.md).
+ */
+static void workload_check(const struct sample *s, struct pod_state *st, int64_t ts, double wl_mem,
+			   struct pod_verdict *v)
+{
+	double mem = s->mem_bytes, med, mad;
+	bool on = false;
+	int64_t h;
+
+	if (fin(wl_mem) && wl_mem > 0 && st->mem.n >= MIN_BASELINE) {
+		pod_ring_stats(&st->mem, &med, &mad);
+		on = mem >= WL_RATIO * wl_mem && mem >= WL_OWN * med;
+	}
+	h = held(&st->wl_high_since, on, ts);
+	if (h < 0)
+		return;
+	if (h >= WL_PERSIST_MS)
+		st->leak_hint = 1;
+	consider(v, AT_MEMORY_LEAK, h >= WL_PERSIST_MS ? P_STRONG : P_WEAK - 0.1, "MemoryAboveWorkload",
+		 "mem_bytes", mem, NAN, WL_RATIO * wl_mem);
+}
+
 static void memory_checks(const struct sample *s, struct pod_state *st, int64_t ts,
-			  bool restarted, struct pod_verdict *v)
+			  bool restarted, double wl_mem, struct pod_verdict *v)
 {
 	double mem = s->mem_bytes, lim = s->mem_limit_bytes, rel = 0, slope = 0;
 	bool running = s->phase && !strcmp(s->phase, "Running") && !s->reason;
@@ -576,10 +606,14 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 	}
 	if (rising)
 		st->leak_hint = 1;
+	if (running && !young && !restarted)
+		workload_check(s, st, ts, wl_mem, v);
+	else
+		st->wl_high_since = 0;
 	if (st->mem.n >= MIN_BASELINE) {
 		double med, mad, scale, z;
 
-		ring_stats(&st->mem, &med, &mad);
+		pod_ring_stats(&st->mem, &med, &mad);
 		scale = fmax(fmax(1.4826 * mad, 0.04 * med), 2.0 * 1024 * 1024);
 		(void)z;
 		/* Natural memory wanders within about 8% of its level; the
@@ -611,7 +645,7 @@ static void memory_checks(const struct sample *s, struct pod_state *st, int64_t 
 		 * spans about an hour at 30 s, so a slow leak cannot drag the
 		 * baseline along with it. */
 		if (st->mem.n < 8 || ++st->mem_thin >= 4) {
-			ring_push(&st->mem, mem);
+			pod_ring_push(&st->mem, mem);
 			st->mem_thin = 0;
 		}
 	}
@@ -672,7 +706,7 @@ static int new_restarts(const struct sample *s, const struct pod_state *st)
  * Rules and statistics for one sample; returns the pod's state when the
  * sample taught it (so the LSTM may score it), NULL otherwise.
  */
-struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *s,
+struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *s, double wl_mem,
 				   struct pod_verdict *out)
 {
 	char key[640];
@@ -701,7 +735,7 @@ struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *
 	if (st->nsamples && ts - st->last_ms > d->stale_ms) {
 		/* A long gap: what held before may not hold now. */
 		st->cpu_high_since = st->cpu_limit_since = st->net_since = 0;
-		st->drop_since = st->unready_since = 0;
+		st->drop_since = st->unready_since = st->wl_high_since = 0;
 		st->trend_n = 0;
 	}
 	if (!st->nsamples)
@@ -728,7 +762,7 @@ struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *
 	rules(s, st, out);
 	restarts_and_readiness(s, st, ts, restarted, out);
 	cpu_checks(s, st, ts, out);
-	memory_checks(s, st, ts, restarted, out);
+	memory_checks(s, st, ts, restarted, wl_mem, out);
 	network_checks(s, st, ts, out);
 	st->last_ms = ts;
 	st->nsamples++;

@@ -9,7 +9,8 @@
  *   trouble, CPU throttled (cAdvisor), network errors and drops);
  * - "stats": robust online statistics (median/MAD baselines of CPU and
  *   memory learned from the pod's own normal samples, level shifts, a
- *   memory trend towards the limit with the time left);
+ *   memory trend towards the limit with the time left, and memory against
+ *   the baseline the pod's workload shares);
  * - "lstm": the LSTM's surprise at the sample (its forecast error over the
  *   model's features) relative to the usual surprise of the pod's workload
  *   (pods of one Deployment share it, so a new pod of a rollout or a scale
@@ -112,6 +113,7 @@ struct pod_state {
 	float trend_v[POD_TREND];       /* and bytes */
 	uint8_t trend_n;
 	int64_t cpu_high_since, cpu_limit_since, net_since, drop_since, unready_since, pending_since;
+	int64_t wl_high_since;          /* memory far above the workload's baseline since */
 	float last_prob;                /* the latest verdict's probability, for /metrics */
 	uint8_t last_type;
 	uint64_t owner_hash;            /* the workload ("ns/kind/owner") this pod belongs to */
@@ -120,11 +122,17 @@ struct pod_state {
 	float win[POD_WMAX][POD_NF];    /* the latest model inputs, normalised, a ring */
 };
 
-/* What pods of one workload share: the usual LSTM surprise. */
+/*
+ * What pods of one workload share: the usual LSTM surprise, and a memory
+ * baseline (the median over the workload's running pods of each cycle,
+ * kept in a ring like a pod's own; pods of one Deployment share a baseline).
+ */
 struct pod_workload {
 	int64_t last_ms;
 	float surprise;
 	uint32_t nsur;
+	struct pod_ring mem;
+	uint8_t mem_thin;
 };
 
 struct pod_detector {

@@ -68,25 +68,6 @@ double pod_detector_calibrate(const struct pod_detector *d, double s)
 	return y[m->ncal - 1];
 }
 
-static struct pod_workload *workload_of(struct pod_detector *d, const struct sample *s)
-{
-	char key[640];
-	struct pod_workload *w;
-
-	if (!s->owner_name || !*s->owner_name)
-		return NULL;
-	snprintf(key, sizeof(key), "%s/%s/%s", s->namespace, s->owner_kind ? s->owner_kind : "",
-		 s->owner_name);
-	w = strmap_get(&d->workloads, key);
-	if (!w && d->workloads.n < d->max_pods) {
-		w = xcalloc(1, sizeof(*w));
-		strmap_put(&d->workloads, key, w);
-	}
-	if (w)
-		w->last_ms = s->ts_ms;
-	return w;
-}
-
 static enum pod_anomaly lstm_type(int feat)
 {
 	switch (feat) {
@@ -107,11 +88,10 @@ static enum pod_anomaly lstm_type(int feat)
  * the pod while the workload has none yet): a component, and the verdict's
  * score raised when it agrees with other evidence or set when it is alone.
  */
-static void lstm_score(struct pod_detector *d, struct pod_state *st, const struct sample *s,
+static void lstm_score(struct pod_detector *d, struct pod_state *st, struct pod_workload *w,
 		       const double *x, const float *pred, struct pod_verdict *v)
 {
 	const struct lstm *m = d->model;
-	struct pod_workload *w = workload_of(d, s);
 	double e2 = 0, emax = -1, sur, ref = NAN, score = 0;
 	int present = 0, top = -1;
 
@@ -210,10 +190,13 @@ void pod_detector_observe_batch(struct pod_detector *d, const struct sample *row
 				struct pod_verdict *out)
 {
 	struct pod_state **st = xcalloc(n ? n : 1, sizeof(*st));
+	struct pod_workload **wl = xmalloc((n ? n : 1) * sizeof(*wl));
+	double *wl_mem = xmalloc((n ? n : 1) * sizeof(*wl_mem));
 	int T = d->lstm_on ? d->model->sh.window : 0;
 	float *xb = NULL, *pred = NULL;
 	size_t nb = 0, k = 0;
 
+	pod_workload_pass(d, rows, n, wl, wl_mem);
 	for (size_t i = 0; i < n; i++) {
 		const struct sample *s = &rows[i];
 		if (!s->namespace || !s->pod || !*s->pod) {
@@ -221,7 +204,7 @@ void pod_detector_observe_batch(struct pod_detector *d, const struct sample *row
 			out[i].skip = true;
 			continue;
 		}
-		st[i] = pod_observe_core(d, s, &out[i]);
+		st[i] = pod_observe_core(d, s, wl_mem[i], &out[i]);
 		if (st[i] && T && st[i]->wlen >= T)
 			nb++;
 	}
@@ -241,7 +224,7 @@ void pod_detector_observe_batch(struct pod_detector *d, const struct sample *row
 			if (st[i]->gap_ms > d->stale_ms)
 				st[i]->wlen = 0;
 			else if (st[i]->wlen >= T)
-				lstm_score(d, st[i], &rows[i], x, pred + k++ * POD_NF, &out[i]);
+				lstm_score(d, st[i], wl[i], x, pred + k++ * POD_NF, &out[i]);
 			window_push(d->model, st[i], x);
 		}
 		if (!out[i].skip || st[i])
@@ -250,6 +233,8 @@ void pod_detector_observe_batch(struct pod_detector *d, const struct sample *row
 	free(xb);
 	free(pred);
 	free(st);
+	free(wl);
+	free(wl_mem);
 }
 
 int pod_detector_observe(struct pod_detector *d, const struct sample *s, struct pod_verdict *out)

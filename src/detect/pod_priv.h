@@ -16,9 +16,25 @@ void pod_verdict_clear(struct pod_verdict *v);
 double pod_sum2(double a, double b);
 /*
  * Rules and statistics for one sample; returns the pod's state when the
- * sample taught it (so the LSTM may score it), NULL otherwise.
+ * sample taught it (so the LSTM may score it), NULL otherwise. wl_mem is
+ * the memory baseline of the pod's workload before this cycle (NaN when
+ * it has none, or too few of its pods report in the cycle).
  */
-struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *s,
+struct pod_state *pod_observe_core(struct pod_detector *d, const struct sample *s, double wl_mem,
 				   struct pod_verdict *out);
+/* The median and the median absolute deviation of a ring. */
+void pod_ring_stats(const struct pod_ring *r, double *med, double *mad);
+void pod_ring_push(struct pod_ring *r, double v);
+/* The workload of a row ("ns/kind/owner"), created when new; NULL without an owner. */
+struct pod_workload *pod_workload_of(struct pod_detector *d, const struct sample *s);
+/*
+ * The workloads' memory baselines for the rows of one cycle: wl[i] is the
+ * workload of rows[i] (NULL without one), wl_mem[i] its baseline before
+ * this cycle (NaN unless at least POD_WL_MIN of its pods report a usable
+ * value in the cycle); then each such workload learns the cycle's median.
+ */
+#define POD_WL_MIN 3
+void pod_workload_pass(struct pod_detector *d, const struct sample *rows, size_t n,
+		       struct pod_workload **wl, double *wl_mem);
 
 #endif

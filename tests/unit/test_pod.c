@@ -226,6 +226,48 @@ static void memory_leak_is_found_before_the_kill(void **state)
 	pod_detector_release(&d);
 }
 
+/*
+ * Pods of one Deployment share a baseline: one pod that grows slowly to
+ * 1.2x its siblings is a leak long before its own history says so, and a
+ * pod that always runs 1.3x above them (a shard) is not.
+ */
+static void one_pod_above_its_siblings(void **state)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "shard", "alone" };
+	struct pod_detector d;
+	struct sample rows[6];
+	struct pod_verdict v[6];
+	double at_alarm = 0;
+	(void)state;
+
+	pod_detector_init(&d, 0);
+	for (int i = 0; i < 109; i++) {  /* up to 1.19x: below what its own history needs */
+		double grow = i < 60 ? 1 : 1 + 0.004 * (i - 60);
+		for (int k = 0; k < 6; k++) {
+			row(&rows[k], names[k], T0 + i * 30000LL);
+			rows[k].mem_limit_bytes = 2048 * MI;
+			rows[k].mem_bytes = (500 + wob(i + 7 * k, 8)) * MI * (k == 4 ? 1.3 : 1);
+			if (k == 0 || k == 5)
+				rows[k].mem_bytes *= grow;
+			if (k == 5)     /* the same pod in a workload of its own */
+				sample_set_str(&rows[k].owner_name, "alone");
+		}
+		pod_detector_observe_batch(&d, rows, 6, v);
+		for (int k = 1; k < 6; k++)
+			assert_true(v[k].probability < 0.7);
+		if (v[0].probability >= 0.7 && !at_alarm) {
+			assert_int_equal(v[0].type, AT_MEMORY_LEAK);
+			assert_string_equal(v[0].reason, "MemoryAboveWorkload");
+			at_alarm = grow;
+		}
+		for (int k = 0; k < 6; k++)
+			sample_release(&rows[k]);
+	}
+	/* found within 1.16-1.2x (its own baseline follows it part of the way) */
+	assert_true(at_alarm >= 1.15 && at_alarm <= 1.2);
+	pod_detector_release(&d);
+}
+
 static void kubernetes_states_are_findings(void **state)
 {
 	static const struct { const char *phase, *reason, *event; enum pod_anomaly type; } cases[] = {
@@ -483,6 +525,7 @@ int main(void)
 		cmocka_unit_test(throttling_at_the_limit),
 		cmocka_unit_test(throttling_from_the_throttled_share),
 		cmocka_unit_test(memory_leak_is_found_before_the_kill),
+		cmocka_unit_test(one_pod_above_its_siblings),
 		cmocka_unit_test(kubernetes_states_are_findings),
 		cmocka_unit_test(restarts_rising_and_readiness_lost),
 		cmocka_unit_test(network_errors_need_two_samples),
