@@ -10,6 +10,7 @@
 #include "conf/config.h"
 #include "insight/insight_read.h"
 #include "remedy/history.h"
+#include "remedy/inflight.h"
 #include "base/banned.h"
 
 static void usage(FILE *out)
@@ -72,25 +73,18 @@ static const json_t *newest_for(const struct history *h, const char *insight_id)
 	size_t i;
 
 	json_array_foreach(h->records, i, rec)
-		if (!strcmp(str(rec, "insight_id"), insight_id))
+		if (inflight_serves(rec, insight_id))
 			found = rec;
 	return found;
 }
 
-/* One sentence: why nothing (more) is happening for this insight. */
-static void why_line(const struct insight *in, const json_t *rec, double threshold,
-		     char *out, size_t n)
+/* What a record's state says about why nothing (more) is happening. */
+static void why_record(const json_t *rec, char *out, size_t n)
 {
 	const json_t *res = json_object_get(rec, "result");
 	const char *st = str(rec, "status"), *desc = str(json_object_get(rec, "params"), "description");
 
-	if (!(in->probability >= threshold)) {
-		snprintf(out, n, "probability %.2f is below the confidence threshold %.2f "
-			 "(agent.confidence_threshold): nothing is proposed", in->probability, threshold);
-	} else if (!rec) {
-		snprintf(out, n, "no record yet: no remediation is running on these insights "
-			 "(monitor --remediate, remediate), or it has not reached this one");
-	} else if (!strcmp(st, "pending")) {
+	if (!strcmp(st, "pending")) {
 		snprintf(out, n, "waiting for approval since %.19s: %s", str(rec, "time"), desc);
 	} else if (!strcmp(st, "executing") || !strcmp(st, "proposed")) {
 		snprintf(out, n, "%s since %.19s (acting, then verifying): %s",
@@ -116,6 +110,39 @@ static void why_line(const struct insight *in, const json_t *rec, double thresho
 	}
 }
 
+/*
+ * One sentence: why nothing (more) is happening for this insight. rec: its
+ * newest record; busy: a record in flight on its workload (inflight.h),
+ * which holds any new proposal for it unless it is rec itself.
+ */
+static void why_line(const struct insight *in, const json_t *rec, const json_t *busy,
+		     double threshold, char *out, size_t n)
+{
+	int k = 0;
+
+	if (!(in->probability >= threshold)) {
+		snprintf(out, n, "probability %.2f is below the confidence threshold %.2f "
+			 "(agent.confidence_threshold): nothing is proposed", in->probability, threshold);
+		return;
+	}
+	if (busy && busy != rec) {
+		snprintf(out, n, "nothing new proposed while %s (for %s) is %s on this workload, "
+			 "one action in flight per workload: %s", str(busy, "id"), str(busy, "insight_id"),
+			 str(busy, "status"), str(json_object_get(busy, "params"), "description"));
+		return;
+	}
+	if (!rec) {
+		snprintf(out, n, "no record yet: no remediation is running on these insights "
+			 "(monitor --remediate, remediate), or it has not reached this one");
+		return;
+	}
+	if (strcmp(str(rec, "insight_id"), in->id))
+		k = snprintf(out, n, "shared with %s (the same change, one action per workload); ",
+			     str(rec, "insight_id"));
+	if (k >= 0 && (size_t)k < n)
+		why_record(rec, out + k, n - (size_t)k);
+}
+
 static int why_view(const struct config *cfg, const struct history *h)
 {
 	const char *path = config_str(cfg, "agent.insights_file");
@@ -123,6 +150,7 @@ static int why_view(const struct config *cfg, const struct history *h)
 	struct insight_store s;
 	char err[512], line[1200];
 	size_t open_ = 0;
+	int64_t now = time_real_ms();
 
 	insight_store_init(&s, 0);
 	if (insight_store_read(&s, path, err, sizeof(err)) < 0) {
@@ -133,7 +161,8 @@ static int why_view(const struct config *cfg, const struct history *h)
 	printf("%-18s  %-15s  %-34s  %s\n", "INSIGHT", "TYPE", "WHERE", "WHY NOTHING (MORE) HAPPENED");
 	for (size_t i = 0; i < s.n; i++) {
 		const struct insight *in = s.items[i];
-		char where[300];
+		const json_t *busy;
+		char where[300], wl[400];
 
 		if (in->resolved_ms)
 			continue;
@@ -143,7 +172,10 @@ static int why_view(const struct config *cfg, const struct history *h)
 				 in->owner_name ? in->owner_name : in->npods ? in->pods[0] : "?");
 		else
 			snprintf(where, sizeof(where), "node %s", in->node ? in->node : "?");
-		why_line(in, newest_for(h, in->id), threshold, line, sizeof(line));
+		/* dry_run: a dry run's pending records count too */
+		busy = inflight_insight_workload(in, wl, sizeof(wl)) ?
+		       inflight_on(h->records, wl, NULL, &s, true, now) : NULL;
+		why_line(in, newest_for(h, in->id), busy, threshold, line, sizeof(line));
 		printf("%-18s  %-15s  %-34s  %s\n", in->id, in->anomaly_type, where, line);
 	}
 	if (!open_)

@@ -640,8 +640,9 @@ static const char *kind_of(const char *action)
 {
 	if (!strcmp(action, "restart_pod"))
 		return "Pod";
+	/* raise_hpa_max names the Deployment: the HPA that owns it is found in the cluster */
 	if (!strcmp(action, "scale_deployment") || !strcmp(action, "change_limits") ||
-	    !strcmp(action, "rollout_undo"))
+	    !strcmp(action, "rollout_undo") || !strcmp(action, "raise_hpa_max"))
 		return "Deployment";
 	if (str_ends_with(action, "_node"))
 		return "Node";

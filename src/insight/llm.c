@@ -21,7 +21,7 @@ static const char system_prompt[] =
 	"with one JSON object and nothing else: {\"root_cause\": string, "
 	"\"explanation\": string (at most 5 plain sentences), \"actions\": "
 	"[{\"action\": one of restart_pod, scale_deployment, change_limits, "
-	"rollout_undo, cordon_node, uncordon_node, drain_node, none; \"target\": the placeholder "
+	"rollout_undo, raise_hpa_max, cordon_node, uncordon_node, drain_node, none; \"target\": the placeholder "
 	"of this incident's pod, workload (\"[namespace-1]/[workload-1]\") or, "
 	"only when the incident is about the node, its node; "
 	"\"params\": object}]}. Actions are suggestions for a person to approve.";
@@ -215,7 +215,7 @@ static bool own_target(const struct insight *in, const char *action, const char 
 		return false;
 	}
 	if (!strcmp(action, "scale_deployment") || !strcmp(action, "change_limits") ||
-	    !strcmp(action, "rollout_undo")) {
+	    !strcmp(action, "rollout_undo") || !strcmp(action, "raise_hpa_max")) {
 		if (!in->owner_name || !in->owner_kind || strcmp(in->owner_kind, "Deployment"))
 			return false;
 		snprintf(wl, sizeof(wl), "%s/%s", in->namespace_ ? in->namespace_ : "",

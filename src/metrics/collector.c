@@ -176,6 +176,7 @@ void collector_release(struct collector *c)
 	free(c->prom_cols);
 	strmap_clear(&c->prev, free_value);
 	strmap_clear(&c->owners, free_value);
+	strmap_clear(&c->hpas, free_value);
 	strvec_clear(&c->notices);
 	free(c->namespace);
 	memset(c, 0, sizeof(*c));
@@ -608,6 +609,7 @@ int collector_cycle(struct collector *c, struct sample **rows_out, size_t *nrows
 		now_ms = c->stats.cluster_ms;
 	apply_events(c, r.v, r.n, now_ms);
 	collector_owners(c, r.v, r.x, r.n);
+	collector_hpas(c, r.v, r.n);
 	collector_prometheus(c, r.v, r.n);
 	for (size_t i = 0; i < r.n; i++) {
 		derive(&r.v[i], &r.x[i], now_ms);

@@ -84,6 +84,8 @@ struct collector {
 	struct strmap prev;               /* "ns/pod" -> struct counters */
 	struct strmap owners;             /* "ns/kind/name" -> controller "Kind/name" or "" */
 	bool owners_listed;
+	struct strmap hpas;               /* "ns/kind/name" -> the HPA that scales it */
+	int64_t hpas_listed_ms;           /* monotonic; 0: never */
 	unsigned long cycles;
 	struct strvec notices;            /* new this cycle; the caller logs and may clear */
 	unsigned said;                    /* NOTE_* bits already said */

@@ -13,7 +13,7 @@
 /* Notices said once until their source recovers. */
 enum {
 	NOTE_METRICS = 1, NOTE_SUMMARY = 2, NOTE_PROM = 4, NOTE_NODES = 8,
-	NOTE_EVENTS = 16, NOTE_CAP = 32, NOTE_OWNERS = 64, NOTE_CADVISOR = 128,
+	NOTE_EVENTS = 16, NOTE_CAP = 32, NOTE_OWNERS = 64, NOTE_CADVISOR = 128, NOTE_HPA = 256,
 };
 
 /* Counters of one pod from the previous cycle. */
@@ -52,6 +52,8 @@ char *collector_path(const struct collector *c, const char *prefix, const char *
 		     bool namespaced);
 
 void collector_owners(struct collector *c, struct sample *rows, const struct rowextra *x, size_t n);
+/* The hpa_name column: rows whose owner an HPA scales (owners set first). */
+void collector_hpas(struct collector *c, struct sample *rows, size_t n);
 /* The owner lists, as a thread body (arg: the collector). */
 void *collector_owners_run(void *arg);
 /* The cycle's requests at once: metrics.k8s.io, every node's kubelet

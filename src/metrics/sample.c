@@ -53,6 +53,7 @@ const struct sample_col sample_native_cols[] = {
 	COL("last_exit_code", SCOL_INT, last_exit_code, "that run's exit code (lastState.terminated.exitCode: 137 after an OOM kill, 1 after an error)"),
 	COL("cpu_throttled_pct", SCOL_NUM, cpu_throttled_pct, "share of CFS periods throttled since the previous cycle, % (cAdvisor container_cpu_cfs_throttled_periods_total / container_cpu_cfs_periods_total)"),
 	COL("cpu_throttled_mcores", SCOL_NUM, cpu_throttled_mcores, "throttled time per second since the previous cycle (container_cpu_cfs_throttled_seconds_total): CPU the pod wanted and did not get, millicores"),
+	COL("hpa_name", SCOL_STR, hpa_name, "the HorizontalPodAutoscaler whose scaleTargetRef is the pod's owner (autoscaling/v2); empty when none"),
 };
 const size_t sample_native_ncols = sizeof(sample_native_cols) / sizeof(sample_native_cols[0]);
 

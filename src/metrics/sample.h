@@ -35,6 +35,7 @@ struct sample {
 	double last_exit_code;          /* that run's exit code (137, 1), NaN when none */
 	double cpu_throttled_pct;       /* CFS periods throttled since the previous cycle, % (cAdvisor) */
 	double cpu_throttled_mcores;    /* throttled time per second since the previous cycle: unmet demand, millicores */
+	char *hpa_name;                 /* the HorizontalPodAutoscaler that scales the pod's owner, NULL when none */
 	double node_ready;              /* 1, 0, or NaN */
 	char *node_conditions;          /* "MemoryPressure;DiskPressure", "" when none */
 	char *node_event_reason, *node_event_message, *node_event_source;

@@ -33,6 +33,7 @@ struct proposal {
 	const char *workload;       /* "Deployment" owner of a pod or the deployment itself; NULL: none */
 	bool follow_up;             /* a later step of a plan whose previous step was verified (no cooldown) */
 	bool bare_pod;              /* restart_pod: the pod has no controller */
+	bool node_cordoned;         /* a node action: the node is unschedulable already (live) */
 	/* scale_deployment; raise_hpa_max: the HPA's maxReplicas (name: the HPA, workload: its Deployment) */
 	int replicas_before, replicas_after;
 	/* change_limits: base units (cores, bytes); 0 = unset / unchanged */

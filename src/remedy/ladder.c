@@ -1,5 +1,6 @@
 #include <string.h>
 #include "base/str.h"
+#include "remedy/inflight.h"
 #include "remedy/ladder.h"
 #include "base/banned.h"
 
@@ -14,6 +15,23 @@ bool ladder_acted(const char *status)
 	       str_eq(status, "failed") || str_eq(status, "unverified");
 }
 
+const json_t *ladder_tried(const json_t *records, const char *insight_id, const char *action,
+			   const char *target, const char *status)
+{
+	const json_t *rec, *found = NULL;
+	size_t i;
+
+	json_array_foreach(records, i, rec) {
+		const char *st = field(rec, "status");
+
+		if (inflight_serves(rec, insight_id) && str_eq(field(rec, "action"), action) &&
+		    str_eq(field(json_object_get(rec, "target"), "name"), target) &&
+		    (status ? str_eq(st, status) : ladder_acted(st) || str_eq(st, "skipped")))
+			found = rec;
+	}
+	return found;
+}
+
 int ladder_rungs(const json_t *records, const char *insight_id)
 {
 	const json_t *rec;
@@ -21,7 +39,7 @@ int ladder_rungs(const json_t *records, const char *insight_id)
 	int n = 0;
 
 	json_array_foreach(records, i, rec)
-		n += str_eq(field(rec, "insight_id"), insight_id) && ladder_acted(field(rec, "status"));
+		n += inflight_serves(rec, insight_id) && ladder_acted(field(rec, "status"));
 	return n;
 }
 
@@ -39,12 +57,14 @@ bool ladder_signal_normal(const json_t *rec)
 	const json_t *params = json_object_get(rec, "params");
 
 	/* a CPU limit's signal is throttling, a memory limit's the working set's
-	 * headroom; a scale's is the load per pod, which verification does not
-	 * measure (a pod that never throttled says nothing about it) */
+	 * headroom; a scale's for a CPU insight the load per pod (an HPA's
+	 * maximum is not measured: its steps go on to the goal) */
 	return (json_is_number(json_object_get(params, "cpu_limit_after")) &&
 		json_is_number(json_object_get(v, "cpu_throttled_pct"))) ||
 	       (json_is_number(json_object_get(params, "memory_limit_after")) &&
-		json_is_number(json_object_get(v, "memory_peak_bytes")));
+		json_is_number(json_object_get(v, "memory_peak_bytes"))) ||
+	       (str_eq(field(rec, "action"), "scale_deployment") &&
+		json_is_number(json_object_get(v, "cpu_per_pod_cores")));
 }
 
 void ladder_story(const json_t *records, const char *insight_id, const struct policy *pol,
@@ -62,7 +82,7 @@ void ladder_story(const json_t *records, const char *insight_id, const struct po
 		const char *d = field(params, "description");
 		const char *v = field(json_object_get(rec, "verification"), "detail");
 
-		if (!str_eq(field(rec, "insight_id"), insight_id) || !ladder_acted(field(rec, "status")))
+		if (!inflight_serves(rec, insight_id) || !ladder_acted(field(rec, "status")))
 			continue;
 		mem |= json_is_number(json_object_get(params, "memory_limit_after"));
 		buf_addf(out, " (%d) %s: %s%s%s;", ++n, d ? d : "?", field(rec, "status"),

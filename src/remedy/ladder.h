@@ -14,6 +14,14 @@
 /* Statuses after which an action counts for the cooldown, the budget and the ladder. */
 bool ladder_acted(const char *status);
 
+/*
+ * The newest record of this insight with this action on this target that
+ * acted (or was skipped as stale), or NULL; with status, only one in that
+ * status ("succeeded": a verified cordon before its drain).
+ */
+const json_t *ladder_tried(const json_t *records, const char *insight_id, const char *action,
+			   const char *target, const char *status);
+
 /* Records of this insight that acted on the cluster (the rungs climbed). */
 int ladder_rungs(const json_t *records, const char *insight_id);
 
@@ -30,8 +38,9 @@ bool ladder_no_cure(const json_t *rec);
  * signal back to normal (a CPU limit: throttling at most its threshold; a
  * memory limit: the working set within its headroom): the goal was an
  * estimate, the signal says the fault is cured, so no further step is taken
- * toward it. A scale's signal (the load per pod) is not measured: its steps
- * go on to the goal.
+ * toward it; a scale for a CPU insight: the load per pod within what the
+ * replicas were sized for. An HPA's maximum is not measured: its steps go on
+ * to the goal.
  */
 bool ladder_signal_normal(const json_t *rec);
 

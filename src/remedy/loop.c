@@ -13,6 +13,7 @@
 #include "remedy/approve.h"
 #include "remedy/blast.h"
 #include "remedy/execute.h"
+#include "remedy/inflight.h"
 #include "remedy/ladder.h"
 #include "remedy/loop.h"
 #include "remedy/loop_priv.h"
@@ -92,8 +93,10 @@ int remedy_loop_open(struct remedy_loop *l, const struct remedy_opts *o,
 
 void remedy_loop_close(struct remedy_loop *l)
 {
-	if (l)
-		history_close(&l->hist);
+	if (!l)
+		return;
+	history_close(&l->hist);
+	strmap_clear(&l->held, NULL);
 }
 
 /* The newest record for this insight, or NULL. */
@@ -103,7 +106,7 @@ static json_t *record_for(const struct remedy_loop *l, const char *insight_id)
 	size_t i;
 
 	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
+		if (inflight_serves(rec, insight_id) &&
 		    (l->o.dry_run || !str_eq(json_string_value(json_object_get(rec, "mode")), "dry_run")))
 			found = rec;
 	return found;
@@ -245,7 +248,7 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 		.record = history_get(&l->hist, id),
 	};
 	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop,
-				  in ? in->anomaly_type : NULL };
+				  in ? in->anomaly_type : NULL, 0 };
 	json_t *result = NULL, *ver = NULL;
 	enum exec_outcome out;
 	enum verdict v;
@@ -253,6 +256,10 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	char ts[RFC3339_MAX];
 	int rc;
 
+	for (size_t k = 0; in && k < in->nsignals; k++)
+		if (str_eq(in->signals[k].metric, "cpu_mcores") && isfinite(in->signals[k].expected_hi) &&
+		    in->signals[k].expected_hi > 0)
+			vo.cpu_normal_cores = in->signals[k].expected_hi / 1000; /* "back to normal" */
 	if (l->o.may_act && !l->o.dry_run) {
 		char why[256] = "";
 
@@ -305,168 +312,6 @@ static int act(struct remedy_loop *l, const struct insight *in, const struct pla
 	return rc;
 }
 
-/*
- * --approval web. For a record that waits (pending, or just proposed):
- * returns "web" when a person approved this very proposal (the digest they
- * were shown equals the digest of what would be done now, and the offer has
- * not expired); otherwise NULL with *status "pending" (still waiting,
- * offered in the box), "refused" (rejected or expired) or "superseded"
- * (approved, but the proposal changed since: it is proposed again).
- */
-static const char *web_decision(struct remedy_loop *l, const json_t *params_now, const char *id,
-				const char **status, const char **answer, char *who, size_t wholen)
-{
-	json_t *rec = history_get(&l->hist, id), *now;
-	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-	char given[APPROVAL_DIGEST_HEX], digest[APPROVAL_DIGEST_HEX], ts[RFC3339_MAX];
-	int64_t until = 0, t = time_real_ms();
-	enum decision d = approval_box_get(l->o.box, id, given, who, wholen);
-	int rc;
-
-	if (!exp || time_parse(exp, &until)) {
-		/* first time: offer it */
-		until = t + (l->o.approval_ttl_ms > 0 ? l->o.approval_ttl_ms : 3600 * 1000);
-		time_rfc3339(until, ts);
-		json_object_set_new(rec, "approval_expires", json_string(ts));
-		if (approval_record_digest(rec, digest) == 0)
-			approval_box_offer(l->o.box, id, digest, until);
-		*status = "pending";
-		*answer = "waiting_for_web";
-		return NULL;
-	}
-	if (d == DECISION_NONE) {
-		if (t >= until) {
-			approval_box_withdraw(l->o.box, id);
-			*status = "refused";
-			*answer = "expired";
-			return NULL;
-		}
-		*status = "pending";
-		*answer = "waiting_for_web";
-		return NULL;
-	}
-	approval_box_withdraw(l->o.box, id);
-	if (d == DECISION_REJECTED) {
-		*status = "refused";
-		*answer = "rejected";
-		return NULL;
-	}
-	/* what would be done now, bound to what was approved */
-	now = json_deep_copy(rec);
-	json_object_set_new(now, "params", json_deep_copy(params_now));
-	rc = approval_check(now, given, t);
-	json_decref(now);
-	if (rc == 0)
-		return "web";
-	*status = rc == -ETIMEDOUT ? "refused" : "superseded";
-	*answer = rc == -ETIMEDOUT ? "expired" : "stale";
-	return NULL;
-}
-
-/*
- * --approval web: a pending record that proposes exactly this change (the
- * same digest over the params the loop records), whatever insight it came
- * from (an earlier id of this incident, before a restart); its id goes to id.
- */
-static bool web_same_pending(struct remedy_loop *l, const struct proposal *p,
-			     const struct history_target *t, const json_t *params,
-			     char *id, size_t idlen)
-{
-	char want[APPROVAL_DIGEST_HEX], have[APPROVAL_DIGEST_HEX];
-	bool found = false;
-	json_t *rec;
-	size_t i;
-
-	if (approval_digest(action_name(p->kind), t->kind, t->namespace_, t->name, params, want))
-		return false;
-	json_array_foreach(l->hist.records, i, rec)
-		if (str_eq(json_string_value(json_object_get(rec, "status")), "pending") &&
-		    json_object_get(rec, "approval_expires") &&
-		    approval_record_digest(rec, have) == 0 && str_eq(have, want)) {
-			str_copy(id, json_string_value(json_object_get(rec, "id")), idlen);
-			found = true;
-		}
-	return found;
-}
-
-/*
- * --approval web: after a new proposal (id), a pending record of the same
- * action on the same target that proposes another change (measured again,
- * e.g. before a restart) is superseded by it, so the page offers one change
- * and an approval of the old one cannot wait for an insight that is gone.
- */
-static void web_supersede(struct remedy_loop *l, const char *action,
-			  const struct history_target *t, const char *id)
-{
-	json_t *rec;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		json_t *tg = json_object_get(rec, "target");
-		const char *old = json_string_value(json_object_get(rec, "id"));
-		char oid[32];
-
-		if (!old || str_eq(old, id) ||
-		    !str_eq(json_string_value(json_object_get(rec, "status")), "pending") ||
-		    !json_object_get(rec, "approval_expires") ||
-		    !str_eq(json_string_value(json_object_get(rec, "action")), action) ||
-		    !str_eq(json_string_value(json_object_get(tg, "kind")), t->kind) ||
-		    !str_eq(json_string_value(json_object_get(tg, "namespace")), t->namespace_) ||
-		    !str_eq(json_string_value(json_object_get(tg, "name")), t->name))
-			continue;
-		str_copy(oid, old, sizeof(oid));
-		log_kv(LOG_INFO, C, "superseded", "record", oid, "by", id, NULL);
-		loop_update(l, oid, json_pack("{s:s, s:{s:s, s:s}}", "status", "superseded", "result",
-			"message", "measured again: another change of the same kind replaces it, nothing was done",
-			"superseded_by", id));
-	}
-}
-
-/*
- * --approval web: a pending record whose time is up is refused, also when
- * its insight is gone (resolved, or an id from before a restart).
- */
-static void web_expire(struct remedy_loop *l)
-{
-	int64_t now = time_real_ms(), until;
-	json_t *rec;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-		char id[32];
-
-		if (!str_eq(json_string_value(json_object_get(rec, "status")), "pending") || !exp ||
-		    time_parse(exp, &until) || now < until)
-			continue;
-		str_copy(id, json_string_value(json_object_get(rec, "id")), sizeof(id));
-		l->stats.refused++;
-		log_kv(LOG_INFO, C, "approval expired", "record", id, NULL);
-		loop_update(l, id, json_pack("{s:s, s:s, s:{s:s, s:s}}", "approval", "refused", "status", "refused",
-			"result", "answer", "expired", "message", "nobody decided in time: nothing was done"));
-	}
-}
-
-/* Whether this insight already had this action on this target carried out (or tried). */
-static const json_t *tried(const struct remedy_loop *l, const char *insight_id,
-			   const struct proposal *p)
-{
-	const json_t *rec, *found = NULL;
-	size_t i;
-
-	json_array_foreach(l->hist.records, i, rec) {
-		const char *st = json_string_value(json_object_get(rec, "status"));
-
-		if (str_eq(json_string_value(json_object_get(rec, "insight_id")), insight_id) &&
-		    str_eq(json_string_value(json_object_get(rec, "action")), action_name(p->kind)) &&
-		    str_eq(json_string_value(json_object_get(json_object_get(rec, "target"), "name")),
-			   p->name) &&
-		    (ladder_acted(st) || str_eq(st, "skipped")))
-			found = rec;
-	}
-	return found;
-}
-
 static int refuse_record(struct remedy_loop *l, const char *id, const struct insight *in,
 			 const struct proposal *p, const char *rule, const char *setting,
 			 const char *message, struct buf *why)
@@ -486,6 +331,44 @@ static bool transient(const char *rule)
 {
 	return str_eq(rule, "cooldown") || str_eq(rule, "hourly_budget") ||
 	       str_eq(rule, "pod_disruption_budget") || str_eq(rule, "ready_floor");
+}
+
+/*
+ * Another record is in flight on this proposal's workload. The same change
+ * (the same digest): this insight attaches to it, one action for both;
+ * returns 1 when that record waits for a decision this pass may take (its
+ * id in id), else 0. Another change: nothing new is proposed until that one
+ * is over (logged once; `history --why` tells it); returns 0.
+ */
+static int share(struct remedy_loop *l, const struct insight *in, const struct proposal *p,
+		 const char *digest, json_t *busy, char *id, size_t idlen)
+{
+	char have[APPROVAL_DIGEST_HEX], key[80];
+	const char *st = json_string_value(json_object_get(busy, "status"));
+	int added;
+
+	str_copy(id, json_string_value(json_object_get(busy, "id")), idlen);
+	if (digest[0] && approval_record_digest(busy, have) == 0 && str_eq(digest, have)) {
+		added = inflight_attach(busy, in->id);
+		if (added < 0)
+			return added;
+		if (added) {
+			loop_log_step("attached to the same change in flight", id, in, p, "status", st);
+			added = loop_update(l, id, json_pack("{s:O}", "insight_ids", json_object_get(busy, "insight_ids")));
+			if (added)
+				return added;
+		}
+		return str_eq(st, "pending");
+	}
+	snprintf(key, sizeof(key), "%s %s", in->id, id);
+	if (!strmap_get(&l->held, key)) {
+		if (l->held.n > 10000)
+			strmap_clear(&l->held, NULL);
+		strmap_put(&l->held, key, l);
+		loop_log_step("nothing new proposed: another action is in flight on this workload", id, in, p,
+			 "status", st);
+	}
+	return 0;
 }
 
 /*
@@ -581,24 +464,50 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 		struct policy_refusal pr;
 		const char *status = NULL, *answer = NULL, *approval, *container;
 		const json_t *prior;
-		bool stepped = false, observed, oom_again = false;
-		json_t *params;
-		char id[32], stale[1024];
+		bool stepped = false, observed, oom_again = false, via_hpa = false;
+		json_t *params, *busy, *shared = NULL;
+		char id[32], stale[1024], workload[400], digest[APPROVAL_DIGEST_HEX], named[256];
+		int64_t now;
 
 		if (!action_is_node(p->kind) && in->owner_name && str_eq(in->owner_kind, "Deployment"))
 			p->workload = in->owner_name;
-		prior = ladder ? tried(l, in->id, p) : NULL;
+		if (p->kind == ACT_RAISE_HPA_MAX && p->workload) {
+			/* a recommendation (an LLM's) naming raise_hpa_max: the HPA is the one
+			 * the cluster says owns the insight's Deployment, its numbers come
+			 * from that HPA, never from the recommendation */
+			str_copy(named, p->name, sizeof(named));
+			str_copy(it->name, p->workload, sizeof(it->name));
+			p->kind = ACT_SCALE_DEPLOYMENT;
+			p->replicas_before = p->replicas_after = 0;
+			via_hpa = true;
+		}
+		prior = ladder ? ladder_tried(l->hist.records, in->id, action_name(p->kind), p->name, NULL) : NULL;
 		container = json_string_value(json_object_get(it->rec->params, "container"));
 		rc = target_observe(l->kc, p, container, &st, &e);
 		observed = rc == 0;
+		if (via_hpa && observed && (!st.hpa[0] || !(str_eq(named, p->name) || str_eq(named, st.hpa)))) {
+			if (!st.hpa[0])
+				snprintf(stale, sizeof(stale), "raise_hpa_max %s: no horizontalpodautoscaler owns "
+					 "deployment %s/%s, so there is no maximum to raise", named,
+					 p->namespace_ ? p->namespace_ : "", p->name);
+			else
+				snprintf(stale, sizeof(stale), "raise_hpa_max %s: the horizontalpodautoscaler "
+					 "that owns deployment %s is %s", named, p->name, st.hpa);
+			if (why.len)
+				buf_adds(&why, "; ");
+			buf_adds(&why, stale);
+			all_transient = false;
+			continue;
+		}
 		if (observed && p->kind == ACT_SCALE_DEPLOYMENT && st.hpa[0]) {
 			/* an HPA owns the replicas: never fight it */
 			int want = p->replicas_after;
 
 			if (st.replicas < st.hpa_max) {
-				snprintf(stale, sizeof(stale), "scale_deployment %s: horizontalpodautoscaler %s "
+				snprintf(stale, sizeof(stale), "%s %s: horizontalpodautoscaler %s "
 					 "owns its replicas (%d..%d, now %d) and has room to scale it; kubemend "
-					 "does not fight it", p->name, st.hpa, st.hpa_min, st.hpa_max, st.replicas);
+					 "does not fight it", via_hpa ? "raise_hpa_max" : "scale_deployment",
+					 p->name, st.hpa, st.hpa_min, st.hpa_max, st.replicas);
 				if (why.len)
 					buf_adds(&why, "; ");
 				buf_adds(&why, stale);
@@ -615,7 +524,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			if (st.hpa_wants > want)
 				want = st.hpa_wants;
 			p->replicas_after = want > st.hpa_max ? want : st.hpa_max + 1;
-			prior = ladder ? tried(l, in->id, p) : NULL;
+			prior = ladder ? ladder_tried(l->hist.records, in->id, action_name(p->kind), p->name, NULL) : NULL;
 		}
 		if (observed && !prior && plan_stale(p, &st, stale, sizeof(stale))) {
 			/* act only on what is still true: the insight saw another state;
@@ -648,10 +557,14 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				oom_again = true; /* killed again at the new limit: as far as the policy allows */
 			else if (prior && p->kind == ACT_CHANGE_LIMITS && !plan_raises(p))
 				plan_rebump(p, prior);
-			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT) &&
-				       plan_raises(p)))
+			else if (prior && p->kind == ACT_SCALE_DEPLOYMENT)
+				plan_rescale(p, prior); /* the load per pod measured after the last scale */
+			if (prior && !((p->kind == ACT_CHANGE_LIMITS || p->kind == ACT_SCALE_DEPLOYMENT ||
+					p->kind == ACT_RAISE_HPA_MAX) && plan_raises(p)))
 				continue; /* tried: the next rung */
 			p->follow_up = prior != NULL;
+			if (ladder && p->kind == ACT_DRAIN_NODE && ladder_tried(l->hist.records, in->id, "cordon_node", p->name, "succeeded"))
+				p->follow_up = true; /* cordon, then drain: one plan */
 			if (p->kind == ACT_ROLLOUT_UNDO && !rollout_is_bad(l->kc, in, &st, stale, sizeof(stale))) {
 				/* nothing to propose: the escalation says why, with the evidence */
 				if (why.len)
@@ -682,6 +595,10 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				 was, l->pol->max_limit_factor, to);
 			json_object_set_new(params, "ladder", json_string(text));
 		}
+		inflight_proposal_workload(p, workload, sizeof(workload));
+		now = time_real_ms();
+		if (approval_digest(action_name(p->kind), t.kind, t.namespace_, t.name, params, digest))
+			digest[0] = '\0';
 		if (pending) {
 			/* asked before without a terminal: decided now if nothing changed since */
 			const char *was = json_string_value(json_object_get(json_object_get(pending, "params"),
@@ -691,6 +608,8 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				       json_pack("{s:s, s:{s:s, s:O}}", "status", "superseded", "result",
 						 "message", "the target changed since it was proposed; proposed afresh",
 						 "now", json_object_get(params, "description")));
+				/* the insights it served are served by the new proposal */
+				shared = json_incref(json_object_get(pending, "insight_ids"));
 				pending = NULL;
 			}
 		}
@@ -699,10 +618,23 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 			/* this run decides it: its mode is this run's (written with the decision) */
 			json_object_set_new(pending, "mode", json_string(mode));
 			pending = NULL;
-		} else if (l->o.box && web_same_pending(l, p, &t, params, id, sizeof(id))) {
-			/* the same change already waits on the web (proposed before a
-			 * restart, for an earlier id of this incident): decide that one */
-			json_object_set_new(history_get(&l->hist, id), "insight_id", json_string(in->id));
+		} else if (workload[0] &&
+			   ((busy = inflight_on(l->hist.records, workload, digest, l->open, l->o.dry_run, now)) ||
+			    (busy = inflight_on(l->hist.records, workload, NULL, l->open, l->o.dry_run, now)))) {
+			/* one action in flight per workload: the same change is shared,
+			 * another waits until it is over */
+			rc = share(l, in, p, digest, busy, id, sizeof(id));
+			json_decref(shared);
+			shared = NULL;
+			if (rc != 1) {
+				json_decref(params);
+				buf_release(&why);
+				return rc;
+			}
+			/* it waits for a decision (proposed before a restart, or for
+			 * another insight, or as another action): decided here */
+			json_object_set_new(busy, "mode", json_string(mode));
+			rc = 0;
 		} else {
 			rc = history_propose(&l->hist, time_real_ms(), in->id, action_name(p->kind),
 					     &t, params, mode, id, sizeof(id));
@@ -714,6 +646,13 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				return rc;
 			}
 			l->stats.proposed++;
+			if (workload[0] && !action_is_node(p->kind))
+				json_object_set_new(json_object_get(history_get(&l->hist, id), "target"), "workload",
+						    json_string(strchr(workload, '/') + 1));
+			if (shared)
+				json_object_set(history_get(&l->hist, id), "insight_ids", shared);
+			json_decref(shared);
+			shared = NULL;
 			recorded(l, id);
 			loop_log_step(stepped ? "proposed (a step toward the goal the policy allows)" : "proposed",
 				 id, in, p, "probability", NULL);
@@ -723,7 +662,7 @@ static int handle(struct remedy_loop *l, const struct insight *in, json_t *pendi
 				return rc;
 			}
 			if (l->o.box)
-				web_supersede(l, action_name(p->kind), &t, id);
+				loop_web_supersede(l, action_name(p->kind), &t, id);
 		}
 		if (!observed) {
 			json_decref(params);
@@ -777,7 +716,7 @@ allowed:
 		if (!approval && l->o.box && !l->o.auto_approve) {
 			char who[64] = "";
 
-			approval = web_decision(l, params, id, &status, &answer, who, sizeof(who));
+			approval = loop_web_decision(l, params, id, &status, &answer, who, sizeof(who));
 			if (approval) {
 				json_object_set_new(history_get(&l->hist, id), "decided_by", json_string(who));
 			} else if (str_eq(status, "superseded")) {
@@ -872,26 +811,14 @@ static void advise_missing(struct remedy_loop *l, struct insight *in)
 	       "insight", in->id, "type", in->anomaly_type, NULL);
 }
 
-/* True while a record offered on the web has neither a decision nor expired. */
-static bool web_waiting(struct remedy_loop *l, const json_t *rec)
-{
-	const char *exp = json_string_value(json_object_get(rec, "approval_expires"));
-	char d[APPROVAL_DIGEST_HEX];
-	int64_t until;
-
-	if (!exp || time_parse(exp, &until) || time_real_ms() >= until)
-		return false;
-	return approval_box_get(l->o.box, json_string_value(json_object_get(rec, "id")),
-				d, NULL, 0) == DECISION_NONE;
-}
-
 int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		       char *err, size_t errlen)
 {
 	int rc = 0;
 
 	if (l->o.box)
-		web_expire(l);
+		loop_web_expire(l);
+	l->open = s;
 	for (size_t i = 0; i < s->n && !(l->stop && *l->stop); i++) {
 		const struct insight *in = s->items[i];
 		json_t *prev = record_for(l, in->id);
@@ -901,6 +828,11 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 
 		if (in->resolved_ms || !(in->probability >= l->o.threshold))
 			continue;
+		if (l->o.still_open && !l->o.still_open(l->o.still_open_ctx, in->id)) {
+			log_kv(LOG_INFO, C, "not handled: the insight closed since this pass began",
+			       "insight", in->id, NULL);
+			continue; /* act only on what is still true */
+		}
 		if (str_eq(st, "failed") && ladder_no_cure(prev) && ladder_rungs(l->hist.records, in->id) >= REMEDY_MAX_RUNGS) {
 			/* the ladder is climbed: nothing ends silently */
 			struct buf why = BUF_INIT;
@@ -920,6 +852,12 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			/* a verified step short of its goal, the insight still open, and the
 			 * fault's own signal not measured normal: the next step */
 			ladder = true;
+		} else if (str_eq(st, "succeeded") && str_eq(json_string_value(json_object_get(prev, "action")),
+							  "cordon_node") &&
+			   ladder_rungs(l->hist.records, in->id) < REMEDY_MAX_RUNGS) {
+			/* cordon, then drain: a cordoned node still holds the pods it hurts
+			 * while the insight stays open */
+			ladder = true;
 		} else if (str_eq(st, "skipped")) {
 			/* stale advice (the target changed under it, e.g. another replica
 			 * acted): handled again once the advice sees the live object */
@@ -936,7 +874,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 		}
 		if (pending && !l->o.auto_approve && !l->o.box && !isatty(l->o.tty_fd))
 			continue; /* still nobody to ask */
-		if (pending && !l->o.auto_approve && l->o.box && web_waiting(l, prev))
+		if (pending && !l->o.auto_approve && l->o.box && loop_web_waiting(l, prev))
 			continue; /* offered on the web, not decided yet */
 		if (in->nrecs == 0)
 			advise_missing(l, s->items[i]);
@@ -946,6 +884,7 @@ int remedy_loop_handle(struct remedy_loop *l, const struct insight_store *s,
 			break;
 		}
 	}
+	l->open = NULL;
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kube/client.h"
+#include "base/strmap.h"
 #include "remedy/approve.h"
 #include "remedy/history.h"
 #include "remedy/policy.h"
@@ -54,6 +55,14 @@ struct remedy_opts {
 	 */
 	void (*on_record)(void *ctx, const json_t *rec);
 	void *on_record_ctx;
+	/*
+	 * Whether an insight is still open now, from a newer view than the
+	 * pass's (the monitor's latest): asked before each insight is handled,
+	 * so a pass that spent minutes verifying other actions does not act on
+	 * an insight that closed meanwhile. NULL: the pass's view decides.
+	 */
+	bool (*still_open)(void *ctx, const char *insight_id);
+	void *still_open_ctx;
 };
 
 struct remedy_stats {
@@ -67,6 +76,8 @@ struct remedy_loop {
 	struct history hist;
 	const volatile int *stop;
 	struct remedy_stats stats;
+	const struct insight_store *open; /* the insights of the pass running (borrowed) */
+	struct strmap held;               /* "insight record" pairs already logged as held */
 };
 
 /* Opens the history (an unreadable one is an error, never overwritten). */

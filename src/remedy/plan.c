@@ -177,6 +177,8 @@ static double one_of_many(double advised_before, double after, double pod_now, d
 
 void plan_from_live(struct proposal *p, const struct target_state *st)
 {
+	if (action_is_node(p->kind))
+		p->node_cordoned = st->unschedulable;
 	switch (p->kind) {
 	case ACT_SCALE_DEPLOYMENT:
 		/* the after is the replicas the demand needs: absolute (a recommendation
@@ -403,6 +405,20 @@ void plan_rebump(struct proposal *p, const json_t *prior)
 	if (p->mem_request_before > 0 && fabs(p->mem_request_before - p->mem_limit_before) < 1)
 		p->mem_request_after = after;
 	p->mem_limit_after = after;
+}
+
+void plan_rescale(struct proposal *p, const json_t *prior)
+{
+	const json_t *v = json_object_get(prior, "verification");
+	double per_pod = json_number_value(json_object_get(v, "cpu_per_pod_cores"));
+	double normal = json_number_value(json_object_get(v, "cpu_normal_cores"));
+	int want;
+
+	if (p->kind != ACT_SCALE_DEPLOYMENT || !(per_pod > 0) || !(normal > 0) || p->replicas_before <= 0)
+		return;
+	want = (int)ceil(p->replicas_before * per_pod / normal - 1e-9);
+	if (want > p->replicas_after)
+		p->replicas_after = want;
 }
 
 bool plan_oom_again(struct proposal *p, const json_t *prior, double factor)

@@ -83,6 +83,11 @@ void plan_rebump(struct proposal *p, const json_t *prior);
  * moves with it. Returns true when it raised the target.
  */
 bool plan_oom_again(struct proposal *p, const json_t *prior, double factor);
+/* The ladder after a scale for a CPU insight that left the pods above what
+ * one uses when normal (prior's verification.cpu_per_pod_cores and
+ * cpu_normal_cores): the replicas that load needs from the live count, if
+ * more than the advice's. */
+void plan_rescale(struct proposal *p, const json_t *prior);
 /* After a verified step: no further than that step's own params.goal. */
 void plan_cap_to_goal(struct proposal *p, const json_t *prior);
 

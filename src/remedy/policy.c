@@ -234,19 +234,22 @@ int policy_judge(const struct policy *p, const struct proposal *prop,
 		break;
 	}
 	case ACT_CORDON_NODE:
-	case ACT_DRAIN_NODE:
-		if (facts->schedulable_nodes <= 1)
+	case ACT_DRAIN_NODE: {
+		/* a node cordoned already (the first half of "cordon, then drain")
+		 * is counted once, not again */
+		int more = prop->node_cordoned ? 0 : 1;
+		int cordoned = facts->nodes - facts->schedulable_nodes + more;
+
+		if (facts->schedulable_nodes - more < 1)
 			return refuse(why, "last_schedulable_node", "",
 				      "node %s is the last schedulable node", prop->name);
-		if (facts->nodes > 0 &&
-		    (double)(facts->nodes - facts->schedulable_nodes + 1) / facts->nodes >
-		    p->max_cordoned_share + 1e-9)
+		if (facts->nodes > 0 && (double)cordoned / facts->nodes > p->max_cordoned_share + 1e-9)
 			return refuse(why, "max_cordoned_share", "agent.policy.max_cordoned_share",
 				      "%d of %d nodes would be cordoned (%.0f%%); max_cordoned_share is %.0f%%",
-				      facts->nodes - facts->schedulable_nodes + 1, facts->nodes,
-				      100.0 * (facts->nodes - facts->schedulable_nodes + 1) / facts->nodes,
+				      cordoned, facts->nodes, 100.0 * cordoned / facts->nodes,
 				      100.0 * p->max_cordoned_share);
 		break;
+	}
 	default:
 		break;
 	}

@@ -21,7 +21,7 @@ int remedy_loop_rollback(struct remedy_loop *l, const char *id, char *err, size_
 	char ns[128], name[256], nid[32];
 	const char *status;
 	struct remedy_exec x = { .kc = l->kc, .dry_run = l->o.dry_run, .stop = l->stop };
-	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop, NULL };
+	struct verify_opts vo = { l->o.verify_window_ms, l->o.verify_poll_ms, l->stop, NULL, 0 };
 	enum exec_outcome out;
 	double v;
 	int rc;

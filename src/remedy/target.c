@@ -302,8 +302,7 @@ static double cpu_util(const json_t *metrics, const char *which)
 	return 0;
 }
 
-/* The replicas the HPA's own rule asks for, its maximum aside: ceil(current x utilization / target). */
-static int hpa_wants(const json_t *h)
+int target_hpa_wants(const json_t *h)
 {
 	const json_t *st = json_object_get(h, "status");
 	double target = cpu_util(json_object_get(json_object_get(h, "spec"), "metrics"), "target");
@@ -325,7 +324,7 @@ static void read_hpa(const json_t *h, struct target_state *st)
 	st->hpa_max = (int)json_integer_value(json_object_get(spec, "maxReplicas"));
 	st->hpa_desired = (int)json_integer_value(json_object_get(json_object_get(h, "status"),
 								  "desiredReplicas"));
-	st->hpa_wants = hpa_wants(h);
+	st->hpa_wants = target_hpa_wants(h);
 }
 
 struct hpa_ctx {

@@ -121,4 +121,9 @@ int target_revision_health(struct kube_client *kc, const char *ns, const char *d
 struct buf;
 void target_escape(struct buf *p, const char *s);
 
+/* The replicas an HPA's own rule asks for (h: the HorizontalPodAutoscaler
+ * object), its maximum aside: ceil(currentReplicas x CPU utilization now /
+ * its target); 0 when unknown. */
+int target_hpa_wants(const json_t *h);
+
 #endif

@@ -40,7 +40,10 @@ struct watch {
 	int node_pods_left, available;
 	bool net_read;                  /* some error counter was read */
 	double mem_peak;                /* highest working set of one watched pod (metrics.k8s.io), bytes */
+	double cpu_per_pod;             /* a scale for a CPU insight: mean use of the pods now, cores (0: unread) */
+	double cpu_normal;              /* what one pod uses at most when normal, cores; 0: not judged */
 	int hpa_max;                    /* raise_hpa_max: the HPA's spec.maxReplicas now */
+	int hpa_wants;                  /* and what its own rule asks for, the maximum aside (0: unknown) */
 	/* change_limits: the container changed, and the pods' new limits summed over
 	 * their containers (a sidecar's included; 0: as the container's) */
 	const char *container;
@@ -287,6 +290,7 @@ static int observe_target(struct kube_client *kc, const struct proposal *p,
 		if (rc)
 			return rc;
 		w->hpa_max = (int)json_integer_value(json_object_get(json_object_get(h, "spec"), "maxReplicas"));
+		w->hpa_wants = target_hpa_wants(h);
 		json_decref(h);
 		return observe_workload(kc, p->namespace_, p->workload ? p->workload : p->name, 0, 0, NULL, w, e);
 	}
@@ -377,14 +381,16 @@ static double throttled_pct(const struct watch *w)
 
 /*
  * The working set of the watched pods (metrics.k8s.io), to judge a raised
- * memory limit by its headroom and not only by the absence of OOM kills.
+ * memory limit by its headroom and not only by the absence of OOM kills;
+ * and their mean CPU use now, to judge a scale by the load per pod.
  */
 static void observe_memory(struct kube_client *kc, const char *ns, struct watch *w)
 {
 	struct kube_error e = { 0 };
 	struct buf path = BUF_INIT;
 	json_t *j = NULL, *it, *c;
-	size_t i, k;
+	double cpu = 0;
+	size_t i, k, ncpu = 0;
 
 	buf_adds(&path, "/apis/metrics.k8s.io/v1beta1/namespaces/");
 	target_escape(&path, ns);
@@ -401,17 +407,30 @@ static void observe_memory(struct kube_client *kc, const char *ns, struct watch 
 			if (!mine)
 				continue;
 			json_array_foreach(json_object_get(it, "containers"), k, c) {
-				const char *m = json_string_value(json_object_get(json_object_get(c, "usage"),
-										  "memory"));
+				const json_t *u = json_object_get(c, "usage");
+				const char *m = json_string_value(json_object_get(u, "memory"));
+				const char *q = json_string_value(json_object_get(u, "cpu"));
+
 				if (m && str_to_quantity(m, &v) == 0)
 					sum += v;
+				if (q && str_to_quantity(q, &v) == 0)
+					cpu += v;
 			}
 			if (sum > w->mem_peak)
 				w->mem_peak = sum;
+			ncpu++;
 		}
 		json_decref(j);
 	}
+	if (ncpu)
+		w->cpu_per_pod = cpu / ncpu;
 	buf_release(&path);
+}
+
+/* A scale for a CPU insight: judged by the load per pod. */
+static bool cpu_scale(const struct proposal *p, const struct verify_opts *o)
+{
+	return p->kind == ACT_SCALE_DEPLOYMENT && o->anomaly_type && !strncmp(o->anomaly_type, "cpu_", 4);
 }
 
 static int observe(struct kube_client *kc, const struct proposal *p, const json_t *result,
@@ -422,7 +441,8 @@ static int observe(struct kube_client *kc, const struct proposal *p, const json_
 	if (rc == 0 && o->anomaly_type && !strcmp(o->anomaly_type, "network") &&
 	    !action_is_node(p->kind))
 		observe_network(kc, p->namespace_, w);
-	if (rc == 0 && p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done)
+	if (rc == 0 && ((p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 && w->rollout_done) ||
+			(cpu_scale(p, o) && o->cpu_normal_cores > 0 && w->available >= p->replicas_after)))
 		observe_memory(kc, p->namespace_, w);
 	if (rc == 0 && ((p->kind == ACT_CHANGE_LIMITS && p->cpu_limit_after > 0 && w->rollout_done) ||
 			((p->kind == ACT_SCALE_DEPLOYMENT || p->kind == ACT_RAISE_HPA_MAX) && o->anomaly_type &&
@@ -507,6 +527,20 @@ static enum verdict judge(const struct proposal *p, const json_t *result,
 			 throttled_pct(w));
 		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
 	}
+	/* a scale for a CPU insight: the load per pod back within what the
+	 * detector calls normal for one of these pods */
+	if (w->cpu_per_pod > 0 && w->cpu_normal > 0 && w->cpu_per_pod > w->cpu_normal) {
+		buf_addf(why, "the pods use %.0fm of CPU each, above the %.0fm one of them uses when normal",
+			 w->cpu_per_pod * 1000, w->cpu_normal * 1000);
+		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
+	}
+	/* an HPA's raised maximum: the fault's signal is the HPA's own rule,
+	 * which must no longer ask for more than it may have */
+	if (p->kind == ACT_RAISE_HPA_MAX && w->hpa_wants > w->hpa_max * 1.1 + 1 && w->ready >= w->hpa_max) {
+		buf_addf(why, "horizontalpodautoscaler %s/%s runs %d pods at its new maximum and its own "
+			 "rule asks for %d: the load needs more", p->namespace_, p->name, w->ready, w->hpa_wants);
+		return final ? VERDICT_FAILED : VERDICT_UNVERIFIED;
+	}
 	/* a raised memory limit keeps the VPA's 15% safety margin over the working set */
 	if (p->kind == ACT_CHANGE_LIMITS && p->mem_limit_after > 0 &&
 	    w->mem_peak > (w->pod_mem_limit > 0 ? w->pod_mem_limit : p->mem_limit_after) / 1.15) {
@@ -553,6 +587,7 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 	w.container = json_string_value(json_object_get(json_object_get(result, "applied"), "container"));
 	w.pod_mem_limit = json_number_value(json_object_get(result, "pod_memory_limit_after"));
 	w.pod_cpu_limit = json_number_value(json_object_get(result, "pod_cpu_limit_after"));
+	w.cpu_normal = cpu_scale(p, o) && o->cpu_normal_cores > 0 ? o->cpu_normal_cores : 0;
 	for (;;) {
 		struct kube_error e = { 0 };
 		bool final = time_mono_ms() >= end;
@@ -597,6 +632,12 @@ enum verdict remedy_verify(struct kube_client *kc, const struct proposal *p,
 	}
 	if (!isnan(throttled_pct(&w)))
 		json_object_set_new(*verification, "cpu_throttled_pct", json_real(throttled_pct(&w)));
+	if (p->kind == ACT_RAISE_HPA_MAX && w.hpa_wants > 0)
+		json_object_set_new(*verification, "hpa_wants", json_integer(w.hpa_wants));
+	if (w.cpu_per_pod > 0 && w.cpu_normal > 0) {
+		json_object_set_new(*verification, "cpu_per_pod_cores", json_real(w.cpu_per_pod));
+		json_object_set_new(*verification, "cpu_normal_cores", json_real(w.cpu_normal));
+	}
 	buf_release(&why);
 	free(w.pods);
 	return v;

@@ -22,6 +22,9 @@ struct verify_opts {
 	int64_t poll_ms;                /* between reads (default 2 s) */
 	const volatile int *stop;       /* ends the watch early: unverified */
 	const char *anomaly_type;       /* the insight's ("network": its error counters must stand still), or NULL */
+	/* a scale for a CPU insight: the most one pod uses when normal (the
+	 * detector's expected range of cpu_mcores), cores; 0: unknown, not judged */
+	double cpu_normal_cores;
 };
 
 /*

@@ -80,6 +80,25 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The loop's still_open: the newest snapshot offered and not yet taken, if any, decides. */
+static bool still_open(void *ctx, const char *insight_id)
+{
+	struct remediator *r = ctx;
+	bool open = true;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->next) {
+		open = false; /* gone from the newest view: closed */
+		for (size_t i = 0; i < r->next->n; i++)
+			if (!strcmp(r->next->items[i]->id, insight_id)) {
+				open = !r->next->items[i]->resolved_ms;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return open;
+}
+
 int remediator_start(struct remediator **out, struct remedy_loop *loop,
 		     void (*after_pass)(void *ctx), void *ctx)
 {
@@ -90,6 +109,8 @@ int remediator_start(struct remediator **out, struct remedy_loop *loop,
 	r->loop = loop;
 	r->after_pass = after_pass;
 	r->ctx = ctx;
+	loop->o.still_open = still_open;
+	loop->o.still_open_ctx = r;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	rc = pthread_create(&r->th, NULL, worker, r);
@@ -148,6 +169,7 @@ void remediator_stop(struct remediator *r)
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->th, NULL);
+	r->loop->o.still_open = NULL; /* the loop may outlive the thread */
 	drop(r->next);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

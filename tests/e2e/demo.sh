@@ -22,6 +22,11 @@ missed=$(sed 's/.*missed: \([0-9]*\).*/\1/' <<<"$line")
 # the closing hint names commands that work after the demo (its sim has stopped)
 grep -q 'kubemend sim --scenario config/scenarios/demo.yaml --kubeconfig-out' <<<"$out" || fail "closing hint"
 jq -e '.insights | length > 0' "$TMPDIR_E2E/demo/pod_insights.json" >/dev/null || fail "insights file"
+# nobody approves: each change waits once, whatever number of insights see it
+# (payments/api is both CPU saturated and throttled: one record for both)
+"$KUBEMEND" history --json --history-file "$TMPDIR_E2E/demo/remediation_history.json" |
+  jq -e '[.[] | select(.status == "pending") | .digest] | length > 0 and length == (unique | length)' >/dev/null ||
+  fail "the same change waits twice: $("$KUBEMEND" history --history-file "$TMPDIR_E2E/demo/remediation_history.json")"
 grep -q 'component=collect' "$TMPDIR_E2E/demo/dataset_generator_agent.log" || fail "collect log"
 grep -q 'level=warn component=detect msg="insight opened"' "$TMPDIR_E2E/demo/k8s_monitoring.log" || fail "monitor log"
 echo "ok: demo ($found of $injected faults found)"

@@ -70,6 +70,15 @@ static void api(struct stub *s, const struct stub_req *req, struct stub_resp *r)
 		list_of(r, "EventList", FIX "event.json", NULL);
 	} else if (!strcmp(p, "/apis/apps/v1/replicasets")) {
 		list_of(r, "ReplicaSetList", FIX "replicaset.json", NULL);
+	} else if (!strcmp(p, "/apis/autoscaling/v2/horizontalpodautoscalers")) {
+		/* web's HPA, and one whose target is another namespace's web */
+		stub_text(r, 200, "{\"kind\":\"HorizontalPodAutoscalerList\",\"apiVersion\":\"autoscaling/v2\","
+			  "\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+			  "{\"metadata\":{\"name\":\"other\",\"namespace\":\"elsewhere\"},\"spec\":{"
+			  "\"scaleTargetRef\":{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"web\"}}},"
+			  "{\"metadata\":{\"name\":\"web-hpa\",\"namespace\":\"shop\"},\"spec\":{"
+			  "\"scaleTargetRef\":{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"web\"},"
+			  "\"minReplicas\":2,\"maxReplicas\":6}}]}");
 	} else if (!strcmp(p, "/apis/metrics.k8s.io/v1beta1/pods") && !c->metrics_missing) {
 		stub_file(r, 200, FIX "podmetrics-list.json");
 	} else if (!strcmp(p, "/api/v1/nodes/node-1/proxy/stats/summary")) {
@@ -159,6 +168,8 @@ static void rows_from_every_source(void **state)
 	assert_string_equal(rows[1].pod, "web-7d4b9c8f6-x2x9q");
 	assert_string_equal(rows[1].owner_kind, "Deployment");
 	assert_string_equal(rows[1].owner_name, "web");
+	assert_string_equal(rows[1].hpa_name, "web-hpa"); /* its namespace's HPA on Deployment web */
+	assert_null(rows[0].hpa_name);                    /* none scales its owner */
 	assert_true(fabs(rows[1].cpu_mcores - 125.345678) < 1e-6);
 	assert_true(fabs(rows[1].cpu_pct - 12.5345678) < 1e-6); /* of the 1000m limit */
 	assert_true(rows[1].mem_bytes == 104857600.0 + 20 * 1048576.0);
@@ -205,7 +216,10 @@ static void rows_from_every_source(void **state)
 	collector_rows_free(rows, n);
 	assert_int_equal(collector_cycle(&col, &rows, &n, err, sizeof(err)), 0);
 	assert_int_equal(col.notices.n, 0);
+	assert_string_equal(rows[1].hpa_name, "web-hpa");
 	collector_rows_free(rows, n);
+	/* HPAs are listed every 30 s, not every cycle */
+	assert_int_equal(stub_count(&s, "GET /apis/autoscaling/v2/horizontalpodautoscalers"), 1);
 
 	collector_release(&col);
 	collect_config_release(&cc);

@@ -110,13 +110,15 @@ static void native_round_trip(void **state)
 	make_row(&rows[0], "web-1", 1);
 	make_row(&rows[1], "web-2", 1);
 	rows[1].cpu_mcores = NAN;
+	sample_set_str(&rows[0].hpa_name, "web-hpa");
 	assert_int_equal(csv_writer_open(&w, path, CSV_NATIVE, &custom, 0, err, sizeof(err)), 0);
 	assert_int_equal(csv_writer_append(&w, rows, 2, err, sizeof(err)), 0);
 	csv_writer_close(&w);
 	text = slurp(path);
 	assert_true(strncmp(text, "timestamp,namespace,pod,node,owner_kind,owner_name,phase,reason,"
 			    "restarts,containers_ready,containers_total,cpu_mcores,", 100) == 0);
-	assert_non_null(strstr(text, ",queue_depth\n"));
+	assert_non_null(strstr(text, ",cpu_throttled_mcores,hpa_name,queue_depth\n"));
+	assert_non_null(strstr(text, ",web-hpa,3.25\n"));
 	assert_non_null(strstr(text, "2026-11-24T04:00:00Z,shop,web-1,node-1,,,Running,,2,1,2,125.346,"));
 	assert_non_null(strstr(text, "\"said \"\"no\"\", then stopped\""));
 	assert_null(strstr(text, "nan"));
@@ -131,12 +133,14 @@ static void native_round_trip(void **state)
 	assert_null(got.owner_kind);
 	assert_true(isnan(got.mem_pct));
 	assert_string_equal(got.last_event_message, "said \"no\", then stopped");
+	assert_string_equal(got.hpa_name, "web-hpa");
 	assert_int_equal(got.ncustom, 1);
 	assert_true(got.custom[0] == 3.25);
 	assert_string_equal(r.custom.v[0], "queue_depth");
 	sample_release(&got);
 	assert_int_equal(csv_reader_next(&r, &got, err, sizeof(err)), 1);
 	assert_true(isnan(got.cpu_mcores)); /* missing stays missing */
+	assert_null(got.hpa_name);          /* no HPA: empty, read back as none */
 	sample_release(&got);
 	assert_int_equal(csv_reader_next(&r, &got, err, sizeof(err)), 0);
 	csv_reader_close(&r);

@@ -374,6 +374,38 @@ static void an_injected_instruction_never_widens_the_actions(void **state)
 	teardown(&e);
 }
 
+/* An LLM may name raise_hpa_max for the incident's own Deployment, as a
+ * recommendation without parameters: the HPA and its new maximum come from
+ * the cluster (remedy/loop.c), never from the answer. */
+static void an_hpa_maximum_is_named_never_sized(void **state)
+{
+	struct env e;
+	struct insight *in;
+	struct explain_result r;
+	const struct recommendation *hpa = NULL;
+	(void)state;
+
+	setup(&e, "hpa", OK_TIMEOUT_MS, 10);
+	in = make_insight_of(&e.s, "web-7d4b9c-x2x9q", "web", "cpu_saturation");
+	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), -EINPROGRESS);
+	assert_int_equal(explainer_wait(e.ex, WAIT_MAX_MS), 0);
+	assert_int_equal(explainer_explain(e.ex, in, NULL, 0, &r), 0);
+	assert_int_equal(r.dropped, 1); /* another namespace's workload */
+	explain_result_recommend(&r, in);
+	for (size_t i = 0; i < in->nrecs; i++)
+		if (!strcmp(in->recs[i].action, "raise_hpa_max")) {
+			assert_null(hpa);
+			hpa = &in->recs[i];
+		}
+	assert_non_null(hpa);
+	assert_string_equal(hpa->target, "shop/web");
+	assert_string_equal(hpa->target_kind, "Deployment");
+	assert_string_equal(json_string_value(json_object_get(hpa->params, "source")), "llm");
+	assert_int_equal(json_object_size(hpa->params), 1); /* max_replicas: 1000 stayed behind */
+	explain_result_release(&r);
+	teardown(&e);
+}
+
 static void the_budget_limits_calls(void **state)
 {
 	struct env e;
@@ -501,6 +533,7 @@ int main(void)
 		cmocka_unit_test(a_refused_key_is_reported_without_the_key),
 		cmocka_unit_test(retry_after_is_honoured_within_the_timeout),
 		cmocka_unit_test(an_injected_instruction_never_widens_the_actions),
+		cmocka_unit_test(an_hpa_maximum_is_named_never_sized),
 		cmocka_unit_test(the_budget_limits_calls),
 		cmocka_unit_test(freeing_cancels_a_call_in_flight),
 		cmocka_unit_test(settings_decide_whether_to_call),

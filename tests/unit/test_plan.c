@@ -234,7 +234,23 @@ static void measured_normal_ends_the_ladder(void **state)
 	assert_true(ladder_signal_normal(ok));
 	assert_false(ladder_signal_normal(blind));
 	assert_false(ladder_signal_normal(scale)); /* no throttling says nothing of the load per pod */
+	json_object_set_new(scale, "action", json_string("scale_deployment"));
+	json_object_set_new(json_object_get(scale, "verification"), "cpu_per_pod_cores", json_real(0.15));
+	assert_true(ladder_signal_normal(scale));  /* the load per pod, measured within its target */
 	json_decref(scale);
+	{
+		/* a scale that left 171m a pod where 150m is normal: 7 → 8, not +1 by habit */
+		struct proposal p = { .kind = ACT_SCALE_DEPLOYMENT, .replicas_before = 7, .replicas_after = 7 };
+		json_t *prior = json_pack("{s:{s:f, s:f}}", "verification", "cpu_per_pod_cores", 0.171,
+					  "cpu_normal_cores", 0.15);
+
+		plan_rescale(&p, prior);
+		assert_int_equal(p.replicas_after, 8);
+		p.replicas_after = 12; /* the advice wants more: that stands */
+		plan_rescale(&p, prior);
+		assert_int_equal(p.replicas_after, 12);
+		json_decref(prior);
+	}
 	assert_int_equal(ladder_rungs(recs, "i1"), 1);
 	policy_init(&pol);
 	ladder_story(recs, "i1", &pol, 3, &b);

@@ -171,10 +171,26 @@ static void nodes(void **state)
 	assert_string_equal(check(&p, &c, &f, 0), "ok");
 	f.schedulable_nodes = 2; /* one already cordoned: a second is 2/3 > 34% */
 	assert_string_equal(check(&p, &c, &f, 0), "max_cordoned_share");
+	/* draining the node that is the one cordoned (cordon, then drain) counts it once */
+	c.kind = ACT_DRAIN_NODE;
+	c.node_cordoned = true;
+	assert_string_equal(check(&p, &c, &f, 0), "ok");
+	c.kind = ACT_CORDON_NODE;
+	c.node_cordoned = false;
 	f.nodes = 1;
 	f.schedulable_nodes = 1;
 	c.kind = ACT_DRAIN_NODE;
 	assert_string_equal(check(&p, &c, &f, 0), "last_schedulable_node");
+	f.nodes = 2; /* cordoned already, the other one takes its pods */
+	c.node_cordoned = true;
+	assert_string_equal(check(&p, &c, &f, 0), "max_cordoned_share");
+	p.max_cordoned_share = 0.5;
+	assert_string_equal(check(&p, &c, &f, 0), "ok");
+	f.schedulable_nodes = 0; /* nowhere for its pods to go */
+	assert_string_equal(check(&p, &c, &f, 0), "last_schedulable_node");
+	f.nodes = 1;
+	f.schedulable_nodes = 1;
+	c.node_cordoned = false;
 	c.kind = ACT_UNCORDON_NODE;
 	assert_string_equal(check(&p, &c, &f, 0), "ok");
 	/* node actions ignore namespace rules */
