@@ -128,21 +128,15 @@ if want held; then for n in $held; do run "$n" held true; run "$n" held-nolstm f
 if want held && want fresh; then for n in $held $fresh; do run "$n" held-low true 0.1; done; fi
 if want tuning; then for n in $tuning; do run "$n" tuning true; run "$n" tuning-nolstm false; done; fi
 echo "model: $model (window $window, ${hours} h per run)"
-if want unseen; then
-  summary unseen "unseen families (session 3), LSTM on"
-  summary unseen-nolstm "unseen families, LSTM off (statistics and rules, same calibration)"
-  summary unseen-low "unseen families at threshold 0.1 (for the reliability table over the whole range)"
-fi
-if want later; then
-  summary later "later families (session 3, second round), LSTM on"
-  summary later-nolstm "later families, LSTM off (statistics and rules, same calibration)"
-  summary later-low "later families at threshold 0.1 (for the reliability table over the whole range)"
-fi
-if want held4; then
-  summary held4 "held4 families (session 4, held out), LSTM on"
-  summary held4-nolstm "held4 families, LSTM off (statistics and rules, same calibration)"
-  summary held4-low "held4 families at threshold 0.1 (for the reliability table over the whole range)"
-fi
+# summaries SET TITLE: LSTM on, LSTM off, and threshold 0.1, for one set
+summaries() {
+  summary "$1" "$1 families ($2), LSTM on"
+  summary "$1-nolstm" "$1 families, LSTM off (statistics and rules, same calibration)"
+  summary "$1-low" "$1 families at threshold 0.1 (for the reliability table over the whole range)"
+}
+if want unseen; then summaries unseen "session 3"; fi
+if want later; then summaries later "session 3, second round"; fi
+if want held4; then summaries held4 "session 4, held out"; fi
 if want tune4; then
   summary tune4 "tune4 families (session 4's tuning), LSTM on"
   summary tune4-nolstm "tune4 families, LSTM off"
